@@ -1,0 +1,12 @@
+"""SafeGrid: the router. Page config, navigation and the shared sidebar; nothing else."""
+
+import streamlit as st
+
+from geo.ui.chrome import sidebar
+from geo.ui.i18n import t
+
+st.set_page_config(page_title=t("app.title"), page_icon="🗺️", layout="wide")
+sidebar()
+st.navigation([
+    st.Page("pages/home.py", title=t("nav.home"), icon="🏠", default=True),
+]).run()

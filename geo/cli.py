@@ -1,0 +1,207 @@
+"""``python -m geo``: the command line (a contract: see DESIGN.md).
+
+Every command takes ``--db URL`` (else ``DATABASE_URL``, else the embedded SQLite file),
+prints a one-line summary, and on bad input exits 2 with a clear message, writing nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+from geo.core.grid import LEVELS, SHAPES
+from geo.core.timeutil import default_period, parse_date
+from geo.ingest.errors import ImportRefused
+
+LAYERS = ("incidents", "cameras", "zones", "places", "ledger")
+EXPORTABLE = ("incidents", "areas", "cameras", "zones", "ledger", "places")
+
+
+class CommandError(Exception):
+    """A bad argument or state: printed as ``error: ...`` with exit status 2."""
+
+
+def _engine(args):
+    from geo.store.engine import make_engine
+    from geo.store.schema import is_initialised
+
+    engine = make_engine(args.db)
+    if args.command not in ("init", "demo") and not is_initialised(engine):
+        raise CommandError("the database has no schema yet: run `python -m geo init` first")
+    return engine
+
+
+def cmd_init(args) -> str:
+    from geo.store.engine import describe
+    from geo.store.schema import init_db
+
+    engine = _engine(args)
+    zone = init_db(engine, args.tz)
+    return f"schema up to date in {describe(engine)} (time zone {zone})"
+
+
+def cmd_demo(args) -> str:
+    from geo.ingest.demo import build_demo
+
+    engine = _engine(args)
+    return build_demo(engine, seed=args.seed, scale=args.scale, replace=args.replace,
+                      progress=None if args.quiet else _progress())
+
+
+def _progress():
+    from geo.ingest.pipeline import stderr_progress
+
+    return stderr_progress if sys.stderr.isatty() else None
+
+
+def cmd_import(args) -> str:
+    from geo.ingest.areas import generate_grid, import_areas
+    from geo.ingest.pipeline import import_file
+
+    engine = _engine(args)
+    if args.layer == "areas":
+        report = import_areas(engine, args.file, args.level, code_field=args.code_field,
+                              name_field=args.name_field, parent_field=args.parent_field, maps=args.map,
+                              crs=args.crs, progress=_progress())
+    elif args.layer == "grid":
+        report = generate_grid(engine, args.cell_size, args.shape, args.within, progress=_progress())
+    else:
+        report = import_file(engine, args.file, args.layer, preset=args.preset, maps=args.map, crs=args.crs,
+                             source=args.source, tz=args.tz, progress=_progress())
+    if args.report:
+        report.skipped_frame().to_csv(args.report, index=False)
+    detail = report.details(limit=args.show_skipped)
+    if detail.count("\n"):
+        print(detail.split("\n", 1)[1], file=sys.stderr)
+    return report.summary()
+
+
+def _period(args, conn) -> tuple[dt.date, dt.date]:
+    from geo.store.queries import latest_day
+
+    if args.date_from and args.date_to:
+        start, end = parse_date(args.date_from), parse_date(args.date_to)
+    else:
+        start, end = default_period(latest_day(conn), dt.date.today())
+        if args.date_from:
+            start = parse_date(args.date_from)
+        if args.date_to:
+            end = parse_date(args.date_to)
+    if end < start:
+        raise CommandError(f"--to {end} is before --from {start}")
+    return start, end
+
+
+def cmd_counts(args) -> str:
+    from geo.store.queries import counts_by_area
+
+    engine = _engine(args)
+    _check_out(args.out, (".csv",))
+    with engine.connect() as conn:
+        start, end = _period(args, conn)
+        table, outside = counts_by_area(conn, args.level, start, end, args.category)
+    if table.empty:
+        raise CommandError(f"no areas at level {args.level!r}")
+    _write_csv(table, args.out)
+    return (f"{args.out}: {len(table)} {args.level} areas, {int(table['n_incidents'].sum())} incidents "
+            f"{start}..{end}" + (f", {outside} outside every {args.level} area" if outside else ""))
+
+
+def cmd_export(args) -> str:
+    from geo.ingest.export import export_layer
+
+    engine = _engine(args)
+    start = parse_date(args.date_from) if args.date_from else None
+    end = parse_date(args.date_to) if args.date_to else None
+    n = export_layer(engine, args.layer, args.out, start, end)
+    return f"{args.out}: {n} {args.layer} exported"
+
+
+def _check_out(path: str, suffixes) -> None:
+    if Path(path).suffix.lower() not in suffixes:
+        raise CommandError(f"--out {path}: expected a {' or '.join(suffixes)} file")
+
+
+def _write_csv(frame, out: str) -> None:
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    frame.to_csv(tmp, index=False, encoding="utf-8")
+    tmp.replace(path)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="database URL (default: $DATABASE_URL, else data/safegrid.db)")
+    parser = argparse.ArgumentParser(prog="python -m geo", description="SafeGrid command line")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("init", parents=[common], help="create or upgrade the schema")
+    p.add_argument("--tz", help="deployment time zone, set once (default Asia/Shanghai)")
+    p.set_defaults(run=cmd_init)
+
+    p = sub.add_parser("demo", parents=[common], help="build the demo city into the database")
+    p.add_argument("--seed", type=int, default=20261123, help="random seed (same seed, same city)")
+    p.add_argument("--scale", type=float, default=1.0, help="fraction of the full-size demo's incidents")
+    p.add_argument("--replace", action="store_true", help="empty a database that already holds data first")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.set_defaults(run=cmd_demo)
+
+    p = sub.add_parser("import", parents=[common], help="import areas, a generated grid or a point layer")
+    isub = p.add_subparsers(dest="layer", required=True, metavar="LAYER")
+    a = isub.add_parser("areas", parents=[common], help="district/street/community/grid polygons")
+    a.add_argument("file")
+    a.add_argument("--level", required=True, choices=LEVELS)
+    a.add_argument("--code-field")
+    a.add_argument("--name-field")
+    a.add_argument("--parent-field")
+    a.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="e.g. population=pop_2010")
+    a.add_argument("--crs", help="EPSG code, gcj02 or bd09 (a file's own CRS is used when present)")
+    g = isub.add_parser("grid", parents=[common], help="generate regular grid cells")
+    g.add_argument("--cell-size", type=float, required=True, metavar="METRES")
+    g.add_argument("--shape", choices=SHAPES, default="square")
+    g.add_argument("--within", metavar="CODE", help="clip to this area (default: the districts)")
+    for layer in LAYERS:
+        lp = isub.add_parser(layer, parents=[common], help=f"import {layer}")
+        lp.add_argument("file")
+        lp.add_argument("--preset", help="column preset (chicago, baltimore)")
+        lp.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="map a column to a field")
+        lp.add_argument("--crs", help="EPSG code, gcj02 or bd09 of the file's coordinates")
+        lp.add_argument("--source", help="source name for the source ids (default: the preset's, else 'import')")
+        lp.add_argument("--tz", help="time zone of the file's times (default: the preset's, else the deployment's)")
+    for sp in isub.choices.values():
+        sp.add_argument("--report", metavar="FILE.csv", help="write the skipped rows and reasons here")
+        sp.add_argument("--show-skipped", type=int, default=10, metavar="N", help="skipped rows to print")
+    p.set_defaults(run=cmd_import)
+
+    p = sub.add_parser("counts", parents=[common], help="incidents per area for a period")
+    p.add_argument("--level", required=True, choices=LEVELS)
+    p.add_argument("--from", dest="date_from", metavar="DATE")
+    p.add_argument("--to", dest="date_to", metavar="DATE")
+    p.add_argument("--category", action="append")
+    p.add_argument("--out", required=True, metavar="FILE.csv")
+    p.set_defaults(run=cmd_counts)
+
+    p = sub.add_parser("export", parents=[common], help="export a layer")
+    p.add_argument("layer", choices=EXPORTABLE)
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--from", dest="date_from", metavar="DATE")
+    p.add_argument("--to", dest="date_to", metavar="DATE")
+    p.set_defaults(run=cmd_export)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        print(args.run(args))
+        return 0
+    except (CommandError, ImportRefused, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    except (OperationalError, ProgrammingError, IntegrityError) as exc:
+        print(f"error: database: {str(exc.orig).strip().splitlines()[0]}", file=sys.stderr)
+    return 2

@@ -1,0 +1,1 @@
+"""Pure computation: numpy, pandas, shapely, geopandas. No I/O, no UI, no database."""

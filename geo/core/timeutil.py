@@ -1,0 +1,133 @@
+"""Times and dates: stored in UTC, typed and read as local calendar dates.
+
+Every deployment has a time zone. Timestamps in a file are read in the import's zone
+(a preset carries its own); naive times that fall in a daylight-saving gap are moved
+forward to the first valid instant, and ambiguous ones (the repeated hour) take the
+first, daylight-time reading. Explicit UTC offsets in the text win over the zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_PERIOD_DAYS = 365
+_OFFSET_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})\s*$"
+
+
+class TimeZoneError(ValueError):
+    """An unknown IANA time zone name."""
+
+
+def check_timezone(name: str) -> str:
+    """Return ``name`` if it is a known IANA zone, else raise :class:`TimeZoneError`."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise TimeZoneError(f"unknown time zone {name!r} (use an IANA name such as Asia/Shanghai)") from exc
+    return name
+
+
+@dataclass
+class ParsedTimes:
+    """Result of :func:`parse_local_times`."""
+
+    utc: pd.Series  # datetime64[ns, UTC]; NaT where unparseable or missing
+    missing: pd.Series  # bool: the cell was empty
+    unparseable: pd.Series  # bool: text present but not a time
+    shifted_gap: int = 0  # times inside a DST gap, moved forward
+    ambiguous: int = 0  # times inside a DST overlap, read as the first instant
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_local_times(values: pd.Series, tz: str, fmt: str | None = None) -> ParsedTimes:
+    """Parse a column of timestamps written in local time ``tz`` into UTC.
+
+    ``fmt`` is a strptime format (fast path); without it ISO 8601 is tried, then any
+    format pandas recognises element by element. Text with an explicit offset or ``Z``
+    is converted by that offset instead of the zone.
+    """
+    check_timezone(tz)
+    raw = values.astype("string").str.strip()
+    missing = raw.isna() | (raw == "")
+    utc = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    if pd.api.types.is_datetime64_any_dtype(values):  # Excel cells already typed
+        parsed = pd.to_datetime(values, errors="coerce")
+        if getattr(parsed.dt, "tz", None) is not None:
+            utc = parsed.dt.tz_convert("UTC")
+            return ParsedTimes(utc, missing, parsed.isna() & ~missing)
+        naive = parsed
+        offset_mask = pd.Series(False, index=values.index)
+    else:
+        offset_mask = raw.str.contains(_OFFSET_SUFFIX, regex=True, na=False)
+        if offset_mask.any():
+            utc[offset_mask] = pd.to_datetime(raw[offset_mask], errors="coerce", utc=True, format="mixed")
+        naive = _parse_naive(raw.where(~offset_mask & ~missing), fmt)
+    local_mask = naive.notna() & ~offset_mask
+    shifted = ambiguous = 0
+    if local_mask.any():
+        local = naive[local_mask]
+        localized = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        bad = localized.isna()
+        if bad.any():
+            first = local[bad].dt.tz_localize(
+                tz, ambiguous=np.ones(int(bad.sum()), dtype=bool), nonexistent="shift_forward")
+            gap = local[bad].dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").isna() & \
+                local[bad].dt.tz_localize(tz, ambiguous=np.zeros(int(bad.sum()), dtype=bool),
+                                          nonexistent="NaT").isna()
+            shifted = int(gap.sum())
+            ambiguous = int(bad.sum()) - shifted
+            localized[bad] = first
+        utc[local_mask] = localized.dt.tz_convert("UTC")
+    unparseable = utc.isna() & ~missing
+    notes = []
+    if shifted:
+        notes.append(f"{shifted} times fell in a daylight-saving gap and were moved forward")
+    if ambiguous:
+        notes.append(f"{ambiguous} times fell in a daylight-saving overlap and were read as the first instant")
+    return ParsedTimes(utc, missing, unparseable, shifted, ambiguous, notes)
+
+
+def _parse_naive(raw: pd.Series, fmt: str | None) -> pd.Series:
+    if fmt:
+        out = pd.to_datetime(raw, format=fmt, errors="coerce")
+    else:
+        out = pd.to_datetime(raw, format="ISO8601", errors="coerce")
+    rest = out.isna() & raw.notna()
+    if rest.any():
+        out[rest] = pd.to_datetime(raw[rest], format="mixed", errors="coerce", dayfirst=False)
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_localize(None)
+    return out
+
+
+def local_dates(utc: pd.Series, tz: str) -> pd.Series:
+    """Local calendar date (``datetime.date`` objects) in zone ``tz`` of UTC timestamps."""
+    return utc.dt.tz_convert(tz).dt.date
+
+
+def parse_date(text: str) -> dt.date:
+    """Parse a user's calendar date (``YYYY-MM-DD``) with a clear message on error."""
+    try:
+        return dt.date.fromisoformat(str(text).strip())
+    except ValueError as exc:
+        raise ValueError(f"not a date: {text!r} (expected YYYY-MM-DD)") from exc
+
+
+def default_period(latest: dt.date | None, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The 365 days ending on the latest incident's date (or today when there is none)."""
+    end = latest or today
+    return end - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1), end
+
+
+def utc_bounds(start: dt.date, end: dt.date, tz: str) -> tuple[dt.datetime, dt.datetime]:
+    """UTC instants [first instant of ``start``, first instant after ``end``) in zone ``tz``."""
+    zone = ZoneInfo(tz)
+    lo = pd.Timestamp(start).tz_localize(zone, nonexistent="shift_forward").tz_convert("UTC")
+    hi = pd.Timestamp(end + dt.timedelta(days=1)).tz_localize(zone, nonexistent="shift_forward").tz_convert("UTC")
+    return lo.to_pydatetime(), hi.to_pydatetime()

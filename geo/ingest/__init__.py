@@ -1,0 +1,1 @@
+"""Importers: readers, column presets, validation report, coordinate conversion, PII guard."""

@@ -1,0 +1,89 @@
+"""Exports: a layer of the store to CSV, GeoJSON, Excel or GeoPackage.
+
+Spreadsheet cells that start like a formula (= + - @, tab, carriage return) are written
+with a leading apostrophe, so Excel and LibreOffice show them as text and never run them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from geo.core.crs import STORAGE_CRS
+from geo.ingest.errors import ImportRefused
+from geo.store.types import from_db
+
+EXPORT_TABLES = {"incidents": "incidents", "areas": "areas", "cameras": "cameras", "zones": "patrol_zones",
+                 "ledger": "ledger_items", "places": "places"}
+FORMATS = (".csv", ".geojson", ".xlsx", ".gpkg")
+HIDDEN = ("row_hash",)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would read as a formula with an apostrophe."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = [("'" + v) if isinstance(v, str) and v.startswith(FORMULA_START) else v for v in out[col]]
+    return out
+
+
+def read_layer(engine: Engine, layer: str, start: dt.date | None = None, end: dt.date | None = None) -> gpd.GeoDataFrame:
+    if layer not in EXPORT_TABLES:
+        raise ImportRefused(f"unknown layer {layer!r}: {', '.join(EXPORT_TABLES)}")
+    table = EXPORT_TABLES[layer]
+    where, params = "", {}
+    if layer == "incidents" and (start or end):
+        where = " WHERE occurred_on BETWEEN :a AND :b"
+        params = {"a": (start or dt.date.min).isoformat(), "b": (end or dt.date.max).isoformat()}
+    with engine.connect() as conn:
+        result = conn.execute(text(f"SELECT * FROM {table}{where} ORDER BY 1"), params)
+        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    geoms = [None if v is None else from_db(v) for v in frame.pop("geom")] if "geom" in frame else []
+    frame = frame.drop(columns=[c for c in HIDDEN if c in frame])
+    for col in [c for c in frame.columns if c.endswith("_at")]:  # UTC instants, marked as such
+        stamps = pd.to_datetime(frame[col], utc=True, errors="coerce")
+        frame[col] = stamps.dt.strftime("%Y-%m-%dT%H:%M:%SZ").astype(object).where(stamps.notna(), None)
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=STORAGE_CRS), crs=STORAGE_CRS)
+
+
+def export_layer(engine: Engine, layer: str, out: str | Path, start=None, end=None) -> int:
+    """Write ``layer`` to ``out`` (format from its suffix); returns the number of rows."""
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in FORMATS:
+        raise ImportRefused(f"{out.name}: unsupported export format; use {', '.join(FORMATS)}")
+    gdf = read_layer(engine, layer, start, end)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    if suffix in (".geojson", ".gpkg"):
+        plain = gdf.copy()
+        for col in plain.columns:
+            if col != "geometry" and plain[col].dtype == object:
+                plain[col] = plain[col].map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
+        plain.to_file(tmp, driver="GeoJSON" if suffix == ".geojson" else "GPKG")
+    else:
+        flat = pd.DataFrame(gdf.drop(columns="geometry"))
+        points = gdf.geometry.notna() & (gdf.geom_type == "Point")
+        if points.any() and points.all():
+            flat["lon"] = gdf.geometry.x.round(7)
+            flat["lat"] = gdf.geometry.y.round(7)
+        else:
+            flat["wkt"] = gdf.geometry.to_wkt(rounding_precision=6) if suffix == ".csv" else None
+        for col in flat.columns:
+            if pd.api.types.is_datetime64_any_dtype(flat[col]) and getattr(flat[col].dt, "tz", None) is not None:
+                flat[col] = flat[col].dt.tz_localize(None)
+        flat = defuse_formulas(flat)
+        if suffix == ".csv":
+            flat.to_csv(tmp, index=False, encoding="utf-8-sig")
+        else:
+            flat = flat.drop(columns=[c for c in ("wkt",) if c in flat])
+            flat.to_excel(tmp, index=False, engine="openpyxl")
+    tmp.replace(out)
+    return len(gdf)

@@ -1,0 +1,209 @@
+"""Importing point and zone layers: read, map, validate, assign areas, upsert, roll up.
+
+One file is one transaction: it is refused whole (nothing written) or written with a
+report of every row it skipped and why. Rows are keyed on (source, source_id) (zones on
+their code), so importing the same file again changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Engine
+
+from geo.core.crs import STORAGE_SRID, parse_crs, CRSError
+from geo.core.grid import repair_polygons
+from geo.core.timeutil import TimeZoneError, check_timezone, local_dates
+from geo.ingest.errors import ImportRefused
+from geo.ingest.presets import load_preset, parse_map_args, resolve_columns
+from geo.ingest.readers import RawTable, read_table
+from geo.ingest.report import ImportReport
+from geo.ingest.validate import validate
+from geo.store.areas import CODE_COLUMNS, AreaIndex
+from geo.store.dialects import dialect_for
+from geo.store.rollup import rebuild_daily
+from geo.store.schema import deployment_timezone
+
+Progress = Callable[[float, str], None]
+WRITE_CHUNK = 50_000
+POINT_LAYERS = ("incidents", "cameras", "places", "ledger")
+
+
+@dataclass(frozen=True)
+class Target:
+    table: str
+    keys: tuple[str, ...]
+    columns: tuple[str, ...]  # field columns written as they are
+
+
+TARGETS = {
+    "incidents": Target("incidents", ("source", "source_id"),
+                        ("category", "subcategory", "occurred_at", "reported_at", "status", "address", "description")),
+    "cameras": Target("cameras", ("source", "source_id"),
+                      ("heading", "fov", "range_m", "kind", "status", "owner", "installed_on", "removed_on")),
+    "places": Target("places", ("source", "source_id"), ("kind", "name", "name_en", "required_pct")),
+    "ledger": Target("ledger_items", ("source", "source_id"),
+                     ("kind", "category", "title", "description", "responsible_unit", "found_on", "deadline",
+                      "status")),
+    "zones": Target("patrol_zones", ("code",), ("name", "name_en", "team", "shift", "staff")),
+}
+DEFAULTS = {"cameras": {"fov": 360.0, "range_m": 50.0, "status": "online"},
+            "ledger": {"status": "reported"}, "incidents": {"category": ""}}
+
+
+def stderr_progress(fraction: float, message: str) -> None:
+    """A progress line in the terminal, rewritten in place."""
+    sys.stderr.write(f"\r{message} {fraction * 100:5.1f}%")
+    if fraction >= 1.0:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def import_file(engine: Engine, path: str | Path, layer: str, **options) -> ImportReport:
+    """Import one file of ``layer``; see :func:`import_table` for the options."""
+    table = read_table(path)
+    return import_table(engine, table, layer, name=Path(path).name, **options)
+
+
+def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "table",
+                 preset: str | None = None, maps: list[str] | None = None, crs: str | None = None,
+                 source: str | None = None, tz: str | None = None, progress: Progress | None = None,
+                 today: dt.date | None = None) -> ImportReport:
+    """Validate and write ``table`` as ``layer`` in one transaction; return the report."""
+    if layer not in TARGETS:
+        raise ImportRefused(f"unknown layer {layer!r}: {', '.join(TARGETS)}")
+    chosen = load_preset(preset)
+    mapping = {**chosen.mapping(layer), **parse_map_args(maps, layer)}
+    try:
+        src_crs = parse_crs(crs or table.file_crs or chosen.crs)
+        zone = check_timezone(tz or chosen.timezone) if (tz or chosen.timezone) else None
+    except (CRSError, TimeZoneError) as exc:
+        raise ImportRefused(str(exc)) from exc
+    source = source or chosen.source or "import"
+    report = ImportReport(name, layer, rows_read=len(table.frame), row_word=table.row_word)
+    with engine.connect() as conn:
+        db_zone = deployment_timezone(conn)
+        index = AreaIndex.load(conn)
+    fields, _used = resolve_columns(table.frame, layer, mapping)
+    checked = validate(fields, table.rows, layer, crs=src_crs, tz=zone or db_zone, formats=chosen.formats(layer),
+                       geometry=table.geometry, extent=index.extent, today=today)
+    report.skipped = checked.skipped
+    report.masked, report.masked_rows = checked.masked, checked.masked_rows
+    report.notes.extend(checked.notes)
+    bad_geometry = table.frame.attrs.get("bad_geometry")
+    if bad_geometry:
+        report.notes.append(f"{len(bad_geometry)} features had malformed geometry")
+    frame = checked.frame
+    if frame.empty:
+        raise ImportRefused(f"{name}: no row could be imported ({len(report.skipped)} rows refused; first: "
+                            f"{report.row_word} {report.skipped[0][0]}: {report.skipped[0][1]})"
+                            if report.skipped else f"{name}: no rows")
+    target = TARGETS[layer]
+    rows = _rows_to_write(frame, layer, target, source, db_zone, index, report)
+    _write(engine, rows, layer, target, source, report, progress)
+    return report
+
+
+def _rows_to_write(frame: pd.DataFrame, layer: str, target: Target, source: str, db_zone: str,
+                   index: AreaIndex, report: ImportReport) -> pd.DataFrame:
+    out = pd.DataFrame(index=frame.index)
+    if layer == "zones":
+        out["code"] = frame["code"]
+    else:
+        out["source"] = source
+        out["source_id"] = frame["source_id"]
+    for col in target.columns:
+        default = DEFAULTS.get(layer, {}).get(col)
+        if col in frame:
+            out[col] = frame[col] if default is None else frame[col].where(frame[col].notna(), default)
+        else:
+            out[col] = default
+    if layer == "cameras" and "heading" not in frame:
+        out["fov"] = 360.0  # no heading: a dome
+    if layer == "incidents":
+        out["occurred_on"] = local_dates(frame["occurred_at"], db_zone)
+    if layer == "zones":
+        geoms, invalid = repair_polygons(frame["geometry"].to_numpy())
+        if invalid.any():
+            report.notes.append(f"{int(invalid.sum())} invalid polygons repaired (make_valid)")
+        out["geom"] = geoms
+    else:
+        codes = index.assign(frame["lon"].to_numpy(), frame["lat"].to_numpy())
+        codes.index = frame.index
+        for col in codes.columns:
+            out[col] = codes[col]
+        report.outside = int(codes["cell_code"].isna().sum())
+        out["geom"] = shapely.points(frame["lon"].to_numpy(), frame["lat"].to_numpy())
+    # The hash covers what the file says, not the area codes derived from today's areas.
+    hashed = out.drop(columns=["geom", *CODE_COLUMNS.values()], errors="ignore").copy()
+    hashed["_wkb"] = shapely.to_wkb(out["geom"].to_numpy(), hex=True)
+    hashed = hashed.astype("string")
+    out["row_hash"] = pd.util.hash_pandas_object(hashed, index=False).to_numpy().view(np.int64)
+    return out
+
+
+def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, source: str,
+           report: ImportReport, progress: Progress | None, after=None) -> None:
+    """Upsert the new and changed rows in one transaction; ``after(conn)`` runs inside it."""
+    dialect = dialect_for(engine)
+    key = target.keys[-1]
+    extra = ", occurred_on" if layer == "incidents" else (", status" if layer == "ledger" else "")
+    where = " WHERE source = :source" if "source" in target.keys else ""
+    with engine.begin() as conn:
+        existing = pd.DataFrame(
+            conn.execute(text(f"SELECT {key}, row_hash{extra} FROM {target.table}{where}"), {"source": source}).all())
+        if existing.empty:
+            existing = pd.DataFrame(columns=[key, "row_hash"] + ([extra[2:]] if extra else []))
+        existing = existing.set_index(key)
+        known = rows[key].isin(existing.index)
+        old_hash = rows.loc[known, key].map(existing["row_hash"])
+        changed = known.copy()
+        changed[known] = old_hash.to_numpy() != rows.loc[known, "row_hash"].to_numpy()
+        new = ~known
+        report.inserted, report.updated = int(new.sum()), int(changed.sum())
+        report.unchanged = int((known & ~changed).sum())
+        todo = rows[new | changed].copy()
+        if not todo.empty:
+            geoms = todo["geom"].to_numpy()
+            if dialect.name == "postgresql":
+                todo["geom"] = shapely.to_wkb(shapely.set_srid(geoms, STORAGE_SRID), hex=True, include_srid=True)
+            else:
+                todo["geom"] = list(shapely.to_wkb(geoms))
+            total = len(todo)
+            for start in range(0, total, WRITE_CHUNK):
+                dialect.upsert(conn, target.table, todo.iloc[start:start + WRITE_CHUNK], target.keys,
+                               bump="version" if layer == "ledger" else None)
+                if progress:
+                    progress(min(1.0, (start + WRITE_CHUNK) / total), f"writing {layer}")
+        if layer == "incidents":
+            days = set(todo["occurred_on"])
+            if report.updated:
+                days |= set(pd.to_datetime(existing.loc[rows.loc[changed, key], "occurred_on"]).dt.date)
+            if days:
+                rebuild_daily(conn, days)
+        if layer == "ledger" and not todo.empty:
+            _ledger_events(conn, todo, changed[todo.index], existing, source)
+        if after is not None:
+            after(conn)
+
+
+def _ledger_events(conn, todo: pd.DataFrame, changed: pd.Series, existing: pd.DataFrame, source: str) -> None:
+    now = dt.datetime.now(dt.timezone.utc)
+    ids = dict(conn.execute(text("SELECT source_id, id FROM ledger_items WHERE source = :s"), {"s": source}).all())
+    events = []
+    for sid, status, was_changed in zip(todo["source_id"], todo["status"], changed):
+        from_status = existing.loc[sid, "status"] if was_changed else None
+        events.append({"item_id": ids[sid], "at": now, "actor": f"import:{source}",
+                       "action": "import-update" if was_changed else "import", "from_status": from_status,
+                       "to_status": status, "note": None})
+    from geo.store.models import LedgerEvent
+
+    conn.execute(LedgerEvent.__table__.insert(), events)

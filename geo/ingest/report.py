@@ -1,0 +1,58 @@
+"""The answer every import gives: what was read, written, skipped (row by row) and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass
+class ImportReport:
+    file: str
+    layer: str
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    outside: int = 0  # kept, but inside no grid cell
+    masked: int = 0  # personal identifiers masked in free text
+    masked_rows: int = 0
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
+    row_word: str = "line"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+    def summary(self) -> str:
+        """One line for a terminal or a toast."""
+        parts = [f"{self.layer}: {self.rows_read} read", f"{self.inserted} new", f"{self.updated} updated",
+                 f"{self.unchanged} unchanged", f"{len(self.skipped)} skipped"]
+        if self.layer in ("incidents", "cameras", "places", "ledger"):
+            parts.append(f"{self.outside} outside every grid cell")
+        if self.masked:
+            parts.append(f"{self.masked} personal identifiers masked")
+        return f"{self.file}: " + ", ".join(parts)
+
+    def skipped_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.skipped, columns=[self.row_word, "reason"])
+
+    def reasons(self) -> dict[str, int]:
+        """Skipped rows counted by reason kind (the text before any colon)."""
+        out: dict[str, int] = {}
+        for _row, reason in self.skipped:
+            key = reason.split(":")[0]
+            out[key] = out.get(key, 0) + 1
+        return out
+
+    def details(self, limit: int = 20) -> str:
+        lines = [self.summary()]
+        lines += [f"  note: {n}" for n in self.notes]
+        for row, reason in self.skipped[:limit]:
+            lines.append(f"  skipped {self.row_word} {row}: {reason}")
+        if len(self.skipped) > limit:
+            lines.append(f"  ... and {len(self.skipped) - limit} more skipped rows "
+                         f"({', '.join(f'{k}: {v}' for k, v in self.reasons().items())})")
+        return "\n".join(lines)

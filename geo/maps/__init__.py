@@ -1,0 +1,1 @@
+"""folium builders: GeoDataFrames in, folium objects out; offline Leaflet assets."""

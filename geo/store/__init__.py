@@ -1,0 +1,1 @@
+"""The spatial ledger store: SQLAlchemy 2.0 models, engine, queries and migrations."""

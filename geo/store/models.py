@@ -1,0 +1,252 @@
+"""SQLAlchemy 2.0 typed models for every table of the ledger store.
+
+Events and places, never people: no table here describes a person. ``users`` holds log-on
+accounts (a user name and role, no personal details); teams and units are names of units.
+All geometry is WGS 84; all timestamps are UTC; ``*_on`` columns are local calendar dates
+in the deployment's time zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer,
+                        String, Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from geo.store.types import Geometry
+
+CODE = String(64)
+NAME = String(200)
+UTC = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Setting(Base):
+    """Deployment settings kept with the data (for example the time zone of its dates)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Area(Base):
+    """A district, street/township, community/village or grid cell."""
+
+    __tablename__ = "areas"
+    code: Mapped[str] = mapped_column(CODE, primary_key=True)
+    name: Mapped[str | None] = mapped_column(NAME)
+    name_en: Mapped[str | None] = mapped_column(NAME)
+    level: Mapped[str] = mapped_column(String(16), index=True)
+    parent_code: Mapped[str | None] = mapped_column(CODE, index=True)
+    population: Mapped[int | None] = mapped_column(Integer)
+    team: Mapped[str | None] = mapped_column(NAME)  # grid team: a unit's name, not a person
+    area_km2: Mapped[float | None] = mapped_column(Float)
+    row_hash: Mapped[int | None] = mapped_column(BigInteger)
+    geom = mapped_column(Geometry("MULTIPOLYGON"))
+
+
+# Codes of the grid cell and each ancestor, assigned once at import ("" never; NULL = none).
+class _AreaCodes:
+    cell_code: Mapped[str | None] = mapped_column(CODE)
+    community_code: Mapped[str | None] = mapped_column(CODE)
+    street_code: Mapped[str | None] = mapped_column(CODE)
+    district_code: Mapped[str | None] = mapped_column(CODE)
+
+
+class Incident(_AreaCodes, Base):
+    __tablename__ = "incidents"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id", name="uq_incidents_source"),
+        Index("ix_incidents_occurred_on", "occurred_on"),
+        Index("ix_incidents_cell_day", "cell_code", "occurred_on"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(128))
+    category: Mapped[str] = mapped_column(String(100), default="")
+    subcategory: Mapped[str | None] = mapped_column(String(200))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTC)
+    occurred_on: Mapped[dt.date] = mapped_column(Date)  # local date, deployment zone
+    reported_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    status: Mapped[str | None] = mapped_column(String(50))
+    address: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    row_hash: Mapped[int] = mapped_column(BigInteger)
+    geom = mapped_column(Geometry("POINT"))
+
+
+class IncidentDaily(Base):
+    """Incidents per cell, local day and category; '' stands for "no area" in code columns."""
+
+    __tablename__ = "incident_daily"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(100), primary_key=True)
+    cell_code: Mapped[str] = mapped_column(CODE, primary_key=True)
+    community_code: Mapped[str] = mapped_column(CODE, primary_key=True)
+    street_code: Mapped[str] = mapped_column(CODE, primary_key=True)
+    district_code: Mapped[str] = mapped_column(CODE, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class Place(_AreaCodes, Base):
+    """A key place (school, station, market, ...) with the camera coverage it requires."""
+
+    __tablename__ = "places"
+    __table_args__ = (UniqueConstraint("source", "source_id", name="uq_places_source"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(50), index=True)
+    name: Mapped[str | None] = mapped_column(NAME)
+    name_en: Mapped[str | None] = mapped_column(NAME)
+    required_pct: Mapped[float | None] = mapped_column(Float)
+    row_hash: Mapped[int] = mapped_column(BigInteger)
+    geom = mapped_column(Geometry("GEOMETRY"))
+
+
+class Camera(_AreaCodes, Base):
+    __tablename__ = "cameras"
+    __table_args__ = (UniqueConstraint("source", "source_id", name="uq_cameras_source"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(128))
+    heading: Mapped[float | None] = mapped_column(Float)  # degrees clockwise from north
+    fov: Mapped[float] = mapped_column(Float, default=360.0)  # degrees; 360 = dome
+    range_m: Mapped[float] = mapped_column(Float, default=50.0)  # metres
+    kind: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(16), default="online", index=True)
+    owner: Mapped[str | None] = mapped_column(NAME)  # owning unit
+    installed_on: Mapped[dt.date | None] = mapped_column(Date)
+    removed_on: Mapped[dt.date | None] = mapped_column(Date)
+    row_hash: Mapped[int] = mapped_column(BigInteger)
+    geom = mapped_column(Geometry("POINT"))
+
+
+class CoverageTarget(Base):
+    __tablename__ = "coverage_targets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    area_code: Mapped[str | None] = mapped_column(CODE)
+    place_kind: Mapped[str | None] = mapped_column(String(50))
+    target_pct: Mapped[float] = mapped_column(Float)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    set_by: Mapped[str] = mapped_column(String(64))  # account name
+    set_at: Mapped[dt.datetime] = mapped_column(UTC)
+
+
+class PatrolZone(Base):
+    __tablename__ = "patrol_zones"
+    code: Mapped[str] = mapped_column(CODE, primary_key=True)
+    name: Mapped[str | None] = mapped_column(NAME)
+    name_en: Mapped[str | None] = mapped_column(NAME)
+    team: Mapped[str | None] = mapped_column(NAME)
+    shift: Mapped[str | None] = mapped_column(String(50))
+    staff: Mapped[int | None] = mapped_column(Integer)
+    row_hash: Mapped[int | None] = mapped_column(BigInteger)
+    geom = mapped_column(Geometry("MULTIPOLYGON"))
+
+
+class LedgerItem(_AreaCodes, Base):
+    """A screened hazard, dispute or security gap with its rectification status."""
+
+    __tablename__ = "ledger_items"
+    __table_args__ = (UniqueConstraint("source", "source_id", name="uq_ledger_source"),
+                      Index("ix_ledger_status_deadline", "status", "deadline"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    responsible_unit: Mapped[str | None] = mapped_column(NAME)
+    found_on: Mapped[dt.date] = mapped_column(Date)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="reported")
+    recheck_on: Mapped[dt.date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    row_hash: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    geom = mapped_column(Geometry("POINT"))
+    __mapper_args__ = {"version_id_col": version}
+
+
+class LedgerEvent(Base):
+    """Append-only history of every change to a ledger item."""
+
+    __tablename__ = "ledger_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("ledger_items.id", ondelete="RESTRICT"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTC)
+    actor: Mapped[str] = mapped_column(String(64))  # account name or "import:<source>"
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(NAME)
+    name_en: Mapped[str | None] = mapped_column(NAME)
+    area_code: Mapped[str | None] = mapped_column(CODE)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class CampaignPhase(Base):
+    __tablename__ = "campaign_phases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    name: Mapped[str] = mapped_column(NAME)
+    name_en: Mapped[str | None] = mapped_column(NAME)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class Indicator(Base):
+    """A numeric target (year-on-year change %, clearance %, cameras added, ...)."""
+
+    __tablename__ = "indicators"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    target_value: Mapped[float] = mapped_column(Float)
+    actual_value: Mapped[float | None] = mapped_column(Float)  # hand-entered actuals only
+    actual_source: Mapped[str | None] = mapped_column(NAME)
+    unit: Mapped[str | None] = mapped_column(String(16))
+
+
+class User(Base):
+    """A log-on account: a user name, a role and an area scope. No personal details."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    scope_code: Mapped[str | None] = mapped_column(CODE)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logons: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTC)
+    created_at: Mapped[dt.datetime] = mapped_column(UTC)
+
+
+class AuditEntry(Base):
+    """Append-only audit of log-ons, reads, edits, imports and exports."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UTC, index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    object: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+CODED_TABLES = ("incidents", "places", "cameras", "ledger_items")

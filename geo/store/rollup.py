@@ -1,0 +1,35 @@
+"""The daily rollup: incidents per cell, local day and category, kept current by imports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable
+
+from sqlalchemy import Date, bindparam, text
+from sqlalchemy.engine import Connection
+
+DAY_CHUNK = 400
+_INSERT = """
+INSERT INTO incident_daily (day, category, cell_code, community_code, street_code, district_code, n)
+SELECT occurred_on, category, COALESCE(cell_code, ''), COALESCE(community_code, ''),
+       COALESCE(street_code, ''), COALESCE(district_code, ''), COUNT(*)
+FROM incidents {where}
+GROUP BY occurred_on, category, COALESCE(cell_code, ''), COALESCE(community_code, ''),
+         COALESCE(street_code, ''), COALESCE(district_code, '')
+"""
+
+
+def rebuild_daily(conn: Connection, days: Iterable[dt.date] | None = None) -> None:
+    """Recount the rollup for ``days`` (all days when ``None``) inside the caller's transaction."""
+    if days is None:
+        conn.execute(text("DELETE FROM incident_daily"))
+        conn.execute(text(_INSERT.format(where="")))
+        return
+    days = sorted(set(days))
+    for i in range(0, len(days), DAY_CHUNK):
+        chunk = days[i:i + DAY_CHUNK]
+        delete = text("DELETE FROM incident_daily WHERE day IN :days").bindparams(bindparam("days", expanding=True, type_=Date))
+        insert = text(_INSERT.format(where="WHERE occurred_on IN :days")).bindparams(
+            bindparam("days", expanding=True, type_=Date))
+        conn.execute(delete, {"days": chunk})
+        conn.execute(insert, {"days": chunk})

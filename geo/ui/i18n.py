@@ -1,0 +1,35 @@
+"""Every visible string comes from one catalogue, ``data/i18n.json`` (Simplified Chinese, English)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import streamlit as st
+
+CATALOGUE = Path(__file__).resolve().parents[2] / "data" / "i18n.json"
+LANGUAGES = {"zh": "简体中文", "en": "English"}
+DEFAULT_LANGUAGE = "zh"
+LANG_KEY = "app.lang"
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, dict[str, str]]:
+    return json.loads(CATALOGUE.read_text(encoding="utf-8"))
+
+
+def current_language() -> str:
+    lang = st.session_state.get(LANG_KEY)
+    if lang not in LANGUAGES:
+        lang = st.query_params.get("lang", DEFAULT_LANGUAGE)
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def t(key: str, **values) -> str:
+    """The string ``key`` in the current language, with ``{placeholders}`` filled."""
+    entry = catalogue().get(key)
+    if entry is None:
+        return key  # a missing key shows itself; tests check the catalogue is complete
+    text = entry.get(current_language()) or entry.get("en") or key
+    return text.format(**values) if values else text

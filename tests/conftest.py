@@ -1,0 +1,99 @@
+"""Shared fixtures: a fresh database on each backend, and the shared real data."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from geo.store.engine import make_engine
+from geo.store.models import Base
+from geo.store.schema import init_db
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+PG_ADMIN_URL = os.environ.get("SAFEGRID_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+REQUIRE_POSTGIS = os.environ.get("SAFEGRID_REQUIRE_POSTGIS") == "1"
+BACKENDS = ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
+
+
+def _unavailable(what: str, why: str):
+    if REQUIRE_POSTGIS:
+        pytest.fail(f"{what} is required here (SAFEGRID_REQUIRE_POSTGIS=1) but unavailable: {why}")
+    pytest.skip(f"{what} unavailable: {why}")
+
+
+@pytest.fixture(scope="session")
+def postgis_url():
+    """A throw-away database with PostGIS for this test session; dropped afterwards."""
+    admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"safegrid_test_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # no server, no rights
+        admin.dispose()
+        _unavailable("PostgreSQL", str(exc).splitlines()[0])
+    url = make_url(admin.url).set(database=name).render_as_string(hide_password=False)
+    probe = make_engine(url)
+    try:
+        with probe.begin() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    except Exception as exc:
+        probe.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        _unavailable("PostGIS", str(exc).splitlines()[0])
+    probe.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def make_db(request, tmp_path):
+    """Factory: ``make_db(backend, tz=...)`` gives an empty, initialised engine."""
+    engines = []
+
+    def factory(backend: str = "sqlite", tz: str = "Asia/Shanghai"):
+        if backend == "sqlite":
+            engine = make_engine(f"sqlite:///{tmp_path / f'db{len(engines)}.sqlite'}")
+        else:
+            engine = make_engine(request.getfixturevalue("postgis_url"))
+            with engine.begin() as conn:
+                tables = [t.name for t in Base.metadata.sorted_tables] + ["alembic_version"]
+                existing = set(conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname='public'"))
+                               .scalars())
+                drop = [t for t in tables if t in existing]
+                if drop:
+                    conn.execute(text("DROP TABLE " + ", ".join(f'"{t}"' for t in drop) + " CASCADE"))
+        init_db(engine, tz)
+        engines.append(engine)
+        return engine
+
+    yield factory
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def db(make_db, backend):
+    """An empty initialised database on each backend (Asia/Shanghai)."""
+    return make_db(backend)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.exists():
+        pytest.fail(f"{SHARED_DATA} is missing: CI and developers keep shared/ beside the checkout")
+    return SHARED_DATA

@@ -194,9 +194,9 @@ def _incidents(rng, recipe, places, cells, cell_pop, areas, end, scale, crs_m):
     start = end - dt.timedelta(days=365 * YEARS)
     days = pd.date_range(start + dt.timedelta(days=1), end, freq="D")
     t = np.arange(len(days)) / 365.0  # years since start
-    season = 1 + 0.18 * np.sin(2 * np.pi * (days.dayofyear.to_numpy() - 100) / 365.0)
+    season = 1 + 0.18 * np.sin(2 * np.pi * (days.day_of_year.to_numpy() - 100) / 365.0)
     trend = (1 - YEARLY_DECLINE) ** t
-    rate = season * trend * WEEKDAY_FACTOR[days.dayofweek.to_numpy()]
+    rate = season * trend * WEEKDAY_FACTOR[days.day_of_week.to_numpy()]
     rate = rate / rate.sum() * N_INCIDENTS * scale
     per_day = rng.poisson(rate)
     day_idx = np.repeat(np.arange(len(days)), per_day)

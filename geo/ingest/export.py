@@ -29,7 +29,7 @@ def defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells that a spreadsheet would read as a formula with an apostrophe."""
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = [("'" + v) if isinstance(v, str) and v.startswith(FORMULA_START) else v for v in out[col]]
     return out
 
@@ -61,13 +61,14 @@ def export_layer(engine: Engine, layer: str, out: str | Path, start=None, end=No
         raise ImportRefused(f"{out.name}: unsupported export format; use {', '.join(FORMATS)}")
     gdf = read_layer(engine, layer, start, end)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
+    tmp = out.with_name(f".{out.stem}.part{suffix}")  # same suffix: drivers check it
     if suffix in (".geojson", ".gpkg"):
         plain = gdf.copy()
         for col in plain.columns:
-            if col != "geometry" and plain[col].dtype == object:
+            if col != "geometry" and (plain[col].dtype == object or pd.api.types.is_string_dtype(plain[col])):
                 plain[col] = plain[col].map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
-        plain.to_file(tmp, driver="GeoJSON" if suffix == ".geojson" else "GPKG")
+        plain.to_file(tmp, driver="GeoJSON" if suffix == ".geojson" else "GPKG",
+                      **({"layer": layer} if suffix == ".gpkg" else {}))
     else:
         flat = pd.DataFrame(gdf.drop(columns="geometry"))
         points = gdf.geometry.notna() & (gdf.geom_type == "Point")

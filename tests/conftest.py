@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from geo.ingest.demo import build_demo
 from geo.store.engine import make_engine
 from geo.store.models import Base
 from geo.store.schema import init_db
@@ -97,3 +99,18 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.fail(f"{SHARED_DATA} is missing: CI and developers keep shared/ beside the checkout")
     return SHARED_DATA
+
+
+DEMO_SCALE = 0.05
+DEMO_END = dt.date(2026, 6, 30)
+
+
+@pytest.fixture(scope="session")
+def demo_url(tmp_path_factory):
+    """A small demo city (5 % of the incidents) in an SQLite file, built once per session."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    build_demo(engine, seed=11, scale=DEMO_SCALE, end=DEMO_END)
+    engine.dispose()
+    return url

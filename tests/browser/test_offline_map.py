@@ -1,0 +1,64 @@
+"""The map draws in a real browser with no internet: Leaflet comes from the app itself."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+SCREENS = os.environ.get("SAFEGRID_SCREENSHOTS")
+# Counts pixels the canvas renderer painted (anything not fully transparent).
+PAINTED = """() => {
+  const c = document.querySelector('.leaflet-container canvas');
+  if (!c) return -1;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+  return n;
+}"""
+
+
+def _map_frame(page):
+    page.wait_for_selector("iframe[title*='st_folium'], iframe[src*='streamlit_folium']", timeout=60_000)
+    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    frame.wait_for_selector(".leaflet-container canvas", timeout=60_000)
+    return frame
+
+
+def test_home_map_draws_offline(offline_page, app_url, tmp_path):
+    page = offline_page
+    page.goto(app_url)
+    page.get_by_text("平安网格 · 总览").wait_for(timeout=60_000)
+    frame = _map_frame(page)
+    frame.wait_for_function(f"({PAINTED})() > 20000", timeout=30_000)
+    assert frame.evaluate("() => typeof L !== 'undefined' && L.version") == "1.9.4"
+    scripts = frame.evaluate("() => Array.from(document.scripts).map(s => s.src).filter(Boolean)")
+    assert any(s.endswith("/app/static/vendor/leaflet/leaflet.js") for s in scripts), scripts
+    painted = frame.evaluate(PAINTED)
+    box = frame.evaluate("() => { const c = document.querySelector('.leaflet-container canvas'); "
+                         "return c.width * c.height; }")
+    assert painted > 0.2 * box, (painted, box)  # the grid covers a good part of the map
+    assert page.external_requests == []
+    shot = Path(SCREENS or tmp_path) / "home.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+
+
+def test_language_switch_to_english(offline_page, app_url):
+    page = offline_page
+    page.goto(app_url)
+    page.get_by_text("English").click()
+    page.get_by_text("SafeGrid · Overview").wait_for(timeout=30_000)
+    assert page.get_by_text("Grid cells").first.is_visible()
+    assert page.external_requests == []
+
+
+def test_static_leaflet_is_served_as_javascript(app_url):
+    import urllib.request
+
+    with urllib.request.urlopen(f"{app_url}/app/static/vendor/leaflet/leaflet.js") as resp:
+        assert resp.headers["Content-Type"].startswith(("application/javascript", "text/javascript"))
+        assert b"Leaflet" in resp.read(2000)

@@ -1,0 +1,75 @@
+"""Imports flow one way: pages -> geo.ui -> {geo.maps, geo.store, geo.ingest} -> geo.core.
+
+Walks every module's imports (with ast, nothing is run) and fails on any import the
+layer may not make. Also checks that every catalogue key the code uses exists in both
+languages.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+UI_ONLY = ("streamlit", "streamlit_folium")
+DB = ("sqlalchemy", "alembic", "psycopg", "geoalchemy2")
+# package -> modules it must not import (prefix match)
+FORBIDDEN = {
+    "geo/core": ("geo.store", "geo.ingest", "geo.maps", "geo.ui", "geo.cli", *UI_ONLY, "folium", *DB),
+    "geo/store": ("geo.ingest", "geo.maps", "geo.ui", "geo.cli", *UI_ONLY, "folium"),
+    "geo/ingest": ("geo.maps", "geo.ui", "geo.cli", *UI_ONLY, "folium"),
+    "geo/maps": ("geo.store", "geo.ingest", "geo.ui", "geo.cli", *UI_ONLY, *DB),
+    "geo/ui": ("geo.cli",),
+    "pages": ("geo.core", "geo.store", "geo.ingest", "geo.maps", "geo.cli", "folium", *DB),
+    "app.py": ("geo.core", "geo.store", "geo.ingest", "geo.maps", "geo.cli", "folium", *DB),
+}
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def _files(where: str) -> list[Path]:
+    target = ROOT / where
+    return [target] if target.is_file() else sorted(target.rglob("*.py"))
+
+
+CASES = [(where, f) for where in FORBIDDEN for f in _files(where)]
+
+
+@pytest.mark.parametrize("where,path", CASES, ids=[str(f.relative_to(ROOT)) for _, f in CASES])
+def test_imports_follow_the_layer_rule(where, path):
+    bad = sorted(m for m in imports_of(path) for banned in FORBIDDEN[where]
+                 if m == banned or m.startswith(banned + "."))
+    assert not bad, f"{path.relative_to(ROOT)} may not import {bad}"
+
+
+def test_rule_would_catch_a_violation(tmp_path):
+    sample = tmp_path / "x.py"
+    sample.write_text("from geo.store.models import Area\nimport streamlit as st\n")
+    assert {"geo.store.models", "streamlit"} <= imports_of(sample)
+
+
+def test_every_catalogue_key_used_exists_in_both_languages():
+    catalogue = json.loads((ROOT / "data" / "i18n.json").read_text(encoding="utf-8"))
+    used = set()
+    for path in [*_files("pages"), *_files("geo/ui"), ROOT / "app.py"]:
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_.]+)["']""", path.read_text(encoding="utf-8")))
+        for prefix in re.findall(r"""\bt\(\s*f["']([a-z0-9_.]+)\{""", path.read_text(encoding="utf-8")):
+            assert any(k.startswith(prefix) for k in catalogue), prefix
+    assert used, "no catalogue keys found: the scan is broken"
+    missing = sorted(k for k in used if k not in catalogue)
+    assert not missing
+    incomplete = sorted(k for k, v in catalogue.items() if not (v.get("zh") and v.get("en")))
+    assert not incomplete

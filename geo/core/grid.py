@@ -38,14 +38,19 @@ def assign_points(xs: np.ndarray, ys: np.ndarray, polygons: np.ndarray) -> np.nd
     ok = np.isfinite(xs) & np.isfinite(ys)
     if not ok.any() or len(polygons) == 0:
         return result
-    points = shapely.points(xs[ok], ys[ok])
+    px, py = xs[ok], ys[ok]
+    shapely.prepare(polygons)
     tree = STRtree(polygons)
-    point_idx, poly_idx = tree.query(points, predicate="intersects")
+    # Bounding-box candidates from the tree, then an exact test against prepared polygons.
+    point_idx, poly_idx = tree.query(shapely.points(px, py))
     if len(point_idx):
-        best = np.full(len(points), np.iinfo(np.int64).max, dtype=np.int64)
+        hit = shapely.intersects_xy(polygons[poly_idx], px[point_idx], py[point_idx])
+        point_idx, poly_idx = point_idx[hit], poly_idx[hit]
+    if len(point_idx):
+        best = np.full(len(px), np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(best, point_idx, poly_idx)
         found = best != np.iinfo(np.int64).max
-        sub = np.full(len(points), -1, dtype=np.int64)
+        sub = np.full(len(px), -1, dtype=np.int64)
         sub[found] = best[found]
         result[np.flatnonzero(ok)] = sub
     return result

@@ -29,6 +29,10 @@ _PHONE = re.compile(
 )
 
 
+# Every pattern above contains a run of 10+ digits, spaces and ()+- starting and ending in a digit.
+_CANDIDATE = r"\d[\d\s()+\-]{8,}[\dXx]"
+
+
 def mask_pii(text: str) -> tuple[str, int]:
     """Mask resident ID and phone numbers in one string; return (text, number masked)."""
     text, n_id = _RESIDENT_ID.subn(ID_TOKEN, text)
@@ -43,8 +47,16 @@ def mask_pii_series(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     values stay missing.
     """
     text = values.astype("string")
-    n_id = text.str.count(_RESIDENT_ID.pattern).fillna(0).astype(int)
-    text = text.str.replace(_RESIDENT_ID.pattern, ID_TOKEN, regex=True)
-    n_phone = text.str.count(_PHONE.pattern).fillna(0).astype(int)
-    text = text.str.replace(_PHONE.pattern, PHONE_TOKEN, regex=True)
-    return text.astype(object).where(text.notna(), None), n_id + n_phone
+    counts = pd.Series(0, index=values.index, dtype=int)
+    # Only rows with a long run of digits and separators can hold an identifier.
+    suspect = text.str.contains(_CANDIDATE, regex=True, na=False)
+    if suspect.any():
+        sub = text[suspect]
+        n_id = sub.str.count(_RESIDENT_ID.pattern).fillna(0).astype(int)
+        sub = sub.str.replace(_RESIDENT_ID.pattern, ID_TOKEN, regex=True)
+        n_phone = sub.str.count(_PHONE.pattern).fillna(0).astype(int)
+        sub = sub.str.replace(_PHONE.pattern, PHONE_TOKEN, regex=True)
+        text = text.copy()
+        text[suspect] = sub
+        counts[suspect] = (n_id + n_phone).to_numpy()
+    return text.astype(object).where(text.notna(), None), counts

@@ -21,7 +21,7 @@ from geo.core.crs import STORAGE_CRS, CRSError, metric_crs, parse_crs
 from geo.core.grid import LEVELS, largest_overlap, make_grid, repair_polygons
 from geo.ingest.assign import reassign_all
 from geo.ingest.errors import ImportRefused
-from geo.ingest.pipeline import Target, _write
+from geo.ingest.pipeline import Target, _write, row_hashes
 from geo.ingest.presets import parse_map_args, resolve_columns
 from geo.ingest.readers import RawTable, read_table
 from geo.ingest.report import ImportReport
@@ -124,9 +124,7 @@ def _store(engine: Engine, gdf: gpd.GeoDataFrame, report: ImportReport, progress
         rows[col] = gdf[col].to_numpy() if col in gdf else None
     rows["population"] = pd.array(rows["population"], dtype="Int64") if "population" in gdf else None
     rows["geom"] = gdf.geometry.to_numpy()
-    hashed = rows.drop(columns=["geom"]).astype("string")
-    hashed["_wkb"] = shapely.to_wkb(rows["geom"].to_numpy(), hex=True)
-    rows["row_hash"] = pd.util.hash_pandas_object(hashed, index=False).to_numpy().view(np.int64)
+    rows["row_hash"] = row_hashes(rows.drop(columns=["geom"]).astype("string"), rows["geom"].to_numpy())
     rows = rows.astype({"population": object})
     rows["population"] = [None if pd.isna(v) else int(v) for v in rows["population"]]
 

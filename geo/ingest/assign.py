@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from geo.store.areas import CODE_COLUMNS, AreaIndex
 from geo.store.models import CODED_TABLES
 from geo.store.rollup import rebuild_daily
+from geo.store.frames import to_frame
 
 UPDATE_CHUNK = 50_000
 
@@ -25,11 +26,10 @@ def reassign_all(conn: Connection) -> dict[str, int]:
     cols = list(CODE_COLUMNS.values())
     changed = {}
     for table in CODED_TABLES:
-        rows = conn.execute(text(f"SELECT id, geom, {', '.join(cols)} FROM {table}")).all()
-        if not rows:
+        frame = to_frame(conn.execute(text(f"SELECT id, geom, {', '.join(cols)} FROM {table}")))
+        if frame.empty:
             changed[table] = 0
             continue
-        frame = pd.DataFrame(rows, columns=["id", "geom", *cols])
         raw = [bytes(v) if isinstance(v, memoryview) else v for v in frame["geom"]]
         points = shapely.from_wkb(np.array(raw, dtype=object))
         codes = index.assign(shapely.get_x(points), shapely.get_y(points))

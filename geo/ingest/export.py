@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from geo.core.crs import STORAGE_CRS
 from geo.ingest.errors import ImportRefused
 from geo.store.types import from_db
+from geo.store.frames import to_frame
 
 EXPORT_TABLES = {"incidents": "incidents", "areas": "areas", "cameras": "cameras", "zones": "patrol_zones",
                  "ledger": "ledger_items", "places": "places"}
@@ -43,8 +44,7 @@ def read_layer(engine: Engine, layer: str, start: dt.date | None = None, end: dt
         where = " WHERE occurred_on BETWEEN :a AND :b"
         params = {"a": (start or dt.date.min).isoformat(), "b": (end or dt.date.max).isoformat()}
     with engine.connect() as conn:
-        result = conn.execute(text(f"SELECT * FROM {table}{where} ORDER BY 1"), params)
-        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        frame = to_frame(conn.execute(text(f"SELECT * FROM {table}{where} ORDER BY 1"), params))
     geoms = [None if v is None else from_db(v) for v in frame.pop("geom")] if "geom" in frame else []
     frame = frame.drop(columns=[c for c in HIDDEN if c in frame])
     for col in [c for c in frame.columns if c.endswith("_at")]:  # UTC instants, marked as such

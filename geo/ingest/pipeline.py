@@ -29,11 +29,13 @@ from geo.ingest.report import ImportReport
 from geo.ingest.validate import validate
 from geo.store.areas import CODE_COLUMNS, AreaIndex
 from geo.store.dialects import dialect_for
-from geo.store.rollup import rebuild_daily
+from geo.store.rollup import add_to_daily, rebuild_daily
 from geo.store.schema import deployment_timezone
+from geo.store.frames import raw_frame
 
 Progress = Callable[[float, str], None]
 WRITE_CHUNK = 50_000
+BULK_ROLLUP_ROWS = 20_000
 POINT_LAYERS = ("incidents", "cameras", "places", "ledger")
 
 
@@ -143,11 +145,29 @@ def _rows_to_write(frame: pd.DataFrame, layer: str, target: Target, source: str,
         report.outside = int(codes["cell_code"].isna().sum())
         out["geom"] = shapely.points(frame["lon"].to_numpy(), frame["lat"].to_numpy())
     # The hash covers what the file says, not the area codes derived from today's areas.
-    hashed = out.drop(columns=["geom", *CODE_COLUMNS.values()], errors="ignore").copy()
-    hashed["_wkb"] = shapely.to_wkb(out["geom"].to_numpy(), hex=True)
-    hashed = hashed.astype("string")
-    out["row_hash"] = pd.util.hash_pandas_object(hashed, index=False).to_numpy().view(np.int64)
+    hashed = out.drop(columns=["geom", "occurred_on", *CODE_COLUMNS.values()], errors="ignore")
+    if layer == "zones":
+        out["row_hash"] = row_hashes(hashed, out["geom"].to_numpy())
+    else:
+        out["row_hash"] = row_hashes(hashed.assign(_lon=frame["lon"], _lat=frame["lat"]))
     return out
+
+
+def row_hashes(frame: pd.DataFrame, geoms: np.ndarray | None = None) -> np.ndarray:
+    """A 64-bit hash per row of the written values (and geometry): equal rows, equal hashes."""
+    parts = {}
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype == object and not _all_strings(s):
+            s = s.map(lambda v: None if v is None else str(v))
+        parts[col] = s
+    if geoms is not None:
+        parts["_wkb"] = pd.Series(shapely.to_wkb(geoms, hex=True), index=frame.index)
+    return pd.util.hash_pandas_object(pd.DataFrame(parts), index=False).to_numpy().view(np.int64)
+
+
+def _all_strings(s: pd.Series) -> bool:
+    return pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
 
 
 def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, source: str,
@@ -158,11 +178,8 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
     extra = ", occurred_on" if layer == "incidents" else (", status" if layer == "ledger" else "")
     where = " WHERE source = :source" if "source" in target.keys else ""
     with engine.begin() as conn:
-        existing = pd.DataFrame(
-            conn.execute(text(f"SELECT {key}, row_hash{extra} FROM {target.table}{where}"), {"source": source}).all())
-        if existing.empty:
-            existing = pd.DataFrame(columns=[key, "row_hash"] + ([extra[2:]] if extra else []))
-        existing = existing.set_index(key)
+        existing = raw_frame(conn, f"SELECT {key}, row_hash{extra} FROM {target.table}{where}",
+                             {"source": source} if where else {}).set_index(key)
         known = rows[key].isin(existing.index)
         old_hash = rows.loc[known, key].map(existing["row_hash"])
         changed = known.copy()
@@ -177,18 +194,26 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
                 todo["geom"] = shapely.to_wkb(shapely.set_srid(geoms, STORAGE_SRID), hex=True, include_srid=True)
             else:
                 todo["geom"] = list(shapely.to_wkb(geoms))
-            total = len(todo)
-            for start in range(0, total, WRITE_CHUNK):
-                dialect.upsert(conn, target.table, todo.iloc[start:start + WRITE_CHUNK], target.keys,
-                               bump="version" if layer == "ledger" else None)
-                if progress:
-                    progress(min(1.0, (start + WRITE_CHUNK) / total), f"writing {layer}")
-        if layer == "incidents":
-            days = set(todo["occurred_on"])
-            if report.updated:
-                days |= set(pd.to_datetime(existing.loc[rows.loc[changed, key], "occurred_on"]).dt.date)
-            if days:
-                rebuild_daily(conn, days)
+            bump = "version" if layer == "ledger" else None
+            dialect.upsert(conn, target.table, todo[changed[todo.index]], target.keys, bump=bump)
+            fresh = todo[new[todo.index]]
+            total = len(fresh)
+            with dialect.bulk_load(conn, target.table, total):
+                for start in range(0, total, WRITE_CHUNK):
+                    dialect.insert(conn, target.table, fresh.iloc[start:start + WRITE_CHUNK])
+                    if progress:
+                        progress(min(1.0, (start + WRITE_CHUNK) / total), f"writing {layer}")
+        if layer == "incidents" and not todo.empty:
+            recount = set()
+            if report.updated:  # changed rows: recount their old and new days in full
+                recount = set(todo.loc[changed[todo.index], "occurred_on"])
+                recount |= set(pd.to_datetime(existing.loc[rows.loc[changed, key], "occurred_on"]).dt.date)
+                rebuild_daily(conn, recount)
+            fresh = todo[new[todo.index] & ~todo["occurred_on"].isin(recount)]
+            if len(fresh) >= BULK_ROLLUP_ROWS:  # a big load: one GROUP BY in the database is cheaper
+                rebuild_daily(conn, set(fresh["occurred_on"]))
+            else:  # a small feed: add its counts without recounting whole days
+                add_to_daily(conn, dialect, fresh)
         if layer == "ledger" and not todo.empty:
             _ledger_events(conn, todo, changed[todo.index], existing, source)
         if after is not None:

@@ -112,15 +112,18 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
 
 
 def _read_text_table(data: bytes, name: str, inner: str) -> RawTable:
-    text, _encoding = decode_text(data, name)
+    text, encoding = decode_text(data, name)
     if not text.strip():
         raise ImportRefused(f"{name}: the file has no rows")
     first = text.split("\n", 1)[0]
     sep = "\t" if inner.endswith(".tsv") or ("\t" in first and "," not in first) else \
         (";" if ";" in first and "," not in first else ",")
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            na_values=[""], skipinitialspace=False, engine="c")
+        frame = _fast_csv(data[3:] if data.startswith(b"\xef\xbb\xbf") else data, sep) \
+            if encoding == "utf-8" else _fast_csv(text.encode("utf-8"), sep)
+        if frame is None:  # the fast reader refused: the C reader gives the precise message
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                                na_values=[""], skipinitialspace=False, engine="c")
     except pd.errors.ParserError as exc:
         raise ImportRefused(f"{name}: malformed CSV ({_short(exc)}); is the file truncated or mis-quoted?") from exc
     except pd.errors.EmptyDataError as exc:
@@ -128,6 +131,21 @@ def _read_text_table(data: bytes, name: str, inner: str) -> RawTable:
     _check_header(frame, name)
     rows = pd.Series(frame.index.to_numpy() + 2, index=frame.index)  # header is line 1
     return RawTable(frame, None, None, rows, "line")
+
+
+def _fast_csv(data: bytes, sep: str) -> pd.DataFrame | None:
+    """Multi-threaded parse with pyarrow (all columns as text); None when it cannot."""
+    if data.count(b'"') % 2:  # an unclosed quote: only the C reader says where
+        return None
+    try:
+        import pyarrow  # noqa: F401  (streamlit depends on it; absent, the C reader is used)
+        frame = pd.read_csv(io.BytesIO(data), sep=sep, dtype=str, engine="pyarrow",
+                            keep_default_na=False, na_values=[""])
+    except Exception:  # pyarrow's errors are not precise: let the C reader explain
+        return None
+    if any(str(c).startswith("Unnamed") or str(c) == "" for c in frame.columns):
+        return None
+    return frame
 
 
 def _read_excel(path: Path) -> RawTable:

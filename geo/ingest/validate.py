@@ -74,7 +74,8 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
                 text, counts = mask_pii_series(text)
                 masked += int(counts.sum())
                 masked_rows += int((counts > 0).sum())
-                n_html = int(text.astype("string").str.contains(_HTML, na=False).sum())
+                maybe = text.astype("string").str.contains("<", regex=False, na=False)
+                n_html = int(text[maybe].astype("string").str.contains(_HTML, na=False).sum()) if maybe.any() else 0
                 if n_html:
                     notes.append(f"{n_html} rows carry HTML markup in {spec.name}: stored as plain text, "
                                  "escaped wherever shown")
@@ -139,11 +140,19 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
 
 
 def _as_text(raw: pd.Series) -> pd.Series:
-    text = raw.map(lambda v: None if v is None or (isinstance(v, float) and v != v) else
-                   (v.isoformat(sep=" ") if isinstance(v, (dt.datetime, pd.Timestamp)) else
-                    (format(v, "g") if isinstance(v, float) else str(v))), na_action="ignore")
-    text = text.astype("string").str.strip()
+    """Cells as stripped strings (``<NA>`` for empty). Text columns take a vectorised path."""
+    if pd.api.types.is_string_dtype(raw) and not (raw.dtype == object and not _all_text(raw)):
+        text = raw.astype("string").str.strip()
+    else:
+        text = raw.map(lambda v: None if v is None or (isinstance(v, float) and v != v) else
+                       (v.isoformat(sep=" ") if isinstance(v, (dt.datetime, pd.Timestamp)) else
+                        (format(v, "g") if isinstance(v, float) else str(v))), na_action="ignore")
+        text = text.astype("string").str.strip()
     return text.where(text != "", pd.NA)
+
+
+def _all_text(raw: pd.Series) -> bool:
+    return pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty")
 
 
 def _limit(text: pd.Series, name: str, notes: list[str]) -> pd.Series:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from geo.core.crs import STORAGE_CRS
 from geo.core.grid import LEVELS, assign_points
 from geo.store.models import Area
+from geo.store.frames import to_frame
 
 CODE_COLUMNS = {"grid": "cell_code", "community": "community_code", "street": "street_code", "district": "district_code"}
 
@@ -23,9 +24,8 @@ def load_areas(conn: Connection, level: str | None = None) -> gpd.GeoDataFrame:
                   Area.team, Area.area_km2, Area.geom).order_by(Area.code)
     if level:
         stmt = stmt.where(Area.level == level)
-    rows = conn.execute(stmt).all()
-    frame = pd.DataFrame(rows, columns=["code", "name", "name_en", "level", "parent_code", "population",
-                                        "team", "area_km2", "geometry"])
+    frame = to_frame(conn.execute(stmt), ["code", "name", "name_en", "level", "parent_code", "population",
+                                          "team", "area_km2", "geometry"])
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS)
 
 
@@ -73,9 +73,12 @@ class AreaIndex:
             hit = idx >= 0
             codes = layer["code"].to_numpy()[idx[hit]]
             rows = todo[hit]
+            if not len(codes):
+                continue
+            found = pd.Series(codes)
             for code_col in CODE_COLUMNS.values():
-                values = np.array([self.chains[c].get(code_col) for c in codes], dtype=object) if len(codes) else []
-                if len(codes):
-                    fill = pd.isna(out[code_col][rows])
-                    out[code_col][rows[fill]] = values[fill]
+                lookup = {c: chain.get(code_col) for c, chain in self.chains.items()}
+                values = found.map(lookup).to_numpy(dtype=object)
+                fill = pd.isna(out[code_col][rows])
+                out[code_col][rows[fill]] = values[fill]
         return pd.DataFrame(out)

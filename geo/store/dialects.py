@@ -6,14 +6,17 @@ PostgreSQL: PostGIS, COPY into a temporary table, then one INSERT ... ON CONFLIC
 
 from __future__ import annotations
 
-import io
+from contextlib import contextmanager
 from typing import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_CACHE_KIB = 131_072  # 128 MiB page cache per connection
+BULK_ROWS = 50_000  # a load this large (and larger than the table) rebuilds secondary indexes once
 
 
 def _quote(name: str) -> str:
@@ -32,6 +35,8 @@ class SQLiteDialect:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+            cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
 
         # Let SQLAlchemy's BEGIN reach SQLite, so a transaction really is one (pysqlite
@@ -44,11 +49,21 @@ class SQLiteDialect:
         def _begin(conn):  # pragma: no cover
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+    def insert(self, conn: Connection, table: str, frame: pd.DataFrame) -> None:
+        """Plain INSERT of rows known to be new."""
+        if frame.empty:
+            return
+        frame = adapt_for_sqlite(frame)
+        cols = list(frame.columns)
+        conn.exec_driver_sql(f"INSERT INTO {_quote(table)} ({', '.join(map(_quote, cols))}) "
+                             f"VALUES ({', '.join('?' * len(cols))})", list(_records(frame)))
+
     def upsert(self, conn: Connection, table: str, frame: pd.DataFrame, keys: Sequence[str],
-               bump: str | None = None) -> None:
+               bump: str | None = None, add: Sequence[str] = ()) -> None:
         """Insert rows, replacing the non-key columns of rows whose ``keys`` already exist.
 
-        ``bump`` names an integer column incremented on every update (optimistic locking).
+        ``bump`` names an integer column incremented on every update (optimistic locking);
+        columns in ``add`` are added to the stored value instead of replacing it.
         """
         if frame.empty:
             return
@@ -58,14 +73,33 @@ class SQLiteDialect:
         sql = (f"INSERT INTO {_quote(table)} ({', '.join(map(_quote, cols))}) "
                f"VALUES ({', '.join('?' * len(cols))}) "
                f"ON CONFLICT ({', '.join(map(_quote, keys))}) DO ")
-        sets = [f"{_quote(c)}=excluded.{_quote(c)}" for c in updates]
-        if bump:
-            sets.append(f"{_quote(bump)}={_quote(table)}.{_quote(bump)} + 1")
+        sets = _sets(table, updates, bump, add, "excluded")
         sql += ("UPDATE SET " + ", ".join(sets)) if sets else "NOTHING"
         conn.exec_driver_sql(sql, list(_records(frame)))
 
     def spatial_index(self, table: str, column: str) -> str | None:
         return None
+
+    @contextmanager
+    def bulk_load(self, conn: Connection, table: str, n_new: int):
+        """For a large load, drop the table's secondary indexes and build them once after.
+
+        Runs inside the caller's transaction (SQLite DDL is transactional), so a failed
+        import leaves the indexes as they were. Indexes behind UNIQUE constraints stay:
+        the upsert needs them.
+        """
+        n_old = conn.exec_driver_sql(f"SELECT COUNT(*) FROM {_quote(table)}").scalar()
+        if n_new < BULK_ROWS or n_new < n_old:
+            yield
+            return
+        indexes = conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+            (table,)).all()
+        for name, _sql in indexes:
+            conn.exec_driver_sql(f"DROP INDEX {_quote(name)}")
+        yield
+        for _name, sql in indexes:
+            conn.exec_driver_sql(sql)
 
 
 class PostgresDialect:
@@ -75,8 +109,22 @@ class PostgresDialect:
     def configure(self, engine: Engine) -> None:
         return None
 
+    def insert(self, conn: Connection, table: str, frame: pd.DataFrame) -> None:
+        """COPY rows known to be new straight into the table."""
+        if frame.empty:
+            return
+        self._copy(conn, table, frame)
+
+    def _copy(self, conn: Connection, table: str, frame: pd.DataFrame) -> None:
+        qcols = ", ".join(map(_quote, frame.columns))
+        raw = conn.connection.dbapi_connection
+        with raw.cursor() as cur:
+            with cur.copy(f"COPY {_quote(table)} ({qcols}) FROM STDIN") as copy:
+                for record in _records(frame):
+                    copy.write_row(record)
+
     def upsert(self, conn: Connection, table: str, frame: pd.DataFrame, keys: Sequence[str],
-               bump: str | None = None) -> None:
+               bump: str | None = None, add: Sequence[str] = ()) -> None:
         if frame.empty:
             return
         cols = list(frame.columns)
@@ -84,22 +132,41 @@ class PostgresDialect:
         tmp = f"_load_{table}"
         qcols = ", ".join(map(_quote, cols))
         conn.exec_driver_sql(f"CREATE TEMP TABLE {tmp} (LIKE {_quote(table)} INCLUDING DEFAULTS) ON COMMIT DROP")
-        raw = conn.connection.dbapi_connection
-        with raw.cursor() as cur:
-            with cur.copy(f"COPY {tmp} ({qcols}) FROM STDIN") as copy:
-                for record in _records(frame):
-                    copy.write_row(record)
-        sets = [f"{_quote(c)}=EXCLUDED.{_quote(c)}" for c in updates]
-        if bump:
-            sets.append(f"{_quote(bump)}={_quote(table)}.{_quote(bump)} + 1")
+        self._copy(conn, tmp, frame)
+        sets = _sets(table, updates, bump, add, "EXCLUDED")
         action = ("UPDATE SET " + ", ".join(sets)) if sets else "NOTHING"
         conn.exec_driver_sql(
             f"INSERT INTO {_quote(table)} ({qcols}) SELECT {qcols} FROM {tmp} "
             f"ON CONFLICT ({', '.join(map(_quote, keys))}) DO {action}")
         conn.exec_driver_sql(f"DROP TABLE {tmp}")
 
+    @contextmanager
+    def bulk_load(self, conn: Connection, table: str, n_new: int):
+        """For a large load, drop secondary indexes (not constraint ones) and rebuild after."""
+        n_old = conn.exec_driver_sql(f"SELECT COUNT(*) FROM {_quote(table)}").scalar()
+        if n_new < BULK_ROWS or n_new < n_old:
+            yield
+            return
+        indexes = conn.exec_driver_sql(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %(t)s "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)", {"t": table}).all()
+        for name, _sql in indexes:
+            conn.exec_driver_sql(f"DROP INDEX {_quote(name)}")
+        yield
+        for _name, sql in indexes:
+            conn.exec_driver_sql(sql)
+        conn.exec_driver_sql(f"ANALYZE {_quote(table)}")
+
     def spatial_index(self, table: str, column: str) -> str | None:
         return f"CREATE INDEX IF NOT EXISTS ix_{table}_{column}_gist ON {_quote(table)} USING gist ({_quote(column)})"
+
+
+def _sets(table: str, updates, bump, add, excluded: str) -> list[str]:
+    sets = [f"{_quote(c)}={_quote(table)}.{_quote(c)} + {excluded}.{_quote(c)}" if c in add
+            else f"{_quote(c)}={excluded}.{_quote(c)}" for c in updates]
+    if bump:
+        sets.append(f"{_quote(bump)}={_quote(table)}.{_quote(bump)} + 1")
+    return sets
 
 
 DIALECTS = {"sqlite": SQLiteDialect(), "postgresql": PostgresDialect()}
@@ -114,42 +181,50 @@ def dialect_for(engine_or_conn) -> SQLiteDialect | PostgresDialect:
 
 
 def _records(frame: pd.DataFrame) -> Iterable[tuple]:
-    """Rows as plain Python tuples with None for missing values."""
+    """Rows as plain Python tuples with None for missing values (column-wise, vectorised)."""
     columns = []
     for col in frame.columns:
         s = frame[col]
         if pd.api.types.is_datetime64_any_dtype(s):
-            values = [None if pd.isna(v) else v.to_pydatetime() for v in s]
-        elif pd.api.types.is_integer_dtype(s) and not pd.api.types.is_extension_array_dtype(s):
+            values = [None if pd.isna(v) else v for v in s.dt.to_pydatetime()]
+        elif pd.api.types.is_bool_dtype(s) or (pd.api.types.is_integer_dtype(s)
+                                               and not pd.api.types.is_extension_array_dtype(s)):
             values = s.tolist()
         else:
-            values = [None if _isna(v) else v for v in s.tolist()]
+            values = s.astype(object).where(s.notna(), None).tolist()
+            values = [None if isinstance(v, float) and v != v else v for v in values] \
+                if pd.api.types.is_float_dtype(s) else values
         columns.append(values)
     return zip(*columns)
 
 
-def _isna(v) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, float):
-        return v != v
-    try:
-        return bool(pd.isna(v)) if not isinstance(v, (bytes, str, list, tuple)) else False
-    except (TypeError, ValueError):
-        return False
-
-
 def adapt_for_sqlite(frame: pd.DataFrame) -> pd.DataFrame:
-    """Dates and UTC times as the text SQLAlchemy itself writes to SQLite."""
+    """Dates and UTC times as the text SQLAlchemy itself writes to SQLite (vectorised)."""
     out = frame.copy()
     for col in out.columns:
         s = out[col]
         if pd.api.types.is_datetime64_any_dtype(s):
             if getattr(s.dt, "tz", None) is not None:
                 s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-            out[col] = s.dt.strftime("%Y-%m-%d %H:%M:%S.%f").astype(object).where(s.notna(), None)
+            out[col] = _iso_text(s.to_numpy(dtype="datetime64[us]"), "us", sep_at=10)
         elif s.dtype == object:
-            first = next((v for v in s if v is not None and not (isinstance(v, float) and v != v)), None)
-            if hasattr(first, "isoformat") and not isinstance(first, str):
-                out[col] = [None if v is None or (isinstance(v, float) and v != v) else v.isoformat() for v in s]
+            first = s.first_valid_index()
+            value = None if first is None else s[first]
+            if hasattr(value, "isoformat") and not isinstance(value, str):
+                out[col] = _iso_text(np.array(s.to_numpy(), dtype="datetime64[D]"), "D")
     return out
+
+
+def _iso_text(values: np.ndarray, unit: str, sep_at: int | None = None) -> list:
+    """ISO text of datetime64 values ("NaT" -> None), the date/time separator a space."""
+    text = np.datetime_as_string(values, unit=unit)
+    missing = np.isnat(values)
+    if sep_at is not None and len(text):
+        text = text.astype(f"U{max(text.dtype.itemsize // 4, sep_at + 1)}")
+        chars = text.view(np.uint32).reshape(len(text), -1)
+        chars[~missing, sep_at] = ord(" ")
+    result = text.tolist()
+    if missing.any():
+        for i in np.flatnonzero(missing):
+            result[i] = None
+    return result

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer,
-                        String, Text, UniqueConstraint)
+                        String, Text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from geo.store.types import Geometry
@@ -60,7 +60,7 @@ class _AreaCodes:
 class Incident(_AreaCodes, Base):
     __tablename__ = "incidents"
     __table_args__ = (
-        UniqueConstraint("source", "source_id", name="uq_incidents_source"),
+        Index("uq_incidents_source", "source", "source_id", unique=True),
         Index("ix_incidents_occurred_on", "occurred_on"),
         Index("ix_incidents_cell_day", "cell_code", "occurred_on"),
     )
@@ -96,7 +96,7 @@ class Place(_AreaCodes, Base):
     """A key place (school, station, market, ...) with the camera coverage it requires."""
 
     __tablename__ = "places"
-    __table_args__ = (UniqueConstraint("source", "source_id", name="uq_places_source"),)
+    __table_args__ = (Index("uq_places_source", "source", "source_id", unique=True),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source: Mapped[str] = mapped_column(String(64))
     source_id: Mapped[str] = mapped_column(String(128))
@@ -110,7 +110,7 @@ class Place(_AreaCodes, Base):
 
 class Camera(_AreaCodes, Base):
     __tablename__ = "cameras"
-    __table_args__ = (UniqueConstraint("source", "source_id", name="uq_cameras_source"),)
+    __table_args__ = (Index("uq_cameras_source", "source", "source_id", unique=True),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source: Mapped[str] = mapped_column(String(64))
     source_id: Mapped[str] = mapped_column(String(128))
@@ -153,7 +153,7 @@ class LedgerItem(_AreaCodes, Base):
     """A screened hazard, dispute or security gap with its rectification status."""
 
     __tablename__ = "ledger_items"
-    __table_args__ = (UniqueConstraint("source", "source_id", name="uq_ledger_source"),
+    __table_args__ = (Index("uq_ledger_source", "source", "source_id", unique=True),
                       Index("ix_ledger_status_deadline", "status", "deadline"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source: Mapped[str] = mapped_column(String(64))

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from geo.core.grid import LEVELS
 from geo.store.areas import CODE_COLUMNS, load_areas
 from geo.store.models import IncidentDaily
+from geo.store.frames import to_frame
 
 TABLE_COUNTS = ("areas", "incidents", "cameras", "places", "patrol_zones", "ledger_items")
 
@@ -55,7 +56,7 @@ def counts_by_area(conn: Connection, level: str, start: dt.date, end: dt.date,
         bindparam("start", type_=Date), bindparam("end", type_=Date))
     if categories:
         stmt = stmt.bindparams(bindparam("cats", expanding=True))
-    got = pd.DataFrame(conn.execute(stmt, params).all(), columns=["code", "n"])
+    got = to_frame(conn.execute(stmt, params), ["code", "n"])
     outside = int(got.loc[got["code"] == "", "n"].sum())
     areas = load_areas(conn, level)
     table = pd.DataFrame(areas.drop(columns="geometry"))[["code", "name", "name_en", "population", "area_km2"]]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable
 
+import pandas as pd
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.engine import Connection
 
 DAY_CHUNK = 400
+PRIMARY_KEY = ("day", "category", "cell_code", "community_code", "street_code", "district_code")
 _INSERT = """
 INSERT INTO incident_daily (day, category, cell_code, community_code, street_code, district_code, n)
 SELECT occurred_on, category, COALESCE(cell_code, ''), COALESCE(community_code, ''),
@@ -33,3 +35,18 @@ def rebuild_daily(conn: Connection, days: Iterable[dt.date] | None = None) -> No
             bindparam("days", expanding=True, type_=Date))
         conn.execute(delete, {"days": chunk})
         conn.execute(insert, {"days": chunk})
+
+
+def add_to_daily(conn: Connection, dialect, incidents: pd.DataFrame) -> None:
+    """Add newly inserted incidents to the rollup (counts grow; nothing is recounted)."""
+    if incidents.empty:
+        return
+    keys = ["occurred_on", "category", "cell_code", "community_code", "street_code", "district_code"]
+    frame = incidents[keys].copy()
+    for col in keys[2:]:
+        frame[col] = frame[col].fillna("").astype(object)
+    frame["category"] = frame["category"].fillna("").astype(object)
+    counts = frame.groupby(keys, dropna=False, sort=False).size().reset_index(name="n")
+    counts = counts.rename(columns={"occurred_on": "day"})
+    counts["n"] = counts["n"].astype("int64")
+    dialect.upsert(conn, "incident_daily", counts, PRIMARY_KEY, add=("n",))

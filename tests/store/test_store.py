@@ -118,10 +118,11 @@ def test_failed_import_leaves_nothing_behind(db, tmp_path, monkeypatch):
     x1, y1 = centre("C1")
     path = incidents_csv(tmp_path, [(1, "2024-03-01 10:00", x1, y1, "theft", "")])
 
-    def broken_rollup(conn, days=None):
+    def broken_rollup(*args, **kwargs):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(pipeline, "rebuild_daily", broken_rollup)
+    monkeypatch.setattr(pipeline, "add_to_daily", broken_rollup)
     with pytest.raises(RuntimeError, match="disk full"):
         import_file(db, path, "incidents")
     assert _count(db, "incidents") == 0

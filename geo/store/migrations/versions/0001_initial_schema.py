@@ -72,10 +72,10 @@ def upgrade() -> None:
     sa.Column('community_code', sa.String(length=64), nullable=True),
     sa.Column('street_code', sa.String(length=64), nullable=True),
     sa.Column('district_code', sa.String(length=64), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('source', 'source_id', name='uq_cameras_source')
+    sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('cameras', schema=None) as batch_op:
+        batch_op.create_index('uq_cameras_source', ['source', 'source_id'], unique=True)
         batch_op.create_index(batch_op.f('ix_cameras_status'), ['status'], unique=False)
 
     op.create_table('campaigns',
@@ -125,10 +125,10 @@ def upgrade() -> None:
     sa.Column('community_code', sa.String(length=64), nullable=True),
     sa.Column('street_code', sa.String(length=64), nullable=True),
     sa.Column('district_code', sa.String(length=64), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('source', 'source_id', name='uq_incidents_source')
+    sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.create_index('uq_incidents_source', ['source', 'source_id'], unique=True)
         batch_op.create_index('ix_incidents_cell_day', ['cell_code', 'occurred_on'], unique=False)
         batch_op.create_index('ix_incidents_occurred_on', ['occurred_on'], unique=False)
 
@@ -153,10 +153,10 @@ def upgrade() -> None:
     sa.Column('community_code', sa.String(length=64), nullable=True),
     sa.Column('street_code', sa.String(length=64), nullable=True),
     sa.Column('district_code', sa.String(length=64), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('source', 'source_id', name='uq_ledger_source')
+    sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('ledger_items', schema=None) as batch_op:
+        batch_op.create_index('uq_ledger_source', ['source', 'source_id'], unique=True)
         batch_op.create_index('ix_ledger_status_deadline', ['status', 'deadline'], unique=False)
 
     op.create_table('patrol_zones',
@@ -184,10 +184,10 @@ def upgrade() -> None:
     sa.Column('community_code', sa.String(length=64), nullable=True),
     sa.Column('street_code', sa.String(length=64), nullable=True),
     sa.Column('district_code', sa.String(length=64), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('source', 'source_id', name='uq_places_source')
+    sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('places', schema=None) as batch_op:
+        batch_op.create_index('uq_places_source', ['source', 'source_id'], unique=True)
         batch_op.create_index(batch_op.f('ix_places_kind'), ['kind'], unique=False)
 
     op.create_table('settings',

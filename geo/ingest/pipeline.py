@@ -63,7 +63,7 @@ DEFAULTS = {"cameras": {"fov": 360.0, "range_m": 50.0, "status": "online"},
 
 def stderr_progress(fraction: float, message: str) -> None:
     """A progress line in the terminal, rewritten in place."""
-    sys.stderr.write(f"\r{message} {fraction * 100:5.1f}%")
+    sys.stderr.write(f"\r{fraction * 100:5.1f}% {message:<24}")
     if fraction >= 1.0:
         sys.stderr.write("\n")
     sys.stderr.flush()
@@ -71,6 +71,8 @@ def stderr_progress(fraction: float, message: str) -> None:
 
 def import_file(engine: Engine, path: str | Path, layer: str, **options) -> ImportReport:
     """Import one file of ``layer``; see :func:`import_table` for the options."""
+    if options.get("progress"):
+        options["progress"](0.0, "reading")
     table = read_table(path)
     return import_table(engine, table, layer, name=Path(path).name, **options)
 
@@ -95,6 +97,7 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
         db_zone = deployment_timezone(conn)
         index = AreaIndex.load(conn)
     fields, _used = resolve_columns(table.frame, layer, mapping)
+    _tell(progress, 0.1, "checking rows")
     checked = validate(fields, table.rows, layer, crs=src_crs, tz=zone or db_zone, formats=chosen.formats(layer),
                        geometry=table.geometry, extent=index.extent, today=today)
     report.skipped = checked.skipped
@@ -109,9 +112,18 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
                             f"{report.row_word} {report.skipped[0][0]}: {report.skipped[0][1]})"
                             if report.skipped else f"{name}: no rows")
     target = TARGETS[layer]
+    _tell(progress, 0.35, "assigning grid cells")
     rows = _rows_to_write(frame, layer, target, source, db_zone, index, report)
-    _write(engine, rows, layer, target, source, report, progress)
+    _tell(progress, 0.5, "writing")
+    _write(engine, rows, layer, target, source, report,
+           (lambda f, m: progress(0.5 + 0.45 * f, m)) if progress else None)
+    _tell(progress, 1.0, "done")
     return report
+
+
+def _tell(progress: Progress | None, fraction: float, message: str) -> None:
+    if progress:
+        progress(fraction, message)
 
 
 def _rows_to_write(frame: pd.DataFrame, layer: str, target: Target, source: str, db_zone: str,

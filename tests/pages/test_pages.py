@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 
-PAGES = ["pages/home.py"]
+PAGES = ["pages/home.py", "pages/import_data.py"]
 
 
 @pytest.fixture

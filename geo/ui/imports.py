@@ -1,0 +1,77 @@
+"""The import form's work: save the upload, run the importer with a progress bar, show the report."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from geo.core.grid import LEVELS
+from geo.ingest.areas import import_areas
+from geo.ingest.errors import ImportRefused
+from geo.ingest.pipeline import import_file
+from geo.ingest.presets import preset_names
+from geo.ingest.report import ImportReport
+from geo.ui import data
+from geo.ui.i18n import t
+
+POINT_LAYERS = ("incidents", "cameras", "places", "ledger", "zones")
+LAYER_CHOICES = POINT_LAYERS + tuple(f"areas:{lv}" for lv in LEVELS)
+ACCEPTED = ["csv", "gz", "xlsx", "geojson", "json", "zip", "gpkg"]
+
+
+def run_import(upload, choice: str, preset: str | None, crs: str | None, code_field: str | None) -> ImportReport | None:
+    """Import ``upload`` with a live progress bar; show a clear error and return None on refusal."""
+    bar = st.progress(0.0, text=t("import.progress.start"))
+
+    def progress(fraction: float, message: str) -> None:
+        bar.progress(min(1.0, max(0.0, fraction)), text=t("import.progress.stage", stage=message,
+                                                           pct=f"{fraction * 100:.0f}"))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(upload.name).name
+        path.write_bytes(upload.getbuffer())
+        try:
+            if choice.startswith("areas:"):
+                report = import_areas(data.engine(), path, choice.split(":", 1)[1], code_field=code_field or None,
+                                      crs=crs or None, progress=progress)
+            else:
+                report = import_file(data.engine(), path, choice, preset=preset or None, crs=crs or None,
+                                     progress=progress)
+        except ImportRefused as exc:
+            bar.empty()
+            st.error(t("import.refused", reason=str(exc)))
+            return None
+    bar.progress(1.0, text=t("import.progress.done"))
+    st.cache_data.clear()  # counts and maps now differ
+    return report
+
+
+def show_report(report: ImportReport) -> None:
+    cols = st.columns(5)
+    for col, (key, value) in zip(cols, [("read", report.rows_read), ("new", report.inserted),
+                                        ("updated", report.updated), ("unchanged", report.unchanged),
+                                        ("skipped", len(report.skipped))]):
+        col.metric(t(f"import.report.{key}"), f"{value:,}")
+    if report.layer in POINT_LAYERS and report.layer != "zones":
+        st.caption(t("import.report.outside", n=report.outside))
+    if report.masked:
+        st.info(t("import.report.masked", n=report.masked, rows=report.masked_rows))
+    for note in report.notes:
+        st.caption(note)
+    if report.skipped:
+        skipped = report.skipped_frame()
+        st.dataframe(skipped, hide_index=True, use_container_width=True)
+        st.download_button(t("import.report.download"), skipped.to_csv(index=False).encode("utf-8-sig"),
+                           file_name="skipped_rows.csv", mime="text/csv")
+
+
+def layer_label(choice: str) -> str:
+    if choice.startswith("areas:"):
+        return t("import.layer.areas", level=t(f"level.{choice.split(':', 1)[1]}"))
+    return t(f"import.layer.{choice}")
+
+
+def presets() -> list[str]:
+    return [""] + preset_names()

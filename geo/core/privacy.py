@@ -12,6 +12,8 @@ import re
 
 import pandas as pd
 
+from geo.core.textscan import contains
+
 ID_TOKEN = "[证件号已隐藏/ID removed]"
 PHONE_TOKEN = "[电话已隐藏/phone removed]"
 
@@ -29,8 +31,9 @@ _PHONE = re.compile(
 )
 
 
-# Every pattern above contains a run of 10+ digits, spaces and ()+- starting and ending in a digit.
-_CANDIDATE = r"\d[\d\s()+\-]{8,}[\dXx]"
+# Every pattern above contains a run of 10+ digits and separators (space ( ) + - .) that starts
+# and ends in a digit. An RE2 pattern (pyarrow): \pN is any Unicode digit, as Python's \d.
+_CANDIDATE = r"\pN[\pN\s()+\-.]{8,}[\pNXx]"
 
 
 def mask_pii(text: str) -> tuple[str, int]:
@@ -48,8 +51,8 @@ def mask_pii_series(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """
     text = values.astype("string")
     counts = pd.Series(0, index=values.index, dtype=int)
-    # Only rows with a long run of digits and separators can hold an identifier.
-    suspect = text.str.contains(_CANDIDATE, regex=True, na=False)
+    # Only rows with a long run of digits and separators can hold an identifier (RE2 scan).
+    suspect = pd.Series(contains(text, _CANDIDATE), index=values.index)
     if suspect.any():
         sub = text[suspect]
         n_id = sub.str.count(_RESIDENT_ID.pattern).fillna(0).astype(int)

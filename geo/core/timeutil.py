@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
+from geo.core.textscan import contains
+
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_PERIOD_DAYS = 365
 _OFFSET_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})\s*$"
@@ -64,7 +66,7 @@ def parse_local_times(values: pd.Series, tz: str, fmt: str | None = None) -> Par
         naive = parsed
         offset_mask = pd.Series(False, index=values.index)
     else:
-        offset_mask = raw.str.contains(_OFFSET_SUFFIX, regex=True, na=False)
+        offset_mask = pd.Series(contains(raw, _OFFSET_SUFFIX), index=values.index)
         if offset_mask.any():
             utc[offset_mask] = pd.to_datetime(raw[offset_mask], errors="coerce", utc=True, format="mixed")
         naive = _parse_naive(raw.where(~offset_mask & ~missing), fmt)

@@ -19,7 +19,7 @@ import shapely
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
-from geo.core.crs import STORAGE_SRID, parse_crs, CRSError
+from geo.core.crs import CRSError, parse_crs
 from geo.core.grid import repair_polygons
 from geo.core.timeutil import TimeZoneError, check_timezone, local_dates
 from geo.ingest.errors import ImportRefused
@@ -31,6 +31,7 @@ from geo.store.areas import CODE_COLUMNS, AreaIndex
 from geo.store.dialects import dialect_for
 from geo.store.rollup import add_to_daily, rebuild_daily
 from geo.store.schema import deployment_timezone
+from geo.store.types import points_to_db, to_db
 from geo.store.frames import raw_frame
 
 Progress = Callable[[float, str], None]
@@ -155,13 +156,10 @@ def _rows_to_write(frame: pd.DataFrame, layer: str, target: Target, source: str,
         for col in codes.columns:
             out[col] = codes[col]
         report.outside = int(codes["cell_code"].isna().sum())
-        out["geom"] = shapely.points(frame["lon"].to_numpy(), frame["lat"].to_numpy())
+        out["_lon"], out["_lat"] = frame["lon"], frame["lat"]  # the point, encoded when written
     # The hash covers what the file says, not the area codes derived from today's areas.
     hashed = out.drop(columns=["geom", "occurred_on", *CODE_COLUMNS.values()], errors="ignore")
-    if layer == "zones":
-        out["row_hash"] = row_hashes(hashed, out["geom"].to_numpy())
-    else:
-        out["row_hash"] = row_hashes(hashed.assign(_lon=frame["lon"], _lat=frame["lat"]))
+    out["row_hash"] = row_hashes(hashed, out["geom"].to_numpy() if layer == "zones" else None)
     return out
 
 
@@ -201,11 +199,10 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
         report.unchanged = int((known & ~changed).sum())
         todo = rows[new | changed].copy()
         if not todo.empty:
-            geoms = todo["geom"].to_numpy()
-            if dialect.name == "postgresql":
-                todo["geom"] = shapely.to_wkb(shapely.set_srid(geoms, STORAGE_SRID), hex=True, include_srid=True)
+            if "_lon" in todo:
+                todo["geom"] = points_to_db(todo.pop("_lon").to_numpy(), todo.pop("_lat").to_numpy(), dialect.name)
             else:
-                todo["geom"] = list(shapely.to_wkb(geoms))
+                todo["geom"] = list(to_db(todo["geom"].to_numpy(), dialect.name))
             bump = "version" if layer == "ledger" else None
             dialect.upsert(conn, target.table, todo[changed[todo.index]], target.keys, bump=bump)
             fresh = todo[new[todo.index]]

@@ -16,6 +16,7 @@ import shapely
 
 from geo.core.crs import STORAGE_CRS, to_wgs84
 from geo.core.privacy import mask_pii_series
+from geo.core.textscan import contains
 from geo.core.timeutil import parse_local_times
 from geo.ingest.errors import ImportRefused
 from geo.ingest.fields import LAYERS, POLYGON_LAYERS, Field
@@ -74,7 +75,7 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
                 text, counts = mask_pii_series(text)
                 masked += int(counts.sum())
                 masked_rows += int((counts > 0).sum())
-                maybe = text.astype("string").str.contains("<", regex=False, na=False)
+                maybe = pd.Series(contains(text, "<", regex=False), index=text.index)
                 n_html = int(text[maybe].astype("string").str.contains(_HTML, na=False).sum()) if maybe.any() else 0
                 if n_html:
                     notes.append(f"{n_html} rows carry HTML markup in {spec.name}: stored as plain text, "

@@ -48,6 +48,14 @@ def cmd_demo(args) -> str:
     from geo.ingest.demo import build_demo
 
     engine = _engine(args)
+    if args.keep_existing:
+        from geo.store.queries import table_counts
+        from geo.store.schema import is_initialised
+
+        if is_initialised(engine):
+            with engine.connect() as conn:
+                if table_counts(conn)["areas"]:
+                    return "the database already holds data; kept as it is (--keep-existing)"
     return build_demo(engine, seed=args.seed, scale=args.scale, replace=args.replace,
                       progress=None if args.quiet else _progress())
 
@@ -149,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, default=1.0, help="fraction of the full-size demo's incidents")
     p.add_argument("--replace", action="store_true", help="empty a database that already holds data first")
     p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument("--keep-existing", action="store_true",
+                   help="do nothing when the database already holds areas (used by scripts/start.sh)")
     p.set_defaults(run=cmd_demo)
 
     p = sub.add_parser("import", parents=[common], help="import areas, a generated grid or a point layer")

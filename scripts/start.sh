@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/python -m geo demo
+.venv/bin/python -m geo demo --keep-existing
 exec .venv/bin/python -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501 "$@"

@@ -155,3 +155,24 @@ def make_grid(boundary_m, cell_size: float, shape: str = "square") -> tuple[list
     clipped[~within] = shapely.intersection(cells[~within], boundary_m)
     keep = ~shapely.is_empty(clipped) & (shapely.area(clipped) > 1e-6 * cell_size * cell_size)
     return list(codes[keep]), clipped[keep]
+
+
+def bin_points(lon: np.ndarray, lat: np.ndarray, size_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Aggregate points into square bins of ``size_deg`` degrees.
+
+    Returns the mean longitude and latitude of the points in each occupied bin and their
+    count, largest bins first. Points with a missing coordinate are left out.
+    """
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    lon, lat = lon[ok], lat[ok]
+    if not len(lon):
+        return np.array([]), np.array([]), np.array([], dtype=np.int64)
+    keys = np.column_stack([np.floor(lon / size_deg), np.floor(lat / size_deg)]).astype(np.int64)
+    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    mean_lon = np.bincount(inverse, weights=lon) / counts
+    mean_lat = np.bincount(inverse, weights=lat) / counts
+    order = np.argsort(-counts, kind="stable")
+    return mean_lon[order], mean_lat[order], counts[order]

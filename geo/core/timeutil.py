@@ -133,3 +133,31 @@ def utc_bounds(start: dt.date, end: dt.date, tz: str) -> tuple[dt.datetime, dt.d
     lo = pd.Timestamp(start).tz_localize(zone, nonexistent="shift_forward").tz_convert("UTC")
     hi = pd.Timestamp(end + dt.timedelta(days=1)).tz_localize(zone, nonexistent="shift_forward").tz_convert("UTC")
     return lo.to_pydatetime(), hi.to_pydatetime()
+
+
+QUICK_PERIODS = ("7", "28", "90", "365", "year", "custom")
+
+
+def quick_period(pick: str, anchor: dt.date, custom: tuple[dt.date, dt.date] | None = None) -> tuple[dt.date, dt.date]:
+    """The local dates (inclusive) of a quick pick ending on ``anchor``.
+
+    ``"7"``/``"28"``/``"90"``/``"365"`` are the last N days including ``anchor``; ``"year"``
+    runs from 1 January of the anchor's year; ``"custom"`` returns ``custom`` (ordered).
+    """
+    if pick == "custom":
+        if not custom:
+            raise ValueError("a custom period needs a start and an end date")
+        start, end = custom
+        return (start, end) if start <= end else (end, start)
+    if pick == "year":
+        return dt.date(anchor.year, 1, 1), anchor
+    if pick not in QUICK_PERIODS:
+        raise ValueError(f"unknown period {pick!r}: {', '.join(QUICK_PERIODS)}")
+    return anchor - dt.timedelta(days=int(pick) - 1), anchor
+
+
+def year_before(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The same calendar dates one year earlier (29 February becomes the 28th)."""
+    def back(d: dt.date) -> dt.date:
+        return d.replace(year=d.year - 1, day=min(d.day, 28 if d.month == 2 else d.day))
+    return back(start), back(end)

@@ -56,6 +56,9 @@ def build_demo(engine: Engine, seed: int, scale: float = 1.0, replace: bool = Fa
                     conn.execute(table.delete())
     started = time.perf_counter()
     city = generate_city(recipe, seed, end, scale)
+    local_now = pd.Timestamp.now(tz=recipe["county"]["timezone"]).tz_localize(None)
+    if end >= local_now.date():  # a demo built today ends now, not at midnight: nothing from the future
+        city.incidents = city.incidents[pd.to_datetime(city.incidents["occurred_at"]) <= local_now]
     for level in LEVELS:
         gdf = city.areas[level]
         frame = pd.DataFrame(gdf.drop(columns="geometry"))

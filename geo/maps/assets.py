@@ -20,6 +20,8 @@ URL_PREFIX = "/app/static/vendor"
 # npm package -> (version, files to keep from its "package/" folder, folder under vendor/)
 PACKAGES = {
     "leaflet": ("1.9.4", ("dist/leaflet.js", "dist/leaflet.css", "dist/images"), "leaflet"),
+    "leaflet.fullscreen": ("3.0.0", ("Control.FullScreen.js", "Control.FullScreen.css", "icon-fullscreen.svg"),
+                           "leaflet.fullscreen"),
 }
 
 
@@ -29,6 +31,8 @@ def asset_url(package: str, name: str) -> str:
 
 LEAFLET_JS = [("leaflet", asset_url("leaflet", "leaflet.js"))]
 LEAFLET_CSS = [("leaflet_css", asset_url("leaflet", "leaflet.css"))]
+FULLSCREEN_JS = [("Control.Fullscreen.js", asset_url("leaflet.fullscreen", "Control.FullScreen.js"))]
+FULLSCREEN_CSS = [("Control.FullScreen.css", asset_url("leaflet.fullscreen", "Control.FullScreen.css"))]
 
 
 def installed() -> bool:

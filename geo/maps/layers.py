@@ -1,4 +1,9 @@
-"""Layers built from GeoDataFrames: area outlines and fills, with escaped tooltips."""
+"""Layers built from GeoDataFrames: areas, choropleths, incidents, cameras, zones, places, ledger.
+
+Every builder takes data in WGS 84 plus the basemap it is drawn over, rounds coordinates
+to ``COORD_DECIMALS``, and escapes every value that reaches a tooltip or popup (folium
+writes them into the page as HTML).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,20 @@ import html
 
 import folium
 import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
 
-from geo.maps.base import COORD_DECIMALS
+from geo.core.classify import Classes
+from geo.core.grid import bin_points
+from geo.maps.base import COORD_DECIMALS, NO_BASEMAP, Basemap, to_display
+
+POINT_BUDGET = 20_000  # above this many points, draw bins instead (DESIGN: map budgets)
+BIN_DEG = 0.002  # about 200 m
+STATUS_COLORS = {"reported": "#d7191c", "assigned": "#fdae61", "rectifying": "#e6c229", "rectified": "#1a9641",
+                 "verified": "#2b83ba", "cancelled": "#969696", "online": "#1a9641", "offline": "#d7191c",
+                 "planned": "#7b3294"}
+CATEGORY_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
 
 
 def simplify_for_zoom(gdf: gpd.GeoDataFrame, tolerance_deg: float) -> gpd.GeoDataFrame:
@@ -17,34 +34,159 @@ def simplify_for_zoom(gdf: gpd.GeoDataFrame, tolerance_deg: float) -> gpd.GeoDat
     return out
 
 
-def area_layer(gdf: gpd.GeoDataFrame, name: str, *, color: str = "#1f4e79", weight: float = 1.0,
-               fill_color: str | None = None, fill_opacity: float = 0.0, tooltip_fields: dict | None = None,
-               tolerance_deg: float = 0.0) -> folium.FeatureGroup:
-    """Outline (and optional fill) of areas; tooltips show ``tooltip_fields`` {column: label}, escaped."""
-    group = folium.FeatureGroup(name=name)
-    if gdf.empty:
-        return group
-    shapes = round_coordinates(simplify_for_zoom(gdf, tolerance_deg) if tolerance_deg else gdf)
-    columns = list(tooltip_fields or {})
-    data = shapes[columns + ["geometry"]].copy()
-    for col in columns:  # folium puts values into HTML as they are: escape them here
-        data[col] = data[col].map(lambda v: html.escape("" if v is None else str(v)))
-    style = {"color": color, "weight": weight, "fillColor": fill_color or color,
-             "fillOpacity": fill_opacity}
-    folium.GeoJson(
-        data.to_json(drop_id=True, to_wgs84=False),
-        name=name,
-        style_function=lambda _f, s=style: s,
-        tooltip=folium.GeoJsonTooltip(fields=columns, aliases=[html.escape(v) for v in tooltip_fields.values()],
-                                      labels=True, sticky=False) if columns else None,
-        smooth_factor=1.0,
-    ).add_to(group)
-    return group
-
-
 def round_coordinates(gdf: gpd.GeoDataFrame, decimals: int = COORD_DECIMALS) -> gpd.GeoDataFrame:
-    import shapely
-
     out = gdf.copy()
     out["geometry"] = shapely.set_precision(out.geometry.values, 10.0 ** -decimals)
     return out
+
+
+def _escaped(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    out = data.copy()
+    for col in columns:  # folium puts values into HTML as they are: escape them here
+        out[col] = out[col].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
+                                else html.escape(str(v)))
+    return out
+
+
+def _prepare(gdf: gpd.GeoDataFrame, basemap: Basemap, tolerance_deg: float) -> gpd.GeoDataFrame:
+    shapes = simplify_for_zoom(gdf, tolerance_deg) if tolerance_deg else gdf
+    return round_coordinates(to_display(shapes, basemap))
+
+
+def _tooltip(fields: dict[str, str] | None):
+    if not fields:
+        return None
+    return folium.GeoJsonTooltip(fields=list(fields), aliases=[html.escape(v) for v in fields.values()],
+                                 labels=True, sticky=False)
+
+
+def area_layer(gdf: gpd.GeoDataFrame, name: str, *, color: str = "#1f4e79", weight: float = 1.0,
+               fill_color: str | None = None, fill_opacity: float = 0.0, tooltip_fields: dict | None = None,
+               tolerance_deg: float = 0.0, basemap: Basemap = NO_BASEMAP, show: bool = True) -> folium.FeatureGroup:
+    """Outline (and optional fill) of areas; tooltips show ``tooltip_fields`` {column: label}, escaped."""
+    group = folium.FeatureGroup(name=html.escape(name), show=show)
+    if gdf.empty:
+        return group
+    columns = list(tooltip_fields or {})
+    data = _escaped(_prepare(gdf, basemap, tolerance_deg)[columns + ["geometry"]], columns)
+    style = {"color": color, "weight": weight, "fillColor": fill_color or color, "fillOpacity": fill_opacity,
+                 "fill": fill_opacity > 0}
+    # Without a tooltip the layer is only context: not interactive, so a click inside an
+    # outline reaches the areas below it (the canvas renderer hit-tests every interactive shape).
+    folium.GeoJson(data.to_json(drop_id=True, to_wgs84=False), name=html.escape(name),
+                   style_function=lambda _f, s=style: s, tooltip=_tooltip(tooltip_fields),
+                   smooth_factor=1.0, interactive=bool(columns)).add_to(group)
+    return group
+
+
+def choropleth_layer(gdf: gpd.GeoDataFrame, classes: Classes, name: str, *, tooltip_fields: dict | None = None,
+                     tolerance_deg: float = 0.0, basemap: Basemap = NO_BASEMAP, line_color: str = "#4d4d4d",
+                     fill_opacity: float = 0.75, highlight: str | None = None) -> folium.FeatureGroup:
+    """Areas filled by class colour (``classes`` gives one class per row of ``gdf``).
+
+    Each feature carries its ``code`` so a click can be read back by the page; ``highlight``
+    outlines one code heavily.
+    """
+    group = folium.FeatureGroup(name=html.escape(name))
+    if gdf.empty:
+        return group
+    columns = list(tooltip_fields or {})
+    keep = list(dict.fromkeys(["code"] + columns))
+    data = _escaped(_prepare(gdf, basemap, tolerance_deg)[keep + ["geometry"]], [c for c in columns if c != "code"])
+    data["code"] = data["code"].map(lambda v: html.escape(str(v)))
+    data["_fill"] = classes.color_of()
+    data["_hl"] = (gdf["code"] == highlight).to_numpy() if highlight else False
+
+    def style(feature):
+        props = feature["properties"]
+        return {"fillColor": props["_fill"], "color": "#000000" if props["_hl"] else line_color,
+                "weight": 3.5 if props["_hl"] else 0.7, "fillOpacity": fill_opacity}
+
+    folium.GeoJson(data.to_json(drop_id=True, to_wgs84=False), name=html.escape(name), style_function=style,
+                   highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
+                   tooltip=_tooltip(tooltip_fields), smooth_factor=1.0).add_to(group)
+    return group
+
+
+def legend(fmap: folium.Map, title: str, labels: list[str], colors: list[str] | tuple[str, ...],
+           position: str = "bottomright", dark: bool = False) -> None:
+    """A legend box (escaped) in a corner of the map."""
+    rows = "".join(f'<div><span style="display:inline-block;width:14px;height:14px;margin-right:6px;'
+                   f'vertical-align:middle;background:{c};border:1px solid #555"></span>{html.escape(lb)}</div>'
+                   for lb, c in zip(labels, colors))
+    vert, horiz = ("bottom", "right") if position == "bottomright" else ("bottom", "left")
+    bg, fg = ("rgba(20,24,33,0.85)", "#f0f0f0") if dark else ("rgba(255,255,255,0.9)", "#222")
+    box = (f'<div class="safegrid-legend" style="position:absolute;{vert}:24px;{horiz}:10px;z-index:1000;'
+           f'background:{bg};color:{fg};padding:6px 9px;border-radius:4px;font:12px/1.5 sans-serif;'
+           f'box-shadow:0 1px 4px rgba(0,0,0,.3)"><b>{html.escape(title)}</b>{rows}</div>')
+    fmap.get_root().html.add_child(folium.Element(box))
+
+
+def incident_layer(points: pd.DataFrame, name: str, *, basemap: Basemap = NO_BASEMAP, budget: int = POINT_BUDGET,
+                   category_labels: dict[str, str] | None = None, count_label: str = "n") -> folium.FeatureGroup:
+    """Incidents (columns ``lon, lat, category``): one dot each up to ``budget``, else ~200 m bins.
+
+    Dots are coloured by category; bins are sized by count. No incident identifiers or
+    free text reach the map.
+    """
+    group = folium.FeatureGroup(name=html.escape(name))
+    if points.empty:
+        return group
+    lon, lat = points["lon"].to_numpy(dtype=float), points["lat"].to_numpy(dtype=float)
+    if basemap.datum == "gcj02":
+        from geo.core.crs import wgs84_to_gcj02
+
+        lon, lat = wgs84_to_gcj02(lon, lat)
+    if len(points) > budget:
+        blon, blat, counts = bin_points(lon, lat, BIN_DEG)
+        top = counts.max()
+        for x, y, n in zip(np.round(blon, COORD_DECIMALS), np.round(blat, COORD_DECIMALS), counts):
+            folium.CircleMarker([float(y), float(x)], radius=float(3 + 12 * np.sqrt(n / top)), weight=0.5,
+                                color="#7f0000", fill=True, fill_color="#d7301f", fill_opacity=0.55,
+                                tooltip=f"{html.escape(count_label)}: {int(n)}").add_to(group)
+        return group
+    cats = points["category"].fillna("").astype(str).to_numpy()
+    palette = {c: CATEGORY_COLORS[i % len(CATEGORY_COLORS)] for i, c in enumerate(sorted(set(cats)))}
+    labels = category_labels or {}
+    for x, y, c in zip(np.round(lon, COORD_DECIMALS), np.round(lat, COORD_DECIMALS), cats):
+        folium.CircleMarker([float(y), float(x)], radius=3, weight=0, fill=True, fill_color=palette[c],
+                            fill_opacity=0.8, tooltip=html.escape(labels.get(c, c))).add_to(group)
+    return group
+
+
+def camera_layer(cameras: gpd.GeoDataFrame, name: str, *, basemap: Basemap = NO_BASEMAP,
+                 tooltip_fields: dict | None = None, show: bool = True) -> folium.FeatureGroup:
+    """Camera fields of view (polygons in ``geometry``) coloured by ``status``."""
+    group = folium.FeatureGroup(name=html.escape(name), show=show)
+    if cameras.empty:
+        return group
+    columns = list(tooltip_fields or {})
+    data = _escaped(_prepare(cameras, basemap, 0.0)[list(dict.fromkeys(columns + ["status"])) + ["geometry"]],
+                    columns)
+    data["_color"] = cameras["status"].map(STATUS_COLORS).fillna("#555555").to_numpy()
+    folium.GeoJson(data.to_json(drop_id=True, to_wgs84=False), name=html.escape(name),
+                   style_function=lambda f: {"color": f["properties"]["_color"], "weight": 0.6,
+                                             "fillColor": f["properties"]["_color"], "fillOpacity": 0.25},
+                   tooltip=_tooltip(tooltip_fields)).add_to(group)
+    return group
+
+
+def marker_layer(points: gpd.GeoDataFrame, name: str, *, color_by: str | None = None, colors: dict | None = None,
+                 basemap: Basemap = NO_BASEMAP, tooltip_fields: dict | None = None, radius: float = 5,
+                 show: bool = True) -> folium.FeatureGroup:
+    """Point features (key places, ledger items) as canvas circles coloured by ``color_by``."""
+    group = folium.FeatureGroup(name=html.escape(name), show=show)
+    if points.empty:
+        return group
+    columns = list(tooltip_fields or {})
+    data = _escaped(_prepare(points, basemap, 0.0)[columns + ["geometry"]], columns)
+    values = points[color_by].to_numpy() if color_by else np.full(len(points), None)
+    palette = colors or STATUS_COLORS
+    for geom, value, (_, row) in zip(data.geometry.values, values, data[columns].iterrows()):
+        if geom is None or geom.is_empty:
+            continue
+        pt = geom.representative_point()
+        tip = "<br>".join(f"{html.escape(tooltip_fields[c])}: {row[c]}" for c in columns) if columns else None
+        folium.CircleMarker([pt.y, pt.x], radius=radius, weight=1, color="#222222", fill=True,
+                            fill_color=palette.get(value, "#555555"), fill_opacity=0.9, tooltip=tip).add_to(group)
+    return group

@@ -4,24 +4,87 @@ from __future__ import annotations
 
 import folium
 import geopandas as gpd
+import pandas as pd
 
-from geo.maps.base import new_map
-from geo.maps.layers import area_layer
+from geo.core.classify import Classes
+from geo.maps.base import NO_BASEMAP, Basemap, finish_map, new_map
+from geo.maps.layers import area_layer, camera_layer, choropleth_layer, incident_layer, legend, marker_layer
 
 GRID_SIMPLIFY_DEG = 2e-5  # ~2 m: invisible at district zoom, a third fewer vertices
+WALL_BACKGROUND = "#0e1117"
 
 
-def boundary_map(areas: gpd.GeoDataFrame, labels: dict[str, str]) -> folium.Map:
+def _bounds(gdf: gpd.GeoDataFrame):
+    return tuple(gdf.total_bounds) if not gdf.empty else None
+
+
+def _fullscreen(labels: dict[str, str]) -> tuple[str, str]:
+    return labels.get("fullscreen", "Full screen"), labels.get("fullscreen_exit", "Exit full screen")
+
+
+def boundary_map(areas: gpd.GeoDataFrame, labels: dict[str, str], basemap: Basemap = NO_BASEMAP) -> folium.Map:
     """District outline, street outlines and grid cells (with code/name/team tooltips).
 
     ``labels`` holds the translated layer names and tooltip labels: keys ``district``,
     ``street``, ``grid``, ``code``, ``name``, ``team``.
     """
-    fmap = new_map(tuple(areas.total_bounds) if not areas.empty else None)
+    fmap = new_map(_bounds(areas), basemap, fullscreen_labels=_fullscreen(labels))
     tips = {"code": labels["code"], "name": labels["name"], "team": labels["team"]}
     area_layer(areas[areas["level"] == "grid"], labels["grid"], color="#5b7c99", weight=0.6,
                fill_color="#9ecae1", fill_opacity=0.25, tooltip_fields=tips,
-               tolerance_deg=GRID_SIMPLIFY_DEG).add_to(fmap)
-    area_layer(areas[areas["level"] == "street"], labels["street"], color="#2b5d8a", weight=2.0).add_to(fmap)
-    area_layer(areas[areas["level"] == "district"], labels["district"], color="#0b2545", weight=3.5).add_to(fmap)
-    return fmap
+               tolerance_deg=GRID_SIMPLIFY_DEG, basemap=basemap).add_to(fmap)
+    area_layer(areas[areas["level"] == "street"], labels["street"], color="#2b5d8a", weight=2.0,
+               basemap=basemap).add_to(fmap)
+    area_layer(areas[areas["level"] == "district"], labels["district"], color="#0b2545", weight=3.5,
+               basemap=basemap).add_to(fmap)
+    return finish_map(fmap)
+
+
+def measure_map(areas: gpd.GeoDataFrame, classes: Classes, labels: dict[str, str], *, tooltip_fields: dict,
+                legend_labels: list[str], outline: gpd.GeoDataFrame | None = None, highlight: str | None = None,
+                cameras: gpd.GeoDataFrame | None = None, places: gpd.GeoDataFrame | None = None,
+                ledger: gpd.GeoDataFrame | None = None, zones: gpd.GeoDataFrame | None = None,
+                basemap: Basemap = NO_BASEMAP) -> folium.Map:
+    """The grid map: areas in focus as a choropleth, the focus outline, and optional layers.
+
+    ``labels``: ``measure`` (layer and legend title), ``outline``, and when the optional
+    layers are given ``cameras``, ``places``, ``ledger``, ``zones``. Optional layers start
+    hidden; the layer control turns them on.
+    """
+    fmap = new_map(_bounds(areas), basemap, fullscreen_labels=_fullscreen(labels))
+    tolerance = GRID_SIMPLIFY_DEG if len(areas) > 200 else 0.0
+    choropleth_layer(areas, classes, labels["measure"], tooltip_fields=tooltip_fields, tolerance_deg=tolerance,
+                     basemap=basemap, highlight=highlight).add_to(fmap)
+    if outline is not None and not outline.empty:
+        area_layer(outline, labels.get("outline", ""), color="#0b2545", weight=3.0, basemap=basemap).add_to(fmap)
+    if zones is not None:
+        area_layer(zones, labels["zones"], color="#6a3d9a", weight=2.0, basemap=basemap, show=False,
+                   tooltip_fields=labels.get("zone_tips")).add_to(fmap)
+    if cameras is not None:
+        camera_layer(cameras, labels["cameras"], basemap=basemap, show=False,
+                     tooltip_fields=labels.get("camera_tips")).add_to(fmap)
+    if places is not None:
+        marker_layer(places, labels["places"], color_by=None, basemap=basemap, show=False, radius=4,
+                     tooltip_fields=labels.get("place_tips")).add_to(fmap)
+    if ledger is not None:
+        marker_layer(ledger, labels["ledger"], color_by="status", basemap=basemap, show=False, radius=5,
+                     tooltip_fields=labels.get("ledger_tips")).add_to(fmap)
+    legend(fmap, labels["measure"], legend_labels, list(classes.colors))
+    return finish_map(fmap)
+
+
+def wall_map(cells: gpd.GeoDataFrame, classes: Classes, outline: gpd.GeoDataFrame, labels: dict[str, str], *,
+             legend_labels: list[str], incidents: pd.DataFrame | None = None,
+             basemap: Basemap = NO_BASEMAP) -> folium.Map:
+    """The wall's large map: dark, cells coloured by heat, the district and street outlines."""
+    fmap = new_map(_bounds(outline if not outline.empty else cells), basemap, background=WALL_BACKGROUND,
+                   fullscreen_labels=_fullscreen(labels), zoom_control=False)
+    choropleth_layer(cells, classes, labels["measure"], tooltip_fields=labels.get("cell_tips"),
+                     tolerance_deg=GRID_SIMPLIFY_DEG, basemap=basemap, line_color="#30363d",
+                     fill_opacity=0.85).add_to(fmap)
+    area_layer(outline, labels.get("outline", ""), color="#9ecae1", weight=2.0, basemap=basemap).add_to(fmap)
+    if incidents is not None and not incidents.empty:
+        incident_layer(incidents, labels["incidents"], basemap=basemap, category_labels=labels.get("categories"),
+                       count_label=labels.get("count", "n")).add_to(fmap)
+    legend(fmap, labels["measure"], legend_labels, list(classes.colors), dark=True)
+    return finish_map(fmap)

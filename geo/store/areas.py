@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from geo.core.crs import STORAGE_CRS
@@ -82,3 +82,17 @@ class AreaIndex:
                 fill = pd.isna(out[code_col][rows])
                 out[code_col][rows[fill]] = values[fill]
         return pd.DataFrame(out)
+
+
+def descendants(conn: Connection, code: str, level: str) -> list[str]:
+    """Codes of the areas of ``level`` below ``code`` (at any depth)."""
+    links = to_frame(conn.execute(text("SELECT code, parent_code, level FROM areas")), ["code", "parent", "level"])
+    children: dict[str, list[str]] = {}
+    for child, parent in zip(links["code"], links["parent"]):
+        children.setdefault(parent, []).append(child)
+    levels = dict(zip(links["code"], links["level"]))
+    found, todo = [], [code]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            (found if levels[child] == level else todo).append(child)
+    return sorted(found)

@@ -32,6 +32,8 @@ def make_engine(db: str | None = None, **kwargs) -> Engine:
     url = resolve_url(db)
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    if not url.startswith("sqlite"):
+        kwargs.setdefault("pool_pre_ping", True)  # a restarted server: reconnect instead of failing
     engine = create_engine(url, **kwargs)
     dialect_for(engine).configure(engine)
     return engine

@@ -1,14 +1,26 @@
-"""Shared chrome for every page: the language switch in the sidebar."""
+"""Shared chrome for every page: language switch and the shared filters in the sidebar."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from geo.ui.filters import CURRENT_KEY, Filters, sidebar_filters
 from geo.ui.i18n import LANG_KEY, LANGUAGES, current_language, t
 
 
-def sidebar() -> None:
+def sidebar(with_filters: bool = True) -> Filters | None:
+    """Language first, then (when the database is ready) period, categories and focus."""
     with st.sidebar:
         st.session_state.setdefault(LANG_KEY, current_language())
         st.radio(t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.get, key=LANG_KEY,
                  horizontal=True)
+        if not with_filters:
+            return None
+        try:
+            chosen = sidebar_filters()
+        except SQLAlchemyError:  # no schema yet: the page explains; no filters to show
+            return None
+        st.session_state[CURRENT_KEY] = chosen
+        return chosen

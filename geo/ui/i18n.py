@@ -33,3 +33,8 @@ def t(key: str, **values) -> str:
         return key  # a missing key shows itself; tests check the catalogue is complete
     text = entry.get(current_language()) or entry.get("en") or key
     return text.format(**values) if values else text
+
+
+def t_or(key: str, default: str, **values) -> str:
+    """Like :func:`t`, but ``default`` when the catalogue has no such key (data-driven labels)."""
+    return t(key, **values) if key in catalogue() else default

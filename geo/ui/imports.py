@@ -62,7 +62,7 @@ def show_report(report: ImportReport) -> None:
         st.caption(note)
     if report.skipped:
         skipped = report.skipped_frame()
-        st.dataframe(skipped, hide_index=True, use_container_width=True)
+        st.dataframe(skipped, hide_index=True, width="stretch")
         st.download_button(t("import.report.download"), skipped.to_csv(index=False).encode("utf-8-sig"),
                            file_name="skipped_rows.csv", mime="text/csv")
 

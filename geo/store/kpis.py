@@ -1,0 +1,91 @@
+"""The wall display's numbers in one read: KPIs, hot cells and the latest incidents.
+
+Counts are of local calendar days ending today (inclusive) against the same days a year
+earlier. Latest incidents carry time, category and place names only: no address, no text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import Date, bindparam, text
+from sqlalchemy.engine import Connection
+
+from geo.core.coverage import covered_share, fov_polygons
+from geo.core.crs import metric_crs
+from geo.core.ledger import OPEN
+from geo.core.timeutil import year_before
+from geo.store import features
+from geo.store.frames import to_frame
+from geo.store.schema import deployment_timezone
+
+WINDOWS = (1, 7, 28)  # days: today, last 7, last 28
+
+
+def _sum(conn: Connection, start: dt.date, end: dt.date) -> int:
+    stmt = text("SELECT COALESCE(SUM(n), 0) FROM incident_daily WHERE day BETWEEN :s AND :e").bindparams(
+        bindparam("s", type_=Date), bindparam("e", type_=Date))
+    return int(conn.execute(stmt, {"s": start, "e": end}).scalar() or 0)
+
+
+def wall_snapshot(conn: Connection, today: dt.date, *, hot_cells: int = 15, latest: int = 12,
+                  hot_days: int = 7) -> dict:
+    """Everything the wall shows, read in one go (a consistent snapshot)."""
+    tz = deployment_timezone(conn)
+    counts = {}
+    for days in WINDOWS:
+        start = today - dt.timedelta(days=days - 1)
+        now, before = _sum(conn, start, today), _sum(conn, *year_before(start, today))
+        counts[days] = {"n": now, "n_last_year": before,
+                        "yoy_pct": round((now - before) / before * 100, 1) if before else None}
+    ledger = conn.execute(text(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN deadline < :today THEN 1 ELSE 0 END), 0) FROM ledger_items "
+        "WHERE status IN :open").bindparams(bindparam("open", expanding=True), bindparam("today", type_=Date)),
+        {"open": list(OPEN), "today": today}).one()
+    cams = dict(conn.execute(text("SELECT status, COUNT(*) FROM cameras GROUP BY status")).all())
+    installed = int(cams.get("online", 0)) + int(cams.get("offline", 0))
+    district = conn.execute(text("SELECT code FROM areas WHERE level = 'district' ORDER BY code")).scalar()
+    coverage, target = _coverage(conn, district)
+    hot_start = today - dt.timedelta(days=hot_days - 1)
+    stmt = text("SELECT d.cell_code, a.name, a.name_en, SUM(d.n) AS n FROM incident_daily d "
+                "JOIN areas a ON a.code = d.cell_code WHERE d.day BETWEEN :s AND :e AND d.cell_code <> '' "
+                "GROUP BY d.cell_code, a.name, a.name_en ORDER BY n DESC, d.cell_code").bindparams(
+        bindparam("s", type_=Date), bindparam("e", type_=Date))
+    cells = to_frame(conn.execute(stmt, {"s": hot_start, "e": today}), ["code", "name", "name_en", "n"])
+    recent = features.incident_points(conn, today - dt.timedelta(days=6), today, tz, limit=latest)
+    names = dict(conn.execute(text("SELECT code, name FROM areas WHERE level IN ('grid', 'community')")).all())
+    names_en = dict(conn.execute(text("SELECT code, name_en FROM areas WHERE level IN ('grid', 'community')")).all())
+    recent["local_time"] = recent["occurred_at"].dt.tz_convert(tz).dt.strftime("%m-%d %H:%M")
+    for col in ("cell_code", "community_code"):
+        recent[col.replace("_code", "_name")] = recent[col].map(names)
+        recent[col.replace("_code", "_name_en")] = recent[col].map(names_en)
+    as_of = conn.execute(text("SELECT MAX(occurred_at) FROM incidents")).scalar()
+    return {
+        "today": today, "timezone": tz, "counts": counts,
+        "open_ledger": int(ledger[0]), "overdue_ledger": int(ledger[1]),
+        "cameras_online": int(cams.get("online", 0)), "cameras_installed": installed,
+        "coverage_pct": None if coverage is None else round(coverage * 100, 2), "coverage_target_pct": target,
+        "district": district, "cell_counts": cells, "hot_cells": cells.head(hot_cells),
+        "latest": recent.drop(columns=["lon", "lat"]),
+        "data_as_of": None if as_of is None else pd.Timestamp(as_of).tz_localize("UTC")
+        if pd.Timestamp(as_of).tzinfo is None else pd.Timestamp(as_of).tz_convert("UTC"),
+    }
+
+
+def _coverage(conn: Connection, district: str | None) -> tuple[float | None, float | None]:
+    """Share of the district inside an online camera's field of view, and its target (percent)."""
+    if district is None:
+        return None, None
+    target = conn.execute(text("SELECT target_pct FROM coverage_targets WHERE area_code = :c AND place_kind IS NULL "
+                               "ORDER BY set_at DESC"), {"c": district}).scalar()
+    shape = features.area_shape(conn, district)
+    cams = features.cameras(conn)
+    cams = cams[cams["status"] == "online"]
+    if shape.empty or cams.empty:
+        return (0.0 if not shape.empty else None), target
+    lon, lat = cams.geometry.x.to_numpy(), cams.geometry.y.to_numpy()
+    crs = metric_crs(float(lon.mean()), float(lat.mean()))
+    fovs = fov_polygons(lon, lat, cams["heading"].to_numpy(dtype=float), cams["fov"].to_numpy(dtype=float),
+                        cams["range_m"].to_numpy(dtype=float), crs)
+    return covered_share(fovs, shape.geometry.iloc[0], crs), (None if target is None else float(target))

@@ -1,0 +1,48 @@
+"""Deployment settings read from the environment, declared as data: name, default, help.
+
+The README lists every one (a test checks it). Values are read when asked for, so a
+changed environment takes effect on the next run of a page.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from geo.maps.base import Basemap
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS = (
+    Setting("DATABASE_URL", "", "database URL (else the SQLite file data/safegrid.db)"),
+    Setting("SAFEGRID_TILES_URL", "", "basemap tile URL with {z}/{x}/{y} (an intranet tile server); empty: no basemap"),
+    Setting("SAFEGRID_TILES_ATTRIBUTION", "", "attribution text shown for the tiles"),
+    Setting("SAFEGRID_TILES_DATUM", "wgs84", "datum the tiles are drawn in: wgs84, or gcj02 (maps of China)"),
+    Setting("SAFEGRID_WALL_REFRESH_S", "60", "seconds between wall display refreshes"),
+    Setting("SAFEGRID_WALL_ROTATE", "3", "wall refreshes per view before it rotates to the next view (0: no rotation)"),
+    Setting("SAFEGRID_WALL_HOT_CELLS", "15", "how many of the hottest grid cells the wall lists"),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str) -> str:
+    return os.environ.get(name, _BY_NAME[name].default)
+
+
+def get_int(name: str, low: int = 0) -> int:
+    try:
+        return max(low, int(get(name)))
+    except ValueError:
+        return max(low, int(_BY_NAME[name].default))
+
+
+def basemap() -> Basemap:
+    datum = get("SAFEGRID_TILES_DATUM").strip().lower() or "wgs84"
+    return Basemap(url=get("SAFEGRID_TILES_URL").strip() or None, attribution=get("SAFEGRID_TILES_ATTRIBUTION"),
+                   datum=datum if datum in ("wgs84", "gcj02") else "wgs84")

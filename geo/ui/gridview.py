@@ -1,0 +1,214 @@
+"""The grid map page's work: measure choice, drill-down, breadcrumbs, search and the area card."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.core.classify import DIVERGING, SEQUENTIAL, SEQUENTIAL_BLUE, classify, diverging
+from geo.core.grid import LEVELS
+from geo.maps.views import measure_map
+from geo.store.measures import child_level
+from geo.ui import config, data
+from geo.ui.filters import Filters, area_name, category_label, set_focus
+from geo.ui.i18n import current_language, t
+
+MEASURE_KEY = "grid.measure"
+METHOD_KEY = "grid.method"
+CELL_KEY = "grid.cell"
+CLICK_KEY = "grid.last_click"
+SEARCH_KEY = "grid.search"
+LAYERS_KEY = "grid.layers"
+MODE_KEY = "grid.mode"
+MODES = ("areas", "cells")
+MEASURES = ("n_incidents", "per_1000", "yoy_pct", "open_ledger", "n_cameras")
+EXTRA_LAYERS = ("cameras", "places", "ledger", "zones")
+MAP_HEIGHT = 620
+
+
+def default_focus() -> str | None:
+    """With one top-level area (one district), it is the natural starting focus."""
+    top = data.top_areas()
+    return top["code"].iloc[0] if len(top) == 1 else None
+
+
+def view_level(focus: str | None, mode: str = "areas") -> tuple[str, str | None, str | None]:
+    """(level shown, parent whose children are shown, ancestor whose cells are shown).
+
+    ``mode`` "areas" shows the level below the focus (a grid cell in focus shows its
+    community's cells); "cells" shows every grid cell under the focus.
+    """
+    focus = focus or default_focus()
+    trail = data.path(focus)
+    if mode == "cells":
+        return "grid", None, (trail[-1]["code"] if trail and trail[-1]["level"] != "grid" else
+                              (trail[-1]["parent_code"] if trail else None))
+    if not trail:
+        return LEVELS[0], None, None
+    here = trail[-1]
+    if here["level"] == "grid":
+        return "grid", here["parent_code"], None
+    return child_level(here["level"]), here["code"], None
+
+
+def breadcrumbs(focus: str | None) -> None:
+    """The path from the top down to the focus; every step but the last is a button."""
+    top = default_focus()
+    focus = focus or top
+    trail = data.path(focus)
+    steps = ([] if top else [(None, t("grid.crumb.all"))]) + [(row["code"], area_name(row)) for row in trail]
+    with st.container(horizontal=True, gap="small"):
+        for i, (code, label) in enumerate(steps):
+            if st.button(("› " if i else "") + label, key=f"grid.crumb.{code or '__all__'}", type="tertiary",
+                         disabled=code == focus):
+                _go(code)
+
+
+def _go(code: str | None) -> None:
+    set_focus(code)
+    st.session_state[CELL_KEY] = code if code and data.path(code)[-1]["level"] == "grid" else None
+    st.rerun()
+
+
+def search_box() -> None:
+    query = st.text_input(t("grid.search"), key=SEARCH_KEY, placeholder=t("grid.search.hint"))
+    if not query.strip():
+        return
+    found = data.search(query)
+    if found.empty:
+        st.caption(t("grid.search.none"))
+        return
+    for row in found.head(8).to_dict("records"):
+        level = t(f"level.{row['level']}")
+        if st.button(f"{area_name(row)} · {row['code']} · {level}",
+                     key=f"grid.found.{row['code']}", type="tertiary"):
+            _go(row["code"])
+
+
+def measure_controls() -> tuple[str, str, str]:
+    """(measure, classification method, mode) chosen above the map."""
+    left, mid, right = st.columns([5, 2, 2])
+    measure = left.segmented_control(t("grid.measure"), MEASURES, key=MEASURE_KEY, default="n_incidents",
+                                     format_func=lambda m: t(f"measure.{m}"))
+    mode = mid.segmented_control(t("grid.mode"), MODES, key=MODE_KEY, default="areas",
+                                 format_func=lambda m: t(f"grid.mode.{m}"))
+    method = right.segmented_control(t("grid.method"), ("quantiles", "natural_breaks"), key=METHOD_KEY,
+                                     default="quantiles", format_func=lambda m: t(f"method.{m}"))
+    return measure or "n_incidents", method or "quantiles", mode or "areas"
+
+
+def classes_for(values: np.ndarray, measure: str, method: str):
+    if measure == "yoy_pct":
+        return diverging(values, colors=DIVERGING), "{:+.0f}%"
+    palette = SEQUENTIAL_BLUE if measure in ("n_cameras",) else SEQUENTIAL
+    fmt = "{:,.1f}" if measure == "per_1000" else "{:,.0f}"
+    return classify(values, method, colors=palette), fmt
+
+
+def show_grid_map(filters: Filters, measure: str, method: str, mode: str = "areas") -> str | None:
+    """Draw the choropleth of the areas in focus; return the code of a newly clicked area."""
+    level, parent, under = view_level(filters.focus, mode)
+    shapes = data.shapes(level, parent, under)
+    if shapes.empty:
+        st.info(t("grid.no_areas"))
+        return None
+    table = data.measures(level, filters.start, filters.end, filters.categories, parent, under)
+    gdf = shapes[["code", "geometry"]].merge(table, on="code", how="left")
+    gdf["label"] = [area_name(r) for r in gdf[["code", "name", "name_en"]].to_dict("records")]
+    values = gdf[measure].to_numpy(dtype=float)
+    classes, fmt = classes_for(values, measure, method)
+    gdf["value"] = [("—" if np.isnan(v) else fmt.format(v)) for v in values]
+    tips = {"label": t("field.name"), "code": t("field.code"), "value": t(f"measure.{measure}")}
+    if level == "grid":
+        tips["team"] = t("field.team")
+    chosen = st.session_state.get(LAYERS_KEY) or []
+    within = None
+    extra = {name: data.layer(name, within) for name in chosen if name in EXTRA_LAYERS}
+    labels = {"measure": t(f"measure.{measure}"), "outline": t("grid.outline"), "fullscreen": t("map.fullscreen"),
+              "fullscreen_exit": t("map.fullscreen_exit"), "cameras": t("layer.cameras"),
+              "places": t("layer.places"), "ledger": t("layer.ledger"), "zones": t("layer.zones"),
+              "camera_tips": {"kind": t("field.kind"), "status": t("field.status")},
+              "place_tips": {"name": t("field.name"), "kind": t("field.kind")},
+              "ledger_tips": {"title": t("field.title"), "status": t("field.status"),
+                              "deadline": t("field.deadline"), "responsible_unit": t("field.unit")},
+              "zone_tips": {"code": t("field.code"), "name": t("field.name"), "team": t("field.team")}}
+    outline = data.outline(parent or under) if (parent or under) else None
+    highlight = st.session_state.get(CELL_KEY)
+    fmap = measure_map(gdf, classes, labels, tooltip_fields=tips, legend_labels=classes.labels(fmt),
+                       outline=outline, highlight=highlight, basemap=config.basemap(), **extra)
+    key = f"grid.map.{level}.{parent}.{under}.{measure}.{method}.{'-'.join(chosen)}.{current_language()}"
+    out = st_folium(fmap, key=key, height=MAP_HEIGHT, use_container_width=True,
+                    returned_objects=["last_active_drawing"])
+    clicked = ((out or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
+    if clicked and st.session_state.get(CLICK_KEY) != (key, clicked):
+        st.session_state[CLICK_KEY] = (key, clicked)
+        return clicked
+    return None
+
+
+def handle_click(code: str) -> None:
+    """A click drills down into a street or community, and opens a grid cell's card."""
+    trail = data.path(code)
+    if not trail:
+        return
+    if trail[-1]["level"] == "grid":
+        st.session_state[CELL_KEY] = code
+        st.rerun()
+    else:
+        _go(code)
+
+
+def ranking(filters: Filters, measure: str, mode: str = "areas") -> None:
+    level, parent, under = view_level(filters.focus, mode)
+    table = data.measures(level, filters.start, filters.end, filters.categories, parent, under)
+    if table.empty:
+        return
+    shown = pd.DataFrame({
+        t("field.code"): table["code"],
+        t("field.name"): [area_name(r) for r in table[["code", "name", "name_en"]].to_dict("records")],
+        **{t(f"measure.{m}"): table[m] for m in MEASURES},
+    }).sort_values(t(f"measure.{measure}"), ascending=False, na_position="last")
+    st.dataframe(shown, hide_index=True, width="stretch", height=280)
+
+
+def show_card(code: str, filters: Filters) -> None:
+    card = data.card(code, filters.start, filters.end, filters.categories)
+    if card is None:
+        st.warning(t("card.unknown", code=code))
+        return
+    area = card["area"]
+    st.subheader(area_name(area))
+    st.caption(t("card.caption", code=area["code"], level=t(f"level.{area['level']}"),
+                 team=area.get("team") or "—", population=area.get("population") or "—"))
+    a, b = st.columns(2)
+    delta = None if card["yoy_pct"] is None else f"{card['yoy_pct']:+.1f}% {t('card.yoy')}"
+    a.metric(t("card.incidents"), f"{card['n']:,}", delta=delta, delta_color="inverse")
+    b.metric(t("card.last_year"), f"{card['n_last_year']:,}")
+    c, d = st.columns(2)
+    c.metric(t("card.open_ledger"), card["open_ledger"])
+    d.metric(t("card.overdue_ledger"), card["overdue_ledger"])
+    cams = card["cameras"]
+    st.caption(t("card.cameras", online=cams.get("online", 0), offline=cams.get("offline", 0),
+                 planned=cams.get("planned", 0)))
+    st.markdown(f"**{t('card.monthly')}**")
+    monthly = card["monthly"].rename(columns={"month": t("card.month"), "n": t("card.incidents")})
+    st.line_chart(monthly, x=t("card.month"), y=t("card.incidents"), height=140)
+    if not card["by_category"].empty:
+        st.markdown(f"**{t('card.by_category')}**")
+        cats = card["by_category"].copy()
+        cats["category"] = cats["category"].map(category_label)
+        st.dataframe(cats.rename(columns={"category": t("card.category"), "n": t("card.incidents"),
+                                          "n_last_year": t("card.last_year")}),
+                     hide_index=True, width="stretch")
+    if not card["ledger"].empty:
+        st.markdown(f"**{t('card.ledger')}**")
+        ledger = card["ledger"][["title", "status", "deadline", "overdue_days", "responsible_unit"]]
+        st.dataframe(ledger.rename(columns={"title": t("field.title"), "status": t("field.status"),
+                                            "deadline": t("field.deadline"), "overdue_days": t("card.overdue_days"),
+                                            "responsible_unit": t("field.unit")}),
+                     hide_index=True, width="stretch")
+    if st.button(t("card.close"), key="grid.card.close"):
+        st.session_state[CELL_KEY] = None
+        st.rerun()

@@ -1,0 +1,211 @@
+"""The command-centre wall: dark, large type, refreshing itself, and honest when data is stale.
+
+Each refresh reads one snapshot. When the database cannot be reached the last good
+snapshot stays on screen under a stale warning, and the next refresh tries again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from geo.core.classify import SEQUENTIAL, classify
+from geo.maps.views import wall_map
+from geo.store.kpis import wall_snapshot
+from geo.ui import config, data
+from geo.ui.filters import area_name, category_label
+from geo.ui.i18n import t
+
+SNAPSHOT_KEY = "wall.snapshot"
+FAILED_KEY = "wall.failed_at"
+TICKS_KEY = "wall.ticks"
+VIEWS = ("map", "streets")
+MAP_HEIGHT = 640
+
+CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"],
+[data-testid="stToolbar"] { display: none !important; }
+.stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] { background: #0e1117 !important; color: #e6edf3; }
+.block-container { padding: 1rem 1.5rem !important; max-width: 100% !important; }
+.stApp h1, .stApp h2, .stApp h3, .stApp p, .stApp span, .stApp label { color: #e6edf3; }
+.wall-title { font-size: 2.6rem; font-weight: 700; margin: 0; }
+.wall-asof { font-size: 1.5rem; color: #9da7b3; }
+.wall-tiles { display: grid; grid-template-columns: repeat(7, 1fr); gap: 0.8rem; margin: 0.6rem 0 1rem; }
+.wall-tile { background: #161b22; border: 1px solid #30363d; border-radius: 10px; padding: 0.7rem 1rem; }
+.wall-tile .k { font-size: 1.25rem; color: #9da7b3; }
+.wall-tile .v { font-size: 3.2rem; font-weight: 700; line-height: 1.1; }
+.wall-tile .d { font-size: 1.3rem; }
+.wall-up { color: #ff7b72; } .wall-down { color: #3fb950; } .wall-flat { color: #9da7b3; }
+.wall-list { font-size: 1.45rem; line-height: 2.1rem; }
+.wall-list .time { color: #9da7b3; margin-right: 0.6rem; font-variant-numeric: tabular-nums; }
+.wall-list .cat { font-weight: 700; margin-right: 0.6rem; }
+.wall-stale { background: #5a1e02; border: 2px solid #f0883e; color: #ffdcb6; font-size: 1.6rem;
+              padding: 0.6rem 1rem; border-radius: 8px; margin-bottom: 0.6rem; }
+.wall-section { font-size: 1.6rem; font-weight: 700; margin: 0.4rem 0; }
+</style>
+"""
+
+
+def load_snapshot() -> tuple[dict | None, bool]:
+    """(snapshot, stale): a fresh read, or the last good one marked stale when the read fails."""
+    try:
+        with data.engine().connect() as conn:
+            snap = wall_snapshot(conn, data.today(), hot_cells=config.get_int("SAFEGRID_WALL_HOT_CELLS", 1))
+        snap["read_at"] = dt.datetime.now(dt.timezone.utc)
+        st.session_state[SNAPSHOT_KEY] = snap
+        st.session_state.pop(FAILED_KEY, None)
+        return snap, False
+    except (SQLAlchemyError, OSError):
+        data.engine().dispose()  # drop broken connections; the next refresh reconnects
+        st.session_state.setdefault(FAILED_KEY, dt.datetime.now(dt.timezone.utc))
+        return st.session_state.get(SNAPSHOT_KEY), True
+
+
+def _delta(pct: float | None) -> str:
+    if pct is None:
+        return '<span class="wall-flat">—</span>'
+    cls = "wall-up" if pct > 0 else ("wall-down" if pct < 0 else "wall-flat")
+    arrow = "▲" if pct > 0 else ("▼" if pct < 0 else "■")
+    return f'<span class="{cls}">{arrow} {pct:+.1f}% {html.escape(t("wall.yoy"))}</span>'
+
+
+def _tile(key: str, value: str, detail: str) -> str:
+    return (f'<div class="wall-tile" data-kpi="{html.escape(key)}"><div class="k">{html.escape(t(f"wall.kpi.{key}"))}'
+            f'</div><div class="v">{html.escape(value)}</div><div class="d">{detail}</div></div>')
+
+
+def tiles_html(snap: dict) -> str:
+    c = snap["counts"]
+    cov = snap["coverage_pct"]
+    target = snap["coverage_target_pct"]
+    online = snap["cameras_online"]
+    installed = snap["cameras_installed"]
+    ratio = f"{online / installed * 100:.0f}%" if installed else "—"
+    tiles = [
+        _tile("today", f"{c[1]['n']:,}", _delta(c[1]["yoy_pct"])),
+        _tile("week", f"{c[7]['n']:,}", _delta(c[7]["yoy_pct"])),
+        _tile("month", f"{c[28]['n']:,}", _delta(c[28]["yoy_pct"])),
+        _tile("open", f"{snap['open_ledger']:,}", html.escape(t("wall.items"))),
+        _tile("overdue", f"{snap['overdue_ledger']:,}", html.escape(t("wall.items"))),
+        _tile("coverage", "—" if cov is None else f"{cov:.1f}%",
+              html.escape(t("wall.target", target=f"{target:.0f}%") if target is not None else t("wall.no_target"))),
+        _tile("online", ratio, html.escape(t("wall.cameras", online=online, installed=installed))),
+    ]
+    return '<div class="wall-tiles">' + "".join(tiles) + "</div>"
+
+
+def header(snap: dict | None, stale: bool) -> None:
+    tz = snap["timezone"] if snap else "UTC"
+    as_of = "—"
+    if snap and snap["data_as_of"] is not None:
+        as_of = snap["data_as_of"].tz_convert(tz).strftime("%Y-%m-%d %H:%M")
+    read = snap["read_at"].astimezone(_zone(tz)).strftime("%H:%M:%S") if snap else "—"
+    st.markdown(f'<p class="wall-title">{html.escape(t("wall.title"))}</p>'
+                f'<p class="wall-asof" data-testid="wall-asof">{html.escape(t("wall.as_of", time=as_of, read=read))}</p>',
+                unsafe_allow_html=True)
+    if stale:
+        since = st.session_state.get(FAILED_KEY)
+        since_text = since.astimezone(_zone(tz)).strftime("%H:%M:%S") if since else "—"
+        st.markdown(f'<div class="wall-stale" data-testid="wall-stale">{html.escape(t("wall.stale", since=since_text))}'
+                    "</div>", unsafe_allow_html=True)
+
+
+def _zone(tz: str):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(tz)
+
+
+def latest_html(snap: dict) -> str:
+    rows = []
+    for r in snap["latest"].to_dict("records"):
+        place = area_name({"name": r.get("cell_name") or r.get("community_name"),
+                           "name_en": r.get("cell_name_en") or r.get("community_name_en"), "code": r.get("cell_code")})
+        rows.append(f'<div><span class="time">{html.escape(r["local_time"])}</span>'
+                    f'<span class="cat">{html.escape(category_label(r["category"]))}</span>{html.escape(place)}</div>')
+    return '<div class="wall-list">' + ("".join(rows) or html.escape(t("wall.none"))) + "</div>"
+
+
+def hot_html(snap: dict) -> str:
+    rows = [f'<div><span class="cat">{int(r["n"])}</span>{html.escape(area_name(r))}</div>'
+            for r in snap["hot_cells"].to_dict("records")]
+    return '<div class="wall-list">' + ("".join(rows) or html.escape(t("wall.none"))) + "</div>"
+
+
+def show_map(snap: dict) -> None:
+    cells = data.shapes("grid", None)
+    counts = snap["cell_counts"].set_index("code")["n"]
+    gdf = cells[["code", "name", "name_en", "geometry"]].copy()
+    gdf["n"] = gdf["code"].map(counts).fillna(0).astype(int)
+    gdf["label"] = [area_name(r) for r in gdf[["code", "name", "name_en"]].to_dict("records")]
+    classes = classify(gdf["n"].to_numpy(dtype=float), "natural_breaks", colors=SEQUENTIAL)
+    outline = data.shapes("street", None)
+    labels = {"measure": t("wall.map_measure"), "outline": t("layer.street"),
+              "cell_tips": {"label": t("field.name"), "n": t("wall.map_measure")}}
+    fmap = wall_map(gdf, classes, outline, labels, legend_labels=classes.labels("{:,.0f}"), basemap=config.basemap())
+    from streamlit_folium import st_folium
+
+    st_folium(fmap, key="wall.map", height=MAP_HEIGHT, use_container_width=True, returned_objects=[])
+
+
+def show_streets(snap: dict) -> None:
+    end = snap["today"]
+    table = data.measures("street", end - dt.timedelta(days=27), end, (), None)
+    table = table.assign(label=[area_name(r) for r in table[["code", "name", "name_en"]].to_dict("records")])
+    st.markdown(f'<p class="wall-section">{html.escape(t("wall.streets"))}</p>', unsafe_allow_html=True)
+    chart = table.set_index("label")[["n_incidents", "n_last_year"]].rename(
+        columns={"n_incidents": t("wall.this_year"), "n_last_year": t("wall.last_year")})
+    st.bar_chart(chart, height=MAP_HEIGHT - 60, stack=False)
+
+
+def current_view(ticks: int) -> str:
+    every = config.get_int("SAFEGRID_WALL_ROTATE")
+    if every <= 0:
+        return VIEWS[0]
+    return VIEWS[(ticks // every) % len(VIEWS)]
+
+
+def render() -> None:
+    """One refresh of the wall."""
+    ticks = st.session_state.get(TICKS_KEY, 0)
+    st.session_state[TICKS_KEY] = ticks + 1
+    snap, stale = load_snapshot()
+    header(snap, stale)
+    if snap is None:
+        st.markdown(f'<div class="wall-stale">{html.escape(t("wall.no_data"))}</div>', unsafe_allow_html=True)
+        return
+    st.markdown(tiles_html(snap), unsafe_allow_html=True)
+    left, right = st.columns([2.2, 1])
+    with left:
+        if current_view(ticks) == "map" or stale:
+            show_map_cached(snap)
+        else:
+            show_streets(snap)
+    with right:
+        st.markdown(f'<p class="wall-section">{html.escape(t("wall.latest"))}</p>', unsafe_allow_html=True)
+        st.markdown(latest_html(snap), unsafe_allow_html=True)
+        st.markdown(f'<p class="wall-section">{html.escape(t("wall.hot"))}</p>', unsafe_allow_html=True)
+        st.markdown(hot_html(snap), unsafe_allow_html=True)
+
+
+def show_map_cached(snap: dict) -> None:
+    """While the database is away the map is drawn from cached shapes (when they are cached)."""
+    try:
+        show_map(snap)
+    except SQLAlchemyError:
+        st.markdown(f'<div class="wall-list">{html.escape(t("wall.map_unavailable"))}</div>', unsafe_allow_html=True)
+
+
+def run() -> None:
+    st.markdown(CSS, unsafe_allow_html=True)
+    every = config.get_int("SAFEGRID_WALL_REFRESH_S", 5)
+
+    @st.fragment(run_every=dt.timedelta(seconds=every))
+    def refresh() -> None:
+        render()
+
+    refresh()

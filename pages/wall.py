@@ -1,0 +1,5 @@
+"""Wall display: KPI tiles, the hot-cell map and the latest incidents; refreshes itself."""
+
+from geo.ui import wall
+
+wall.run()

@@ -7,6 +7,7 @@ earlier. Latest incidents carry time, category and place names only: no address,
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Date, bindparam, text
@@ -18,9 +19,10 @@ from geo.core.ledger import OPEN
 from geo.core.timeutil import year_before
 from geo.store import features
 from geo.store.frames import to_frame
+from geo.store.models import Incident
 from geo.store.schema import deployment_timezone
 
-WINDOWS = (1, 7, 28)  # days: today, last 7, last 28
+WINDOWS = (1, 7, 28)  # days: today, last 7, last 28 (each ending today)
 
 
 def _sum(conn: Connection, start: dt.date, end: dt.date) -> int:
@@ -29,16 +31,35 @@ def _sum(conn: Connection, start: dt.date, end: dt.date) -> int:
     return int(conn.execute(stmt, {"s": start, "e": end}).scalar() or 0)
 
 
-def wall_snapshot(conn: Connection, today: dt.date, *, hot_cells: int = 15, latest: int = 12,
-                  hot_days: int = 7) -> dict:
-    """Everything the wall shows, read in one go (a consistent snapshot)."""
+def _today_last_year(conn: Connection, today: dt.date, now: dt.datetime, tz: str) -> int:
+    """Incidents on this day last year up to the same local clock time as ``now``."""
+    zone = ZoneInfo(tz)
+    day = year_before(today, today)[0]
+    local = now.astimezone(zone)
+    start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=zone)
+    stmt = text("SELECT COUNT(*) FROM incidents WHERE occurred_at >= :lo AND occurred_at < :hi").bindparams(
+        bindparam("lo", type_=Incident.occurred_at.type), bindparam("hi", type_=Incident.occurred_at.type))
+    return int(conn.execute(stmt, {"lo": start.astimezone(dt.timezone.utc),
+                                   "hi": end.astimezone(dt.timezone.utc)}).scalar() or 0)
+
+
+def wall_snapshot(conn: Connection, today: dt.date, *, now: dt.datetime | None = None, hot_cells: int = 15,
+                  latest: int = 10, hot_days: int = 7) -> dict:
+    """Everything the wall shows, read in one go (a consistent snapshot).
+
+    With ``now`` (aware) on ``today``, today's count is compared with last year's same day up
+    to the same clock time, not with last year's whole day.
+    """
     tz = deployment_timezone(conn)
     counts = {}
     for days in WINDOWS:
         start = today - dt.timedelta(days=days - 1)
-        now, before = _sum(conn, start, today), _sum(conn, *year_before(start, today))
-        counts[days] = {"n": now, "n_last_year": before,
-                        "yoy_pct": round((now - before) / before * 100, 1) if before else None}
+        current, before = _sum(conn, start, today), _sum(conn, *year_before(start, today))
+        if days == 1 and now is not None and now.astimezone(ZoneInfo(tz)).date() == today:
+            before = _today_last_year(conn, today, now, tz)
+        counts[days] = {"n": current, "n_last_year": before,
+                        "yoy_pct": round((current - before) / before * 100, 1) if before else None}
     ledger = conn.execute(text(
         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN deadline < :today THEN 1 ELSE 0 END), 0) FROM ledger_items "
         "WHERE status IN :open").bindparams(bindparam("open", expanding=True), bindparam("today", type_=Date)),

@@ -26,7 +26,7 @@ SETTINGS = (
     Setting("SAFEGRID_TILES_DATUM", "wgs84", "datum the tiles are drawn in: wgs84, or gcj02 (maps of China)"),
     Setting("SAFEGRID_WALL_REFRESH_S", "60", "seconds between wall display refreshes"),
     Setting("SAFEGRID_WALL_ROTATE", "3", "wall refreshes per view before it rotates to the next view (0: no rotation)"),
-    Setting("SAFEGRID_WALL_HOT_CELLS", "15", "how many of the hottest grid cells the wall lists"),
+    Setting("SAFEGRID_WALL_HOT_CELLS", "10", "how many of the hottest grid cells the wall lists"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -32,8 +32,9 @@ CSS = """
 .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] { background: #0e1117 !important; color: #e6edf3; }
 .block-container { padding: 1rem 1.5rem !important; max-width: 100% !important; }
 .stApp h1, .stApp h2, .stApp h3, .stApp p, .stApp span, .stApp label { color: #e6edf3; }
-.wall-title { font-size: 2.6rem; font-weight: 700; margin: 0; }
-.wall-asof { font-size: 1.5rem; color: #9da7b3; }
+.wall-head { display: flex; align-items: baseline; justify-content: space-between; }
+.wall-title { font-size: 2.6rem; font-weight: 700; }
+.wall-asof { font-size: 1.6rem; color: #9da7b3; }
 .wall-tiles { display: grid; grid-template-columns: repeat(7, 1fr); gap: 0.8rem; margin: 0.6rem 0 1rem; }
 .wall-tile { background: #161b22; border: 1px solid #30363d; border-radius: 10px; padding: 0.7rem 1rem; }
 .wall-tile .k { font-size: 1.25rem; color: #9da7b3; }
@@ -54,7 +55,8 @@ def load_snapshot() -> tuple[dict | None, bool]:
     """(snapshot, stale): a fresh read, or the last good one marked stale when the read fails."""
     try:
         with data.engine().connect() as conn:
-            snap = wall_snapshot(conn, data.today(), hot_cells=config.get_int("SAFEGRID_WALL_HOT_CELLS", 1))
+            snap = wall_snapshot(conn, data.today(), now=dt.datetime.now(dt.timezone.utc),
+                                 hot_cells=config.get_int("SAFEGRID_WALL_HOT_CELLS", 1))
         snap["read_at"] = dt.datetime.now(dt.timezone.utc)
         st.session_state[SNAPSHOT_KEY] = snap
         st.session_state.pop(FAILED_KEY, None)
@@ -104,9 +106,9 @@ def header(snap: dict | None, stale: bool) -> None:
     if snap and snap["data_as_of"] is not None:
         as_of = snap["data_as_of"].tz_convert(tz).strftime("%Y-%m-%d %H:%M")
     read = snap["read_at"].astimezone(_zone(tz)).strftime("%H:%M:%S") if snap else "—"
-    st.markdown(f'<p class="wall-title">{html.escape(t("wall.title"))}</p>'
-                f'<p class="wall-asof" data-testid="wall-asof">{html.escape(t("wall.as_of", time=as_of, read=read))}</p>',
-                unsafe_allow_html=True)
+    st.markdown(f'<div class="wall-head"><div class="wall-title">{html.escape(t("wall.title"))}</div>'
+                f'<div class="wall-asof" data-testid="wall-asof">{html.escape(t("wall.as_of", time=as_of, read=read))}'
+                "</div></div>", unsafe_allow_html=True)
     if stale:
         since = st.session_state.get(FAILED_KEY)
         since_text = since.astimezone(_zone(tz)).strftime("%H:%M:%S") if since else "—"
@@ -123,11 +125,17 @@ def _zone(tz: str):
 def latest_html(snap: dict) -> str:
     rows = []
     for r in snap["latest"].to_dict("records"):
-        place = area_name({"name": r.get("cell_name") or r.get("community_name"),
-                           "name_en": r.get("cell_name_en") or r.get("community_name_en"), "code": r.get("cell_code")})
+        place = area_name({"name": _text(r.get("cell_name")) or _text(r.get("community_name")),
+                           "name_en": _text(r.get("cell_name_en")) or _text(r.get("community_name_en")),
+                           "code": _text(r.get("cell_code")) or t("wall.outside")})
         rows.append(f'<div><span class="time">{html.escape(r["local_time"])}</span>'
                     f'<span class="cat">{html.escape(category_label(r["category"]))}</span>{html.escape(place)}</div>')
     return '<div class="wall-list">' + ("".join(rows) or html.escape(t("wall.none"))) + "</div>"
+
+
+def _text(value) -> str | None:
+    """A name from a frame cell: None for missing (None or NaN)."""
+    return value if isinstance(value, str) and value else None
 
 
 def hot_html(snap: dict) -> str:
@@ -156,7 +164,7 @@ def show_streets(snap: dict) -> None:
     end = snap["today"]
     table = data.measures("street", end - dt.timedelta(days=27), end, (), None)
     table = table.assign(label=[area_name(r) for r in table[["code", "name", "name_en"]].to_dict("records")])
-    st.markdown(f'<p class="wall-section">{html.escape(t("wall.streets"))}</p>', unsafe_allow_html=True)
+    st.markdown(f'<div class="wall-section">{html.escape(t("wall.streets"))}</div>', unsafe_allow_html=True)
     chart = table.set_index("label")[["n_incidents", "n_last_year"]].rename(
         columns={"n_incidents": t("wall.this_year"), "n_last_year": t("wall.last_year")})
     st.bar_chart(chart, height=MAP_HEIGHT - 60, stack=False)
@@ -186,9 +194,9 @@ def render() -> None:
         else:
             show_streets(snap)
     with right:
-        st.markdown(f'<p class="wall-section">{html.escape(t("wall.latest"))}</p>', unsafe_allow_html=True)
+        st.markdown(f'<div class="wall-section">{html.escape(t("wall.latest"))}</div>', unsafe_allow_html=True)
         st.markdown(latest_html(snap), unsafe_allow_html=True)
-        st.markdown(f'<p class="wall-section">{html.escape(t("wall.hot"))}</p>', unsafe_allow_html=True)
+        st.markdown(f'<div class="wall-section">{html.escape(t("wall.hot"))}</div>', unsafe_allow_html=True)
         st.markdown(hot_html(snap), unsafe_allow_html=True)
 
 

@@ -64,3 +64,14 @@ def test_repair_polygons_fixes_bow_tie():
     assert invalid.tolist() == [True, False]
     assert fixed[0].is_valid and fixed[0].geom_type == "MultiPolygon"
     assert fixed[0].area == pytest.approx(0.5)
+
+
+def test_bin_points_counts_and_means_per_bin():
+    from geo.core.grid import bin_points
+
+    lon = np.array([0.0001, 0.0009, 0.0015, np.nan, 0.0101])
+    lat = np.array([0.0001, 0.0002, 0.0003, 0.0, 0.0001])
+    mx, my, n = bin_points(lon, lat, 0.001)
+    assert n.tolist() == [2, 1, 1]  # largest bin first; the NaN point is left out
+    np.testing.assert_allclose([mx[0], my[0]], [0.0005, 0.00015])
+    assert n.sum() == 4

@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pandas as pd
+import pytest
 
 from geo.core.timeutil import default_period, local_dates, parse_local_times, utc_bounds
 
@@ -39,3 +40,34 @@ def test_local_dates_and_bounds_are_inclusive_local_days():
 
 def test_default_period_is_365_days_ending_on_latest():
     assert default_period(dt.date(2017, 12, 31), dt.date(2026, 1, 1)) == (dt.date(2017, 1, 1), dt.date(2017, 12, 31))
+
+
+@pytest.mark.parametrize("pick,start,end", [
+    ("7", dt.date(2026, 6, 24), dt.date(2026, 6, 30)),
+    ("28", dt.date(2026, 6, 3), dt.date(2026, 6, 30)),
+    ("90", dt.date(2026, 4, 2), dt.date(2026, 6, 30)),
+    ("365", dt.date(2025, 7, 1), dt.date(2026, 6, 30)),
+    ("year", dt.date(2026, 1, 1), dt.date(2026, 6, 30)),
+], ids=["7", "28", "90", "365", "year"])
+def test_quick_period_ends_on_the_anchor_inclusive(pick, start, end):
+    from geo.core.timeutil import quick_period
+
+    assert quick_period(pick, dt.date(2026, 6, 30)) == (start, end)
+
+
+def test_quick_period_custom_is_ordered_and_required():
+    from geo.core.timeutil import quick_period
+
+    a, b = dt.date(2026, 3, 9), dt.date(2026, 3, 1)
+    assert quick_period("custom", dt.date(2026, 6, 30), (a, b)) == (b, a)
+    with pytest.raises(ValueError):
+        quick_period("custom", dt.date(2026, 6, 30))
+    with pytest.raises(ValueError):
+        quick_period("fortnight", dt.date(2026, 6, 30))
+
+
+def test_year_before_moves_leap_day_to_the_28th():
+    from geo.core.timeutil import year_before
+
+    assert year_before(dt.date(2028, 2, 29), dt.date(2028, 3, 31)) == (dt.date(2027, 2, 28), dt.date(2027, 3, 31))
+    assert year_before(dt.date(2026, 2, 15), dt.date(2026, 2, 15)) == (dt.date(2025, 2, 15), dt.date(2025, 2, 15))

@@ -1,0 +1,171 @@
+"""Map builders, tested on their rendered HTML: the features are there, nothing comes from a CDN."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geo.core.classify import classify
+from geo.core.crs import wgs84_to_gcj02
+from geo.maps.base import Basemap
+from geo.maps.layers import POINT_BUDGET, incident_layer
+from geo.maps.views import boundary_map, measure_map, wall_map
+
+URL = re.compile(r"""https?://[^\s"'<>)]+""")
+HOSTILE = '<img src=x onerror="alert(1)">'
+TILES = "http://tiles.intranet.example/{z}/{x}/{y}.png"
+
+
+@pytest.fixture
+def grid_2x2():
+    cells = [shapely.box(112.90 + 0.01 * i, 28.10 + 0.01 * j, 112.91 + 0.01 * i, 28.11 + 0.01 * j)
+             for i in range(2) for j in range(2)]
+    return gpd.GeoDataFrame({"code": ["C1", "C2", "C3", "C4"], "label": ["一", "二", HOSTILE, "四"],
+                             "value": ["1", "5", "9", "20"], "n": [1, 5, 9, 20], "team": ["t"] * 4},
+                            geometry=cells, crs=4326)
+
+
+def _html(fmap) -> str:
+    return fmap.get_root().render()
+
+
+def _features(html: str) -> list[dict]:
+    """Every GeoJSON feature embedded in the page."""
+    found = []
+    for match in re.finditer(r'"type": "FeatureCollection"', html):
+        start = html.rfind("{", 0, match.start())
+        depth, i = 0, start
+        while True:  # walk back to the collection's opening brace
+            start = html.rfind("{", 0, i)
+            chunk = html[start:]
+            try:
+                data, _ = json.JSONDecoder().raw_decode(chunk)
+                if data.get("type") == "FeatureCollection":
+                    found.extend(data["features"])
+                    break
+            except json.JSONDecodeError:
+                pass
+            i = start
+            depth += 1
+            if depth > 50:
+                break
+    return found
+
+
+def _external(html: str, allowed: tuple[str, ...] = ()) -> list[str]:
+    return [u for u in URL.findall(html) if not u.startswith(allowed)]
+
+
+def _measure_map(gdf, extra_labels: dict | None = None, **kw):
+    classes = classify(gdf["n"].to_numpy(dtype=float))
+    labels = {"measure": "Incidents", "outline": "Focus", "cameras": "Cameras", "places": "Places",
+              "ledger": "Ledger", "zones": "Zones", **(extra_labels or {})}
+    return measure_map(gdf, classes, labels, tooltip_fields={"label": "Name", "value": "Incidents"},
+                       legend_labels=classes.labels(), **kw)
+
+
+def test_measure_map_has_every_area_its_legend_and_no_cdn(grid_2x2):
+    html = _html(_measure_map(grid_2x2, highlight="C2"))
+    feats = [f for f in _features(html) if f["properties"].get("code")]
+    assert sorted(f["properties"]["code"] for f in feats) == ["C1", "C2", "C3", "C4"]
+    fills = {f["properties"]["code"]: f["properties"]["_fill"] for f in feats}
+    assert fills["C4"] != fills["C1"]  # classed, not one colour
+    assert [f["properties"]["_hl"] for f in sorted(feats, key=lambda f: f["properties"]["code"])] == \
+        [False, True, False, False]
+    assert "safegrid-legend" in html and "Incidents" in html
+    assert "/app/static/vendor/leaflet/leaflet.js" in html
+    assert "/app/static/vendor/leaflet.fullscreen/Control.FullScreen.js" in html
+    assert "L.control.layers" in html and "L.control.scale" in html
+    assert _external(html) == []
+
+
+def test_measure_map_escapes_tooltip_values(grid_2x2):
+    import html as htmllib
+
+    page = _html(_measure_map(grid_2x2))
+    assert HOSTILE not in page
+    labels = {f["properties"]["code"]: f["properties"]["label"] for f in _features(page)}
+    assert labels["C3"] == htmllib.escape(HOSTILE)  # shown as text by the tooltip, never run
+
+
+def test_measure_map_rounds_coordinates_to_five_decimals(grid_2x2):
+    gdf = grid_2x2.copy()
+    gdf["geometry"] = gdf.geometry.translate(1.234567891e-7, 0)
+    html = _html(_measure_map(gdf))
+    coords = re.findall(r"\[(112\.\d+), (28\.\d+)\]", html)
+    assert coords and all(len(x.split(".")[1]) <= 5 for x, _ in coords)
+
+
+def test_measure_map_optional_layers_draw_cameras_places_ledger_and_zones(grid_2x2):
+    from geo.core.coverage import fov_polygons
+
+    fov = fov_polygons(np.array([112.905]), np.array([28.105]), np.array([90.0]), np.array([60.0]),
+                       np.array([80.0]), "EPSG:32649")
+    cameras = gpd.GeoDataFrame({"status": ["online"], "kind": ["<b>bullet</b>"]}, geometry=list(fov), crs=4326)
+    places = gpd.GeoDataFrame({"name": ["站"], "kind": ["station"]}, geometry=[shapely.Point(112.915, 28.115)],
+                              crs=4326)
+    ledger = gpd.GeoDataFrame({"title": ["堵塞"], "status": ["assigned"], "deadline": ["2026-01-01"],
+                               "responsible_unit": ["消防"]}, geometry=[shapely.Point(112.912, 28.112)], crs=4326)
+    zones = gpd.GeoDataFrame({"code": ["Z1"], "name": ["一区"], "team": ["巡一"]},
+                             geometry=[shapely.box(112.9, 28.1, 112.92, 28.12)], crs=4326)
+    fmap = _measure_map(grid_2x2, {"camera_tips": {"kind": "Kind"}, "place_tips": {"name": "Name"}},
+                        cameras=cameras, places=places, ledger=ledger, zones=zones)
+    html = _html(fmap)
+    kinds = [f["properties"].get("kind") for f in _features(html) if "kind" in f["properties"]]
+    assert kinds == ["&lt;b&gt;bullet&lt;/b&gt;"]
+    for name in ("Cameras", "Places", "Ledger", "Zones"):
+        assert f'"{name}"' in html or f"{name}" in html
+    assert "<b>bullet</b>" not in html
+    assert html.count("L.circleMarker") == 2  # one place, one ledger item
+    assert _external(html) == []
+
+
+def test_configured_tiles_are_the_only_external_url(grid_2x2):
+    html = _html(_measure_map(grid_2x2, basemap=Basemap(TILES, "intranet", "wgs84")))
+    assert TILES in html
+    assert _external(html, allowed=("http://tiles.intranet.example/",)) == []
+
+
+def test_gcj02_tiles_shift_the_data_to_gcj02(grid_2x2):
+    plain = _features(_html(_measure_map(grid_2x2)))
+    shifted = _features(_html(_measure_map(grid_2x2, basemap=Basemap(TILES, "x", "gcj02"))))
+    x0, y0 = plain[0]["geometry"]["coordinates"][0][0]
+    x1, y1 = shifted[0]["geometry"]["coordinates"][0][0]
+    ex, ey = wgs84_to_gcj02([x0], [y0])
+    assert abs(x1 - ex[0]) < 2e-5 and abs(y1 - ey[0]) < 2e-5
+    assert abs(x1 - x0) > 1e-3  # the shift is hundreds of metres in China
+
+
+def test_incident_layer_draws_dots_below_the_budget_and_bins_above():
+    rng = np.random.default_rng(5)
+    small = pd.DataFrame({"lon": rng.uniform(112.9, 112.95, 50), "lat": rng.uniform(28.1, 28.15, 50),
+                          "category": ["theft"] * 50})
+    import folium
+
+    m = folium.Map()
+    incident_layer(small, "inc").add_to(m)
+    assert _html(m).count("L.circleMarker") == 50
+    big = pd.DataFrame({"lon": rng.uniform(112.9, 112.95, POINT_BUDGET + 1),
+                        "lat": rng.uniform(28.1, 28.15, POINT_BUDGET + 1), "category": "theft"})
+    m = folium.Map()
+    incident_layer(big, "inc").add_to(m)
+    n_markers = _html(m).count("L.circleMarker")
+    assert 0 < n_markers < 1000  # ~200 m bins over a 5 km square, never 20,001 markers
+
+
+def test_boundary_and_wall_maps_have_no_cdn(grid_2x2):
+    areas = grid_2x2.assign(level="grid", name="n")
+    district = gpd.GeoDataFrame({"code": ["D"], "name": ["d"], "level": ["district"]},
+                                geometry=[shapely.box(112.9, 28.1, 112.92, 28.12)], crs=4326)
+    labels = {"district": "D", "street": "S", "grid": "G", "code": "C", "name": "N", "team": "T"}
+    html = _html(boundary_map(pd.concat([areas, district], ignore_index=True), labels))
+    assert _external(html) == [] and len(_features(html)) >= 5
+    classes = classify(grid_2x2["n"].to_numpy(dtype=float))
+    wall = _html(wall_map(grid_2x2, classes, district, {"measure": "Hot"}, legend_labels=classes.labels()))
+    assert _external(wall) == [] and "#0e1117" in wall

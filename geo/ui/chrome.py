@@ -13,9 +13,10 @@ from geo.ui.i18n import LANG_KEY, LANGUAGES, current_language, t
 def sidebar(with_filters: bool = True) -> Filters | None:
     """Language first, then (when the database is ready) period, categories and focus."""
     with st.sidebar:
-        st.session_state.setdefault(LANG_KEY, current_language())
-        st.radio(t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.get, key=LANG_KEY,
-                 horizontal=True)
+        # The current language is also the widget's default, so the browser never falls back to
+        # the first option when it re-sends widget values (as it does on a page switch).
+        st.radio(t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.get, key=LANG_KEY, horizontal=True,
+                 index=list(LANGUAGES).index(current_language()))
         if not with_filters:
             return None
         try:

@@ -81,12 +81,13 @@ def _copy_focus() -> None:
 def sidebar_filters() -> Filters:
     """Draw the filters in the sidebar and return what they select."""
     anchor = data.anchor_day()
-    st.session_state.setdefault(PERIOD_KEY, DEFAULT_PERIOD)
-    pick = st.selectbox(t("filters.period"), QUICK_PERIODS, key=PERIOD_KEY, format_func=lambda p: t(f"period.{p}"))
+    # The default goes in as ``index`` (not through session state), so the browser holds it too.
+    pick = st.selectbox(t("filters.period"), QUICK_PERIODS, key=PERIOD_KEY, index=QUICK_PERIODS.index(DEFAULT_PERIOD),
+                        format_func=lambda p: t(f"period.{p}"))
     custom = None
     if pick == "custom":
-        st.session_state.setdefault(CUSTOM_KEY, (anchor - dt.timedelta(days=27), anchor))
-        chosen = st.date_input(t("filters.custom"), key=CUSTOM_KEY, max_value=data.today())
+        chosen = st.date_input(t("filters.custom"), value=(anchor - dt.timedelta(days=27), anchor), key=CUSTOM_KEY,
+                               max_value=data.today())
         if isinstance(chosen, (tuple, list)) and len(chosen) == 2:
             custom = (chosen[0], chosen[1])
         else:  # the second date is still being picked

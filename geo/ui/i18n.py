@@ -7,11 +7,13 @@ from functools import lru_cache
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "data" / "i18n.json"
 LANGUAGES = {"zh": "简体中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh"
 LANG_KEY = "app.lang"
+_last_language = DEFAULT_LANGUAGE
 
 
 @lru_cache(maxsize=1)
@@ -20,10 +22,19 @@ def catalogue() -> dict[str, dict[str, str]]:
 
 
 def current_language() -> str:
+    """The language of this session: the sidebar switch, else ``?lang=``, else Chinese.
+
+    Outside a script run (Streamlit's test harness formats widget labels after the run)
+    there is no session to ask; the language last seen in this thread is used.
+    """
+    global _last_language
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return _last_language
     lang = st.session_state.get(LANG_KEY)
     if lang not in LANGUAGES:
         lang = st.query_params.get("lang", DEFAULT_LANGUAGE)
-    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    _last_language = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    return _last_language
 
 
 def t(key: str, **values) -> str:

@@ -37,7 +37,7 @@ def _free_port() -> int:
 def app_url(demo_url, tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {**os.environ, "DATABASE_URL": demo_url}
+    env = {**os.environ, "DATABASE_URL": demo_url, "SAFEGRID_WALL_REFRESH_S": "2"}
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
                                  "--server.port", str(port), "--server.headless", "true"],

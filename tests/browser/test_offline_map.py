@@ -54,6 +54,10 @@ def test_language_switch_to_english(offline_page, app_url):
     page.get_by_text("English").click()
     page.get_by_text("SafeGrid · Overview").wait_for(timeout=30_000)
     assert page.get_by_text("Grid cells").first.is_visible()
+    # The choice survives a page switch (the browser re-sends widget values on navigation).
+    page.get_by_role("link", name="Grid map").click()
+    expect(page.locator("h1").first).to_have_text("Grid map", timeout=30_000)
+    expect(page.get_by_text("2026-06-03 to 2026-06-30 (inclusive)")).to_be_visible()  # 28 days held
     assert page.external_requests == []
 
 
@@ -81,7 +85,7 @@ def test_import_page_uploads_with_progress_and_report(offline_page, app_url, tmp
     expect(button).to_be_enabled(timeout=30_000)
     button.click()
     page.get_by_text("upload.csv: incidents: 3 read, 2 new").wait_for(timeout=60_000)
-    assert page.get_by_text("完成").first.is_visible()  # the progress bar ran to the end
+    expect(page.get_by_text("完成", exact=True)).to_be_visible()  # the progress bar ran to the end
     # the skipped-rows table is a canvas grid; its cells exist for screen readers only
     page.get_by_text("missing coordinates").first.wait_for(state="attached", timeout=10_000)
     if SCREENS:

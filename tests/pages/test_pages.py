@@ -1,13 +1,18 @@
-"""Every page, smoke-tested with Streamlit's AppTest against a real (small) demo database."""
+"""Every page, smoke-tested with Streamlit's AppTest against a real (small) demo database,
+in both languages, plus the grid page's drill-down, search and card, set through widget keys."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
+from geo.store.engine import make_engine
 from tests.conftest import ROOT
 
-PAGES = ["pages/home.py", "pages/import_data.py"]
+PAGES = ["pages/home.py", "pages/grid_map.py", "pages/wall.py", "pages/import_data.py"]
+TITLES = {"pages/home.py": ("平安网格 · 总览", "SafeGrid · Overview"), "pages/grid_map.py": ("网格地图", "Grid map"),
+          "pages/import_data.py": ("数据导入", "Import data")}
 
 
 @pytest.fixture
@@ -22,6 +27,16 @@ def _run(script: str, lang: str = "zh") -> AppTest:
     return at.run()
 
 
+def _open(page: str, lang: str = "zh") -> AppTest:
+    """The router with its sidebar, switched to ``page``."""
+    at = _run("app.py", lang)
+    return at.switch_page(str(ROOT / page)).run()
+
+
+def _markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_router_runs_and_shows_overview(app_env, lang):
     at = _run("app.py", lang)
@@ -33,11 +48,82 @@ def test_router_runs_and_shows_overview(app_env, lang):
     assert metrics[key] == "1,000"
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("page", PAGES)
-def test_page_smoke(app_env, page):
-    at = _run(page)
+def test_page_smoke_in_both_languages(app_env, page, lang):
+    at = _open(page, lang)
     assert not at.exception
     assert not at.error
+    if page in TITLES:
+        assert [t.value for t in at.title] == [TITLES[page][lang == "en"]]
+    else:  # the wall draws its own large title
+        assert ("指挥中心" if lang == "zh" else "Command centre") in _markdown(at)
+
+
+def _ranking_codes(at: AppTest, lang: str = "zh") -> list[str]:
+    frame = at.dataframe[-1].value
+    return sorted(frame["编码" if lang == "zh" else "Code"])
+
+
+def _children(demo_url: str, parent: str) -> list[str]:
+    with make_engine(demo_url).connect() as conn:
+        return sorted(conn.execute(text("SELECT code FROM areas WHERE parent_code = :p"), {"p": parent}).scalars())
+
+
+def test_grid_page_starts_at_the_district_and_drills_down_by_focus(app_env, demo_url):
+    at = _open("pages/grid_map.py")
+    assert _ranking_codes(at) == _children(demo_url, "AN")  # the six streets
+    at.selectbox(key="filters.focus").set_value("AN02").run()
+    assert not at.exception
+    assert _ranking_codes(at) == _children(demo_url, "AN02")  # its communities
+    assert [b.label for b in at.button if b.key and b.key.startswith("grid.crumb.")] == ["安宁县", "› 东城街道"]
+    community = _children(demo_url, "AN02")[0]
+    at.selectbox(key="filters.focus").set_value(community).run()
+    assert _ranking_codes(at) == _children(demo_url, community)  # its grid cells
+    at.button(key="grid.crumb.AN").click().run()  # back up by the breadcrumb
+    assert _ranking_codes(at) == _children(demo_url, "AN")
+    assert at.selectbox(key="filters.focus").value in ("AN", "")
+
+
+def test_grid_page_shows_every_cell_in_focus(app_env, demo_url):
+    at = _open("pages/grid_map.py")
+    at.selectbox(key="filters.focus").set_value("AN03").run()
+    at.segmented_control(key="grid.mode").set_value("cells").run()
+    cells = sorted(c for comm in _children(demo_url, "AN03") for c in _children(demo_url, comm))
+    assert _ranking_codes(at) == cells and len(cells) > 50
+
+
+def test_grid_page_search_opens_a_cell_card(app_env, demo_url):
+    at = _open("pages/grid_map.py", "en")
+    at.text_input(key="grid.search").set_value("AN0101").run()
+    cell = _children(demo_url, "AN0101")[0]
+    at.button(key=f"grid.found.{cell}").click().run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert labels == ["Incidents", "Same period last year", "Open ledger items", "Overdue ledger items"]
+    assert at.subheader[0].value.endswith("grid 1")  # the card's title is the cell's English name
+    assert any(f"Code {cell}" in c.value for c in at.caption)
+    at.button(key="grid.card.close").click().run()
+    assert [m.label for m in at.metric] == [] and not at.exception
+
+
+@pytest.mark.parametrize("measure", ["per_1000", "yoy_pct", "open_ledger", "n_cameras"])
+def test_grid_page_every_measure_renders(app_env, measure):
+    at = _open("pages/grid_map.py")
+    at.segmented_control(key="grid.measure").set_value(measure).run()
+    at.segmented_control(key="grid.method").set_value("natural_breaks").run()
+    assert not at.exception and not at.error
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_wall_shows_every_kpi(app_env, lang):
+    at = _run("pages/wall.py", lang)
+    assert not at.exception
+    md = _markdown(at)
+    for kpi in ("today", "week", "month", "open", "overdue", "coverage", "online"):
+        assert f'data-kpi="{kpi}"' in md
+    assert 'data-testid="wall-stale"' not in md
+    assert ("数据截至" if lang == "zh" else "Data as of") in md
 
 
 def test_home_without_schema_says_what_to_do(monkeypatch, tmp_path):

@@ -73,3 +73,13 @@ def test_every_catalogue_key_used_exists_in_both_languages():
     assert not missing
     incomplete = sorted(k for k, v in catalogue.items() if not (v.get("zh") and v.get("en")))
     assert not incomplete
+
+
+def test_every_setting_is_documented_in_the_readme():
+    from geo.ui.config import SETTINGS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for setting in SETTINGS:
+        row = next((line for line in readme.splitlines() if line.startswith(f"| `{setting.name}` |")), None)
+        assert row, f"{setting.name} is not in the README's settings table"
+        assert setting.help in row and (f"`{setting.default}`" in row if setting.default else "(empty)" in row)

@@ -16,6 +16,7 @@ import mapclassify
 
 N_CLASSES = 5
 JENKS_SAMPLE = 300
+ZERO_CLASS_SHARE = 0.2  # at least this share of zeros: zero gets a class of its own (quantiles)
 METHODS = ("quantiles", "natural_breaks")
 # ColorBrewer schemes marked colour-blind safe (light to dark).
 SEQUENTIAL = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")  # YlOrRd 5
@@ -36,12 +37,18 @@ class Classes:
         """The colour of every value (``NO_DATA`` where missing)."""
         return [self.colors[k] if k >= 0 else NO_DATA for k in self.klass]
 
-    def labels(self, fmt: str = "{:,.0f}") -> list[str]:
-        """Legend text per class: ``low – high``."""
-        lows = [self.lower] + list(self.bins[:-1])
-        return [f"{fmt.format(lo)} – {fmt.format(hi)}" for lo, hi in zip(lows, self.bins)]
-
     lower: float = 0.0
+    integer: bool = False  # every value is a whole number (counts)
+
+    def labels(self, fmt: str = "{:,.0f}") -> list[str]:
+        """Legend text per class: ``low – high`` (whole numbers: the first count of each class)."""
+        out = []
+        for i, hi in enumerate(self.bins):
+            lo = self.lower if i == 0 else self.bins[i - 1]
+            if self.integer:  # whole numbers: a class holds the counts from just above the last bound
+                lo, hi = (lo if i == 0 else np.floor(lo) + 1), np.floor(hi)
+            out.append(fmt.format(hi) if self.integer and lo >= hi else f"{fmt.format(lo)} – {fmt.format(hi)}")
+        return out
 
 
 def classify(values: np.ndarray, method: str = "quantiles", k: int = N_CLASSES,
@@ -61,8 +68,14 @@ def classify(values: np.ndarray, method: str = "quantiles", k: int = N_CLASSES,
     data = values[ok]
     distinct = np.unique(data)
     k = max(1, min(k, len(distinct)))
+    zeros = float(np.mean(data == 0))
     if k == 1:
         bins = np.array([distinct[-1]])
+    elif method == "quantiles" and zeros >= ZERO_CLASS_SHARE and (data > 0).sum() >= k - 1:
+        # Mostly zeros (quiet cells): zero is a class of its own, the rest split by quantiles.
+        positive = data[data > 0]
+        upper = mapclassify.Quantiles(positive, k=min(k - 1, len(np.unique(positive)))).bins
+        bins = np.unique(np.concatenate([[0.0], upper]))
     elif method == "quantiles":
         bins = np.unique(mapclassify.Quantiles(data, k=k).bins)
     else:
@@ -75,7 +88,8 @@ def classify(values: np.ndarray, method: str = "quantiles", k: int = N_CLASSES,
         bins[-1] = data.max()
     klass[ok] = np.minimum(np.searchsorted(bins, data, side="left"), len(bins) - 1)
     palette = _spread(colors, len(bins))
-    return Classes(bins, klass, palette, lower=float(data.min()))
+    whole = bool(np.all(data == np.round(data)))
+    return Classes(bins, klass, palette, lower=float(data.min()), integer=whole)
 
 
 def diverging(values: np.ndarray, k: int = N_CLASSES, colors: tuple[str, ...] = DIVERGING) -> Classes:

@@ -24,6 +24,7 @@ FAILED_KEY = "wall.failed_at"
 TICKS_KEY = "wall.ticks"
 VIEWS = ("map", "streets")
 MAP_HEIGHT = 640
+FEED_QUIET_HOURS = 24  # no new incident for this long: say so, the feed may have stopped
 
 CSS = """
 <style>
@@ -109,6 +110,12 @@ def header(snap: dict | None, stale: bool) -> None:
     st.markdown(f'<div class="wall-head"><div class="wall-title">{html.escape(t("wall.title"))}</div>'
                 f'<div class="wall-asof" data-testid="wall-asof">{html.escape(t("wall.as_of", time=as_of, read=read))}'
                 "</div></div>", unsafe_allow_html=True)
+    if snap and not stale and snap["data_as_of"] is not None:
+        quiet = dt.datetime.now(dt.timezone.utc) - snap["data_as_of"].to_pydatetime()
+        if quiet > dt.timedelta(hours=FEED_QUIET_HOURS):
+            st.markdown(f'<div class="wall-stale" data-testid="wall-feed-quiet">'
+                        f'{html.escape(t("wall.feed_quiet", hours=int(quiet.total_seconds() // 3600)))}</div>',
+                        unsafe_allow_html=True)
     if stale:
         since = st.session_state.get(FAILED_KEY)
         since_text = since.astimezone(_zone(tz)).strftime("%H:%M:%S") if since else "—"

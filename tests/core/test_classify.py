@@ -60,3 +60,27 @@ def test_diverging_is_symmetric_around_zero():
 def test_classify_refuses_an_unknown_method():
     with pytest.raises(ValueError, match="unknown classification"):
         classify(VALUES, "equal")
+
+
+def test_classify_gives_zero_its_own_class_when_most_areas_are_quiet():
+    values = np.array([0.0] * 60 + list(range(1, 41)))
+    got = classify(values)
+    assert got.bins[0] == 0 and (got.klass[:60] == 0).all() and (got.klass[60:] > 0).all()
+    positive = values[values > 0]
+    np.testing.assert_allclose(got.bins[1:], mapclassify.Quantiles(positive, k=4).bins)
+    assert got.labels() == ["0", "1 – 10", "11 – 20", "21 – 30", "31 – 40"]
+
+
+@pytest.mark.parametrize("values,labels", [
+    ([0, 1, 2, 3, 4, 5, 8, 13, 21], ["0 – 1", "2 – 3", "4", "5 – 10", "11 – 21"]),
+    ([0.5, 1.25, 2.5, 3.1], ["0.5 – 1.1", "1.1 – 1.9", "1.9 – 2.6", "2.6 – 3.1"]),
+], ids=["counts", "rates"])
+def test_classify_labels_never_overlap_for_counts(values, labels):
+    got = classify(np.array(values, dtype=float))
+    assert got.labels("{:,.0f}" if got.integer else "{:.1f}") == labels
+    # every count falls in the class its label names
+    for v, k in zip(values, got.klass):
+        text = got.labels()[k] if got.integer else None
+        if text:
+            lo, _, hi = text.partition(" – ")
+            assert float(lo) <= v <= float(hi or lo)

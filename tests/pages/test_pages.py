@@ -124,6 +124,8 @@ def test_wall_shows_every_kpi(app_env, lang):
         assert f'data-kpi="{kpi}"' in md
     assert 'data-testid="wall-stale"' not in md
     assert ("数据截至" if lang == "zh" else "Data as of") in md
+    # the demo's incidents end on 2026-06-30: the wall says the feed has gone quiet
+    assert 'data-testid="wall-feed-quiet"' in md
 
 
 def test_home_without_schema_says_what_to_do(monkeypatch, tmp_path):

@@ -10,6 +10,7 @@ from streamlit_folium import st_folium
 from geo.core.classify import DIVERGING, SEQUENTIAL, SEQUENTIAL_BLUE, classify, diverging
 from geo.core.grid import LEVELS
 from geo.maps.views import measure_map
+from geo.store.areas import CODE_COLUMNS
 from geo.store.measures import child_level
 from geo.ui import config, data
 from geo.ui.filters import Filters, area_name, category_label, set_focus
@@ -89,9 +90,9 @@ def search_box() -> None:
 
 def measure_controls() -> tuple[str, str, str]:
     """(measure, classification method, mode) chosen above the map."""
-    left, mid, right = st.columns([5, 2, 2])
-    measure = left.segmented_control(t("grid.measure"), MEASURES, key=MEASURE_KEY, default="n_incidents",
-                                     format_func=lambda m: t(f"measure.{m}"))
+    measure = st.segmented_control(t("grid.measure"), MEASURES, key=MEASURE_KEY, default="n_incidents",
+                                 format_func=lambda m: t(f"measure.{m}"))
+    mid, right, _ = st.columns([2, 2, 3])
     mode = mid.segmented_control(t("grid.mode"), MODES, key=MODE_KEY, default="areas",
                                  format_func=lambda m: t(f"grid.mode.{m}"))
     method = right.segmented_control(t("grid.method"), ("quantiles", "natural_breaks"), key=METHOD_KEY,
@@ -124,8 +125,7 @@ def show_grid_map(filters: Filters, measure: str, method: str, mode: str = "area
     if level == "grid":
         tips["team"] = t("field.team")
     chosen = st.session_state.get(LAYERS_KEY) or []
-    within = None
-    extra = {name: data.layer(name, within) for name in chosen if name in EXTRA_LAYERS}
+    extra = {name: data.layer(name, _within(parent or under)) for name in chosen if name in EXTRA_LAYERS}
     labels = {"measure": t(f"measure.{measure}"), "outline": t("grid.outline"), "fullscreen": t("map.fullscreen"),
               "fullscreen_exit": t("map.fullscreen_exit"), "cameras": t("layer.cameras"),
               "places": t("layer.places"), "ledger": t("layer.ledger"), "zones": t("layer.zones"),
@@ -146,6 +146,12 @@ def show_grid_map(filters: Filters, measure: str, method: str, mode: str = "area
         st.session_state[CLICK_KEY] = (key, clicked)
         return clicked
     return None
+
+
+def _within(code: str | None) -> tuple[str, str] | None:
+    """The (code column, code) filter for point layers inside the area ``code``."""
+    trail = data.path(code)
+    return (CODE_COLUMNS[trail[-1]["level"]], code) if trail else None
 
 
 def handle_click(code: str) -> None:

@@ -134,3 +134,10 @@ def test_home_without_schema_says_what_to_do(monkeypatch, tmp_path):
     at = _run("pages/home.py", "en")
     assert not at.exception
     assert "python -m geo init" in at.warning[0].value
+
+
+def test_grid_page_extra_layers_within_the_focus(app_env):
+    at = _open("pages/grid_map.py")
+    at.selectbox(key="filters.focus").set_value("AN01").run()
+    at.multiselect(key="grid.layers").set_value(["cameras", "places", "ledger", "zones"]).run()
+    assert not at.exception and not at.error

@@ -108,6 +108,7 @@ def one_round(browser, base: str, n_cells: int) -> dict:
     frame = _wait_frame(page, STREETS, None)
     first_paint = time.perf_counter() - start
     html_kib = len(frame.content().encode("utf-8")) / 1024
+    frame.locator(".leaflet-container").scroll_into_view_if_needed()  # a click that scrolls can miss
     box = frame.locator(".leaflet-container").bounding_box()
     start = time.perf_counter()
     frame.locator(".leaflet-container").click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.5})

@@ -15,10 +15,16 @@ SCREENS = os.environ.get("SAFEGRID_SCREENSHOTS")
 POLYGONS = """() => Object.values(window.map._layers)
   .filter(l => l.feature && /Polygon/.test(l.feature.geometry.type)).length"""
 CELL_POINT = """(prefix) => {
-  const layer = Object.values(window.map._layers).find(l => l.feature && l.feature.properties
-      && String(l.feature.properties.code).startsWith(prefix) && String(l.feature.properties.code).length > 6);
-  const p = window.map.latLngToContainerPoint(layer.getBounds().getCenter());
-  return {x: p.x, y: p.y, code: layer.feature.properties.code};
+  // a cell of the community whose bounding-box centre lies inside it (clipped cells may be concave)
+  for (const layer of Object.values(window.map._layers)) {
+    const code = layer.feature && String(layer.feature.properties.code);
+    if (!code || !code.startsWith(prefix) || code.length <= prefix.length) continue;
+    const centre = layer.getBounds().getCenter();
+    if (!layer._containsPoint(window.map.latLngToLayerPoint(centre))) continue;
+    const p = window.map.latLngToContainerPoint(centre);
+    return {x: Math.round(p.x), y: Math.round(p.y), code: code};
+  }
+  return null;
 }"""
 
 
@@ -78,7 +84,12 @@ def test_click_on_a_cell_opens_its_card(offline_page, app_url, tmp_path):
     expect(page.get_by_role("button", name=re.compile("^› "))).to_have_count(2, timeout=30_000)  # street › community
     frame = _frame_where(page, "(p) => Object.values(window.map._layers).some(l => l.feature && "
                                "String(l.feature.properties.code).startsWith(p + '0'))", "AN0101")
-    target = frame.evaluate(CELL_POINT, "AN0101")
+    # Scroll the map fully into view first: a click that makes the page scroll can land off target.
+    frame.locator(".leaflet-container").scroll_into_view_if_needed()
+    target, previous = frame.evaluate(CELL_POINT, "AN0101"), None
+    while target != previous:  # wait until the map has stopped moving (fit-bounds animation)
+        page.wait_for_timeout(300)
+        previous, target = target, frame.evaluate(CELL_POINT, "AN0101")
     frame.locator(".leaflet-container").click(position={"x": target["x"], "y": target["y"]})
     page.get_by_text("近 12 个月警情").wait_for(timeout=30_000)
     expect(page.get_by_text("2026-06-03 至 2026-06-30（含首尾）")).to_be_visible()  # the default period held

@@ -1,24 +1,38 @@
-"""SafeGrid: the router. Page config, navigation and the shared sidebar; nothing else.
+"""SafeGrid: the router. Page config, log-on, navigation and the shared sidebar; nothing else.
 
 ``?wall=1`` opens the wall display alone: full screen, no sidebar, no navigation.
+Only the pages the signed-in role may use are listed; each page checks again itself.
 """
 
 import streamlit as st
 
+from geo.ui.auth import check_session, logon_form, may, sidebar_account
 from geo.ui.chrome import sidebar
 from geo.ui.i18n import t
 
 WALL = st.query_params.get("wall") == "1"
 st.set_page_config(page_title=t("app.title"), page_icon="🗺️", layout="wide",
                    initial_sidebar_state="collapsed" if WALL else "auto")
-wall = st.Page("pages/wall.py", title=t("nav.wall"), icon=":material/tv:", url_path="wall")
-if WALL:
-    st.navigation([wall], position="hidden").run()
+user = check_session()
+if user is None:
+    if not WALL:
+        sidebar(with_filters=False)
+    st.navigation([st.Page(logon_form, title=t("auth.title"), url_path="logon")], position="hidden").run()
+    st.stop()
+
+PAGES = [  # (file, title key, icon, url path, permission)
+    ("pages/home.py", "nav.home", ":material/dashboard:", "", "view_maps"),
+    ("pages/grid_map.py", "nav.grid", ":material/grid_on:", "grid", "view_maps"),
+    ("pages/wall.py", "nav.wall", ":material/tv:", "wall", "view_wall"),
+    ("pages/import_data.py", "nav.import", ":material/upload_file:", "import", "import"),
+    ("pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin", "manage_users"),
+]
+if WALL or user["role"] == "wall":  # a display-only account sees the wall and nothing else
+    st.navigation([st.Page("pages/wall.py", title=t("nav.wall"), default=True)], position="hidden").run()
 else:
-    sidebar()
-    st.navigation([
-        st.Page("pages/home.py", title=t("nav.home"), icon=":material/dashboard:", default=True),
-        st.Page("pages/grid_map.py", title=t("nav.grid"), icon=":material/grid_on:", url_path="grid"),
-        wall,
-        st.Page("pages/import_data.py", title=t("nav.import"), icon=":material/upload_file:", url_path="import"),
-    ]).run()
+    sidebar(with_filters=may("view_maps"))
+    with st.sidebar:
+        sidebar_account()
+    # Every other role reads maps, so the overview (no url path) is always there as the default.
+    st.navigation([st.Page(path, title=t(title), icon=icon, **({"url_path": url} if url else {"default": True}))
+                   for path, title, icon, url, perm in PAGES if may(perm)]).run()

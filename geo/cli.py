@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -129,6 +130,44 @@ def cmd_export(args) -> str:
     return f"{args.out}: {n} {args.layer} exported"
 
 
+def _read_password(args) -> str:
+    """The password: one line on standard input when it is not a terminal, else asked twice."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise CommandError("the two passwords differ")
+    return first
+
+
+def cmd_users(args) -> str:
+    from geo.store import accounts
+
+    engine = _engine(args)
+    actor = f"cli:{os.environ.get('USER', 'unknown')}"
+    try:
+        if args.action == "list":
+            with engine.connect() as conn:
+                rows = accounts.list_accounts(conn)
+            return "\n".join(f"{r['username']:<20} {r['role']:<8} {r['scope_code'] or 'all':<12} "
+                             f"{'disabled' if r['disabled'] else 'enabled'}" for r in rows) or "no accounts"
+        if args.action == "add":
+            accounts.add(engine, actor, args.username, _read_password(args), args.role, args.scope)
+            return f"account {args.username} added ({args.role}, scope {args.scope or 'all'})"
+        if args.action == "disable":
+            accounts.disable(engine, actor, args.username)
+            return f"account {args.username} disabled"
+        if args.action == "enable":
+            accounts.enable(engine, actor, args.username)
+            return f"account {args.username} enabled"
+        accounts.reset_password(engine, actor, args.username, _read_password(args))
+        return f"password of {args.username} reset"
+    except accounts.AccountError as exc:
+        raise CommandError(str(exc)) from exc
+
+
 def _check_out(path: str, suffixes) -> None:
     if Path(path).suffix.lower() not in suffixes:
         raise CommandError(f"--out {path}: expected a {' or '.join(suffixes)} file")
@@ -202,6 +241,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="date_from", metavar="DATE")
     p.add_argument("--to", dest="date_to", metavar="DATE")
     p.set_defaults(run=cmd_export)
+
+    p = sub.add_parser("users", help="local accounts: add, disable, enable, reset, list")
+    usub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    u = usub.add_parser("add", parents=[common], help="add an account (password on stdin, or asked twice)")
+    u.add_argument("username")
+    u.add_argument("--role", required=True, choices=("wall", "leader", "planner", "clerk", "admin"))
+    u.add_argument("--scope", metavar="CODE", help="area code the account is limited to (default: all)")
+    for action, text_ in (("disable", "disable an account"), ("enable", "enable an account and lift a lock"),
+                          ("reset", "set a new password (stdin, or asked twice)")):
+        u = usub.add_parser(action, parents=[common], help=text_)
+        u.add_argument("username")
+    usub.add_parser("list", parents=[common], help="list the accounts")
+    p.set_defaults(run=cmd_users)
     return parser
 
 

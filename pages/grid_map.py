@@ -5,7 +5,9 @@ import streamlit as st
 from geo.ui import data, gridview
 from geo.ui.filters import current
 from geo.ui.i18n import t
+from geo.ui.auth import require
 
+require("view_maps")
 st.title(t("grid.title"))
 if data.overview() is None or not data.overview()["tables"]["areas"]:
     st.warning(t("home.no_schema"))

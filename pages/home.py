@@ -5,7 +5,9 @@ import streamlit as st
 from geo.ui import data
 from geo.ui.i18n import t
 from geo.ui.mapview import show_boundary_map
+from geo.ui.auth import require
 
+require("view_maps")
 st.title(t("home.title"))
 info = data.overview()
 if info is None:

@@ -4,9 +4,14 @@ import streamlit as st
 
 from geo.ui.i18n import t
 from geo.ui.imports import ACCEPTED, LAYER_CHOICES, layer_label, presets, run_import, show_report
+from geo.ui.auth import require
 
+user = require("import")
 st.title(t("import.title"))
 st.caption(t("import.caption"))
+if user["scope"]:  # an import writes for the whole jurisdiction: not for an account limited to one area
+    st.warning(t("import.scoped"))
+    st.stop()
 with st.form("import.form"):
     upload = st.file_uploader(t("import.file"), type=ACCEPTED, key="import.file")
     left, right = st.columns(2)
@@ -20,7 +25,7 @@ if submitted:
     if upload is None:
         st.warning(t("import.no_file"))
     else:
-        report = run_import(upload, choice, preset, crs, code_field)
+        report = run_import(upload, choice, preset, crs, code_field, username=user["username"])
         if report is not None:
             st.success(report.summary())
             show_report(report)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from geo.core.textscan import contains
@@ -63,3 +64,45 @@ def mask_pii_series(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         text[suspect] = sub
         counts[suspect] = (n_id + n_phone).to_numpy()
     return text.astype(object).where(text.notna(), None), counts
+
+
+# ---- shared screens: generalised points and small-count suppression -------------------------
+
+PUBLIC_K = 3  # counts from 1 to k-1 are never published on a shared screen
+SUPPRESSED = -1  # marker for a suppressed count
+
+
+def suppress_small_counts(counts: np.ndarray, groups: np.ndarray | None = None, k: int = PUBLIC_K) -> np.ndarray:
+    """Counts safe to publish: 1..k-1 become ``SUPPRESSED``, plus a complementary count per group.
+
+    When a group (e.g. the cells of one community) has exactly one suppressed count, the
+    group's total would give it away, so its next smallest count is suppressed as well.
+    Zeros stay published unless needed as the complement.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    out = counts.copy()
+    primary = (counts >= 1) & (counts < k)
+    out[primary] = SUPPRESSED
+    if groups is None:
+        groups = np.zeros(len(counts), dtype=np.int64)
+    groups = np.asarray(groups)
+    for g in np.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        hidden = idx[out[idx] == SUPPRESSED]
+        if len(hidden) == 1:
+            rest = idx[out[idx] != SUPPRESSED]
+            if len(rest):
+                out[rest[np.argmin(counts[rest])]] = SUPPRESSED
+    return out
+
+
+def generalise_points(cell_index: np.ndarray, centroids_x: np.ndarray, centroids_y: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Each point moved to its cell's centroid (``cell_index`` -1: no position, NaN)."""
+    cell_index = np.asarray(cell_index)
+    x = np.full(len(cell_index), np.nan)
+    y = np.full(len(cell_index), np.nan)
+    ok = cell_index >= 0
+    x[ok] = np.asarray(centroids_x)[cell_index[ok]]
+    y[ok] = np.asarray(centroids_y)[cell_index[ok]]
+    return x, y

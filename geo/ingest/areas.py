@@ -40,7 +40,7 @@ def import_areas(engine: Engine, path: str | Path, level: str, **options) -> Imp
 def import_area_table(engine: Engine, table: RawTable, level: str, *, name: str = "areas",
                       code_field: str | None = None, name_field: str | None = None,
                       parent_field: str | None = None, maps: list[str] | None = None,
-                      crs: str | None = None, progress=None) -> ImportReport:
+                      crs: str | None = None, progress=None, in_transaction=None) -> ImportReport:
     """Validate, merge, repair and upsert the polygons of one level; re-assign records."""
     if level not in LEVELS:
         raise ImportRefused(f"unknown level {level!r}: {', '.join(LEVELS)}")
@@ -80,7 +80,7 @@ def import_area_table(engine: Engine, table: RawTable, level: str, *, name: str 
     gdf = gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS)
     gdf["level"] = level
     _assign_parents(gdf, existing, level, report)
-    _store(engine, gdf, report, progress)
+    _store(engine, gdf, report, progress, in_transaction=in_transaction)
     return report
 
 
@@ -118,7 +118,8 @@ def _assign_parents(gdf: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, level: st
     gdf["area_km2"] = gdf.geometry.to_crs(metric_crs(lon, lat)).area.to_numpy() / 1e6
 
 
-def _store(engine: Engine, gdf: gpd.GeoDataFrame, report: ImportReport, progress, remove: list[str] = ()) -> None:
+def _store(engine: Engine, gdf: gpd.GeoDataFrame, report: ImportReport, progress, remove: list[str] = (),
+           in_transaction=None) -> None:
     rows = pd.DataFrame({"code": gdf["code"].astype(str)})
     for col in AREA_TARGET.columns:
         rows[col] = gdf[col].to_numpy() if col in gdf else None
@@ -139,6 +140,8 @@ def _store(engine: Engine, gdf: gpd.GeoDataFrame, report: ImportReport, progress
         moved = {k: v for k, v in changed.items() if v}
         if moved:
             report.notes.append("area codes re-assigned: " + ", ".join(f"{k} {v}" for k, v in moved.items()))
+        if in_transaction:  # e.g. the audit record: without it the import is not kept
+            in_transaction(conn, report)
 
     _write(engine, rows, "areas", AREA_TARGET, "", report, progress, after=after)
 

@@ -36,6 +36,36 @@ def _table(frame: pd.DataFrame, geometry=None) -> RawTable:
                     pd.Series(frame.index + 2, index=frame.index), "line")
 
 
+# One account per role (documented in the README); a street-scoped leader shows area scope.
+DEMO_ACCOUNTS = (("wall", "wall", None), ("leader", "leader", None), ("planner", "planner", None),
+                 ("clerk", "clerk", None), ("admin", "admin", None), ("leader.street1", "leader", "street1"))
+
+
+def demo_password(username: str) -> str:
+    """The documented demo password of a demo account (demo databases only)."""
+    return f"SafeGrid-{username}-2026"
+
+
+def add_demo_accounts(engine: Engine, recipe: dict | None = None) -> list[str]:
+    """Create the demo accounts that do not exist yet; return their names."""
+    from sqlalchemy import text as sql
+
+    from geo.store import accounts
+
+    recipe = recipe or load_recipe()
+    with engine.connect() as conn:
+        first_street = conn.execute(sql("SELECT code FROM areas WHERE level = 'street' ORDER BY code")).scalar()
+        existing = {a["username"] for a in accounts.list_accounts(conn)}
+    made = []
+    for username, role, scope in DEMO_ACCOUNTS:
+        if username in existing:
+            continue
+        accounts.add(engine, "demo", username, demo_password(username), role,
+                     first_street if scope == "street1" else scope)
+        made.append(username)
+    return made
+
+
 def build_demo(engine: Engine, seed: int, scale: float = 1.0, replace: bool = False, end: dt.date | None = None,
                progress=None) -> str:
     """Build the demo city; with the same seed, scale and end date, the same data."""
@@ -78,6 +108,7 @@ def build_demo(engine: Engine, seed: int, scale: float = 1.0, replace: bool = Fa
     with engine.begin() as conn:
         conn.execute(Setting.__table__.delete().where(Setting.key == DEMO_KEY))
         conn.execute(Setting.__table__.insert().values(key=DEMO_KEY, value=stamp))
+    add_demo_accounts(engine, recipe)
     n_areas = {lv: len(city.areas[lv]) for lv in LEVELS}
     return (f"demo city built in {time.perf_counter() - started:.1f} s: " +
             ", ".join(f"{n} {lv}" for lv, n in n_areas.items()) + ", " +

@@ -81,8 +81,12 @@ def import_file(engine: Engine, path: str | Path, layer: str, **options) -> Impo
 def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "table",
                  preset: str | None = None, maps: list[str] | None = None, crs: str | None = None,
                  source: str | None = None, tz: str | None = None, progress: Progress | None = None,
-                 today: dt.date | None = None) -> ImportReport:
-    """Validate and write ``table`` as ``layer`` in one transaction; return the report."""
+                 today: dt.date | None = None, in_transaction=None) -> ImportReport:
+    """Validate and write ``table`` as ``layer`` in one transaction; return the report.
+
+    ``in_transaction(conn, report)`` runs inside that transaction after the rows are written
+    (the audit record of the import): if it fails, nothing of the import is kept.
+    """
     if layer not in TARGETS:
         raise ImportRefused(f"unknown layer {layer!r}: {', '.join(TARGETS)}")
     chosen = load_preset(preset)
@@ -117,7 +121,8 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
     rows = _rows_to_write(frame, layer, target, source, db_zone, index, report)
     _tell(progress, 0.5, "writing")
     _write(engine, rows, layer, target, source, report,
-           (lambda f, m: progress(0.5 + 0.45 * f, m)) if progress else None)
+           (lambda f, m: progress(0.5 + 0.45 * f, m)) if progress else None,
+           after=(lambda conn: in_transaction(conn, report)) if in_transaction else None)
     _tell(progress, 1.0, "done")
     return report
 

@@ -11,7 +11,9 @@ import datetime as dt
 from typing import Sequence
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.engine import Connection
 
@@ -62,14 +64,23 @@ def open_ledger(conn: Connection, today: dt.date, within: Within = None) -> gpd.
     return _gdf(frame)
 
 
-def zones(conn: Connection) -> gpd.GeoDataFrame:
+def zones(conn: Connection, within: Within = None) -> gpd.GeoDataFrame:
+    """Patrol zones (those overlapping the area ``within`` names, when given)."""
     sql = "SELECT code, name, name_en, team, shift, staff, geom FROM patrol_zones ORDER BY code"
-    return _gdf(to_frame(conn.execute(text(sql))))
+    out = _gdf(to_frame(conn.execute(text(sql))))
+    if within and not out.empty:
+        region = area_shape(conn, within[1])
+        if region.empty:
+            return out.iloc[0:0]
+        shape = region.geometry.iloc[0]
+        overlap = shapely.area(shapely.intersection(np.asarray(out.geometry.values), shape)) > 0
+        out = out[overlap].reset_index(drop=True)
+    return out
 
 
 def incident_points(conn: Connection, start: dt.date, end: dt.date, tz: str, *,
                     categories: Sequence[str] | None = None, within: Within = None,
-                    limit: int | None = None) -> pd.DataFrame:
+                    limit: int | None = None, exclude: Sequence[str] = ()) -> pd.DataFrame:
     """Incidents of local days ``start``..``end``: ``occurred_at`` (UTC), category, cell_code, lon, lat.
 
     Newest first; ``limit`` keeps the newest N.
@@ -83,6 +94,10 @@ def incident_points(conn: Connection, start: dt.date, end: dt.date, tz: str, *,
         sql += "AND category IN :cats "
         params["cats"] = list(categories)
         stmt_binds.append(bindparam("cats", expanding=True))
+    if exclude:
+        sql += "AND category NOT IN :exclude "
+        params["exclude"] = list(exclude)
+        stmt_binds.append(bindparam("exclude", expanding=True))
     sql += _where(within, params, first=False) + " ORDER BY occurred_at DESC"
     if limit:
         sql += f" LIMIT {int(limit)}"

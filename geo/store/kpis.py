@@ -2,11 +2,14 @@
 
 Counts are of local calendar days ending today (inclusive) against the same days a year
 earlier. Latest incidents carry time, category and place names only: no address, no text.
+``within`` limits everything to an area scope; ``exclude`` leaves out categories that a
+shared screen must not show.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Sequence
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -23,85 +26,111 @@ from geo.store.models import Incident
 from geo.store.schema import deployment_timezone
 
 WINDOWS = (1, 7, 28)  # days: today, last 7, last 28 (each ending today)
+Within = tuple[str, str] | None
 
 
-def _sum(conn: Connection, start: dt.date, end: dt.date) -> int:
-    stmt = text("SELECT COALESCE(SUM(n), 0) FROM incident_daily WHERE day BETWEEN :s AND :e").bindparams(
-        bindparam("s", type_=Date), bindparam("e", type_=Date))
-    return int(conn.execute(stmt, {"s": start, "e": end}).scalar() or 0)
+class _Filter:
+    """SQL conditions for the area scope and excluded categories, with their parameters."""
+
+    def __init__(self, within: Within, exclude: Sequence[str], alias: str = ""):
+        self.sql, self.params, self.binds = "", {}, []
+        prefix = f"{alias}." if alias else ""
+        if within:
+            self.sql += f" AND {prefix}{within[0]} = :within"
+            self.params["within"] = within[1]
+        if exclude:
+            self.sql += f" AND {prefix}category NOT IN :exclude"
+            self.params["exclude"] = list(exclude)
+            self.binds.append(bindparam("exclude", expanding=True))
 
 
-def _today_last_year(conn: Connection, today: dt.date, now: dt.datetime, tz: str) -> int:
+def _sum(conn: Connection, start: dt.date, end: dt.date, f: _Filter) -> int:
+    stmt = text("SELECT COALESCE(SUM(n), 0) FROM incident_daily WHERE day BETWEEN :s AND :e" + f.sql).bindparams(
+        bindparam("s", type_=Date), bindparam("e", type_=Date), *f.binds)
+    return int(conn.execute(stmt, {"s": start, "e": end, **f.params}).scalar() or 0)
+
+
+def _today_last_year(conn: Connection, today: dt.date, now: dt.datetime, tz: str, f: _Filter) -> int:
     """Incidents on this day last year up to the same local clock time as ``now``."""
     zone = ZoneInfo(tz)
     day = year_before(today, today)[0]
     local = now.astimezone(zone)
     start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
     end = dt.datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=zone)
-    stmt = text("SELECT COUNT(*) FROM incidents WHERE occurred_at >= :lo AND occurred_at < :hi").bindparams(
-        bindparam("lo", type_=Incident.occurred_at.type), bindparam("hi", type_=Incident.occurred_at.type))
-    return int(conn.execute(stmt, {"lo": start.astimezone(dt.timezone.utc),
-                                   "hi": end.astimezone(dt.timezone.utc)}).scalar() or 0)
+    stmt = text("SELECT COUNT(*) FROM incidents WHERE occurred_at >= :lo AND occurred_at < :hi" + f.sql).bindparams(
+        bindparam("lo", type_=Incident.occurred_at.type), bindparam("hi", type_=Incident.occurred_at.type), *f.binds)
+    return int(conn.execute(stmt, {"lo": start.astimezone(dt.timezone.utc), "hi": end.astimezone(dt.timezone.utc),
+                                   **f.params}).scalar() or 0)
 
 
 def wall_snapshot(conn: Connection, today: dt.date, *, now: dt.datetime | None = None, hot_cells: int = 15,
-                  latest: int = 10, hot_days: int = 7) -> dict:
+                  latest: int = 10, hot_days: int = 7, within: Within = None,
+                  exclude: Sequence[str] = ()) -> dict:
     """Everything the wall shows, read in one go (a consistent snapshot).
 
     With ``now`` (aware) on ``today``, today's count is compared with last year's same day up
     to the same clock time, not with last year's whole day.
     """
     tz = deployment_timezone(conn)
+    f = _Filter(within, exclude)
     counts = {}
     for days in WINDOWS:
         start = today - dt.timedelta(days=days - 1)
-        current, before = _sum(conn, start, today), _sum(conn, *year_before(start, today))
+        current, before = _sum(conn, start, today, f), _sum(conn, *year_before(start, today), f)
         if days == 1 and now is not None and now.astimezone(ZoneInfo(tz)).date() == today:
-            before = _today_last_year(conn, today, now, tz)
+            before = _today_last_year(conn, today, now, tz, f)
         counts[days] = {"n": current, "n_last_year": before,
                         "yoy_pct": round((current - before) / before * 100, 1) if before else None}
+    area = _Filter(within, ())
     ledger = conn.execute(text(
         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN deadline < :today THEN 1 ELSE 0 END), 0) FROM ledger_items "
-        "WHERE status IN :open").bindparams(bindparam("open", expanding=True), bindparam("today", type_=Date)),
-        {"open": list(OPEN), "today": today}).one()
-    cams = dict(conn.execute(text("SELECT status, COUNT(*) FROM cameras GROUP BY status")).all())
+        "WHERE status IN :open" + area.sql).bindparams(bindparam("open", expanding=True),
+                                                       bindparam("today", type_=Date)),
+        {"open": list(OPEN), "today": today, **area.params}).one()
+    cams = dict(conn.execute(text("SELECT status, COUNT(*) FROM cameras WHERE 1 = 1" + area.sql + " GROUP BY status"),
+                             area.params).all())
     installed = int(cams.get("online", 0)) + int(cams.get("offline", 0))
-    district = conn.execute(text("SELECT code FROM areas WHERE level = 'district' ORDER BY code")).scalar()
-    coverage, target = _coverage(conn, district)
+    region = within[1] if within else conn.execute(
+        text("SELECT code FROM areas WHERE level = 'district' ORDER BY code")).scalar()
+    coverage, target = _coverage(conn, region, within)
     hot_start = today - dt.timedelta(days=hot_days - 1)
-    stmt = text("SELECT d.cell_code, a.name, a.name_en, SUM(d.n) AS n FROM incident_daily d "
-                "JOIN areas a ON a.code = d.cell_code WHERE d.day BETWEEN :s AND :e AND d.cell_code <> '' "
-                "GROUP BY d.cell_code, a.name, a.name_en ORDER BY n DESC, d.cell_code").bindparams(
-        bindparam("s", type_=Date), bindparam("e", type_=Date))
-    cells = to_frame(conn.execute(stmt, {"s": hot_start, "e": today}), ["code", "name", "name_en", "n"])
-    recent = features.incident_points(conn, today - dt.timedelta(days=6), today, tz, limit=latest)
+    cf = _Filter(within, exclude, alias="d")
+    stmt = text("SELECT d.cell_code, a.name, a.name_en, a.parent_code, SUM(d.n) AS n FROM incident_daily d "
+                "JOIN areas a ON a.code = d.cell_code WHERE d.day BETWEEN :s AND :e AND d.cell_code <> ''" + cf.sql +
+                " GROUP BY d.cell_code, a.name, a.name_en, a.parent_code ORDER BY n DESC, d.cell_code").bindparams(
+        bindparam("s", type_=Date), bindparam("e", type_=Date), *cf.binds)
+    cells = to_frame(conn.execute(stmt, {"s": hot_start, "e": today, **cf.params}),
+                     ["code", "name", "name_en", "parent_code", "n"])
+    recent = features.incident_points(conn, today - dt.timedelta(days=6), today, tz, within=within, limit=latest,
+                                      exclude=exclude)
     names = dict(conn.execute(text("SELECT code, name FROM areas WHERE level IN ('grid', 'community')")).all())
     names_en = dict(conn.execute(text("SELECT code, name_en FROM areas WHERE level IN ('grid', 'community')")).all())
     recent["local_time"] = recent["occurred_at"].dt.tz_convert(tz).dt.strftime("%m-%d %H:%M")
     for col in ("cell_code", "community_code"):
         recent[col.replace("_code", "_name")] = recent[col].map(names)
         recent[col.replace("_code", "_name_en")] = recent[col].map(names_en)
-    as_of = conn.execute(text("SELECT MAX(occurred_at) FROM incidents")).scalar()
+    as_of = conn.execute(text("SELECT MAX(occurred_at) FROM incidents WHERE 1 = 1" + area.sql), area.params).scalar()
     return {
         "today": today, "timezone": tz, "counts": counts,
         "open_ledger": int(ledger[0]), "overdue_ledger": int(ledger[1]),
         "cameras_online": int(cams.get("online", 0)), "cameras_installed": installed,
         "coverage_pct": None if coverage is None else round(coverage * 100, 2), "coverage_target_pct": target,
-        "district": district, "cell_counts": cells, "hot_cells": cells.head(hot_cells),
+        "district": region, "cell_counts": cells, "hot_cells": cells.head(hot_cells),
         "latest": recent.drop(columns=["lon", "lat"]),
-        "data_as_of": None if as_of is None else pd.Timestamp(as_of).tz_localize("UTC")
-        if pd.Timestamp(as_of).tzinfo is None else pd.Timestamp(as_of).tz_convert("UTC"),
+        "data_as_of": None if as_of is None else (pd.Timestamp(as_of).tz_localize("UTC")
+                                                  if pd.Timestamp(as_of).tzinfo is None
+                                                  else pd.Timestamp(as_of).tz_convert("UTC")),
     }
 
 
-def _coverage(conn: Connection, district: str | None) -> tuple[float | None, float | None]:
-    """Share of the district inside an online camera's field of view, and its target (percent)."""
-    if district is None:
+def _coverage(conn: Connection, region: str | None, within: Within) -> tuple[float | None, float | None]:
+    """Share of the region inside an online camera's field of view, and its target (percent)."""
+    if region is None:
         return None, None
     target = conn.execute(text("SELECT target_pct FROM coverage_targets WHERE area_code = :c AND place_kind IS NULL "
-                               "ORDER BY set_at DESC"), {"c": district}).scalar()
-    shape = features.area_shape(conn, district)
-    cams = features.cameras(conn)
+                               "ORDER BY set_at DESC"), {"c": region}).scalar()
+    shape = features.area_shape(conn, region)
+    cams = features.cameras(conn, within)
     cams = cams[cams["status"] == "online"]
     if shape.empty or cams.empty:
         return (0.0 if not shape.empty else None), target

@@ -27,6 +27,11 @@ SETTINGS = (
     Setting("SAFEGRID_WALL_REFRESH_S", "60", "seconds between wall display refreshes"),
     Setting("SAFEGRID_WALL_ROTATE", "3", "wall refreshes per view before it rotates to the next view (0: no rotation)"),
     Setting("SAFEGRID_WALL_HOT_CELLS", "10", "how many of the hottest grid cells the wall lists"),
+    Setting("SAFEGRID_PUBLIC_K", "3", "shared screens (the wall) never show a count from 1 to k-1"),
+    Setting("SAFEGRID_SENSITIVE_CATEGORIES", "", "incident categories never shown on shared screens (comma-separated)"),
+    Setting("SAFEGRID_PUBLIC_DELAY_DAYS", "0", "shared screens withhold the most recent N days"),
+    Setting("SAFEGRID_IDLE_MINUTES", "30", "a session ends after this many minutes without activity"),
+    Setting("SAFEGRID_MAX_SESSION_HOURS", "12", "a session ends this many hours after log-on, active or not"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -46,3 +51,7 @@ def basemap() -> Basemap:
     datum = get("SAFEGRID_TILES_DATUM").strip().lower() or "wgs84"
     return Basemap(url=get("SAFEGRID_TILES_URL").strip() or None, attribution=get("SAFEGRID_TILES_ATTRIBUTION"),
                    datum=datum if datum in ("wgs84", "gcj02") else "wgs84")
+
+
+def sensitive_categories() -> tuple[str, ...]:
+    return tuple(sorted({c.strip() for c in get("SAFEGRID_SENSITIVE_CATEGORIES").split(",") if c.strip()}))

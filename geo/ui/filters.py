@@ -51,7 +51,7 @@ def set_focus(code: str | None) -> None:
 def _focus_options() -> list[str]:
     options = [""]
     for level in ("district", "street", "community"):
-        options += data.shapes(level, None)["code"].tolist()
+        options += [c for c in data.shapes(level, None)["code"] if data.in_scope(c)]
     return options
 
 

@@ -35,13 +35,18 @@ def default_focus() -> str | None:
     return top["code"].iloc[0] if len(top) == 1 else None
 
 
+def effective_focus(focus: str | None) -> str | None:
+    """The focus, kept inside the account's scope (an outside code falls back to the scope's top)."""
+    return focus if focus and data.in_scope(focus) else default_focus()
+
+
 def view_level(focus: str | None, mode: str = "areas") -> tuple[str, str | None, str | None]:
     """(level shown, parent whose children are shown, ancestor whose cells are shown).
 
     ``mode`` "areas" shows the level below the focus (a grid cell in focus shows its
     community's cells); "cells" shows every grid cell under the focus.
     """
-    focus = focus or default_focus()
+    focus = effective_focus(focus)
     trail = data.path(focus)
     if mode == "cells":
         return "grid", None, (trail[-1]["code"] if trail and trail[-1]["level"] != "grid" else
@@ -57,8 +62,8 @@ def view_level(focus: str | None, mode: str = "areas") -> tuple[str, str | None,
 def breadcrumbs(focus: str | None) -> None:
     """The path from the top down to the focus; every step but the last is a button."""
     top = default_focus()
-    focus = focus or top
-    trail = data.path(focus)
+    focus = effective_focus(focus)
+    trail = [row for row in data.path(focus) if data.in_scope(row["code"])]
     steps = ([] if top else [(None, t("grid.crumb.all"))]) + [(row["code"], area_name(row)) for row in trail]
     with st.container(horizontal=True, gap="small"):
         for i, (code, label) in enumerate(steps):

@@ -13,6 +13,7 @@ from geo.ingest.errors import ImportRefused
 from geo.ingest.pipeline import import_file
 from geo.ingest.presets import preset_names
 from geo.ingest.report import ImportReport
+from geo.store import audit
 from geo.ui import data
 from geo.ui.i18n import t
 
@@ -21,9 +22,18 @@ LAYER_CHOICES = POINT_LAYERS + tuple(f"areas:{lv}" for lv in LEVELS)
 ACCEPTED = ["csv", "gz", "xlsx", "geojson", "json", "zip", "gpkg"]
 
 
-def run_import(upload, choice: str, preset: str | None, crs: str | None, code_field: str | None) -> ImportReport | None:
-    """Import ``upload`` with a live progress bar; show a clear error and return None on refusal."""
+def run_import(upload, choice: str, preset: str | None, crs: str | None, code_field: str | None,
+               username: str = "-") -> ImportReport | None:
+    """Import ``upload`` with a live progress bar; show a clear error and return None on refusal.
+
+    The import and its audit record share one transaction; a refusal is audited on its own.
+    """
     bar = st.progress(0.0, text=t("import.progress.start"))
+
+    def audited(conn, report: ImportReport) -> None:
+        audit.record(conn, username, "import", f"{choice}:{upload.name}",
+                     detail=f"read={report.rows_read} new={report.inserted} updated={report.updated} "
+                            f"skipped={len(report.skipped)}")
 
     def progress(fraction: float, message: str) -> None:
         bar.progress(min(1.0, max(0.0, fraction)), text=t("import.progress.stage", stage=message,
@@ -35,12 +45,14 @@ def run_import(upload, choice: str, preset: str | None, crs: str | None, code_fi
         try:
             if choice.startswith("areas:"):
                 report = import_areas(data.engine(), path, choice.split(":", 1)[1], code_field=code_field or None,
-                                      crs=crs or None, progress=progress)
+                                      crs=crs or None, progress=progress, in_transaction=audited)
             else:
                 report = import_file(data.engine(), path, choice, preset=preset or None, crs=crs or None,
-                                     progress=progress)
+                                     progress=progress, in_transaction=audited)
         except ImportRefused as exc:
             bar.empty()
+            with data.engine().begin() as conn:
+                audit.record(conn, username, "import", f"{choice}:{upload.name}", "failed", str(exc)[:500])
             st.error(t("import.refused", reason=str(exc)))
             return None
     bar.progress(1.0, text=t("import.progress.done"))

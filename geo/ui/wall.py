@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import html
 
+import numpy as np
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from geo.core.classify import SEQUENTIAL, classify
 from geo.maps.views import wall_map
-from geo.store.kpis import wall_snapshot
+from geo.core.privacy import SUPPRESSED, suppress_small_counts
 from geo.ui import config, data
 from geo.ui.filters import area_name, category_label
 from geo.ui.i18n import t
@@ -55,9 +56,11 @@ CSS = """
 def load_snapshot() -> tuple[dict | None, bool]:
     """(snapshot, stale): a fresh read, or the last good one marked stale when the read fails."""
     try:
-        with data.engine().connect() as conn:
-            snap = wall_snapshot(conn, data.today(), now=dt.datetime.now(dt.timezone.utc),
-                                 hot_cells=config.get_int("SAFEGRID_WALL_HOT_CELLS", 1))
+        delay = config.get_int("SAFEGRID_PUBLIC_DELAY_DAYS")
+        day = data.today() - dt.timedelta(days=delay)
+        snap = data.wall(day, None if delay else dt.datetime.now(dt.timezone.utc),
+                         config.get_int("SAFEGRID_WALL_HOT_CELLS", 1), config.sensitive_categories())
+        snap = publishable(snap, config.get_int("SAFEGRID_PUBLIC_K", 2))
         snap["read_at"] = dt.datetime.now(dt.timezone.utc)
         st.session_state[SNAPSHOT_KEY] = snap
         st.session_state.pop(FAILED_KEY, None)
@@ -66,6 +69,26 @@ def load_snapshot() -> tuple[dict | None, bool]:
         data.engine().dispose()  # drop broken connections; the next refresh reconnects
         st.session_state.setdefault(FAILED_KEY, dt.datetime.now(dt.timezone.utc))
         return st.session_state.get(SNAPSHOT_KEY), True
+
+
+def publishable(snap: dict, k: int) -> dict:
+    """The snapshot as a shared screen may show it: no count from 1 to k-1 (complements too)."""
+    out = dict(snap)
+    counts = {}
+    for days, c in snap["counts"].items():
+        small = 0 < c["n"] < k
+        counts[days] = {**c, "n": SUPPRESSED if small else c["n"], "yoy_pct": None if small else c["yoy_pct"]}
+    out["counts"] = counts
+    cells = snap["cell_counts"].copy()
+    cells["n"] = suppress_small_counts(cells["n"].to_numpy(), cells["parent_code"].fillna("").to_numpy(), k)
+    out["cell_counts"] = cells
+    out["hot_cells"] = cells[cells["n"] >= k].head(len(snap["hot_cells"]))
+    out["k"] = k
+    return out
+
+
+def _count(n: int, k: int) -> str:
+    return f"<{k}" if n == SUPPRESSED else f"{n:,}"
 
 
 def _delta(pct: float | None) -> str:
@@ -89,9 +112,9 @@ def tiles_html(snap: dict) -> str:
     installed = snap["cameras_installed"]
     ratio = f"{online / installed * 100:.0f}%" if installed else "—"
     tiles = [
-        _tile("today", f"{c[1]['n']:,}", _delta(c[1]["yoy_pct"])),
-        _tile("week", f"{c[7]['n']:,}", _delta(c[7]["yoy_pct"])),
-        _tile("month", f"{c[28]['n']:,}", _delta(c[28]["yoy_pct"])),
+        _tile("today", _count(c[1]["n"], snap["k"]), _delta(c[1]["yoy_pct"])),
+        _tile("week", _count(c[7]["n"], snap["k"]), _delta(c[7]["yoy_pct"])),
+        _tile("month", _count(c[28]["n"], snap["k"]), _delta(c[28]["yoy_pct"])),
         _tile("open", f"{snap['open_ledger']:,}", html.escape(t("wall.items"))),
         _tile("overdue", f"{snap['overdue_ledger']:,}", html.escape(t("wall.items"))),
         _tile("coverage", "—" if cov is None else f"{cov:.1f}%",
@@ -152,13 +175,16 @@ def hot_html(snap: dict) -> str:
 
 
 def show_map(snap: dict) -> None:
-    cells = data.shapes("grid", None)
+    scope = data.user_scope()
+    cells = data.shapes("grid", None, scope)
     counts = snap["cell_counts"].set_index("code")["n"]
     gdf = cells[["code", "name", "name_en", "geometry"]].copy()
-    gdf["n"] = gdf["code"].map(counts).fillna(0).astype(int)
+    n = gdf["code"].map(counts).fillna(0).astype(int)
+    gdf["n"] = [_count(v, snap["k"]) for v in n]  # the tooltip: "<k" where suppressed
     gdf["label"] = [area_name(r) for r in gdf[["code", "name", "name_en"]].to_dict("records")]
-    classes = classify(gdf["n"].to_numpy(dtype=float), "natural_breaks", colors=SEQUENTIAL)
-    outline = data.shapes("street", None)
+    values = np.where(n.to_numpy() == SUPPRESSED, np.nan, n.to_numpy()).astype(float)  # suppressed: no colour
+    classes = classify(values, "natural_breaks", colors=SEQUENTIAL)
+    outline = data.shapes("community", None, scope) if scope else data.shapes("street", None)
     labels = {"measure": t("wall.map_measure"), "outline": t("layer.street"),
               "cell_tips": {"label": t("field.name"), "n": t("wall.map_measure")}}
     fmap = wall_map(gdf, classes, outline, labels, legend_labels=classes.labels("{:,.0f}"), basemap=config.basemap())
@@ -169,7 +195,14 @@ def show_map(snap: dict) -> None:
 
 def show_streets(snap: dict) -> None:
     end = snap["today"]
-    table = data.measures("street", end - dt.timedelta(days=27), end, (), None)
+    scope = data.user_scope()
+    level = "community" if scope else "street"
+    hidden = config.sensitive_categories()
+    shown = tuple(c for c in data.incident_categories() if c not in hidden) if hidden else ()
+    table = data.measures(level, end - dt.timedelta(days=27), end, shown, None, scope)
+    k = snap.get("k", 1)
+    table = table.assign(n_incidents=table["n_incidents"].where(~table["n_incidents"].between(1, k - 1), 0),
+                         n_last_year=table["n_last_year"].where(~table["n_last_year"].between(1, k - 1), 0))
     table = table.assign(label=[area_name(r) for r in table[["code", "name", "name_en"]].to_dict("records")])
     st.markdown(f'<div class="wall-section">{html.escape(t("wall.streets"))}</div>', unsafe_allow_html=True)
     chart = table.set_index("label")[["n_incidents", "n_last_year"]].rename(

@@ -91,3 +91,14 @@ def offline_page(browser):
     context.route("**/*", route)
     yield page
     context.close()
+
+
+def sign_in(page, url: str, user: str = "admin") -> None:
+    """Open ``url`` and sign in through the log-on form with the demo account ``user``."""
+    from geo.ingest.demo import demo_password
+
+    page.goto(url)
+    page.get_by_label("账号").fill(user)
+    page.get_by_label("密码").fill(demo_password(user))
+    page.get_by_role("button", name="登录").click()
+    page.get_by_label("账号").wait_for(state="detached", timeout=60_000)

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sign_in
+
 pytestmark = pytest.mark.browser
 SCREENS = os.environ.get("SAFEGRID_SCREENSHOTS")
 # Counts pixels the canvas renderer painted (anything not fully transparent).
@@ -30,7 +32,7 @@ def _map_frame(page):
 
 def test_home_map_draws_offline(offline_page, app_url, tmp_path):
     page = offline_page
-    page.goto(app_url)
+    sign_in(page, app_url)
     page.get_by_text("平安网格 · 总览").wait_for(timeout=60_000)
     frame = _map_frame(page)
     frame.wait_for_function(f"({PAINTED})() > 20000", timeout=30_000)
@@ -50,7 +52,7 @@ def test_home_map_draws_offline(offline_page, app_url, tmp_path):
 
 def test_language_switch_to_english(offline_page, app_url):
     page = offline_page
-    page.goto(app_url)
+    sign_in(page, app_url)
     page.get_by_text("English").click()
     page.get_by_text("SafeGrid · Overview").wait_for(timeout=30_000)
     assert page.get_by_text("Grid cells").first.is_visible()
@@ -77,7 +79,8 @@ def test_import_page_uploads_with_progress_and_report(offline_page, app_url, tmp
                       "UP1,2026-06-01 10:00,112.93,28.12,theft\n"
                       "UP2,2026-06-01 11:00,112.94,28.13,fraud\n"
                       "UP3,2026-06-01 12:00,,,fraud\n", encoding="gbk")
-    page.goto(f"{app_url}/import")
+    sign_in(page, app_url, "clerk")
+    page.get_by_role("link", name="导入数据").click()
     page.get_by_text("数据导入").first.wait_for(timeout=60_000)
     page.locator("input[type=file]").set_input_files(str(upload))
     page.get_by_text("upload.csv").first.wait_for(timeout=30_000)  # the upload has finished

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sign_in
+
 pytestmark = pytest.mark.browser
 SCREENS = os.environ.get("SAFEGRID_SCREENSHOTS")
 POLYGONS = """() => Object.values(window.map._layers)
@@ -58,7 +60,7 @@ def _wait_polygons(page, at_least: int):
 
 
 def _open_grid(page, app_url):
-    page.goto(app_url)  # the home page first: a cold direct hit on /grid shows Streamlit's "page not found"
+    sign_in(page, app_url)  # the home page first: a cold direct hit on /grid shows Streamlit's "page not found"
     page.get_by_text("平安网格 · 总览").wait_for(timeout=60_000)
     page.get_by_role("link", name="网格地图").click()
     page.get_by_text("统计期").first.wait_for(timeout=60_000)
@@ -101,7 +103,7 @@ def test_click_on_a_cell_opens_its_card(offline_page, app_url, tmp_path):
 def test_wall_renders_its_kpis_and_refreshes(offline_page, app_url, tmp_path):
     page = offline_page
     page.set_viewport_size({"width": 1920, "height": 1080})
-    page.goto(f"{app_url}/?wall=1")
+    sign_in(page, f"{app_url}/?wall=1", "wall")
     page.locator("[data-kpi='today']").wait_for(timeout=60_000)
     for kpi in ("today", "week", "month", "open", "overdue", "coverage", "online"):
         expect(page.locator(f"[data-kpi='{kpi}'] .v")).not_to_be_empty()

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.store.engine import make_engine
 from tests.conftest import ROOT
+from tests.pages.common import run_page
 
 PAGES = ["pages/home.py", "pages/grid_map.py", "pages/wall.py", "pages/import_data.py"]
 TITLES = {"pages/home.py": ("平安网格 · 总览", "SafeGrid · Overview"), "pages/grid_map.py": ("网格地图", "Grid map"),
@@ -21,16 +22,13 @@ def app_env(monkeypatch, demo_url):
     monkeypatch.chdir(ROOT)
 
 
-def _run(script: str, lang: str = "zh") -> AppTest:
-    at = AppTest.from_file(str(ROOT / script), default_timeout=60)
-    at.session_state["app.lang"] = lang
-    return at.run()
+def _run(script: str, lang: str = "zh", user: str | None = "admin") -> AppTest:
+    return run_page(script, lang, user)
 
 
-def _open(page: str, lang: str = "zh") -> AppTest:
-    """The router with its sidebar, switched to ``page``."""
-    at = _run("app.py", lang)
-    return at.switch_page(str(ROOT / page)).run()
+def _open(page: str, lang: str = "zh", user: str = "admin") -> AppTest:
+    """The router with its sidebar, signed in as ``user``, switched to ``page``."""
+    return _run(page, lang, user)
 
 
 def _markdown(at: AppTest) -> str:
@@ -117,7 +115,7 @@ def test_grid_page_every_measure_renders(app_env, measure):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_wall_shows_every_kpi(app_env, lang):
-    at = _run("pages/wall.py", lang)
+    at = _run("pages/wall.py", lang, "wall")
     assert not at.exception
     md = _markdown(at)
     for kpi in ("today", "week", "month", "open", "overdue", "coverage", "online"):
@@ -131,7 +129,7 @@ def test_wall_shows_every_kpi(app_env, lang):
 def test_home_without_schema_says_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite'}")
     monkeypatch.chdir(ROOT)
-    at = _run("pages/home.py", "en")
+    at = _run("app.py", "en", user=None)
     assert not at.exception
     assert "python -m geo init" in at.warning[0].value
 

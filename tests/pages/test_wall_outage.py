@@ -10,11 +10,11 @@ import uuid
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from streamlit.testing.v1 import AppTest
 
 from geo.ingest.demo import build_demo
 from geo.store.engine import make_engine
 from tests.conftest import DEMO_END, PG_ADMIN_URL, ROOT
+from tests.pages.common import run_page
 
 pytestmark = pytest.mark.postgis
 
@@ -55,9 +55,7 @@ def test_wall_keeps_the_last_snapshot_during_an_outage_and_recovers(monkeypatch,
     url, outage = wall_db
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.chdir(ROOT)
-    at = AppTest.from_file(str(ROOT / "pages/wall.py"), default_timeout=60)
-    at.session_state["app.lang"] = "en"
-    at.run()
+    at = run_page("pages/wall.py", "en", "wall")
     md = "\n".join(m.value for m in at.markdown)
     before = _tiles(md)
     assert set(before) == {"today", "week", "month", "open", "overdue", "coverage", "online"}

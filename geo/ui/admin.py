@@ -1,0 +1,87 @@
+"""The admin page's work: accounts (add, disable, enable, reset, role and scope) and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from geo.core.auth import ROLES
+from geo.ingest.export import defuse_formulas
+from geo.store import accounts, audit
+from geo.ui import data
+from geo.ui.i18n import t
+
+
+def _scopes() -> list[str]:
+    options = [""]
+    for level in ("district", "street", "community"):
+        options += data.shapes(level, None)["code"].tolist()
+    return options
+
+
+def accounts_section(actor: str) -> None:
+    st.subheader(t("admin.accounts"))
+    with data.engine().connect() as conn:
+        rows = accounts.list_accounts(conn)
+    table = pd.DataFrame(rows, columns=["username", "role", "scope_code", "disabled", "failed_logons", "locked_until",
+                                        "created_at"])
+    st.dataframe(table, hide_index=True, width="stretch")
+    with st.form("admin.add", clear_on_submit=True):
+        st.markdown(f"**{t('admin.add')}**")
+        a, b, c, d = st.columns(4)
+        username = a.text_input(t("auth.username"), key="admin.add.username")
+        password = b.text_input(t("auth.password"), type="password", key="admin.add.password")
+        role = c.selectbox(t("admin.role"), ROLES, key="admin.add.role", format_func=lambda r: t(f"role.{r}"))
+        scope = d.selectbox(t("admin.scope"), _scopes(), key="admin.add.scope",
+                            format_func=lambda s: s or t("auth.scope.all"))
+        if st.form_submit_button(t("admin.add.submit")):
+            _apply(lambda: accounts.add(data.engine(), actor, username, password, role, scope or None),
+                   t("admin.done.add", user=username))
+    names = table["username"].tolist()
+    if not names:
+        return
+    with st.form("admin.change"):
+        st.markdown(f"**{t('admin.change')}**")
+        a, b, c, d = st.columns(4)
+        who = a.selectbox(t("auth.username"), names, key="admin.change.user")
+        action = b.selectbox(t("admin.action"), ("disable", "enable", "reset", "permissions"), key="admin.change.action",
+                             format_func=lambda x: t(f"admin.action.{x}"))
+        password = c.text_input(t("admin.new_password"), type="password", key="admin.change.password")
+        role = d.selectbox(t("admin.role"), ROLES, key="admin.change.role", format_func=lambda r: t(f"role.{r}"))
+        scope = d.selectbox(t("admin.scope"), _scopes(), key="admin.change.scope",
+                            format_func=lambda s: s or t("auth.scope.all"))
+        if st.form_submit_button(t("admin.change.submit")):
+            eng = data.engine()
+            work = {"disable": lambda: accounts.disable(eng, actor, who),
+                    "enable": lambda: accounts.enable(eng, actor, who),
+                    "reset": lambda: accounts.reset_password(eng, actor, who, password),
+                    "permissions": lambda: accounts.set_role(eng, actor, who, role, scope or None)}[action]
+            _apply(work, t("admin.done.change", user=who))
+
+
+def _apply(work, done: str) -> None:
+    try:
+        work()
+    except accounts.AccountError as exc:
+        st.error(str(exc))
+        return
+    st.success(done)
+
+
+def audit_section(actor: str) -> None:
+    st.subheader(t("admin.audit"))
+    a, b, c = st.columns(3)
+    who = a.text_input(t("admin.audit.user"), key="admin.audit.user")
+    action = b.text_input(t("admin.audit.action"), key="admin.audit.action")
+    days = c.number_input(t("admin.audit.days"), min_value=1, max_value=3650, value=30, key="admin.audit.days")
+    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=int(days))
+    with data.engine().connect() as conn:
+        rows = audit.entries(conn, username=who.strip() or None, action=action.strip() or None, start=start)
+    st.dataframe(rows, hide_index=True, width="stretch")
+    csv = defuse_formulas(rows).to_csv(index=False).encode("utf-8-sig")
+    if st.download_button(t("admin.audit.export"), csv, file_name="audit_log.csv", mime="text/csv",
+                          key="admin.audit.download"):
+        with data.engine().begin() as conn:
+            audit.record(conn, actor, "audit.export", f"{len(rows)} rows")

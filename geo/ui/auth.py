@@ -1,0 +1,167 @@
+"""Log-on, the session guard and permission checks for pages.
+
+Every page calls :func:`require` first, so a page opened by its URL checks again. A session
+ends after ``SAFEGRID_IDLE_MINUTES`` without activity and ``SAFEGRID_MAX_SESSION_HOURS``
+after log-on (the display-only wall account is exempt: it is meant to stay on). Optional
+single sign-on uses Streamlit's ``st.login`` when ``[auth]`` is configured in secrets; the
+identity must match a local, enabled account, which gives the role and scope.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from geo.core.auth import allowed, session_expired
+from geo.store import accounts, audit
+from geo.ui import config, data
+from geo.ui.i18n import t
+
+USER_KEY = "auth.user"
+NOTICE_KEY = "auth.notice"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def current_user() -> dict | None:
+    return st.session_state.get(USER_KEY)
+
+
+def role() -> str | None:
+    user = current_user()
+    return user["role"] if user else None
+
+
+def _start_session(account: accounts.Account) -> None:
+    now = _now()
+    st.session_state[USER_KEY] = {"username": account.username, "role": account.role, "scope": account.scope_code,
+                                  "started": now, "last_seen": now}
+
+
+def end_session(reason: str = "logoff") -> None:
+    """Log off (audited) and forget the session's state, keeping only the language."""
+    user = current_user()
+    if user:
+        try:
+            with data.engine().begin() as conn:
+                audit.record(conn, user["username"], "logoff", user["username"], detail=reason)
+        except SQLAlchemyError:
+            pass  # the session ends regardless; nothing is left open
+    lang = st.session_state.get("app.lang")
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    if lang:
+        st.session_state["app.lang"] = lang
+    if reason != "logoff":
+        st.session_state[NOTICE_KEY] = reason
+
+
+def check_session() -> dict | None:
+    """The signed-in user after the time-out and account checks, or None (session ended)."""
+    user = current_user()
+    if not user:
+        return None
+    now = _now()
+    if user["role"] != "wall":
+        idle = dt.timedelta(minutes=config.get_int("SAFEGRID_IDLE_MINUTES", 1))
+        longest = dt.timedelta(hours=config.get_int("SAFEGRID_MAX_SESSION_HOURS", 1))
+        why = session_expired(user["started"], user["last_seen"], now, idle, longest)
+        if why:
+            end_session(why)
+            return None
+    try:
+        with data.engine().connect() as conn:
+            account = accounts.get(conn, user["username"])
+    except SQLAlchemyError:  # the database is away: the session stands as it was (the wall shows it stale)
+        user["last_seen"] = now
+        return user
+    if account is None or account.disabled:
+        end_session("disabled")
+        return None
+    user.update(role=account.role, scope=account.scope_code, last_seen=now)  # permission changes apply at once
+    return user
+
+
+def may(permission: str) -> bool:
+    """Whether the signed-in user holds ``permission``."""
+    return allowed(role(), permission)
+
+
+def require(permission: str) -> dict:
+    """Stop the page unless the signed-in user holds ``permission`` (denials are audited)."""
+    user = current_user()
+    if user is None:
+        st.warning(t("auth.signin_first"))
+        st.stop()
+    if not allowed(user["role"], permission):
+        with data.engine().begin() as conn:
+            audit.record(conn, user["username"], "page", permission, "denied")
+        st.error(t("auth.denied"))
+        st.stop()
+    return user
+
+
+def logon_form() -> None:
+    """The log-on page: user name and password, and single sign-on when configured."""
+    st.title(t("auth.title"))
+    if data.overview() is None:
+        st.warning(t("home.no_schema"))
+        st.stop()
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        st.info(t(f"auth.ended.{notice}"))
+    with st.form("auth.form"):
+        username = st.text_input(t("auth.username"), key="auth.username")
+        password = st.text_input(t("auth.password"), type="password", key="auth.password")
+        submitted = st.form_submit_button(t("auth.submit"), type="primary")
+    if submitted:
+        account, why = accounts.authenticate(data.engine(), username.strip(), password)
+        if account is None:
+            st.error(t(f"auth.fail.{why}" if why in ("locked", "disabled") else "auth.fail.wrong"))
+        else:
+            _start_session(account)
+            st.rerun()
+    _single_sign_on()
+
+
+def _sso_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except (FileNotFoundError, KeyError, AttributeError):
+        return False
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _single_sign_on() -> None:
+    if not _sso_configured():
+        return
+    user = getattr(st, "user", None)
+    if user is not None and getattr(user, "is_logged_in", False):
+        name = str(user.get("preferred_username") or user.get("email") or "")
+        with data.engine().connect() as conn:
+            account = accounts.get(conn, name)
+        with data.engine().begin() as conn:
+            audit.record(conn, name or "-", "logon.sso", name, "ok" if account and not account.disabled else "denied")
+        if account and not account.disabled:
+            _start_session(account)
+            st.rerun()
+        st.error(t("auth.fail.sso"))
+        return
+    if st.button(t("auth.sso"), key="auth.sso"):
+        st.login()
+
+
+def sidebar_account() -> None:
+    user = current_user()
+    if not user:
+        return
+    scope = user["scope"] or t("auth.scope.all")
+    st.caption(t("auth.signed_in", user=user["username"], role=t(f"role.{user['role']}"), scope=scope))
+    if st.button(t("auth.logoff"), key="auth.logoff"):
+        end_session("logoff")
+        st.rerun()

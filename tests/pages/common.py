@@ -1,0 +1,27 @@
+"""Running pages under AppTest as a signed-in account (a real log-on through the form)."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from geo.ingest.demo import demo_password
+from tests.conftest import ROOT
+
+
+def sign_in(at: AppTest, user: str, password: str | None = None) -> AppTest:
+    at.text_input(key="auth.username").set_value(user)
+    at.text_input(key="auth.password").set_value(password if password is not None else demo_password(user))
+    at.button[0].click().run()  # the form's submit button
+    return at
+
+
+def run_page(script: str, lang: str = "zh", user: str | None = "admin") -> AppTest:
+    """``script`` run by ``user`` (None: nobody signed in) through the router."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["app.lang"] = lang
+    at.run()
+    if user:
+        sign_in(at, user)
+    if script != "app.py":
+        at.switch_page(str(ROOT / script)).run()
+    return at

@@ -126,8 +126,8 @@ def cmd_export(args) -> str:
     engine = _engine(args)
     start = parse_date(args.date_from) if args.date_from else None
     end = parse_date(args.date_to) if args.date_to else None
-    n = export_layer(engine, args.layer, args.out, start, end)
-    return f"{args.out}: {n} {args.layer} exported"
+    n = export_layer(engine, args.layer, args.out, start, end, scope=args.scope)
+    return f"{args.out}: {n} {args.layer} exported" + (f" (scope {args.scope})" if args.scope else "")
 
 
 def _read_password(args) -> str:
@@ -240,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE")
     p.add_argument("--from", dest="date_from", metavar="DATE")
     p.add_argument("--to", dest="date_to", metavar="DATE")
+    p.add_argument("--scope", metavar="CODE", help="only what lies inside this area")
     p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("users", help="local accounts: add, disable, enable, reset, list")

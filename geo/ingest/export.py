@@ -15,9 +15,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from geo.core.crs import STORAGE_CRS
+from geo.core.grid import LEVELS
 from geo.ingest.errors import ImportRefused
-from geo.store.types import from_db
+from geo.store import scope as scoping
+from geo.store.areas import descendants
 from geo.store.frames import to_frame
+from geo.store.types import from_db
 
 EXPORT_TABLES = {"incidents": "incidents", "areas": "areas", "cameras": "cameras", "zones": "patrol_zones",
                  "ledger": "ledger_items", "places": "places"}
@@ -35,15 +38,33 @@ def defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def read_layer(engine: Engine, layer: str, start: dt.date | None = None, end: dt.date | None = None) -> gpd.GeoDataFrame:
+def read_layer(engine: Engine, layer: str, start: dt.date | None = None, end: dt.date | None = None,
+               scope: str | None = None) -> gpd.GeoDataFrame:
+    """A layer's rows (inside the area ``scope`` when given: areas below it, records coded to it)."""
     if layer not in EXPORT_TABLES:
         raise ImportRefused(f"unknown layer {layer!r}: {', '.join(EXPORT_TABLES)}")
     table = EXPORT_TABLES[layer]
-    where, params = "", {}
+    clauses, params = [], {}
     if layer == "incidents" and (start or end):
-        where = " WHERE occurred_on BETWEEN :a AND :b"
+        clauses.append("occurred_on BETWEEN :a AND :b")
         params = {"a": (start or dt.date.min).isoformat(), "b": (end or dt.date.max).isoformat()}
     with engine.connect() as conn:
+        scoping.apply(conn, scope)
+        if scope:
+            try:
+                within = scoping.column(conn, scope)
+            except LookupError as exc:
+                raise ImportRefused(str(exc)) from exc
+            if table == "areas":
+                inside = [scope] + [c for lv in LEVELS for c in descendants(conn, scope, lv)]
+                clauses.append("code IN (" + ", ".join(f":s{i}" for i in range(len(inside))) + ")")
+                params.update({f"s{i}": c for i, c in enumerate(inside)})
+            elif table == "patrol_zones":
+                raise ImportRefused("patrol zones are not coded to areas: export them without --scope")
+            else:
+                clauses.append(f"{within[0]} = :scope")
+                params["scope"] = scope
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         frame = to_frame(conn.execute(text(f"SELECT * FROM {table}{where} ORDER BY 1"), params))
     geoms = [None if v is None else from_db(v) for v in frame.pop("geom")] if "geom" in frame else []
     frame = frame.drop(columns=[c for c in HIDDEN if c in frame])
@@ -53,13 +74,13 @@ def read_layer(engine: Engine, layer: str, start: dt.date | None = None, end: dt
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=STORAGE_CRS), crs=STORAGE_CRS)
 
 
-def export_layer(engine: Engine, layer: str, out: str | Path, start=None, end=None) -> int:
-    """Write ``layer`` to ``out`` (format from its suffix); returns the number of rows."""
+def export_layer(engine: Engine, layer: str, out: str | Path, start=None, end=None, scope: str | None = None) -> int:
+    """Write ``layer`` to ``out`` (format from its suffix), inside ``scope``; returns the number of rows."""
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
         raise ImportRefused(f"{out.name}: unsupported export format; use {', '.join(FORMATS)}")
-    gdf = read_layer(engine, layer, start, end)
+    gdf = read_layer(engine, layer, start, end, scope)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.part{suffix}")  # same suffix: drivers check it
     if suffix in (".geojson", ".gpkg"):

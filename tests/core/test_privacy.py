@@ -1,5 +1,7 @@
 import re
 
+import numpy as np
+
 import pandas as pd
 import pytest
 
@@ -47,3 +49,38 @@ def test_mask_pii_series_counts_per_row():
     assert counts.tolist() == [2, 0, 0]
     assert masked[1] is None
     assert "13812345678" not in masked[0] and "110105199003071234" not in masked[0]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from geo.core.privacy import SUPPRESSED, generalise_points, suppress_small_counts  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 12)), min_size=1, max_size=40), st.integers(2, 5))
+def test_suppress_small_counts_never_publishes_1_to_k_minus_1(cells, k):
+    groups = np.array([g for g, _ in cells])
+    counts = np.array([n for _, n in cells])
+    out = suppress_small_counts(counts, groups, k)
+    published = out[out != SUPPRESSED]
+    assert not ((published >= 1) & (published < k)).any()
+    assert (out[out != SUPPRESSED] == counts[out != SUPPRESSED]).all()  # what is shown is true
+    for g in np.unique(groups):
+        hidden = (out[groups == g] == SUPPRESSED).sum()
+        # one hidden count in a group of several could be recovered from the group total
+        assert hidden != 1 or (groups == g).sum() == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(-1, 1), st.floats(-1, 1)), min_size=1, max_size=30), st.integers(1, 5))
+def test_generalise_points_puts_points_on_cell_centroids_only(points, n_cells):
+    rng = np.random.default_rng(len(points))
+    cx, cy = rng.uniform(10, 11, n_cells), rng.uniform(20, 21, n_cells)  # centroids far from the points
+    idx = rng.integers(-1, n_cells, len(points))
+    x, y = generalise_points(idx, cx, cy)
+    for (px, py), i, gx, gy in zip(points, idx, x, y):
+        if i < 0:
+            assert np.isnan(gx) and np.isnan(gy)
+        else:
+            assert (gx, gy) == (cx[i], cy[i]) and (gx, gy) != (px, py)

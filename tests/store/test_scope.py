@@ -1,0 +1,119 @@
+"""Area scope: a scoped account never sees a row outside its area, through queries, maps and
+exports, on both backends (a property test over random scopes), and PostgreSQL's row-level
+security holds the same line for a non-superuser role, per transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from geo.core.grid import LEVELS
+from geo.ingest.demo import build_demo
+from geo.ingest.export import export_layer
+from geo.store import features, scope as scoping
+from geo.store.areas import CODE_COLUMNS, descendants
+from geo.store.engine import make_engine
+from geo.store.frames import to_frame
+from geo.store.kpis import wall_snapshot
+from geo.store.measures import area_measures
+from geo.store.models import Base
+from geo.store.schema import init_db
+from tests.conftest import BACKENDS
+
+END = dt.date(2026, 6, 30)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def city(request, tmp_path_factory):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('scope') / 'demo.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgis_url")
+    engine = make_engine(url)
+    if request.param == "postgis":
+        with engine.begin() as conn:
+            names = [t.name for t in Base.metadata.sorted_tables] + ["alembic_version"]
+            conn.execute(text("DROP TABLE IF EXISTS " + ", ".join(f'"{n}"' for n in names) + " CASCADE"))
+    init_db(engine, "Asia/Shanghai")
+    build_demo(engine, seed=9, scale=0.02, end=END)
+    with engine.connect() as conn:
+        areas = to_frame(conn.execute(text("SELECT code, level FROM areas WHERE level <> 'grid' ORDER BY code")))
+    yield engine, areas["code"].tolist()
+    engine.dispose()
+
+
+def _inside(conn, scope: str) -> set[str]:
+    return {scope} | {c for lv in LEVELS for c in descendants(conn, scope, lv)}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_scoped_account_sees_nothing_outside_its_area(city, tmp_path, data):
+    engine, codes = city
+    scope = data.draw(st.sampled_from(codes))
+    with engine.connect() as conn:
+        scoping.apply(conn, scope)
+        inside = _inside(conn, scope)
+        within = scoping.column(conn, scope)
+        cells = area_measures(conn, "grid", END - dt.timedelta(days=90), END, today=END, under=scope)
+        points = features.incident_points(conn, END - dt.timedelta(days=90), END, "Asia/Shanghai", within=within)
+        cams, places = features.cameras(conn, within), features.places(conn, within)
+        ledger = features.open_ledger(conn, END, within)
+        snap = wall_snapshot(conn, END, within=within)
+        everything = to_frame(conn.execute(text("SELECT occurred_on, cell_code, community_code, street_code, "
+                                                "district_code FROM incidents")))
+    assert set(cells["code"]) <= inside
+    for frame in (points, cams, places, ledger):
+        assert frame["cell_code"].dropna().isin(inside).all()
+    days = pd.to_datetime(everything["occurred_on"]).dt.date
+    in_period = (days >= END - dt.timedelta(days=90)) & (days <= END)
+    assert len(points) == int(((everything[within[0]] == scope) & in_period).sum())
+    assert set(snap["cell_counts"]["code"]) <= inside and snap["latest"]["cell_code"].dropna().isin(inside).all()
+    out = tmp_path / f"ledger-{uuid.uuid4().hex[:6]}.csv"
+    export_layer(engine, "ledger", out, scope=scope)
+    exported = pd.read_csv(out, dtype=str)
+    assert exported["cell_code"].dropna().isin(inside).all()
+    assert (exported[within[0]] == scope).all()
+
+
+@pytest.mark.parametrize("city", [pytest.param("postgis", marks=pytest.mark.postgis)], indirect=True)
+def test_row_level_security_limits_the_app_role_per_transaction(city):
+    engine, codes = city
+    role = f"safegrid_app_{uuid.uuid4().hex[:6]}"
+    street = next(c for c in codes if len(c) == 4)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" NOLOGIN'))
+        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"'))
+        total = conn.execute(text("SELECT COUNT(*) FROM incidents")).scalar()
+        in_street = conn.execute(text("SELECT COUNT(*) FROM incidents WHERE street_code = :s"), {"s": street}).scalar()
+    try:
+        with engine.connect() as conn:
+            with conn.begin():
+                conn.execute(text(f'SET LOCAL ROLE "{role}"'))
+                scoping.apply(conn, street)
+                assert conn.execute(text("SELECT COUNT(*) FROM incidents")).scalar() == in_street < total
+                other = conn.execute(text("SELECT COUNT(*) FROM ledger_items WHERE street_code <> :s"),
+                                     {"s": street}).scalar()
+                assert other == 0  # rows of other streets do not exist for this transaction
+                with pytest.raises(Exception, match="row-level security"):
+                    with conn.begin_nested():
+                        conn.execute(text("UPDATE ledger_items SET street_code = 'ELSEWHERE' WHERE street_code = :s"),
+                                     {"s": street})
+            # the next transaction on the same pooled connection starts without the scope
+            with conn.begin():
+                assert conn.execute(text("SELECT coalesce(current_setting('safegrid.scope', true), '')")).scalar() == ""
+                conn.execute(text(f'SET LOCAL ROLE "{role}"'))
+                assert conn.execute(text("SELECT COUNT(*) FROM incidents")).scalar() == total
+                with pytest.raises(Exception, match="append-only"):
+                    with conn.begin_nested():
+                        conn.execute(text("DELETE FROM audit_log"))
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))

@@ -41,10 +41,11 @@ def round_coordinates(gdf: gpd.GeoDataFrame, decimals: int = COORD_DECIMALS) -> 
 
 
 def _escaped(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Values fit to be shown: folium puts them into HTML as they are, and branca renders the
+    page's script through Jinja a second time, so braces are neutralised as well."""
     out = data.copy()
-    for col in columns:  # folium puts values into HTML as they are: escape them here
-        out[col] = out[col].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
-                                else html.escape(str(v)))
+    for col in columns:
+        out[col] = out[col].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else safe_text(v))
     return out
 
 
@@ -53,10 +54,17 @@ def _prepare(gdf: gpd.GeoDataFrame, basemap: Basemap, tolerance_deg: float) -> g
     return round_coordinates(to_display(shapes, basemap))
 
 
+def safe_text(value) -> str:
+    """Text for a folium tooltip string: HTML-escaped, and inert inside a JavaScript template
+    literal (folium writes string tooltips between backticks) and a Jinja template."""
+    text = html.escape("" if value is None else str(value))
+    return text.replace("`", "&#96;").replace("$", "&#36;").replace("{", "&#123;").replace("}", "&#125;")
+
+
 def _tooltip(fields: dict[str, str] | None):
     if not fields:
         return None
-    return folium.GeoJsonTooltip(fields=list(fields), aliases=[html.escape(v) for v in fields.values()],
+    return folium.GeoJsonTooltip(fields=list(fields), aliases=[safe_text(v) for v in fields.values()],
                                  labels=True, sticky=False)
 
 
@@ -93,7 +101,7 @@ def choropleth_layer(gdf: gpd.GeoDataFrame, classes: Classes, name: str, *, tool
     columns = list(tooltip_fields or {})
     keep = list(dict.fromkeys(["code"] + columns))
     data = _escaped(_prepare(gdf, basemap, tolerance_deg)[keep + ["geometry"]], [c for c in columns if c != "code"])
-    data["code"] = data["code"].map(lambda v: html.escape(str(v)))
+    data["code"] = data["code"].map(safe_text)
     data["_fill"] = classes.color_of()
     data["_hl"] = (gdf["code"] == highlight).to_numpy() if highlight else False
 
@@ -112,13 +120,13 @@ def legend(fmap: folium.Map, title: str, labels: list[str], colors: list[str] | 
            position: str = "bottomright", dark: bool = False) -> None:
     """A legend box (escaped) in a corner of the map."""
     rows = "".join(f'<div><span style="display:inline-block;width:14px;height:14px;margin-right:6px;'
-                   f'vertical-align:middle;background:{c};border:1px solid #555"></span>{html.escape(lb)}</div>'
+                   f'vertical-align:middle;background:{c};border:1px solid #555"></span>{safe_text(lb)}</div>'
                    for lb, c in zip(labels, colors))
     vert, horiz = ("bottom", "right") if position == "bottomright" else ("bottom", "left")
     bg, fg = ("rgba(20,24,33,0.85)", "#f0f0f0") if dark else ("rgba(255,255,255,0.9)", "#222")
     box = (f'<div class="safegrid-legend" style="position:absolute;{vert}:24px;{horiz}:10px;z-index:1000;'
            f'background:{bg};color:{fg};padding:6px 9px;border-radius:4px;font:12px/1.5 sans-serif;'
-           f'box-shadow:0 1px 4px rgba(0,0,0,.3)"><b>{html.escape(title)}</b>{rows}</div>')
+           f'box-shadow:0 1px 4px rgba(0,0,0,.3)"><b>{safe_text(title)}</b>{rows}</div>')
     fmap.get_root().html.add_child(folium.Element(box))
 
 
@@ -143,14 +151,14 @@ def incident_layer(points: pd.DataFrame, name: str, *, basemap: Basemap = NO_BAS
         for x, y, n in zip(np.round(blon, COORD_DECIMALS), np.round(blat, COORD_DECIMALS), counts):
             folium.CircleMarker([float(y), float(x)], radius=float(3 + 12 * np.sqrt(n / top)), weight=0.5,
                                 color="#7f0000", fill=True, fill_color="#d7301f", fill_opacity=0.55,
-                                tooltip=f"{html.escape(count_label)}: {int(n)}").add_to(group)
+                                tooltip=f"{safe_text(count_label)}: {int(n)}").add_to(group)
         return group
     cats = points["category"].fillna("").astype(str).to_numpy()
     palette = {c: CATEGORY_COLORS[i % len(CATEGORY_COLORS)] for i, c in enumerate(sorted(set(cats)))}
     labels = category_labels or {}
     for x, y, c in zip(np.round(lon, COORD_DECIMALS), np.round(lat, COORD_DECIMALS), cats):
         folium.CircleMarker([float(y), float(x)], radius=3, weight=0, fill=True, fill_color=palette[c],
-                            fill_opacity=0.8, tooltip=html.escape(labels.get(c, c))).add_to(group)
+                            fill_opacity=0.8, tooltip=safe_text(labels.get(c, c))).add_to(group)
     return group
 
 
@@ -174,19 +182,23 @@ def camera_layer(cameras: gpd.GeoDataFrame, name: str, *, basemap: Basemap = NO_
 def marker_layer(points: gpd.GeoDataFrame, name: str, *, color_by: str | None = None, colors: dict | None = None,
                  basemap: Basemap = NO_BASEMAP, tooltip_fields: dict | None = None, radius: float = 5,
                  show: bool = True) -> folium.FeatureGroup:
-    """Point features (key places, ledger items) as canvas circles coloured by ``color_by``."""
+    """Point features (key places, ledger items) as canvas circles coloured by ``color_by``.
+
+    Drawn as one GeoJSON layer whose tooltips are built from the (escaped) properties, never
+    from text pasted into the page's script.
+    """
     group = folium.FeatureGroup(name=html.escape(name), show=show)
     if points.empty:
         return group
     columns = list(tooltip_fields or {})
-    data = _escaped(_prepare(points, basemap, 0.0)[columns + ["geometry"]], columns)
-    values = points[color_by].to_numpy() if color_by else np.full(len(points), None)
+    shapes = points[columns + ([color_by] if color_by and color_by not in columns else []) + ["geometry"]].copy()
+    shapes["geometry"] = [None if g is None or g.is_empty else g.representative_point() for g in shapes.geometry]
+    shapes = shapes[shapes.geometry.notna()]
+    data = _escaped(_prepare(shapes, basemap, 0.0)[columns + ["geometry"]], columns)
     palette = colors or STATUS_COLORS
-    for geom, value, (_, row) in zip(data.geometry.values, values, data[columns].iterrows()):
-        if geom is None or geom.is_empty:
-            continue
-        pt = geom.representative_point()
-        tip = "<br>".join(f"{html.escape(tooltip_fields[c])}: {row[c]}" for c in columns) if columns else None
-        folium.CircleMarker([pt.y, pt.x], radius=radius, weight=1, color="#222222", fill=True,
-                            fill_color=palette.get(value, "#555555"), fill_opacity=0.9, tooltip=tip).add_to(group)
+    data["_color"] = [palette.get(v, "#555555") for v in (shapes[color_by] if color_by else [None] * len(shapes))]
+    folium.GeoJson(data.to_json(drop_id=True, to_wgs84=False), name=html.escape(name),
+                   marker=folium.CircleMarker(radius=radius, weight=1, color="#222222", fill=True, fill_opacity=0.9),
+                   style_function=lambda f: {"fillColor": f["properties"]["_color"]},
+                   tooltip=_tooltip(tooltip_fields)).add_to(group)
     return group

@@ -127,6 +127,11 @@ def cmd_export(args) -> str:
     start = parse_date(args.date_from) if args.date_from else None
     end = parse_date(args.date_to) if args.date_to else None
     n = export_layer(engine, args.layer, args.out, start, end, scope=args.scope)
+    from geo.store import audit
+
+    with engine.begin() as conn:
+        audit.record(conn, f"cli:{os.environ.get('USER', 'unknown')}", "export", args.layer,
+                     detail=f"{n} rows to {Path(args.out).name}" + (f", scope {args.scope}" if args.scope else ""))
     return f"{args.out}: {n} {args.layer} exported" + (f" (scope {args.scope})" if args.scope else "")
 
 

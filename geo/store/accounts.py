@@ -93,6 +93,8 @@ def _change(engine: Engine, actor: str, username: str, action: str, values: dict
 
 
 def disable(engine: Engine, actor: str, username: str) -> None:
+    if actor == username:
+        raise AccountError("an administrator cannot disable their own account")
     _change(engine, actor, username, "user.disable", {"disabled": True})
 
 
@@ -113,6 +115,8 @@ def set_role(engine: Engine, actor: str, username: str, role: str, scope: str | 
     """Change an account's role and area scope (a permission change, audited)."""
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}: {', '.join(ROLES)}")
+    if actor == username:
+        raise AccountError("an administrator cannot change their own role or scope")
     with engine.connect() as conn:
         scope = _check_scope(conn, scope)
     _change(engine, actor, username, "user.permissions", {"role": role, "scope_code": scope},

@@ -27,7 +27,10 @@ def accounts_section(actor: str) -> None:
         rows = accounts.list_accounts(conn)
     table = pd.DataFrame(rows, columns=["username", "role", "scope_code", "disabled", "failed_logons", "locked_until",
                                         "created_at"])
-    st.dataframe(table, hide_index=True, width="stretch")
+    shown = table.assign(role=table["role"].map(lambda r: t(f"role.{r}")),
+                         scope_code=table["scope_code"].fillna(t("auth.scope.all")))
+    st.dataframe(shown.rename(columns={c: t(f"admin.col.{c}") for c in shown.columns}), hide_index=True,
+                 width="stretch")
     with st.form("admin.add", clear_on_submit=True):
         st.markdown(f"**{t('admin.add')}**")
         a, b, c, d = st.columns(4)
@@ -79,7 +82,8 @@ def audit_section(actor: str) -> None:
     start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=int(days))
     with data.engine().connect() as conn:
         rows = audit.entries(conn, username=who.strip() or None, action=action.strip() or None, start=start)
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.dataframe(rows.rename(columns={c: t(f"admin.col.{c}") for c in rows.columns}), hide_index=True,
+                 width="stretch")
     csv = defuse_formulas(rows).to_csv(index=False).encode("utf-8-sig")
     if st.download_button(t("admin.audit.export"), csv, file_name="audit_log.csv", mime="text/csv",
                           key="admin.audit.download"):

@@ -10,6 +10,7 @@ from streamlit_folium import st_folium
 from geo.core.classify import DIVERGING, SEQUENTIAL, SEQUENTIAL_BLUE, classify, diverging
 from geo.core.grid import LEVELS
 from geo.maps.views import measure_map
+from geo.store import audit
 from geo.store.areas import CODE_COLUMNS
 from geo.store.measures import child_level
 from geo.ui import config, data
@@ -184,6 +185,17 @@ def ranking(filters: Filters, measure: str, mode: str = "areas") -> None:
     st.dataframe(shown, hide_index=True, width="stretch", height=280)
 
 
+def _audit_read(code: str, n: int) -> None:
+    """Reading ledger details is audited (once per cell per session)."""
+    seen = st.session_state.setdefault("grid.audited_reads", set())
+    if code in seen:
+        return
+    user = st.session_state.get("auth.user") or {}
+    with data.engine().begin() as conn:
+        audit.record(conn, user.get("username", "-"), "ledger.read", code, detail=f"{n} open items")
+    seen.add(code)
+
+
 def show_card(code: str, filters: Filters) -> None:
     card = data.card(code, filters.start, filters.end, filters.categories)
     if card is None:
@@ -214,6 +226,7 @@ def show_card(code: str, filters: Filters) -> None:
                                           "n_last_year": t("card.last_year")}),
                      hide_index=True, width="stretch")
     if not card["ledger"].empty:
+        _audit_read(code, len(card["ledger"]))
         st.markdown(f"**{t('card.ledger')}**")
         ledger = card["ledger"][["title", "status", "deadline", "overdue_days", "responsible_unit"]]
         st.dataframe(ledger.rename(columns={"title": t("field.title"), "status": t("field.status"),

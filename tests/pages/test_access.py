@@ -161,3 +161,26 @@ def test_two_accounts_never_share_cached_data(app_env):
     at.session_state["filters.current"] = Filters(dt.date(2026, 6, 1), dt.date(2026, 6, 30), (), "AN")
     at.run()
     assert not at.exception and sorted(at.dataframe[-1].value["Code"]) == communities
+
+
+def test_reading_ledger_details_is_audited(app_env):
+    at = run_page("pages/grid_map.py", "en", "leader")
+    with make_engine(app_env).connect() as conn:
+        cell = conn.execute(text("SELECT cell_code FROM ledger_items WHERE status IN ('reported', 'assigned') "
+                                 "AND cell_code IS NOT NULL ORDER BY cell_code")).scalar()
+    at.text_input(key="grid.search").set_value(cell).run()
+    at.button(key=f"grid.found.{cell}").click().run()
+    assert not at.exception
+    assert ("leader", cell, "ok") in _audit(app_env, "ledger.read")
+
+
+def test_admin_page_adds_an_account_and_audits_it(app_env):
+    at = run_page("pages/admin.py", "en", "admin")
+    at.text_input(key="admin.add.username").set_value("night.clerk")
+    at.text_input(key="admin.add.password").set_value("Night-shift-2026")
+    at.selectbox(key="admin.add.role").set_value("clerk")
+    add = next(b for b in at.button if b.label == "Create")
+    add.click().run()
+    assert not at.exception
+    assert "Account night.clerk created." in [s.value for s in at.success]
+    assert ("admin", "night.clerk", "ok") in _audit(app_env, "user.add")

@@ -101,3 +101,13 @@ def test_an_edit_whose_audit_record_fails_is_refused(db):
         accounts.add(db, "root", "never.made", PASSWORD, "leader")
     with db.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM users")).scalar() == 0
+
+
+def test_an_administrator_cannot_lock_themselves_out(db):
+    accounts.add(db, "root", "chief.admin", PASSWORD, "admin")
+    with pytest.raises(accounts.AccountError, match="own account"):
+        accounts.disable(db, "chief.admin", "chief.admin")
+    with pytest.raises(accounts.AccountError, match="own role"):
+        accounts.set_role(db, "chief.admin", "chief.admin", "leader", None)
+    with db.connect() as conn:
+        assert accounts.get(conn, "chief.admin") == accounts.Account("chief.admin", "admin", None, False)

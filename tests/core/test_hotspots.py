@@ -1,0 +1,102 @@
+"""Gi*, Local Moran's I and weights cross-checked against PySAL (esda, libpysal)."""
+
+import warnings
+
+import esda
+import geopandas as gpd
+import libpysal
+import numpy as np
+import pytest
+import shapely
+
+from geo.core.hotspots import bh_significant, gi_classes, gi_star, local_moran
+from geo.core.weights import distance_band, islands, queen
+
+
+@pytest.fixture(scope="module")
+def columbus():
+    df = gpd.read_file(libpysal.examples.get_path("columbus.shp"))
+    return df
+
+
+def _grid(n=12, seed=4):
+    cells = [shapely.box(i, j, i + 1, j + 1) for j in range(n) for i in range(n)]
+    rng = np.random.default_rng(seed)
+    y = rng.poisson(3, n * n).astype(float)
+    y[:20] += 15  # a hot corner
+    return gpd.GeoDataFrame({"y": y}, geometry=cells), y
+
+
+def _cases(columbus):
+    grid, y = _grid()
+    return [("columbus", columbus, columbus["CRIME"].to_numpy()), ("grid", grid, y)]
+
+
+@pytest.mark.parametrize("case", ["columbus", "grid"])
+def test_queen_weights_equal_libpysal(columbus, case):
+    name, df, _ = next(c for c in _cases(columbus) if c[0] == case)
+    ours = queen(df.geometry.values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = libpysal.weights.Queen.from_dataframe(df, use_index=False).sparse
+    assert abs(ours - theirs).sum() == 0
+
+
+@pytest.mark.parametrize("case", ["columbus", "grid"])
+def test_gi_star_equals_esda(columbus, case):
+    _, df, y = next(c for c in _cases(columbus) if c[0] == case)
+    w = queen(df.geometry.values)
+    z, p = gi_star(y, w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = esda.G_Local(y, libpysal.weights.WSP(w).to_W(), star=True, transform="B", permutations=0)
+    np.testing.assert_allclose(z, ref.Zs, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(p, 2 * ref.p_norm, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("case", ["columbus", "grid"])
+def test_local_moran_equals_esda(columbus, case):
+    _, df, y = next(c for c in _cases(columbus) if c[0] == case)
+    w = queen(df.geometry.values)
+    local_i, quad, p = local_moran(y, w, permutations=999, seed=7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = esda.Moran_Local(y, libpysal.weights.WSP(w).to_W(), transformation="r", permutations=999, seed=7)
+    np.testing.assert_allclose(local_i, ref.Is, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(quad, ref.q)
+    # pseudo p-values come from different draws: the same areas stand out
+    assert ((p < 0.05) == (ref.p_sim < 0.05)).mean() > 0.9
+    assert (p >= 1 / 1000).all() and (p <= 0.5 + 1e-9).all()
+    again = local_moran(y, w, permutations=999, seed=7)[2]
+    np.testing.assert_array_equal(p, again)  # seeded: the same every run
+
+
+def test_distance_band_and_islands():
+    x = np.array([0.0, 100.0, 250.0, 5000.0])
+    w = distance_band(x, np.zeros(4), 150.0)
+    assert w.toarray().tolist() == [[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 0]]
+    assert islands(w).tolist() == [False, False, False, True]
+
+
+def test_islands_are_never_classed_hot_or_cold():
+    x = np.array([0.0, 100.0, 200.0, 300.0, 9000.0])
+    w = distance_band(x, np.zeros(5), 150.0)
+    y = np.array([1.0, 1.0, 1.0, 1.0, 500.0])
+    z, p = gi_star(y, w)
+    classes = gi_classes(z, p, island=islands(w))
+    assert classes[-1] == "ns" and z[-1] > 1.6  # its z is reported, its class is not
+
+
+def test_bh_significant_matches_the_hand_computed_rule():
+    p = np.array([0.01, 0.04, 0.03, 0.20, 0.005])
+    # sorted: .005 .01 .03 .04 .20 vs k/5 * .05 = .01 .02 .03 .04 .05 -> the first four pass
+    assert bh_significant(p, 0.05).tolist() == [True, True, True, False, True]
+    assert bh_significant(np.array([0.2, 0.3]), 0.05).tolist() == [False, False]
+
+
+def test_gi_classes_levels_and_fdr():
+    z = np.array([3.0, 2.0, 1.7, -2.7, 0.1])
+    p = np.array([0.002, 0.04, 0.09, 0.007, 0.9])
+    assert gi_classes(z, p).tolist() == ["hot_99", "hot_95", "hot_90", "cold_99", "ns"]
+    fdr = gi_classes(z, p, fdr=True)
+    assert fdr[0] == "hot_99" and fdr[-1] == "ns" and fdr[2] in ("hot_90", "ns")

@@ -120,6 +120,40 @@ def cmd_counts(args) -> str:
             f"{start}..{end}" + (f", {outside} outside every {args.level} area" if outside else ""))
 
 
+HOTSPOT_COLUMNS = {"count": ["n_incidents", "per_1000", "per_km2"], "gistar": ["n_incidents", "gi_z", "gi_p", "gi_class"],
+                   "lisa": ["n_incidents", "lisa_i", "lisa_q", "lisa_p"], "kde": ["n_incidents", "kde_mean"],
+                   "emerging": ["n_incidents", "emerging_class"]}
+
+
+def cmd_hotspots(args) -> str:
+    from geo.store import analysis
+
+    engine = _engine(args)
+    _check_out(args.out, (".csv", ".geojson"))
+    with engine.connect() as conn:
+        start, end = _period(args, conn)
+        options = analysis.Options(categories=args.category, neighbours=args.neighbours, fdr=args.fdr,
+                                   bandwidth_m=args.bandwidth, step=args.step)
+        table = analysis.run(conn, args.level, args.method, start, end, options)
+    if table.empty:
+        raise CommandError(f"no areas at level {args.level!r}")
+    columns = ["code", "name"] + HOTSPOT_COLUMNS[args.method]
+    out = Path(args.out)
+    if out.suffix.lower() == ".geojson":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.stem}.part.geojson")
+        table[columns + ["geometry"]].to_file(tmp, driver="GeoJSON")
+        tmp.replace(out)
+    else:
+        _write_csv(table[columns], args.out)
+    summary = f"{args.out}: {len(table)} {args.level} areas, {args.method}, {start}..{end}"
+    for col in ("gi_class", "emerging_class"):
+        if col in table:
+            found = table[col].value_counts()
+            summary += ", " + ", ".join(f"{k} {v}" for k, v in found.items() if k not in ("ns", "no_pattern"))
+    return summary
+
+
 def cmd_export(args) -> str:
     from geo.ingest.export import export_layer
 
@@ -239,6 +273,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--category", action="append")
     p.add_argument("--out", required=True, metavar="FILE.csv")
     p.set_defaults(run=cmd_counts)
+
+    p = sub.add_parser("hotspots", parents=[common], help="hot spots per area: counts, Gi*, LISA, KDE, emerging")
+    p.add_argument("--level", required=True, choices=LEVELS)
+    p.add_argument("--method", required=True, choices=("count", "gistar", "lisa", "kde", "emerging"))
+    p.add_argument("--from", dest="date_from", metavar="DATE")
+    p.add_argument("--to", dest="date_to", metavar="DATE")
+    p.add_argument("--category", action="append")
+    p.add_argument("--neighbours", default="queen", metavar="queen|distance:METRES")
+    p.add_argument("--fdr", action="store_true", help="Benjamini-Hochberg false discovery rate (gistar)")
+    p.add_argument("--bandwidth", type=float, metavar="METRES", help="KDE bandwidth (default: from the data)")
+    p.add_argument("--step", default="week", choices=("week", "month"), help="time step (emerging)")
+    p.add_argument("--out", required=True, metavar="FILE.csv|FILE.geojson")
+    p.set_defaults(run=cmd_hotspots)
 
     p = sub.add_parser("export", parents=[common], help="export a layer")
     p.add_argument("layer", choices=EXPORTABLE)

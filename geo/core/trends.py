@@ -40,5 +40,5 @@ def mann_kendall(series: np.ndarray) -> tuple[float, float, float]:
 def hour_weekday_table(local_times: pd.Series) -> pd.DataFrame:
     """Counts by weekday (rows, Monday first) and hour of day (columns 0-23)."""
     times = pd.to_datetime(local_times)
-    table = pd.crosstab(times.dt.weekday, times.dt.hour)
+    table = pd.crosstab(times.dt.day_of_week, times.dt.hour)
     return table.reindex(index=range(7), columns=range(24), fill_value=0)

@@ -1,0 +1,166 @@
+"""Hot-spot analysis of the stored incidents: reads from the daily rollup (and, for the
+kernel density, the incident points), computes with :mod:`geo.core`, returns one row per area.
+
+Columns always include ``code, name, name_en, n_incidents``; each method adds its own:
+``per_1000, per_km2`` (count), ``gi_z, gi_p, gi_class`` (gistar), ``lisa_i, lisa_q, lisa_p``
+(lisa), ``kde_mean`` (kde, incidents per km²), ``emerging_class`` (emerging).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Date, bindparam, text
+from sqlalchemy.engine import Connection
+
+from geo.core.crs import metric_crs
+from geo.core.density import Surface, default_bandwidth, kde
+from geo.core.emerging import emerging
+from geo.core.hotspots import gi_classes, gi_star, local_moran
+from geo.core.weights import distance_band, islands, queen
+from geo.store import features
+from geo.store.areas import CODE_COLUMNS
+from geo.store.frames import to_frame
+from geo.store.queries import counts_by_area
+from geo.store.schema import deployment_timezone
+
+METHODS = ("count", "gistar", "lisa", "kde", "emerging")
+KDE_CELLS_PER_BANDWIDTH = 4  # grid cells per bandwidth: smooth enough, small enough
+STEPS = ("week", "month")
+
+
+@dataclass
+class Options:
+    categories: Sequence[str] | None = None
+    neighbours: str = "queen"  # or "distance:METRES"
+    fdr: bool = False
+    bandwidth_m: float | None = None
+    kernel: str = "quartic"
+    step: str = "week"
+    under: str | None = None  # only the areas below this code (an account's scope)
+    extra: dict = field(default_factory=dict)
+
+
+def _areas(conn: Connection, level: str, under: str | None) -> gpd.GeoDataFrame:
+    gdf = features.areas_within(conn, level, None, under)
+    return gdf.reset_index(drop=True)
+
+
+def weights_for(areas: gpd.GeoDataFrame, neighbours: str):
+    """Queen contiguity, or a distance band between centroids (``distance:METRES``)."""
+    if neighbours == "queen":
+        return queen(areas.geometry.values)
+    if neighbours.startswith("distance:"):
+        metres = float(neighbours.split(":", 1)[1])
+        if metres <= 0:
+            raise ValueError("the distance band must be a positive number of metres")
+        crs = _metric(areas)
+        cent = areas.to_crs(crs).geometry.centroid
+        return distance_band(cent.x.to_numpy(), cent.y.to_numpy(), metres)
+    raise ValueError(f"unknown neighbours {neighbours!r}: queen or distance:METRES")
+
+
+def _metric(areas: gpd.GeoDataFrame) -> str:
+    minx, miny, maxx, maxy = areas.total_bounds
+    return metric_crs((minx + maxx) / 2, (miny + maxy) / 2)
+
+
+def run(conn: Connection, level: str, method: str, start: dt.date, end: dt.date,
+        options: Options | None = None) -> gpd.GeoDataFrame:
+    """One row per area of ``level`` with the method's columns (see the module docstring)."""
+    options = options or Options()
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}: {', '.join(METHODS)}")
+    areas = _areas(conn, level, options.under)
+    counts, _ = counts_by_area(conn, level, start, end, options.categories)
+    table = areas[["code", "geometry"]].merge(counts, on="code", how="left")
+    table["n_incidents"] = table["n_incidents"].fillna(0).astype(int)
+    y = table["n_incidents"].to_numpy(dtype=float)
+    if method in ("gistar", "lisa", "emerging"):
+        w = weights_for(areas, options.neighbours)
+    if method == "gistar":
+        z, p = gi_star(y, w)
+        table["gi_z"], table["gi_p"] = z.round(6), p.round(8)
+        table["gi_class"] = gi_classes(z, p, fdr=options.fdr, island=islands(w))
+    elif method == "lisa":
+        local_i, quad, p = local_moran(y, w)
+        table["lisa_i"], table["lisa_q"], table["lisa_p"] = local_i.round(6), quad, p
+    elif method == "kde":
+        surface, crs = density_surface(conn, start, end, options, areas)
+        table["kde_mean"] = mean_per_area(surface, areas.to_crs(crs).geometry.values).round(3)
+    elif method == "emerging":
+        cube, _ = cell_cube(conn, level, start, end, options.step, options.categories, table["code"].tolist())
+        cats, _ = emerging(cube, w)
+        table["emerging_class"] = cats
+    return gpd.GeoDataFrame(table, geometry="geometry", crs=areas.crs)
+
+
+def density_surface(conn: Connection, start: dt.date, end: dt.date, options: Options,
+                    areas: gpd.GeoDataFrame) -> tuple[Surface, str]:
+    """The KDE surface of the period's incidents (metric CRS) over the areas' extent."""
+    within = None
+    if options.under:
+        lv = conn.execute(text("SELECT level FROM areas WHERE code = :c"), {"c": options.under}).scalar()
+        within = (CODE_COLUMNS[lv], options.under)
+    pts = features.incident_points(conn, start, end, deployment_timezone(conn), categories=options.categories,
+                                   within=within)
+    crs = _metric(areas)
+    extent = areas.to_crs(crs).total_bounds
+    if pts.empty:
+        cell = 100.0
+        shape = (max(1, int((extent[3] - extent[1]) / cell)), max(1, int((extent[2] - extent[0]) / cell)))
+        return Surface(np.zeros(shape), extent[0], extent[1], cell), crs
+    xy = gpd.GeoSeries(shapely.points(pts["lon"].to_numpy(), pts["lat"].to_numpy()), crs=4326).to_crs(crs)
+    x, y = xy.x.to_numpy(), xy.y.to_numpy()
+    h = options.bandwidth_m or default_bandwidth(x, y)
+    return kde(x, y, h, h / KDE_CELLS_PER_BANDWIDTH, bounds=tuple(extent), name=options.kernel), crs
+
+
+def mean_per_area(surface: Surface, polygons_m: np.ndarray) -> np.ndarray:
+    """Mean of the surface over each polygon (grid-cell centres inside it; its centroid if none)."""
+    rows, cols = surface.values.shape
+    cx = surface.x0 + (np.arange(cols) + 0.5) * surface.cell
+    cy = surface.y0 + (np.arange(rows) + 0.5) * surface.cell
+    gx, gy = np.meshgrid(cx, cy)
+    gx, gy, gv = gx.ravel(), gy.ravel(), surface.values.ravel()
+    tree = shapely.STRtree(shapely.points(gx, gy))
+    out = np.zeros(len(polygons_m))
+    poly_idx, pt_idx = tree.query(polygons_m, predicate="contains")
+    sums = np.bincount(poly_idx, weights=gv[pt_idx], minlength=len(polygons_m))
+    n = np.bincount(poly_idx, minlength=len(polygons_m))
+    out[n > 0] = sums[n > 0] / n[n > 0]
+    empty = np.flatnonzero(n == 0)
+    if len(empty):
+        c = shapely.centroid(polygons_m[empty])
+        out[empty] = np.nan_to_num(surface.at(shapely.get_x(c), shapely.get_y(c)))
+    return out
+
+
+def cell_cube(conn: Connection, level: str, start: dt.date, end: dt.date, step: str,
+              categories: Sequence[str] | None, codes: list[str]) -> tuple[np.ndarray, list[dt.date]]:
+    """Counts per area (rows, in ``codes`` order) and step (columns: weeks from Monday, or months)."""
+    if step not in STEPS:
+        raise ValueError(f"unknown step {step!r}: week or month")
+    col = CODE_COLUMNS[level]
+    sql = f"SELECT {col}, day, SUM(n) FROM incident_daily WHERE day BETWEEN :s AND :e"
+    params: dict = {"s": start, "e": end}
+    binds = [bindparam("s", type_=Date), bindparam("e", type_=Date)]
+    if categories:
+        sql += " AND category IN :cats"
+        params["cats"] = list(categories)
+        binds.append(bindparam("cats", expanding=True))
+    frame = to_frame(conn.execute(text(sql + f" GROUP BY {col}, day").bindparams(*binds), params),
+                     ["code", "day", "n"])
+    days = pd.to_datetime(frame["day"])
+    period = "W-SUN" if step == "week" else "M"
+    frame["step"] = days.dt.to_period(period).dt.start_time
+    steps = pd.period_range(pd.Timestamp(start), pd.Timestamp(end), freq=period).start_time
+    cube = frame.pivot_table(index="code", columns="step", values="n", aggfunc="sum", fill_value=0)
+    cube = cube.reindex(index=codes, columns=steps, fill_value=0)
+    return cube.to_numpy(dtype=float), [d.date() for d in steps]

@@ -202,3 +202,43 @@ def marker_layer(points: gpd.GeoDataFrame, name: str, *, color_by: str | None = 
                    style_function=lambda f: {"fillColor": f["properties"]["_color"]},
                    tooltip=_tooltip(tooltip_fields)).add_to(group)
     return group
+
+
+# Hot and cold classes: ColorBrewer RdBu (colour-blind safe), strongest at 99 %.
+CLASS_COLORS = {"hot_99": "#b2182b", "hot_95": "#ef8a62", "hot_90": "#fddbc7", "ns": "#f0f0f0",
+                "cold_90": "#d1e5f0", "cold_95": "#67a9cf", "cold_99": "#2166ac",
+                "new_hot": "#fee090", "consecutive_hot": "#fdae61", "intensifying_hot": "#d73027",
+                "persistent_hot": "#a50026", "diminishing_hot": "#f46d43", "sporadic_hot": "#fdd0a2",
+                "oscillating_hot": "#c994c7", "historical_hot": "#bdbdbd",
+                "new_cold": "#e0f3f8", "consecutive_cold": "#abd9e9", "intensifying_cold": "#4575b4",
+                "persistent_cold": "#313695", "diminishing_cold": "#74add1", "sporadic_cold": "#c6dbef",
+                "oscillating_cold": "#9e9ac8", "historical_cold": "#969696", "no_pattern": "#f7f7f7",
+                "1": "#d7191c", "2": "#abd9e9", "3": "#2c7bb6", "4": "#fdae61"}
+
+
+def png_overlay(values: np.ndarray, bounds_wgs84: tuple[float, float, float, float], name: str,
+                opacity: float = 0.65) -> folium.raster_layers.ImageOverlay:
+    """A raster (row 0 = south) as a PNG image overlay: transparent at zero, YlOrRd above.
+
+    The picture is embedded as a data URL, so it works offline and keeps its look at every zoom.
+    """
+    import base64
+    import io
+
+    from PIL import Image
+
+    top = float(np.nanmax(values)) if np.isfinite(values).any() and np.nanmax(values) > 0 else 1.0
+    scaled = np.clip(np.nan_to_num(values) / top, 0, 1)[::-1]  # image rows run north to south
+    stops = np.array([[255, 255, 178], [254, 204, 92], [253, 141, 60], [240, 59, 32], [189, 0, 38]], dtype=float)
+    pos = scaled * (len(stops) - 1)
+    lo = np.floor(pos).astype(int).clip(0, len(stops) - 2)
+    frac = (pos - lo)[..., None]
+    rgb = stops[lo] * (1 - frac) + stops[lo + 1] * frac
+    alpha = np.where(scaled > 0.02, 80 + 175 * scaled, 0)
+    image = Image.fromarray(np.dstack([rgb, alpha]).astype(np.uint8), mode="RGBA")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    minx, miny, maxx, maxy = bounds_wgs84
+    return folium.raster_layers.ImageOverlay(url, bounds=[[miny, minx], [maxy, maxx]], opacity=opacity,
+                                             name=html.escape(name), interactive=False, zindex=400)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo.core.classify import Classes
@@ -87,4 +88,28 @@ def wall_map(cells: gpd.GeoDataFrame, classes: Classes, outline: gpd.GeoDataFram
         incident_layer(incidents, labels["incidents"], basemap=basemap, category_labels=labels.get("categories"),
                        count_label=labels.get("count", "n")).add_to(fmap)
     legend(fmap, labels["measure"], legend_labels, list(classes.colors), dark=True)
+    return finish_map(fmap)
+
+
+def class_map(areas: gpd.GeoDataFrame, column: str, labels: dict[str, str], *, class_labels: dict[str, str],
+              tooltip_fields: dict, outline: gpd.GeoDataFrame | None = None, overlay=None,
+              basemap: Basemap = NO_BASEMAP) -> folium.Map:
+    """Areas coloured by a class column (Gi* classes, LISA quadrants, emerging categories),
+    with a legend of the classes present; ``overlay`` (e.g. a KDE image) goes on top."""
+    from geo.maps.layers import CLASS_COLORS
+
+    fmap = new_map(_bounds(areas), basemap, fullscreen_labels=_fullscreen(labels))
+    values = areas[column].astype(str).to_numpy()
+    present = [c for c in class_labels if c in set(values)]
+    index = {c: i for i, c in enumerate(present)}
+    colors = tuple(CLASS_COLORS.get(c, "#cccccc") for c in present)
+    classes = Classes(np.arange(len(present), dtype=float), np.array([index.get(v, -1) for v in values]), colors)
+    tolerance = GRID_SIMPLIFY_DEG if len(areas) > 200 else 0.0
+    choropleth_layer(areas, classes, labels["measure"], tooltip_fields=tooltip_fields, tolerance_deg=tolerance,
+                     basemap=basemap, fill_opacity=0.8).add_to(fmap)
+    if outline is not None and not outline.empty:
+        area_layer(outline, labels.get("outline", ""), color="#0b2545", weight=3.0, basemap=basemap).add_to(fmap)
+    if overlay is not None:
+        overlay.add_to(fmap)
+    legend(fmap, labels["measure"], [class_labels[c] for c in present], list(colors))
     return finish_map(fmap)

@@ -11,9 +11,11 @@ from geo.store.engine import make_engine
 from tests.conftest import ROOT
 from tests.pages.common import run_page
 
-PAGES = ["pages/home.py", "pages/grid_map.py", "pages/wall.py", "pages/import_data.py"]
+PAGES = ["pages/home.py", "pages/grid_map.py", "pages/hotspots.py", "pages/wall.py", "pages/import_data.py",
+         "pages/admin.py"]
 TITLES = {"pages/home.py": ("平安网格 · 总览", "SafeGrid · Overview"), "pages/grid_map.py": ("网格地图", "Grid map"),
-          "pages/import_data.py": ("数据导入", "Import data")}
+          "pages/import_data.py": ("数据导入", "Import data"), "pages/hotspots.py": ("热点分析", "Hotspots"),
+          "pages/admin.py": ("账号与审计", "Accounts and audit")}
 
 
 @pytest.fixture
@@ -139,3 +141,21 @@ def test_grid_page_extra_layers_within_the_focus(app_env):
     at.selectbox(key="filters.focus").set_value("AN01").run()
     at.multiselect(key="grid.layers").set_value(["cameras", "places", "ledger", "zones"]).run()
     assert not at.exception and not at.error
+
+
+@pytest.mark.parametrize("method", ["gistar", "lisa", "kde", "emerging", "yoy", "count"])
+def test_hotspots_page_every_method(app_env, method):
+    at = _open("pages/hotspots.py", "en")
+    at.segmented_control(key="hot.method").set_value(method).run()
+    assert not at.exception and not at.error
+    frame = at.dataframe[-1].value
+    assert frame.columns[0] == "code" and len(frame) == 1000
+    column = {"gistar": "gi_class", "lisa": "lisa_q", "kde": "kde_mean", "emerging": "emerging_class",
+              "yoy": "yoy_pct", "count": "n_incidents"}[method]
+    assert column in frame.columns
+
+
+def test_hotspots_page_refuses_bad_neighbours_clearly(app_env):
+    at = _open("pages/hotspots.py", "en")
+    at.text_input(key="hot.neighbours").set_value("distance:-3").run()
+    assert not at.exception and "positive number of metres" in at.error[0].value

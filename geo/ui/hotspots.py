@@ -1,0 +1,169 @@
+"""The hotspots page's work: run the chosen method (cached per scope), map it, export it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.core.classify import DIVERGING, SEQUENTIAL, classify, diverging
+from geo.core.emerging import CATEGORIES
+from geo.core.timeutil import year_before
+from geo.core.trends import poisson_change
+from geo.ingest.export import defuse_formulas
+from geo.maps.layers import png_overlay
+from geo.maps.views import class_map, measure_map
+from geo.store import analysis
+from geo.ui import config, data
+from geo.ui.filters import Filters, area_name
+from geo.ui.i18n import current_language, t
+
+METHODS = ("gistar", "lisa", "kde", "emerging", "yoy", "count")
+LEVEL_KEY, METHOD_KEY, CONF_KEY, FDR_KEY = "hot.level", "hot.method", "hot.confidence", "hot.fdr"
+NEIGHBOURS_KEY, BANDWIDTH_KEY, STEP_KEY = "hot.neighbours", "hot.bandwidth", "hot.step"
+GI_CLASSES = ("hot_99", "hot_95", "hot_90", "ns", "cold_90", "cold_95", "cold_99")
+LISA_CLASSES = ("1", "2", "3", "4")
+MAP_HEIGHT = 600
+
+
+@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
+def _run(url, scope, level, method, start, end, cats, neighbours, fdr, bandwidth, step, under):
+    with data._conn(url, scope) as conn:
+        options = analysis.Options(categories=list(cats) or None, neighbours=neighbours, fdr=fdr,
+                                   bandwidth_m=bandwidth, step=step, under=under)
+        table = analysis.run(conn, level, method if method != "yoy" else "count", start, end, options)
+        if method == "kde":
+            surface, crs = analysis.density_surface(conn, start, end, options, table)
+            return table, surface, crs
+        if method == "yoy":
+            before = analysis.run(conn, level, "count", *year_before(start, end), options)
+            table = table.merge(before[["code", "n_incidents"]].rename(columns={"n_incidents": "n_last_year"}),
+                                on="code", how="left")
+            tests = [poisson_change(a, b) for a, b in zip(table["n_incidents"], table["n_last_year"].fillna(0))]
+            table["yoy_pct"] = [c for c, _, _ in tests]
+            table["yoy_p"] = [round(p, 6) for _, p, _ in tests]
+            table["small"] = [s for _, _, s in tests]
+        return table, None, None
+
+
+def run(level: str, method: str, filters: Filters, neighbours: str, fdr: bool, bandwidth: float | None,
+        step: str, under: str | None):
+    return _run(*data._key(), level, method, filters.start, filters.end, tuple(filters.categories), neighbours, fdr,
+                bandwidth, step, under)
+
+
+def controls() -> dict:
+    a, b, c = st.columns([3, 2, 2])
+    method = a.segmented_control(t("hot.method"), METHODS, key=METHOD_KEY, default="gistar",
+                                 format_func=lambda m: t(f"hot.method.{m}")) or "gistar"
+    level = b.selectbox(t("hot.level"), ("grid", "community", "street"), key=LEVEL_KEY,
+                        format_func=lambda lv: t(f"level.{lv}"))
+    confidence = c.selectbox(t("hot.confidence"), (90, 95, 99), index=1, key=CONF_KEY,
+                             format_func=lambda v: f"{v} %")
+    d, e, f = st.columns([2, 2, 3])
+    fdr = d.toggle(t("hot.fdr"), key=FDR_KEY)
+    neighbours = e.text_input(t("hot.neighbours"), value="queen", key=NEIGHBOURS_KEY,
+                              help=t("hot.neighbours.help")).strip() or "queen"
+    bandwidth = f.number_input(t("hot.bandwidth"), min_value=0, max_value=5000, value=0, step=50,
+                               key=BANDWIDTH_KEY, help=t("hot.bandwidth.help"))
+    step = "month" if method == "emerging" and st.toggle(t("hot.monthly"), key=STEP_KEY) else "week"
+    return {"method": method, "level": level, "confidence": confidence, "fdr": fdr, "neighbours": neighbours,
+            "bandwidth": float(bandwidth) or None, "step": step}
+
+
+def _labels(table: pd.DataFrame) -> list[str]:
+    return [area_name(r) for r in table[["code", "name", "name_en"]].to_dict("records")]
+
+
+def show(choice: dict, filters: Filters, under: str | None) -> pd.DataFrame | None:
+    """Run and draw; returns the table for the ranking and the export (None on bad input)."""
+    try:
+        table, surface, crs = run(choice["level"], choice["method"], filters, choice["neighbours"], choice["fdr"],
+                                  choice["bandwidth"], choice["step"], under)
+    except ValueError as exc:
+        st.error(str(exc))
+        return None
+    table = table.copy()
+    table["label"] = _labels(table)
+    method = choice["method"]
+    tips = {"label": t("field.name"), "code": t("field.code"), "n": t("measure.n_incidents")}
+    table["n"] = table["n_incidents"].astype(str)
+    outline = data.outline(under) if under else None
+    labels = {"measure": t(f"hot.method.{method}"), "outline": t("grid.outline"), "fullscreen": t("map.fullscreen"),
+              "fullscreen_exit": t("map.fullscreen_exit")}
+    if method == "gistar":
+        keep = {90: GI_CLASSES, 95: ("hot_99", "hot_95", "cold_95", "cold_99"), 99: ("hot_99", "cold_99")}
+        table["shown"] = [c if c in keep[choice["confidence"]] else "ns" for c in table["gi_class"]]
+        table["z"] = table["gi_z"].map(lambda v: f"{v:+.2f}")
+        fmap = class_map(table, "shown", labels, class_labels={c: t(f"hot.class.{c}") for c in GI_CLASSES},
+                         tooltip_fields={**tips, "z": "Gi* z"}, outline=outline, basemap=config.basemap())
+    elif method == "lisa":
+        alpha = 1 - choice["confidence"] / 100
+        table["shown"] = [str(q) if p < alpha else "ns" for q, p in zip(table["lisa_q"], table["lisa_p"])]
+        fmap = class_map(table, "shown", labels,
+                         class_labels={**{q: t(f"hot.lisa.{q}") for q in LISA_CLASSES}, "ns": t("hot.class.ns")},
+                         tooltip_fields=tips, outline=outline, basemap=config.basemap())
+    elif method == "emerging":
+        fmap = class_map(table, "emerging_class", labels,
+                         class_labels={c: t(f"hot.emerging.{c}") for c in CATEGORIES},
+                         tooltip_fields=tips, outline=outline, basemap=config.basemap())
+    else:
+        column = {"kde": "kde_mean", "yoy": "yoy_pct", "count": "n_incidents"}[method]
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
+        classes = diverging(values, colors=DIVERGING) if method == "yoy" else classify(values, colors=SEQUENTIAL)
+        fmt = "{:+.0f}%" if method == "yoy" else ("{:,.1f}" if method == "kde" else "{:,.0f}")
+        table["value"] = ["—" if np.isnan(v) else fmt.format(v) for v in values]
+        if method == "yoy":
+            table["value"] = [v + (" *" if p < 1 - choice["confidence"] / 100 else "") + (" (!)" if s else "")
+                              for v, p, s in zip(table["value"], table["yoy_p"], table["small"])]
+        fmap = measure_map(table, classes, labels, tooltip_fields={**tips, "value": t(f"hot.method.{method}")},
+                           legend_labels=classes.labels(fmt), outline=outline, basemap=config.basemap())
+        if surface is not None:
+            _overlay(fmap, surface, crs)
+    st_folium(fmap, key=f"hot.map.{method}.{choice['level']}.{current_language()}", height=MAP_HEIGHT,
+              use_container_width=True, returned_objects=[])
+    if method == "yoy":
+        st.caption(t("hot.yoy.note"))
+    return table
+
+
+def _overlay(fmap, surface, crs) -> None:
+    minx, miny, maxx, maxy = surface.bounds
+    corners = gpd.GeoSeries(gpd.points_from_xy([minx, maxx], [miny, maxy]), crs=crs).to_crs(4326)
+    png_overlay(surface.values, (corners.x.min(), corners.y.min(), corners.x.max(), corners.y.max()),
+                t("hot.kde.surface")).add_to(fmap)
+
+
+def export(table: pd.DataFrame, method: str) -> None:
+    """CSV, GeoJSON and Excel downloads of the table (code first; formulas defused)."""
+    columns = [c for c in ["code", "name", "name_en", "n_incidents", "per_1000", "per_km2", "gi_z", "gi_p", "gi_class",
+                           "lisa_i", "lisa_q", "lisa_p", "kde_mean", "emerging_class", "n_last_year", "yoy_pct",
+                           "yoy_p", "small"] if c in table]
+    flat = defuse_formulas(pd.DataFrame(table[columns]))
+    sort = {"gistar": "gi_z", "lisa": "lisa_i", "kde": "kde_mean", "yoy": "yoy_pct"}.get(method, "n_incidents")
+    st.dataframe(flat.sort_values(sort, ascending=False, na_position="last"), hide_index=True, width="stretch",
+                 height=300)
+    a, b, c = st.columns(3)
+    geo = gpd.GeoDataFrame(table[columns + ["geometry"]], geometry="geometry", crs=4326)
+    buffer = io.BytesIO()
+    flat.to_excel(buffer, index=False, engine="openpyxl")
+    files = [(a, "csv", flat.to_csv(index=False).encode("utf-8-sig"), "text/csv"),
+             (b, "geojson", geo.to_json(drop_id=True), "application/geo+json"),
+             (c, "xlsx", buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")]
+    for col, kind, payload, mime in files:
+        if col.download_button(t(f"hot.export.{kind}"), payload, file_name=f"hotspots_{method}.{kind}", mime=mime,
+                               key=f"hot.export.{kind}"):
+            _audit_export(method, kind, len(flat))
+
+
+def _audit_export(method: str, kind: str, n: int) -> None:
+    from geo.store import audit
+
+    user = st.session_state.get("auth.user") or {}
+    with data.engine().begin() as conn:
+        audit.record(conn, user.get("username", "-"), "export", f"hotspots:{method}", detail=f"{n} rows as {kind}")

@@ -241,4 +241,4 @@ def png_overlay(values: np.ndarray, bounds_wgs84: tuple[float, float, float, flo
     url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
     minx, miny, maxx, maxy = bounds_wgs84
     return folium.raster_layers.ImageOverlay(url, bounds=[[miny, minx], [maxy, maxx]], opacity=opacity,
-                                             name=html.escape(name), interactive=False, zindex=400)
+                                             name=html.escape(name), interactive=False)

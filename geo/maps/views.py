@@ -45,7 +45,7 @@ def measure_map(areas: gpd.GeoDataFrame, classes: Classes, labels: dict[str, str
                 legend_labels: list[str], outline: gpd.GeoDataFrame | None = None, highlight: str | None = None,
                 cameras: gpd.GeoDataFrame | None = None, places: gpd.GeoDataFrame | None = None,
                 ledger: gpd.GeoDataFrame | None = None, zones: gpd.GeoDataFrame | None = None,
-                basemap: Basemap = NO_BASEMAP) -> folium.Map:
+                overlay=None, fill_opacity: float = 0.75, basemap: Basemap = NO_BASEMAP) -> folium.Map:
     """The grid map: areas in focus as a choropleth, the focus outline, and optional layers.
 
     ``labels``: ``measure`` (layer and legend title), ``outline``, and when the optional
@@ -55,7 +55,7 @@ def measure_map(areas: gpd.GeoDataFrame, classes: Classes, labels: dict[str, str
     fmap = new_map(_bounds(areas), basemap, fullscreen_labels=_fullscreen(labels))
     tolerance = GRID_SIMPLIFY_DEG if len(areas) > 200 else 0.0
     choropleth_layer(areas, classes, labels["measure"], tooltip_fields=tooltip_fields, tolerance_deg=tolerance,
-                     basemap=basemap, highlight=highlight).add_to(fmap)
+                     basemap=basemap, highlight=highlight, fill_opacity=fill_opacity).add_to(fmap)
     if outline is not None and not outline.empty:
         area_layer(outline, labels.get("outline", ""), color="#0b2545", weight=3.0, basemap=basemap).add_to(fmap)
     if zones is not None:
@@ -70,6 +70,8 @@ def measure_map(areas: gpd.GeoDataFrame, classes: Classes, labels: dict[str, str
     if ledger is not None:
         marker_layer(ledger, labels["ledger"], color_by="status", basemap=basemap, show=False, radius=5,
                      tooltip_fields=labels.get("ledger_tips")).add_to(fmap)
+    if overlay is not None:  # before the layer control, which must know every layer
+        overlay.add_to(fmap)
     legend(fmap, labels["measure"], legend_labels, list(classes.colors))
     return finish_map(fmap)
 

@@ -58,9 +58,9 @@ def run(level: str, method: str, filters: Filters, neighbours: str, fdr: bool, b
 
 
 def controls() -> dict:
-    a, b, c = st.columns([3, 2, 2])
-    method = a.segmented_control(t("hot.method"), METHODS, key=METHOD_KEY, default="gistar",
-                                 format_func=lambda m: t(f"hot.method.{m}")) or "gistar"
+    method = st.segmented_control(t("hot.method"), METHODS, key=METHOD_KEY, default="gistar",
+                                  format_func=lambda m: t(f"hot.method.{m}")) or "gistar"
+    b, c = st.columns(2)
     level = b.selectbox(t("hot.level"), ("grid", "community", "street"), key=LEVEL_KEY,
                         format_func=lambda lv: t(f"level.{lv}"))
     confidence = c.selectbox(t("hot.confidence"), (90, 95, 99), index=1, key=CONF_KEY,
@@ -122,9 +122,9 @@ def show(choice: dict, filters: Filters, under: str | None) -> pd.DataFrame | No
             table["value"] = [v + (" *" if p < 1 - choice["confidence"] / 100 else "") + (" (!)" if s else "")
                               for v, p, s in zip(table["value"], table["yoy_p"], table["small"])]
         fmap = measure_map(table, classes, labels, tooltip_fields={**tips, "value": t(f"hot.method.{method}")},
-                           legend_labels=classes.labels(fmt), outline=outline, basemap=config.basemap())
-        if surface is not None:
-            _overlay(fmap, surface, crs)
+                           legend_labels=classes.labels(fmt), outline=outline, basemap=config.basemap(),
+                           overlay=_overlay(surface, crs) if surface is not None else None,
+                           fill_opacity=0.08 if surface is not None else 0.75)  # the surface shows through
     st_folium(fmap, key=f"hot.map.{method}.{choice['level']}.{current_language()}", height=MAP_HEIGHT,
               use_container_width=True, returned_objects=[])
     if method == "yoy":
@@ -132,11 +132,12 @@ def show(choice: dict, filters: Filters, under: str | None) -> pd.DataFrame | No
     return table
 
 
-def _overlay(fmap, surface, crs) -> None:
+def _overlay(surface, crs):
+    """The density surface as an image over its extent (corners taken to WGS 84)."""
     minx, miny, maxx, maxy = surface.bounds
     corners = gpd.GeoSeries(gpd.points_from_xy([minx, maxx], [miny, maxy]), crs=crs).to_crs(4326)
-    png_overlay(surface.values, (corners.x.min(), corners.y.min(), corners.x.max(), corners.y.max()),
-                t("hot.kde.surface")).add_to(fmap)
+    return png_overlay(surface.values, (corners.x.min(), corners.y.min(), corners.x.max(), corners.y.max()),
+                       t("hot.kde.surface"))
 
 
 def export(table: pd.DataFrame, method: str) -> None:

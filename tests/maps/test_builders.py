@@ -160,3 +160,26 @@ def test_boundary_and_wall_maps_have_no_cdn(grid_2x2):
     classes = classify(grid_2x2["n"].to_numpy(dtype=float))
     wall = _html(wall_map(grid_2x2, classes, district, {"measure": "Hot"}, legend_labels=classes.labels()))
     assert _external(wall) == [] and "#0e1117" in wall
+
+
+def test_kde_overlay_is_an_embedded_png_above_the_areas(grid_2x2):
+    from geo.maps.layers import png_overlay
+
+    values = np.zeros((20, 30))
+    values[5:8, 10:14] = 50.0
+    overlay = png_overlay(values, (112.9, 28.1, 112.92, 28.12), "density")
+    html = _html(_measure_map(grid_2x2, overlay=overlay, fill_opacity=0.1))
+    assert "L.imageOverlay(" in html and '"data:image/png;base64,' in html
+    assert html.index("L.imageOverlay(") < html.index("L.control.layers")  # the control knows the layer
+    assert _external(html) == []
+
+
+def test_class_map_legend_lists_only_the_classes_present(grid_2x2):
+    from geo.maps.views import class_map
+
+    gdf = grid_2x2.assign(cls=["hot_99", "ns", "ns", "cold_95"])
+    labels = {c: c.upper() for c in ("hot_99", "hot_95", "ns", "cold_95")}
+    html = _html(class_map(gdf, "cls", {"measure": "Gi*"}, class_labels=labels, tooltip_fields={"label": "Name"}))
+    assert "HOT_99" in html and "COLD_95" in html and "HOT_95" not in html
+    fills = {f["properties"]["code"]: f["properties"]["_fill"] for f in _features(html) if "_fill" in f["properties"]}
+    assert fills["C2"] == fills["C3"] != fills["C1"]

@@ -12,13 +12,16 @@ import datetime as dt
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.engine import Connection
 
 from geo.core.coverage import covered_share, fov_polygons
 from geo.core.crs import metric_crs
+from geo.core.hotspots import gi_classes, gi_star
 from geo.core.ledger import OPEN
+from geo.core.weights import islands, queen
 from geo.core.timeutil import year_before
 from geo.store import features
 from geo.store.frames import to_frame
@@ -115,12 +118,27 @@ def wall_snapshot(conn: Connection, today: dt.date, *, now: dt.datetime | None =
         "open_ledger": int(ledger[0]), "overdue_ledger": int(ledger[1]),
         "cameras_online": int(cams.get("online", 0)), "cameras_installed": installed,
         "coverage_pct": None if coverage is None else round(coverage * 100, 2), "coverage_target_pct": target,
-        "district": region, "cell_counts": cells, "hot_cells": cells.head(hot_cells),
+        "district": region, "cell_counts": cells, "hot_cells": _gi_hot_cells(conn, cells, within, hot_cells),
         "latest": recent.drop(columns=["lon", "lat"]),
         "data_as_of": None if as_of is None else (pd.Timestamp(as_of).tz_localize("UTC")
                                                   if pd.Timestamp(as_of).tzinfo is None
                                                   else pd.Timestamp(as_of).tz_convert("UTC")),
     }
+
+
+def _gi_hot_cells(conn: Connection, cells: pd.DataFrame, within: Within, limit: int) -> pd.DataFrame:
+    """The cells that are Gi* hot spots (95 % or more) in the window, strongest first."""
+    grid = features.areas_within(conn, "grid", None, within[1] if within else None)
+    if grid.empty:
+        return cells.head(0).assign(gi_z=[])
+    y = grid["code"].map(cells.set_index("code")["n"]).fillna(0).to_numpy(dtype=float)
+    w = queen(grid.geometry.values)
+    z, p = gi_star(y, w)
+    klass = gi_classes(z, p, island=islands(w))
+    hot = pd.DataFrame({"code": grid["code"], "name": grid["name"], "name_en": grid["name_en"],
+                        "parent_code": grid["parent_code"], "n": y.astype(int), "gi_z": z.round(3)})
+    hot = hot[np.isin(klass, ("hot_95", "hot_99"))].sort_values(["gi_z", "n"], ascending=False)
+    return hot.head(limit).reset_index(drop=True)
 
 
 def _coverage(conn: Connection, region: str | None, within: Within) -> tuple[float | None, float | None]:

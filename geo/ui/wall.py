@@ -82,7 +82,8 @@ def publishable(snap: dict, k: int) -> dict:
     cells = snap["cell_counts"].copy()
     cells["n"] = suppress_small_counts(cells["n"].to_numpy(), cells["parent_code"].fillna("").to_numpy(), k)
     out["cell_counts"] = cells
-    out["hot_cells"] = cells[cells["n"] >= k].head(len(snap["hot_cells"]))
+    hot = snap["hot_cells"]
+    out["hot_cells"] = hot[hot["n"] >= k]  # Gi* hot spots whose own count may be shown
     out["k"] = k
     return out
 

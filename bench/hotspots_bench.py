@@ -119,7 +119,7 @@ def main() -> None:
             k_s, _ = timed(lambda: kde(xy[:, 0], xy[:, 1], 250.0, SIDE_M / 500,
                                        bounds=(-SIDE_M / 2, -SIDE_M / 2, SIDE_M / 2, SIDE_M / 2)))
             rows.append(("KDE, quartic, 250 m bandwidth", f"{len(xy):,} pts, 500x500", k_s, 2.0))
-            cube, steps = analysis.cell_cube(conn, "grid", dt.date(2025, 1, 6), dt.date(2025, 12, 28), "week", None,
+            cube, steps = analysis.cell_cube(conn, "grid", dt.date(2024, 12, 30), dt.date(2025, 12, 28), "week", None,
                                              counts["code"].tolist())
             e_s, (cats, _) = timed(lambda: emerging(cube, w), 1)
             rows.append(("emerging hot spots", f"{cube.shape[0]:,} cells x {cube.shape[1]} weeks", e_s, 10.0))

@@ -17,3 +17,4 @@ table = hotspots.show(choice, filters, effective_focus(filters.focus))
 if table is not None:
     st.subheader(t("hot.table"))
     hotspots.export(table, choice["method"])
+hotspots.backtest_section(choice["level"], filters, effective_focus(filters.focus))

@@ -51,3 +51,30 @@ def near_repeat(history: np.ndarray, w: np.ndarray, decay_steps: float = 2.0, ne
     background = h.mean(axis=1)
     local = (1 - neighbour_share) * recent + neighbour_share * (w @ recent)
     return background_weight * background + (1 - background_weight) * local
+
+
+def backtest(cube: np.ndarray, area: np.ndarray, first_test: int, scorers: dict, shares=SHARES) -> pd.DataFrame:
+    """Score each method on every test step and average.
+
+    ``cube`` is counts (cells x steps); steps from ``first_test`` on are tested one at a time,
+    each predicted from the steps before it only: ``scorers[name](history, step)`` returns a
+    score per cell. Returns one row per method and share: mean hit rate and mean PAI over the
+    test steps that had any incident.
+    """
+    rows = []
+    for name, scorer in scorers.items():
+        tables = []
+        for step in range(first_test, cube.shape[1]):
+            actual = cube[:, step]
+            if actual.sum() == 0:
+                continue
+            tables.append(pai_table(scorer(cube[:, :step], step), actual, area, shares))
+        if not tables:
+            continue
+        both = pd.concat(tables)
+        summary = both.groupby("share")[["hit_rate", "pai", "area_share"]].mean().reset_index()
+        summary.insert(0, "method", name)
+        summary["steps"] = len(tables)
+        rows.append(summary)
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+        columns=["method", "share", "hit_rate", "pai", "area_share", "steps"])

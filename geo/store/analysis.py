@@ -164,3 +164,49 @@ def cell_cube(conn: Connection, level: str, start: dt.date, end: dt.date, step: 
     cube = frame.pivot_table(index="code", columns="step", values="n", aggfunc="sum", fill_value=0)
     cube = cube.reindex(index=codes, columns=steps, fill_value=0)
     return cube.to_numpy(dtype=float), [d.date() for d in steps]
+
+
+def backtest(conn: Connection, level: str, train_start: dt.date, test_start: dt.date, test_end: dt.date,
+             options: Options | None = None) -> pd.DataFrame:
+    """Weekly backtest of the forecast methods (see :func:`geo.core.forecast.backtest`).
+
+    Methods: ``baseline`` (last week's counts), ``kde`` (quartic density of all incidents before
+    the tested week, mean per cell) and ``near_repeat`` (self-exciting score). Weeks start on
+    Monday; ``train_start`` .. the week before ``test_start`` is the first history.
+    """
+    from geo.core.forecast import backtest as run_backtest
+    from geo.core.forecast import baseline, near_repeat
+    from geo.core.weights import row_standardise
+
+    options = options or Options()
+    areas = _areas(conn, level, options.under)
+    codes = areas["code"].tolist()
+    cube, steps = cell_cube(conn, level, train_start, test_end, "week", options.categories, codes)
+    first_test = next((i for i, s in enumerate(steps) if s >= test_start), len(steps))
+    crs = _metric(areas)
+    metric = areas.to_crs(crs)
+    area = metric.area.to_numpy()
+    w = row_standardise(queen(areas.geometry.values))
+    within = None
+    if options.under:
+        lv = conn.execute(text("SELECT level FROM areas WHERE code = :c"), {"c": options.under}).scalar()
+        within = (CODE_COLUMNS[lv], options.under)
+    pts = features.incident_points(conn, train_start, test_end, deployment_timezone(conn),
+                                   categories=options.categories, within=within)
+    xy = gpd.GeoSeries(shapely.points(pts["lon"].to_numpy(), pts["lat"].to_numpy()), crs=4326).to_crs(crs)
+    px, py = xy.x.to_numpy(), xy.y.to_numpy()
+    local_day = pts["occurred_at"].dt.tz_convert(deployment_timezone(conn)).dt.date.to_numpy()
+    bandwidth = options.bandwidth_m or 300.0
+    extent = tuple(metric.total_bounds)
+    polygons = metric.geometry.values
+
+    def kde_score(history: np.ndarray, step: int) -> np.ndarray:
+        before = local_day < steps[step]
+        if not before.any():
+            return np.zeros(len(codes))
+        surface = kde(px[before], py[before], bandwidth, bandwidth / KDE_CELLS_PER_BANDWIDTH, bounds=extent)
+        return mean_per_area(surface, polygons)
+
+    scorers = {"baseline": lambda h, s: baseline(h), "kde": kde_score,
+               "near_repeat": lambda h, s: near_repeat(h, w)}
+    return run_backtest(cube, area, first_test, scorers)

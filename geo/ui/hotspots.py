@@ -168,3 +168,31 @@ def _audit_export(method: str, kind: str, n: int) -> None:
     user = st.session_state.get("auth.user") or {}
     with data.engine().begin() as conn:
         audit.record(conn, user.get("username", "-"), "export", f"hotspots:{method}", detail=f"{n} rows as {kind}")
+
+
+@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
+def _backtest(url, scope, level, train_start, test_start, test_end, cats, under):
+    with data._conn(url, scope) as conn:
+        return analysis.backtest(conn, level, train_start, test_start, test_end,
+                                 analysis.Options(categories=list(cats) or None, under=under))
+
+
+def backtest_section(level: str, filters: Filters, under: str | None) -> None:
+    """Weekly backtest: the last quarter of the period is predicted week by week from what came before."""
+    with st.expander(t("hot.backtest")):
+        span = (filters.end - filters.start).days
+        test_start = filters.start + dt.timedelta(days=int(span * 0.75))
+        test_start -= dt.timedelta(days=test_start.weekday())  # a Monday
+        st.caption(t("hot.backtest.caption", train=filters.start, test=test_start, end=filters.end))
+        if span < 28:
+            st.info(t("hot.backtest.short"))
+            return
+        if st.button(t("hot.backtest.run"), key="hot.backtest.run"):
+            table = _backtest(*data._key(), level, filters.start, test_start, filters.end, tuple(filters.categories),
+                              under)
+            shown = table.assign(method=table["method"].map(lambda m: t(f"hot.forecast.{m}")),
+                                 share=(table["share"] * 100).round().astype(int).astype(str) + " %")
+            st.dataframe(shown.rename(columns={"method": t("hot.backtest.method"), "share": t("hot.backtest.share"),
+                                               "hit_rate": t("hot.backtest.hit"), "pai": "PAI",
+                                               "area_share": t("hot.backtest.area"), "steps": t("hot.backtest.weeks")}),
+                         hide_index=True, width="stretch")

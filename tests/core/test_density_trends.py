@@ -122,3 +122,21 @@ def test_near_repeat_scores_recent_and_neighbouring_activity():
     w = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]], dtype=float)
     s = near_repeat(history, w)
     assert s[0] > s[2] and s[1] > 0  # recent beats old; the neighbour of the burst is raised
+
+
+def test_backtest_predicts_each_step_from_the_past_only():
+    from geo.core.forecast import backtest, baseline
+
+    cube = np.array([[5, 0, 5, 0, 5], [0, 5, 0, 5, 0], [1, 1, 1, 1, 1]], dtype=float)
+    seen = []
+
+    def spy(history, step):
+        seen.append((history.shape[1], step))
+        return baseline(history)
+
+    table = backtest(cube, np.ones(3), 3, {"baseline": spy, "oracle": lambda h, s: cube[:, s]}, shares=(1 / 3,))
+    assert seen == [(3, 3), (4, 4)]  # never sees the step it predicts
+    by = table.set_index("method")
+    assert by.loc["oracle", "hit_rate"] == pytest.approx((5 / 6 + 5 / 6) / 2)
+    assert by.loc["baseline", "hit_rate"] == 0  # last step's busy cell is quiet in this alternating series
+    assert by.loc["oracle", "pai"] > by.loc["baseline", "pai"] and (table["steps"] == 2).all()

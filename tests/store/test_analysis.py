@@ -89,3 +89,13 @@ def test_command_line_hotspots_writes_code_and_the_method_columns(city, tmp_path
     assert frame.columns[0] == "code" and set(columns) <= set(frame.columns) and len(frame) == 40
     assert main(["hotspots", "--db", url, "--level", "community", "--method", method, "--neighbours", "rook",
                  "--out", str(tmp_path / "x.csv")]) == (2 if method in ("gistar", "lisa", "emerging") else 0)
+
+
+def test_backtest_reports_every_method_and_share(city):
+    engine, _ = city
+    with engine.connect() as conn:
+        table = analysis.backtest(conn, "grid", dt.date(2025, 7, 7), dt.date(2026, 4, 6), dt.date(2026, 6, 28))
+    assert set(table["method"]) == {"baseline", "kde", "near_repeat"}
+    assert sorted(set(table["share"])) == [0.01, 0.05, 0.10]
+    assert table["hit_rate"].between(0, 1).all() and (table["pai"] >= 0).all()
+    assert (table["steps"] == 12).all()

@@ -133,7 +133,7 @@ def cmd_hotspots(args) -> str:
     with engine.connect() as conn:
         start, end = _period(args, conn)
         options = analysis.Options(categories=args.category, neighbours=args.neighbours, fdr=args.fdr,
-                                   bandwidth_m=args.bandwidth, step=args.step)
+                                   bandwidth_m=args.bandwidth, step=args.step, kernel=args.kernel)
         table = analysis.run(conn, args.level, args.method, start, end, options)
     if table.empty:
         raise CommandError(f"no areas at level {args.level!r}")
@@ -284,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fdr", action="store_true", help="Benjamini-Hochberg false discovery rate (gistar)")
     p.add_argument("--bandwidth", type=float, metavar="METRES", help="KDE bandwidth (default: from the data)")
     p.add_argument("--step", default="week", choices=("week", "month"), help="time step (emerging)")
+    p.add_argument("--kernel", default="quartic", choices=("quartic", "gaussian"), help="KDE kernel")
     p.add_argument("--out", required=True, metavar="FILE.csv|FILE.geojson")
     p.set_defaults(run=cmd_hotspots)
 

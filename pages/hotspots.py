@@ -15,6 +15,8 @@ st.caption(t("hot.caption", start=filters.start, end=filters.end))
 choice = hotspots.controls()
 table = hotspots.show(choice, filters, effective_focus(filters.focus))
 if table is not None:
+    st.subheader(t("hot.card"))
+    hotspots.area_section(table, filters)
     st.subheader(t("hot.table"))
     hotspots.export(table, choice["method"])
 hotspots.backtest_section(choice["level"], filters, effective_focus(filters.focus))

@@ -23,25 +23,27 @@ from geo.ui import config, data
 from geo.ui.filters import Filters, area_name
 from geo.ui.i18n import current_language, t
 
-METHODS = ("gistar", "lisa", "kde", "emerging", "yoy", "count")
+METHODS = ("gistar", "lisa", "kde", "emerging", "yoy", "pop", "count")
 LEVEL_KEY, METHOD_KEY, CONF_KEY, FDR_KEY = "hot.level", "hot.method", "hot.confidence", "hot.fdr"
-NEIGHBOURS_KEY, BANDWIDTH_KEY, STEP_KEY = "hot.neighbours", "hot.bandwidth", "hot.step"
+NEIGHBOURS_KEY, BANDWIDTH_KEY, STEP_KEY, KERNEL_KEY = "hot.neighbours", "hot.bandwidth", "hot.step", "hot.kernel"
 GI_CLASSES = ("hot_99", "hot_95", "hot_90", "ns", "cold_90", "cold_95", "cold_99")
 LISA_CLASSES = ("1", "2", "3", "4")
 MAP_HEIGHT = 600
 
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
-def _run(url, scope, level, method, start, end, cats, neighbours, fdr, bandwidth, step, under):
+def _run(url, scope, level, method, start, end, cats, neighbours, fdr, bandwidth, step, under, kernel):
     with data._conn(url, scope) as conn:
         options = analysis.Options(categories=list(cats) or None, neighbours=neighbours, fdr=fdr,
-                                   bandwidth_m=bandwidth, step=step, under=under)
-        table = analysis.run(conn, level, method if method != "yoy" else "count", start, end, options)
+                                   bandwidth_m=bandwidth, step=step, under=under, kernel=kernel)
+        table = analysis.run(conn, level, method if method not in ("yoy", "pop") else "count", start, end, options)
         if method == "kde":
             surface, crs = analysis.density_surface(conn, start, end, options, table)
             return table, surface, crs
-        if method == "yoy":
-            before = analysis.run(conn, level, "count", *year_before(start, end), options)
+        if method in ("yoy", "pop"):
+            length = end - start + dt.timedelta(days=1)
+            earlier = year_before(start, end) if method == "yoy" else (start - length, start - dt.timedelta(days=1))
+            before = analysis.run(conn, level, "count", *earlier, options)
             table = table.merge(before[["code", "n_incidents"]].rename(columns={"n_incidents": "n_last_year"}),
                                 on="code", how="left")
             tests = [poisson_change(a, b) for a, b in zip(table["n_incidents"], table["n_last_year"].fillna(0))]
@@ -52,9 +54,9 @@ def _run(url, scope, level, method, start, end, cats, neighbours, fdr, bandwidth
 
 
 def run(level: str, method: str, filters: Filters, neighbours: str, fdr: bool, bandwidth: float | None,
-        step: str, under: str | None):
+        step: str, under: str | None, kernel: str = "quartic"):
     return _run(*data._key(), level, method, filters.start, filters.end, tuple(filters.categories), neighbours, fdr,
-                bandwidth, step, under)
+                bandwidth, step, under, kernel)
 
 
 def controls() -> dict:
@@ -72,8 +74,10 @@ def controls() -> dict:
     bandwidth = f.number_input(t("hot.bandwidth"), min_value=0, max_value=5000, value=0, step=50,
                                key=BANDWIDTH_KEY, help=t("hot.bandwidth.help"))
     step = "month" if method == "emerging" and st.toggle(t("hot.monthly"), key=STEP_KEY) else "week"
+    kernel = st.radio(t("hot.kernel"), ("quartic", "gaussian"), key=KERNEL_KEY, horizontal=True,
+                      format_func=lambda k: t(f"hot.kernel.{k}")) if method == "kde" else "quartic"
     return {"method": method, "level": level, "confidence": confidence, "fdr": fdr, "neighbours": neighbours,
-            "bandwidth": float(bandwidth) or None, "step": step}
+            "bandwidth": float(bandwidth) or None, "step": step, "kernel": kernel}
 
 
 def _labels(table: pd.DataFrame) -> list[str]:
@@ -84,7 +88,7 @@ def show(choice: dict, filters: Filters, under: str | None) -> pd.DataFrame | No
     """Run and draw; returns the table for the ranking and the export (None on bad input)."""
     try:
         table, surface, crs = run(choice["level"], choice["method"], filters, choice["neighbours"], choice["fdr"],
-                                  choice["bandwidth"], choice["step"], under)
+                                  choice["bandwidth"], choice["step"], under, choice["kernel"])
     except ValueError as exc:
         st.error(str(exc))
         return None
@@ -113,12 +117,13 @@ def show(choice: dict, filters: Filters, under: str | None) -> pd.DataFrame | No
                          class_labels={c: t(f"hot.emerging.{c}") for c in CATEGORIES},
                          tooltip_fields=tips, outline=outline, basemap=config.basemap())
     else:
-        column = {"kde": "kde_mean", "yoy": "yoy_pct", "count": "n_incidents"}[method]
+        column = {"kde": "kde_mean", "yoy": "yoy_pct", "pop": "yoy_pct", "count": "n_incidents"}[method]
         values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
-        classes = diverging(values, colors=DIVERGING) if method == "yoy" else classify(values, colors=SEQUENTIAL)
-        fmt = "{:+.0f}%" if method == "yoy" else ("{:,.1f}" if method == "kde" else "{:,.0f}")
+        change = method in ("yoy", "pop")
+        classes = diverging(values, colors=DIVERGING) if change else classify(values, colors=SEQUENTIAL)
+        fmt = "{:+.0f}%" if change else ("{:,.1f}" if method == "kde" else "{:,.0f}")
         table["value"] = ["—" if np.isnan(v) else fmt.format(v) for v in values]
-        if method == "yoy":
+        if change:
             table["value"] = [v + (" *" if p < 1 - choice["confidence"] / 100 else "") + (" (!)" if s else "")
                               for v, p, s in zip(table["value"], table["yoy_p"], table["small"])]
         fmap = measure_map(table, classes, labels, tooltip_fields={**tips, "value": t(f"hot.method.{method}")},
@@ -127,7 +132,7 @@ def show(choice: dict, filters: Filters, under: str | None) -> pd.DataFrame | No
                            fill_opacity=0.08 if surface is not None else 0.75)  # the surface shows through
     st_folium(fmap, key=f"hot.map.{method}.{choice['level']}.{current_language()}", height=MAP_HEIGHT,
               use_container_width=True, returned_objects=[])
-    if method == "yoy":
+    if method in ("yoy", "pop"):
         st.caption(t("hot.yoy.note"))
     return table
 
@@ -146,7 +151,8 @@ def export(table: pd.DataFrame, method: str) -> None:
                            "lisa_i", "lisa_q", "lisa_p", "kde_mean", "emerging_class", "n_last_year", "yoy_pct",
                            "yoy_p", "small"] if c in table]
     flat = defuse_formulas(pd.DataFrame(table[columns]))
-    sort = {"gistar": "gi_z", "lisa": "lisa_i", "kde": "kde_mean", "yoy": "yoy_pct"}.get(method, "n_incidents")
+    sort = {"gistar": "gi_z", "lisa": "lisa_i", "kde": "kde_mean", "yoy": "yoy_pct",
+            "pop": "yoy_pct"}.get(method, "n_incidents")
     st.dataframe(flat.sort_values(sort, ascending=False, na_position="last"), hide_index=True, width="stretch",
                  height=300)
     a, b, c = st.columns(3)
@@ -196,3 +202,43 @@ def backtest_section(level: str, filters: Filters, under: str | None) -> None:
                                                "hit_rate": t("hot.backtest.hit"), "pai": "PAI",
                                                "area_share": t("hot.backtest.area"), "steps": t("hot.backtest.weeks")}),
                          hide_index=True, width="stretch")
+
+
+@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
+def _rhythm(url, scope, code, start, end, cats):
+    from geo.core.trends import hour_weekday_table
+    from geo.store import features
+    from geo.store import scope as scoping
+    from geo.store.schema import deployment_timezone
+
+    with data._conn(url, scope) as conn:
+        if not scoping.contains(conn, scope, code):
+            return None
+        tz = deployment_timezone(conn)
+        pts = features.incident_points(conn, start, end, tz, categories=list(cats) or None,
+                                       within=scoping.column(conn, code))
+    return hour_weekday_table(pts["occurred_at"].dt.tz_convert(tz).dt.tz_localize(None))
+
+
+def area_section(table: pd.DataFrame, filters: Filters) -> None:
+    """One area's card: its monthly series and its hour-of-day x weekday rhythm."""
+    codes = table.sort_values("n_incidents", ascending=False)["code"].tolist()
+    if not codes:
+        return
+    names = dict(zip(table["code"], table["label"]))
+    code = st.selectbox(t("hot.card.area"), codes, key="hot.card.code", format_func=lambda c: f"{names[c]} · {c}")
+    card = data.card(code, filters.start, filters.end, filters.categories)
+    rhythm = _rhythm(*data._key(), code, filters.start, filters.end, tuple(filters.categories))
+    if card is None or rhythm is None:
+        st.warning(t("card.unknown", code=code))
+        return
+    left, right = st.columns([1, 1.4])
+    with left:
+        st.markdown(f"**{t('card.monthly')}**")
+        monthly = card["monthly"].rename(columns={"month": t("card.month"), "n": t("card.incidents")})
+        st.line_chart(monthly, x=t("card.month"), y=t("card.incidents"), height=220)
+    with right:
+        st.markdown(f"**{t('hot.card.rhythm')}**")
+        shown = rhythm.rename(index={i: t(f"weekday.{i}") for i in range(7)})
+        st.dataframe(shown, width="stretch",
+                     height=300)

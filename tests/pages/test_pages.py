@@ -143,7 +143,7 @@ def test_grid_page_extra_layers_within_the_focus(app_env):
     assert not at.exception and not at.error
 
 
-@pytest.mark.parametrize("method", ["gistar", "lisa", "kde", "emerging", "yoy", "count"])
+@pytest.mark.parametrize("method", ["gistar", "lisa", "kde", "emerging", "yoy", "pop", "count"])
 def test_hotspots_page_every_method(app_env, method):
     at = _open("pages/hotspots.py", "en")
     at.segmented_control(key="hot.method").set_value(method).run()
@@ -151,7 +151,7 @@ def test_hotspots_page_every_method(app_env, method):
     frame = at.dataframe[-1].value
     assert frame.columns[0] == "code" and len(frame) == 1000
     column = {"gistar": "gi_class", "lisa": "lisa_q", "kde": "kde_mean", "emerging": "emerging_class",
-              "yoy": "yoy_pct", "count": "n_incidents"}[method]
+              "yoy": "yoy_pct", "pop": "yoy_pct", "count": "n_incidents"}[method]
     assert column in frame.columns
 
 
@@ -159,3 +159,33 @@ def test_hotspots_page_refuses_bad_neighbours_clearly(app_env):
     at = _open("pages/hotspots.py", "en")
     at.text_input(key="hot.neighbours").set_value("distance:-3").run()
     assert not at.exception and "positive number of metres" in at.error[0].value
+
+
+def test_hotspots_area_detail_has_its_rhythm_table(app_env):
+    at = _open("pages/hotspots.py", "en")
+    rhythm = at.dataframe[0].value
+    assert rhythm.shape == (7, 24) and list(rhythm.index) == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    assert [m.label for m in at.metric] == [] and not at.exception
+
+
+def test_hotspots_gaussian_kernel_and_backtest(app_env):
+    at = _open("pages/hotspots.py", "en")
+    at.segmented_control(key="hot.method").set_value("kde").run()
+    at.radio(key="hot.kernel").set_value("gaussian").run()
+    assert not at.exception and "kde_mean" in at.dataframe[-1].value.columns
+    # a year's period (its last quarter is predicted), as the sidebar would set it
+    import datetime as dt
+
+    from geo.ui.filters import Filters
+
+    now = dt.datetime.now(dt.timezone.utc)
+    at = AppTest.from_file(str(ROOT / "pages/hotspots.py"), default_timeout=60)
+    at.session_state["app.lang"] = "en"
+    at.session_state["auth.user"] = {"username": "leader", "role": "leader", "scope": None, "started": now,
+                                     "last_seen": now}
+    at.session_state["filters.current"] = Filters(dt.date(2025, 7, 1), dt.date(2026, 6, 30), (), None)
+    at.run()
+    at.button(key="hot.backtest.run").click().run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert set(table["Method"]) == {"Baseline: last week's counts", "Kernel density", "Near repeat (self-exciting)"}

@@ -114,3 +114,23 @@ def demo_url(tmp_path_factory):
     build_demo(engine, seed=11, scale=DEMO_SCALE, end=DEMO_END)
     engine.dispose()
     return url
+
+
+def backend_demo(request, tmp_path_factory, seed: int, scale: float, end: dt.date = DEMO_END):
+    """A small demo city on the backend named by ``request.param`` ("sqlite" or "postgis").
+
+    For module-scoped fixtures: SQLite gets a file of its own; PostGIS reuses the session's
+    database, emptied first. Returns (engine, url); the caller disposes of the engine.
+    """
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgis_url")
+    engine = make_engine(url)
+    if request.param == "postgis":
+        with engine.begin() as conn:
+            names = [t.name for t in Base.metadata.sorted_tables] + ["alembic_version"]
+            conn.execute(text("DROP TABLE IF EXISTS " + ", ".join(f'"{n}"' for n in names) + " CASCADE"))
+    init_db(engine, "Asia/Shanghai")
+    build_demo(engine, seed=seed, scale=scale, end=end)
+    return engine, url

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from geo.core.crs import CRSError, parse_crs

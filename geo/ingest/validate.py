@@ -19,7 +19,7 @@ from geo.core.privacy import mask_pii_series
 from geo.core.textscan import contains
 from geo.core.timeutil import parse_local_times
 from geo.ingest.errors import ImportRefused
-from geo.ingest.fields import LAYERS, POLYGON_LAYERS, Field
+from geo.ingest.fields import LAYERS, POLYGON_LAYERS
 
 FAR_MARGIN_DEG = 1.0  # about 100 km: points further than this outside the areas are refused
 EARLIEST_YEAR = 1900

@@ -11,30 +11,16 @@ from sqlalchemy import text
 
 from geo.cli import main
 from geo.core.hotspots import gi_star
-from geo.ingest.demo import build_demo
 from geo.store import analysis
-from geo.store.engine import make_engine
 from geo.store.frames import to_frame
-from geo.store.models import Base
-from geo.store.schema import init_db
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, backend_demo
 
 START, END = dt.date(2025, 7, 1), dt.date(2026, 6, 30)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def city(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('analysis') / 'demo.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgis_url")
-    engine = make_engine(url)
-    if request.param == "postgis":
-        with engine.begin() as conn:
-            names = [t.name for t in Base.metadata.sorted_tables] + ["alembic_version"]
-            conn.execute(text("DROP TABLE IF EXISTS " + ", ".join(f'"{n}"' for n in names) + " CASCADE"))
-    init_db(engine, "Asia/Shanghai")
-    build_demo(engine, seed=21, scale=0.03, end=END)
+    engine, url = backend_demo(request, tmp_path_factory, seed=21, scale=0.03, end=END)
     yield engine, url
     engine.dispose()
 

@@ -10,16 +10,12 @@ import pytest
 from sqlalchemy import text
 
 from geo.core.ledger import OPEN
-from geo.ingest.demo import build_demo
 from geo.store import features
 from geo.store.areas import descendants
-from geo.store.engine import make_engine
 from geo.store.frames import to_frame
 from geo.store.kpis import wall_snapshot
 from geo.store.measures import area_card, area_measures, area_path, search_areas
-from geo.store.models import Base
-from geo.store.schema import init_db
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, backend_demo
 
 END = dt.date(2026, 6, 30)
 TODAY = dt.date(2026, 7, 10)
@@ -29,17 +25,7 @@ START = dt.date(2026, 4, 1)
 @pytest.fixture(scope="module", params=BACKENDS)
 def demo(request, tmp_path_factory):
     """A small demo city per backend, built once for this module."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('measures') / 'demo.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgis_url")
-    engine = make_engine(url)
-    if request.param == "postgis":
-        with engine.begin() as conn:
-            names = [t.name for t in Base.metadata.sorted_tables] + ["alembic_version"]
-            conn.execute(text("DROP TABLE IF EXISTS " + ", ".join(f'"{n}"' for n in names) + " CASCADE"))
-    init_db(engine, "Asia/Shanghai")
-    build_demo(engine, seed=5, scale=0.03, end=END)
+    engine, _ = backend_demo(request, tmp_path_factory, seed=5, scale=0.03, end=END)
     yield engine
     engine.dispose()
 

@@ -14,34 +14,20 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from geo.core.grid import LEVELS
-from geo.ingest.demo import build_demo
 from geo.ingest.export import export_layer
 from geo.store import features, scope as scoping
-from geo.store.areas import CODE_COLUMNS, descendants
-from geo.store.engine import make_engine
+from geo.store.areas import descendants
 from geo.store.frames import to_frame
 from geo.store.kpis import wall_snapshot
 from geo.store.measures import area_measures
-from geo.store.models import Base
-from geo.store.schema import init_db
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, backend_demo
 
 END = dt.date(2026, 6, 30)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def city(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('scope') / 'demo.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgis_url")
-    engine = make_engine(url)
-    if request.param == "postgis":
-        with engine.begin() as conn:
-            names = [t.name for t in Base.metadata.sorted_tables] + ["alembic_version"]
-            conn.execute(text("DROP TABLE IF EXISTS " + ", ".join(f'"{n}"' for n in names) + " CASCADE"))
-    init_db(engine, "Asia/Shanghai")
-    build_demo(engine, seed=9, scale=0.02, end=END)
+    engine, _ = backend_demo(request, tmp_path_factory, seed=9, scale=0.02, end=END)
     with engine.connect() as conn:
         areas = to_frame(conn.execute(text("SELECT code, level FROM areas WHERE level <> 'grid' ORDER BY code")))
     yield engine, areas["code"].tolist()

@@ -1,7 +1,8 @@
-"""Camera fields of view as polygons: a wedge (or a disc for domes) in metres, stored in degrees.
+"""Camera coverage: fields of view, covered shares, and where new cameras help most.
 
-Headings are degrees clockwise from north, fields of view in degrees (360 = dome) and
-ranges in metres. Shapes are built in a metric CRS and returned in WGS 84.
+Headings are degrees clockwise from north, fields of view in degrees (360 = dome) and ranges
+in metres. Shapes are built in a metric CRS; callers convert. Arcs have ``ARC_SEGMENTS``
+segments whatever the angle.
 """
 
 from __future__ import annotations
@@ -12,33 +13,41 @@ import shapely
 
 from geo.core.crs import STORAGE_CRS
 
-ARC_STEP_DEG = 10.0  # one vertex per 10 degrees of arc: smooth at any zoom a page uses
+ARC_SEGMENTS = 64
+
+
+def sectors(x: np.ndarray, y: np.ndarray, heading: np.ndarray, fov: np.ndarray, range_m: np.ndarray) -> np.ndarray:
+    """Field-of-view polygons in the metric CRS of ``x, y`` (vectorised; domes are full discs).
+
+    A missing heading or a field of view of 360 degrees or more gives a disc.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    n = len(x)
+    if n == 0:
+        return np.array([], dtype=object)
+    heading = np.nan_to_num(np.asarray(heading, dtype=float), nan=0.0)
+    fov = np.asarray(fov, dtype=float)
+    dome = ~np.isfinite(fov) | (fov >= 360.0) | ~np.isfinite(np.asarray(heading, dtype=float))
+    fov = np.where(dome, 360.0, np.clip(fov, 1.0, 360.0))
+    radius = np.clip(np.nan_to_num(np.asarray(range_m, dtype=float), nan=0.0), 1.0, None)
+    t = np.linspace(0.0, 1.0, ARC_SEGMENTS + 1)
+    angles = np.radians(heading[:, None] - fov[:, None] / 2 + fov[:, None] * t[None, :])
+    ax = x[:, None] + radius[:, None] * np.sin(angles)  # clockwise from north: x = sin, y = cos
+    ay = y[:, None] + radius[:, None] * np.cos(angles)
+    # a wedge starts and ends at the camera; a disc is its arc closed on itself
+    apex_x = np.where(dome, ax[:, 0], x)[:, None]
+    apex_y = np.where(dome, ay[:, 0], y)[:, None]
+    ring = np.stack([np.hstack([apex_x, ax, apex_x]), np.hstack([apex_y, ay, apex_y])], axis=-1)
+    return shapely.make_valid(shapely.polygons(ring))
 
 
 def fov_polygons(lon: np.ndarray, lat: np.ndarray, heading: np.ndarray, fov: np.ndarray, range_m: np.ndarray,
                  metric_crs: str) -> np.ndarray:
-    """One polygon per camera (WGS 84): its field of view out to its range.
-
-    A missing heading or a field of view of 360 degrees or more gives a full disc.
-    """
-    n = len(lon)
-    if n == 0:
+    """:func:`sectors` for cameras given in WGS 84, returned in WGS 84."""
+    if len(lon) == 0:
         return np.array([], dtype=object)
     pts = gpd.GeoSeries(shapely.points(lon, lat), crs=STORAGE_CRS).to_crs(metric_crs)
-    x, y = pts.x.to_numpy(), pts.y.to_numpy()
-    heading = np.nan_to_num(np.asarray(heading, dtype=float), nan=0.0)
-    fov = np.asarray(fov, dtype=float)
-    dome = ~np.isfinite(fov) | (fov >= 360.0)
-    fov = np.where(dome, 360.0, np.clip(fov, 1.0, 360.0))
-    radius = np.clip(np.nan_to_num(np.asarray(range_m, dtype=float), nan=0.0), 1.0, None)
-    shapes = np.empty(n, dtype=object)
-    for i in range(n):
-        steps = max(3, int(np.ceil(fov[i] / ARC_STEP_DEG)))
-        angles = np.radians(heading[i] - fov[i] / 2 + np.linspace(0.0, fov[i], steps + 1))
-        ax = x[i] + radius[i] * np.sin(angles)  # clockwise from north: x = sin, y = cos
-        ay = y[i] + radius[i] * np.cos(angles)
-        ring = np.column_stack([ax, ay]) if dome[i] else np.vstack([[x[i], y[i]], np.column_stack([ax, ay])])
-        shapes[i] = shapely.Polygon(ring)
+    shapes = sectors(pts.x.to_numpy(), pts.y.to_numpy(), heading, fov, range_m)
     return np.asarray(gpd.GeoSeries(shapes, crs=metric_crs).to_crs(STORAGE_CRS).values, dtype=object)
 
 
@@ -53,3 +62,35 @@ def covered_share(fovs: np.ndarray, area, metric_crs: str) -> float:
         return 0.0
     seen = shapely.union_all(shapes[:-1])
     return float(shapely.intersection(seen, region).area / total)
+
+
+def covered_fraction(areas: np.ndarray, views: np.ndarray) -> np.ndarray:
+    """For each area polygon, the share (0..1) of its surface inside at least one view (same CRS)."""
+    areas = np.asarray(areas, dtype=object)
+    out = np.zeros(len(areas))
+    if len(views) == 0 or len(areas) == 0:
+        return out
+    views = np.asarray(views, dtype=object)
+    area_idx, view_idx = shapely.STRtree(views).query(areas, predicate="intersects")
+    if not len(area_idx):
+        return out
+    order = np.argsort(area_idx, kind="stable")
+    area_idx, view_idx = area_idx[order], view_idx[order]
+    bounds = np.flatnonzero(np.diff(area_idx)) + 1
+    for group in np.split(np.arange(len(area_idx)), bounds):
+        i = area_idx[group[0]]
+        seen = shapely.union_all(views[view_idx[group]])
+        total = shapely.area(areas[i])
+        if total > 0:
+            out[i] = shapely.area(shapely.intersection(seen, areas[i])) / total
+    return np.clip(out, 0.0, 1.0)
+
+
+def points_covered(x: np.ndarray, y: np.ndarray, views: np.ndarray) -> np.ndarray:
+    """Which points lie inside at least one view (same CRS)."""
+    covered = np.zeros(len(x), dtype=bool)
+    if len(views) == 0 or len(x) == 0:
+        return covered
+    pt_idx, _ = shapely.STRtree(np.asarray(views, dtype=object)).query(shapely.points(x, y), predicate="intersects")
+    covered[np.unique(pt_idx)] = True
+    return covered

@@ -154,6 +154,67 @@ def cmd_hotspots(args) -> str:
     return summary
 
 
+def cmd_coverage(args) -> str:
+    from geo.store import coverage
+
+    engine = _engine(args)
+    _check_out(args.out, (".csv",))
+    with engine.connect() as conn:
+        start, end = _period(args, conn)
+        at = parse_date(args.at) if args.at else end
+        table = coverage.area_coverage(conn, args.level, at, start, end, planned=args.planned)
+    if table.empty:
+        raise CommandError(f"no areas at level {args.level!r}")
+    cols = ["code", "name", "area_covered_pct", "incident_covered_pct", "places_covered_pct", "n_incidents",
+            "target_pct", "gap_pct"]
+    _write_csv(table[cols], args.out)
+    short = int((table["gap_pct"] > 0).sum())
+    return (f"{args.out}: {len(table)} {args.level} areas, cameras on {at}, incidents {start}..{end}, "
+            f"{short} below target")
+
+
+def cmd_plan(args) -> str:
+    import geopandas as gpd
+    import pandas as pd
+
+    from geo.store import coverage
+
+    engine = _engine(args)
+    _check_out(args.out, (".csv", ".geojson", ".xlsx"))
+    candidates = None
+    if args.candidates:
+        from geo.ingest.readers import read_table
+
+        raw = read_table(args.candidates)
+        if raw.geometry is not None:
+            candidates = gpd.GeoDataFrame(geometry=raw.geometry.values, crs=raw.file_crs or 4326)
+        else:
+            cols = {c.lower(): c for c in raw.frame.columns}
+            lon = cols.get("lon") or cols.get("longitude") or cols.get("x")
+            lat = cols.get("lat") or cols.get("latitude") or cols.get("y")
+            if not lon or not lat:
+                raise CommandError(f"{args.candidates}: candidates need lon/lat (or x/y) columns or point geometry")
+            candidates = gpd.GeoDataFrame(geometry=gpd.points_from_xy(pd.to_numeric(raw.frame[lon]),
+                                                                      pd.to_numeric(raw.frame[lat])), crs=4326)
+    with engine.connect() as conn:
+        start, end = _period(args, conn)
+        table, summary = coverage.plan(conn, end, start, end, add=args.add, target_pct=args.target, area=args.area,
+                                       radius=args.radius, fov=args.fov, demand=args.demand, candidates=candidates,
+                                       use_exact=args.exact)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".geojson":
+        gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs=4326).to_file(
+            out, driver="GeoJSON")
+    elif out.suffix.lower() == ".xlsx":
+        table.to_excel(out, index=False, engine="openpyxl")
+    else:
+        _write_csv(table, args.out)
+    gap = f", optimality gap {summary['gap']:.2%}" if summary["gap"] is not None else ""
+    return (f"{args.out}: {len(table)} new sites ({summary['solver']}{gap}), {args.demand} covered "
+            f"{summary['covered_before_pct']}% -> {summary['covered_after_pct']}%")
+
+
 def cmd_export(args) -> str:
     from geo.ingest.export import export_layer
 
@@ -287,6 +348,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kernel", default="quartic", choices=("quartic", "gaussian"), help="KDE kernel")
     p.add_argument("--out", required=True, metavar="FILE.csv|FILE.geojson")
     p.set_defaults(run=cmd_hotspots)
+
+    p = sub.add_parser("coverage", parents=[common], help="camera coverage per area against targets")
+    p.add_argument("--level", required=True, choices=LEVELS)
+    p.add_argument("--at", metavar="DATE", help="cameras online on this date (default: the period's end)")
+    p.add_argument("--from", dest="date_from", metavar="DATE")
+    p.add_argument("--to", dest="date_to", metavar="DATE")
+    p.add_argument("--planned", action="store_true", help="count planned cameras as if installed")
+    p.add_argument("--out", required=True, metavar="FILE.csv")
+    p.set_defaults(run=cmd_coverage)
+
+    p = sub.add_parser("plan-cameras", parents=[common], help="best sites for new cameras")
+    goal = p.add_mutually_exclusive_group(required=True)
+    goal.add_argument("--add", type=int, metavar="K", help="the K best new sites")
+    goal.add_argument("--target", type=float, metavar="PCT", help="fewest sites to cover PCT %% of the demand")
+    p.add_argument("--area", metavar="CODE", help="plan inside this area (default: the whole district)")
+    p.add_argument("--candidates", metavar="FILE", help="candidate sites (default: cell centroids and key places)")
+    p.add_argument("--radius", type=float, default=150.0, metavar="M")
+    p.add_argument("--fov", type=float, default=360.0, metavar="DEG")
+    p.add_argument("--demand", default="incidents", choices=("incidents", "area", "places"))
+    p.add_argument("--from", dest="date_from", metavar="DATE")
+    p.add_argument("--to", dest="date_to", metavar="DATE")
+    p.add_argument("--exact", action="store_true", help="solve the integer programme (HiGHS) instead of greedy")
+    p.add_argument("--out", required=True, metavar="FILE.csv|.geojson|.xlsx")
+    p.set_defaults(run=cmd_plan)
 
     p = sub.add_parser("export", parents=[common], help="export a layer")
     p.add_argument("layer", choices=EXPORTABLE)

@@ -21,7 +21,7 @@ from geo.core.coverage import covered_fraction, points_covered, sectors
 from geo.core.crs import metric_crs
 from geo.core.planning import coverage_matrix, exact, greedy
 from geo.store import audit, features
-from geo.store.areas import CODE_COLUMNS, descendants
+from geo.store.areas import CODE_COLUMNS
 from geo.store.models import CoverageTarget
 from geo.store.schema import deployment_timezone
 
@@ -120,8 +120,7 @@ def area_coverage(conn: Connection, level: str, at: dt.date, start: dt.date, end
     if not pts.empty:
         xy = gpd.GeoSeries(shapely.points(pts["lon"], pts["lat"]), crs=4326).to_crs(crs)
         pts["seen"] = points_covered(xy.x.to_numpy(), xy.y.to_numpy(), seen)
-        codes = pts["cell_code"] if level == "grid" else _ancestor(conn, pts["cell_code"], col)
-        by = pd.DataFrame({"code": codes, "seen": pts["seen"]}).groupby("code")["seen"].agg(["sum", "size"])
+        by = pd.DataFrame({"code": pts[col], "seen": pts["seen"]}).groupby("code")["seen"].agg(["sum", "size"])
     else:
         by = pd.DataFrame(columns=["sum", "size"])
     out["n_incidents"] = out["code"].map(by["size"]).fillna(0).astype(int)
@@ -131,8 +130,7 @@ def area_coverage(conn: Connection, level: str, at: dt.date, start: dt.date, end
     if not places.empty:
         pm = places.to_crs(crs).geometry.representative_point()
         places["seen"] = points_covered(pm.x.to_numpy(), pm.y.to_numpy(), seen)
-        pc = places.assign(code=places["cell_code"] if level == "grid" else _ancestor(conn, places["cell_code"], col))
-        pby = pc.groupby("code")["seen"].mean() * 100
+        pby = places.groupby(col)["seen"].mean() * 100
         out["places_covered_pct"] = out["code"].map(pby).round(2)
     else:
         out["places_covered_pct"] = np.nan
@@ -141,13 +139,6 @@ def area_coverage(conn: Connection, level: str, at: dt.date, start: dt.date, end
     out["target_pct"] = out["code"].map(goal)
     out["gap_pct"] = (out["target_pct"] - out["area_covered_pct"]).clip(lower=0).round(2)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=4326)
-
-
-def _ancestor(conn: Connection, cells: pd.Series, col: str) -> pd.Series:
-    """The ``col`` code (community/street/district) of each cell code."""
-    rows = conn.execute(text(f"SELECT cell_code, {col} FROM incidents WHERE cell_code IS NOT NULL GROUP BY cell_code, {col}")).all()
-    lookup = dict(rows)
-    return cells.map(lookup)
 
 
 def place_kind_coverage(conn: Connection, at: dt.date, *, planned: bool = False, under: str | None = None,

@@ -48,7 +48,8 @@ def cameras(conn: Connection, within: Within = None) -> gpd.GeoDataFrame:
 
 def places(conn: Connection, within: Within = None) -> gpd.GeoDataFrame:
     params: dict = {}
-    sql = ("SELECT source_id, kind, name, name_en, required_pct, cell_code, geom FROM places "
+    sql = ("SELECT source_id, kind, name, name_en, required_pct, cell_code, community_code, street_code, "
+           "district_code, geom FROM places "
            + _where(within, params) + " ORDER BY id")
     return _gdf(to_frame(conn.execute(text(sql), params)))
 
@@ -87,7 +88,7 @@ def incident_points(conn: Connection, start: dt.date, end: dt.date, tz: str, *,
     """
     lo, hi = utc_bounds(start, end, tz)
     params: dict = {"lo": lo, "hi": hi}
-    sql = "SELECT occurred_at, category, cell_code, community_code, geom FROM incidents " \
+    sql = "SELECT occurred_at, category, cell_code, community_code, street_code, district_code, geom FROM incidents " \
           "WHERE occurred_at >= :lo AND occurred_at < :hi "
     stmt_binds = []
     if categories:

@@ -14,13 +14,15 @@ from tests.conftest import ROOT
 from tests.pages.common import run_page, sign_in
 
 PAGES = {"pages/home.py": "view_maps", "pages/grid_map.py": "view_maps", "pages/hotspots.py": "view_maps",
+         "pages/coverage.py": "view_maps",
          "pages/wall.py": "view_wall",
          "pages/import_data.py": "import", "pages/admin.py": "manage_users"}
 MAY = {  # role -> pages it may open
     "wall": {"pages/wall.py"},
-    "leader": {"pages/home.py", "pages/grid_map.py", "pages/hotspots.py", "pages/wall.py"},
-    "planner": {"pages/home.py", "pages/grid_map.py", "pages/hotspots.py", "pages/wall.py"},
-    "clerk": {"pages/home.py", "pages/grid_map.py", "pages/hotspots.py", "pages/wall.py", "pages/import_data.py"},
+    "leader": {"pages/home.py", "pages/grid_map.py", "pages/hotspots.py", "pages/coverage.py", "pages/wall.py"},
+    "planner": {"pages/home.py", "pages/grid_map.py", "pages/hotspots.py", "pages/coverage.py", "pages/wall.py"},
+    "clerk": {"pages/home.py", "pages/grid_map.py", "pages/hotspots.py", "pages/coverage.py", "pages/wall.py",
+              "pages/import_data.py"},
     "admin": set(PAGES),
 }
 DENIED = "This account may not use this page."
@@ -185,3 +187,10 @@ def test_admin_page_adds_an_account_and_audits_it(app_env):
     assert not at.exception
     assert "Account night.clerk created." in [s.value for s in at.success]
     assert ("admin", "night.clerk", "ok") in _audit(app_env, "user.add")
+
+
+@pytest.mark.parametrize("role,sees", [("leader", False), ("planner", True), ("clerk", False), ("admin", True)])
+def test_only_planners_set_targets_and_plan_cameras(app_env, role, sees):
+    at = run_page("pages/coverage.py", "en", role)
+    labels = [b.label for b in at.button]
+    assert ("Save target" in labels) is sees and ("Plan" in labels) is sees

@@ -11,11 +11,12 @@ from geo.store.engine import make_engine
 from tests.conftest import ROOT
 from tests.pages.common import run_page
 
-PAGES = ["pages/home.py", "pages/grid_map.py", "pages/hotspots.py", "pages/wall.py", "pages/import_data.py",
-         "pages/admin.py"]
+PAGES = ["pages/home.py", "pages/grid_map.py", "pages/hotspots.py", "pages/coverage.py", "pages/wall.py",
+         "pages/import_data.py", "pages/admin.py"]
 TITLES = {"pages/home.py": ("平安网格 · 总览", "SafeGrid · Overview"), "pages/grid_map.py": ("网格地图", "Grid map"),
           "pages/import_data.py": ("数据导入", "Import data"), "pages/hotspots.py": ("热点分析", "Hotspots"),
-          "pages/admin.py": ("账号与审计", "Accounts and audit")}
+          "pages/admin.py": ("账号与审计", "Accounts and audit"),
+          "pages/coverage.py": ("监控覆盖与新增点位规划", "Camera coverage and new-camera planning")}
 
 
 @pytest.fixture
@@ -189,3 +190,52 @@ def test_hotspots_gaussian_kernel_and_backtest(app_env):
     assert not at.exception
     table = at.dataframe[-1].value
     assert set(table["Method"]) == {"Baseline: last week's counts", "Kernel density", "Near repeat (self-exciting)"}
+
+
+def test_coverage_page_targets_plan_and_what_if(app_env, demo_url):
+    at = _open("pages/coverage.py", "en", "admin")
+    assert not at.exception and not at.error
+    before = at.dataframe[0].value.set_index("Code")["Area covered %"]
+    community = before.index[0]
+    # a target for the first community, audited
+    at.selectbox(key="cov.target.what").set_value(f"area:{community}")
+    at.number_input(key="cov.target.pct").set_value(80.0)
+    next(b for b in at.button if b.label == "Save target").click().run()
+    assert not at.exception and any("target 80" in s.value for s in at.success)
+    gaps = at.dataframe[0].value.set_index("Code")
+    assert gaps.loc[community, "Target %"] == 80.0
+    assert gaps.loc[community, "Gap %"] == pytest.approx(max(0.0, 80.0 - gaps.loc[community, "Area covered %"]))
+    with make_engine(demo_url).connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM audit_log WHERE action = 'target.set' AND object = :c"),
+                            {"c": community}).scalar() >= 1
+    # the best 5 new sites, exact
+    at.number_input(key="cov.plan.amount").set_value(5.0)
+    at.toggle(key="cov.plan.exact").set_value(True)
+    next(b for b in at.button if b.label == "Plan").click().run()
+    assert not at.exception and not at.error
+    plan = at.dataframe[-1].value
+    assert len(plan) == 5 and plan["cumulative_pct"].is_monotonic_increasing
+    assert any("optimality gap 0.00%" in s.value for s in at.success)
+
+
+def test_coverage_what_if_camera_raises_coverage(app_env):
+    import datetime as dt
+
+    from geo.ui.filters import Filters
+
+    def run(extra):
+        now = dt.datetime.now(dt.timezone.utc)
+        at = AppTest.from_file(str(ROOT / "pages/coverage.py"), default_timeout=60)
+        at.session_state["app.lang"] = "en"
+        at.session_state["auth.user"] = {"username": "planner", "role": "planner", "scope": None, "started": now,
+                                         "last_seen": now}
+        at.session_state["filters.current"] = Filters(dt.date(2026, 6, 1), dt.date(2026, 6, 30), (), None)
+        at.session_state["cov.extra"] = extra
+        return at.run()
+
+    base = run([])
+    table = base.dataframe[0].value.set_index("Code")["Area covered %"]
+    lon, lat = 112.93, 28.12  # the demo county's centre
+    after = run([("what-if 1", lon, lat, 0.0, 360.0, 400.0, "online", "what-if")])
+    grown = after.dataframe[0].value.set_index("Code")["Area covered %"]
+    assert (grown >= table - 1e-9).all() and (grown > table).any()

@@ -1,0 +1,175 @@
+"""The coverage page's work: measures per area, targets, what-if cameras and new-camera plans."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.core.classify import SEQUENTIAL, classify
+from geo.ingest.export import defuse_formulas
+from geo.maps.layers import camera_layer, marker_layer
+from geo.maps.views import measure_map
+from geo.store import coverage
+from geo.ui import config, data
+from geo.ui.filters import Filters, area_name
+from geo.ui.i18n import current_language, t
+
+MEASURES = ("area_covered_pct", "incident_covered_pct", "places_covered_pct", "gap_pct")
+EXTRA_KEY, OFF_KEY, CLICK_KEY, PLAN_KEY = "cov.extra", "cov.off", "cov.last_click", "cov.plan.result"
+MAP_HEIGHT = 580
+
+
+def _extra() -> pd.DataFrame:
+    rows = st.session_state.get(EXTRA_KEY, [])
+    return pd.DataFrame(rows, columns=["source_id", "lon", "lat", "heading", "fov", "range_m", "status", "kind"])
+
+
+@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
+def _areas(url, scope, level, at, start, end, planned, under, extra_rows, off):
+    extra = pd.DataFrame(list(extra_rows), columns=["source_id", "lon", "lat", "heading", "fov", "range_m", "status",
+                                                     "kind"]) if extra_rows else None
+    with data._conn(url, scope) as conn:
+        table = coverage.area_coverage(conn, level, at, start, end, planned=planned, under=under, extra=extra,
+                                       off=list(off))
+        kinds = coverage.place_kind_coverage(conn, at, planned=planned, under=under, extra=extra, off=list(off))
+        cams = coverage.cameras_on(conn, at, planned=planned, under=under, extra=extra, off=list(off))
+        crs = coverage._metric_for(table) if not table.empty else None
+        if crs is not None and not cams.empty:
+            shapes = coverage.views(cams, crs)
+            cams = cams.assign(geometry=gpd.GeoSeries(shapes, crs=crs).to_crs(4326).values)
+        return table, kinds, cams
+
+
+def measures(level: str, at: dt.date, filters: Filters, planned: bool, under: str | None):
+    rows = tuple(tuple(r) for r in _extra().itertuples(index=False))
+    return _areas(*data._key(), level, at, filters.start, filters.end, planned, under, rows,
+                  tuple(st.session_state.get(OFF_KEY, [])))
+
+
+def show_map(table: gpd.GeoDataFrame, cams: gpd.GeoDataFrame, measure: str, plan: pd.DataFrame | None) -> dict | None:
+    table = table.copy()
+    table["label"] = [area_name(r) for r in table[["code", "name", "name_en"]].to_dict("records")]
+    values = pd.to_numeric(table[measure], errors="coerce").to_numpy(dtype=float)
+    palette = SEQUENTIAL if measure == "gap_pct" else ("#f7fcf5", "#c7e9c0", "#74c476", "#31a354", "#006d2c")
+    classes = classify(values, colors=palette)
+    table["value"] = ["—" if np.isnan(v) else f"{v:.1f}%" for v in values]
+    labels = {"measure": t(f"cov.measure.{measure}"), "fullscreen": t("map.fullscreen"),
+              "fullscreen_exit": t("map.fullscreen_exit")}
+    fmap = measure_map(table, classes, labels, tooltip_fields={"label": t("field.name"), "code": t("field.code"),
+                                                               "value": t(f"cov.measure.{measure}")},
+                       legend_labels=classes.labels("{:.0f}%"), basemap=config.basemap(), fill_opacity=0.55)
+    if not cams.empty:
+        camera_layer(cams, t("layer.cameras"), basemap=config.basemap(),
+                     tooltip_fields={"source_id": t("field.code"), "status": t("field.status")}).add_to(fmap)
+    if plan is not None and not plan.empty:
+        sites = gpd.GeoDataFrame(plan.assign(status="planned"), geometry=gpd.points_from_xy(plan["lon"], plan["lat"]),
+                                 crs=4326)
+        marker_layer(sites, t("cov.plan.sites"), color_by="status", radius=7, basemap=config.basemap(),
+                     tooltip_fields={"rank": "#", "cumulative_pct": t("cov.plan.cumulative")}).add_to(fmap)
+    out = st_folium(fmap, key=f"cov.map.{measure}.{current_language()}", height=MAP_HEIGHT, use_container_width=True,
+                    returned_objects=["last_clicked"])
+    return (out or {}).get("last_clicked")
+
+
+def what_if(click: dict | None, cams: gpd.GeoDataFrame) -> None:
+    """Add a camera where the map was clicked (heading, angle and range from the inputs); switch cameras off."""
+    a, b, c, d = st.columns(4)
+    adding = a.toggle(t("cov.whatif.add"), key="cov.adding")
+    heading = b.number_input(t("cov.whatif.heading"), 0, 359, 0, key="cov.heading")
+    fov = c.number_input(t("cov.whatif.fov"), 10, 360, 360, key="cov.fov")
+    reach = d.number_input(t("cov.whatif.range"), 10, 500, 80, key="cov.range")
+    if adding and click and st.session_state.get(CLICK_KEY) != (click["lat"], click["lng"]):
+        st.session_state[CLICK_KEY] = (click["lat"], click["lng"])
+        rows = st.session_state.setdefault(EXTRA_KEY, [])
+        rows.append((f"what-if {len(rows) + 1}", round(click["lng"], 6), round(click["lat"], 6), float(heading),
+                     float(fov), float(reach), "online", "what-if"))
+        st.rerun()
+    existing = sorted(c for c in cams["source_id"].dropna().astype(str) if not c.startswith("what-if"))
+    st.multiselect(t("cov.whatif.off"), existing, key=OFF_KEY)
+    if st.session_state.get(EXTRA_KEY):
+        st.caption(t("cov.whatif.added", n=len(st.session_state[EXTRA_KEY])))
+        if st.button(t("cov.whatif.clear"), key="cov.clear"):
+            st.session_state[EXTRA_KEY] = []
+            st.rerun()
+
+
+def gap_tables(table: gpd.GeoDataFrame, kinds: pd.DataFrame) -> None:
+    shown = pd.DataFrame(table.drop(columns="geometry"))
+    shown["name"] = [area_name(r) for r in shown[["code", "name", "name_en"]].to_dict("records")]
+    shown = shown.drop(columns=["name_en"]).sort_values(["gap_pct", "area_covered_pct"], ascending=[False, True])
+    st.dataframe(shown.rename(columns=lambda c: t(f"cov.col.{c}")), hide_index=True, width="stretch", height=260)
+    st.dataframe(kinds.rename(columns=lambda c: t(f"cov.col.{c}")), hide_index=True, width="stretch")
+
+
+def targets_form(user: dict, levels_codes: list[str], kinds: list[str]) -> None:
+    flash = st.session_state.pop("cov.flash", None)
+    if flash:
+        st.success(flash)
+    with st.form("cov.target"):
+        a, b, c, d = st.columns(4)
+        what = a.selectbox(t("cov.target.for"), ["area:" + c for c in levels_codes] + ["kind:" + k for k in kinds],
+                           key="cov.target.what", format_func=lambda v: v.split(":", 1)[1])
+        pct = b.number_input(t("cov.target.pct"), 0.0, 100.0, 60.0, step=5.0, key="cov.target.pct")
+        due = c.date_input(t("cov.target.due"), value=None, key="cov.target.due")
+        if d.form_submit_button(t("cov.target.save")):
+            kind, code = what.split(":", 1)
+            try:
+                coverage.set_target(data.engine(), user["username"], pct, area_code=code if kind == "area" else None,
+                                    place_kind=code if kind == "kind" else None, due_on=due)
+            except ValueError as exc:
+                st.error(str(exc))
+                return
+            st.cache_data.clear()  # gaps change at once
+            st.session_state["cov.flash"] = t("cov.target.saved", what=code, pct=f"{pct:g}")
+            st.rerun()
+
+
+def plan_form(at: dt.date, filters: Filters, under: str | None) -> pd.DataFrame | None:
+    with st.form("cov.plan"):
+        a, b, c = st.columns(3)
+        mode = a.radio(t("cov.plan.mode"), ("add", "target"), key="cov.plan.mode", horizontal=True,
+                       format_func=lambda m: t(f"cov.plan.mode.{m}"))
+        amount = a.number_input(t("cov.plan.amount"), 1.0, 500.0, 10.0, key="cov.plan.amount")
+        radius = b.number_input(t("cov.whatif.range"), 10.0, 500.0, 150.0, key="cov.plan.radius")
+        fov = b.number_input(t("cov.whatif.fov"), 10.0, 360.0, 360.0, key="cov.plan.fov")
+        demand = c.selectbox(t("cov.plan.demand"), coverage.DEMANDS, key="cov.plan.demand",
+                             format_func=lambda d: t(f"cov.plan.demand.{d}"))
+        use_exact = c.toggle(t("cov.plan.exact"), key="cov.plan.exact")
+        go = st.form_submit_button(t("cov.plan.run"), type="primary")
+    if go:
+        try:
+            with data._conn(*data._key()) as conn:
+                table, summary = coverage.plan(conn, at, filters.start, filters.end,
+                                               add=int(amount) if mode == "add" else None,
+                                               target_pct=amount if mode == "target" else None, area=under,
+                                               radius=radius, fov=fov, demand=demand, use_exact=use_exact)
+        except ValueError as exc:
+            st.error(str(exc))
+            return None
+        st.session_state[PLAN_KEY] = (table, summary)
+    saved = st.session_state.get(PLAN_KEY)
+    if not saved:
+        return None
+    table, summary = saved
+    gap = "" if summary["gap"] is None else t("cov.plan.gap", gap=f"{summary['gap']:.2%}")
+    st.success(t("cov.plan.summary", n=len(table), before=summary["covered_before_pct"],
+                 after=summary["covered_after_pct"], solver=summary["solver"]) + gap)
+    st.dataframe(table, hide_index=True, width="stretch", height=220)
+    flat = defuse_formulas(table)
+    geo = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs=4326)
+    buffer = io.BytesIO()
+    flat.to_excel(buffer, index=False, engine="openpyxl")
+    a, b, c = st.columns(3)
+    a.download_button("CSV", flat.to_csv(index=False).encode("utf-8-sig"), "camera_plan.csv", "text/csv",
+                      key="cov.plan.csv")
+    b.download_button("GeoJSON", geo.to_json(drop_id=True), "camera_plan.geojson", "application/geo+json",
+                      key="cov.plan.geojson")
+    c.download_button("Excel", buffer.getvalue(), "camera_plan.xlsx",
+                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="cov.plan.xlsx")
+    return table

@@ -1,0 +1,34 @@
+"""Coverage: camera coverage per area and key-place kind, targets and gaps, what-if cameras, new-camera plans."""
+
+import streamlit as st
+
+from geo.ui import coverage, data
+from geo.ui.auth import may, require
+from geo.ui.filters import current
+from geo.ui.gridview import effective_focus
+from geo.ui.i18n import t
+
+user = require("view_maps")
+st.title(t("cov.title"))
+filters = current()
+under = effective_focus(filters.focus)
+a, b, c = st.columns([2, 2, 3])
+level = a.selectbox(t("hot.level"), ("community", "grid", "street"), key="cov.level",
+                    format_func=lambda lv: t(f"level.{lv}"))
+at = b.date_input(t("cov.at"), value=filters.end, key="cov.at")
+planned = c.toggle(t("cov.planned"), key="cov.planned")
+measure = st.segmented_control(t("grid.measure"), coverage.MEASURES, key="cov.measure", default="area_covered_pct",
+                               format_func=lambda m: t(f"cov.measure.{m}")) or "area_covered_pct"
+st.caption(t("cov.caption", at=at, start=filters.start, end=filters.end))
+table, kinds, cams = coverage.measures(level, at, filters, planned, under)
+saved = st.session_state.get(coverage.PLAN_KEY)
+click = coverage.show_map(table, cams, measure, saved[0] if saved else None)
+coverage.what_if(click, cams)
+st.subheader(t("cov.gaps"))
+coverage.gap_tables(table, kinds)
+if may("edit_targets"):
+    st.subheader(t("cov.targets"))
+    coverage.targets_form(user, table["code"].tolist(), kinds["kind"].tolist())
+if may("plan_cameras"):
+    st.subheader(t("cov.plan"))
+    coverage.plan_form(at, filters, under)

@@ -19,6 +19,7 @@ from geo.core.classify import Classes
 from geo.core.grid import bin_points
 from geo.maps.base import COORD_DECIMALS, NO_BASEMAP, Basemap, to_display
 
+CAMERA_SIMPLIFY_DEG = 1e-5  # about 1 m: a 64-segment arc keeps its look with far fewer vertices
 POINT_BUDGET = 20_000  # above this many points, draw bins instead (DESIGN: map budgets)
 BIN_DEG = 0.002  # about 200 m
 STATUS_COLORS = {"reported": "#d7191c", "assigned": "#fdae61", "rectifying": "#e6c229", "rectified": "#1a9641",
@@ -169,8 +170,8 @@ def camera_layer(cameras: gpd.GeoDataFrame, name: str, *, basemap: Basemap = NO_
     if cameras.empty:
         return group
     columns = list(tooltip_fields or {})
-    data = _escaped(_prepare(cameras, basemap, 0.0)[list(dict.fromkeys(columns + ["status"])) + ["geometry"]],
-                    columns)
+    data = _escaped(_prepare(cameras, basemap, CAMERA_SIMPLIFY_DEG)[list(dict.fromkeys(columns + ["status"]))
+                                                                  + ["geometry"]], columns)
     data["_color"] = cameras["status"].map(STATUS_COLORS).fillna("#555555").to_numpy()
     folium.GeoJson(data.to_json(drop_id=True, to_wgs84=False), name=html.escape(name),
                    style_function=lambda f: {"color": f["properties"]["_color"], "weight": 0.6,

@@ -45,7 +45,8 @@ def measure_map(areas: gpd.GeoDataFrame, classes: Classes, labels: dict[str, str
                 legend_labels: list[str], outline: gpd.GeoDataFrame | None = None, highlight: str | None = None,
                 cameras: gpd.GeoDataFrame | None = None, places: gpd.GeoDataFrame | None = None,
                 ledger: gpd.GeoDataFrame | None = None, zones: gpd.GeoDataFrame | None = None,
-                overlay=None, fill_opacity: float = 0.75, basemap: Basemap = NO_BASEMAP) -> folium.Map:
+                overlay=None, fill_opacity: float = 0.75, layers: list | None = None,
+                basemap: Basemap = NO_BASEMAP) -> folium.Map:
     """The grid map: areas in focus as a choropleth, the focus outline, and optional layers.
 
     ``labels``: ``measure`` (layer and legend title), ``outline``, and when the optional
@@ -70,7 +71,9 @@ def measure_map(areas: gpd.GeoDataFrame, classes: Classes, labels: dict[str, str
     if ledger is not None:
         marker_layer(ledger, labels["ledger"], color_by="status", basemap=basemap, show=False, radius=5,
                      tooltip_fields=labels.get("ledger_tips")).add_to(fmap)
-    if overlay is not None:  # before the layer control, which must know every layer
+    for layer in layers or []:  # every layer goes in before the layer control, which must know them all
+        layer.add_to(fmap)
+    if overlay is not None:
         overlay.add_to(fmap)
     legend(fmap, labels["measure"], legend_labels, list(classes.colors))
     return finish_map(fmap)

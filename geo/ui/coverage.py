@@ -61,17 +61,19 @@ def show_map(table: gpd.GeoDataFrame, cams: gpd.GeoDataFrame, measure: str, plan
     table["value"] = ["—" if np.isnan(v) else f"{v:.1f}%" for v in values]
     labels = {"measure": t(f"cov.measure.{measure}"), "fullscreen": t("map.fullscreen"),
               "fullscreen_exit": t("map.fullscreen_exit")}
-    fmap = measure_map(table, classes, labels, tooltip_fields={"label": t("field.name"), "code": t("field.code"),
-                                                               "value": t(f"cov.measure.{measure}")},
-                       legend_labels=classes.labels("{:.0f}%"), basemap=config.basemap(), fill_opacity=0.55)
+    layers = []
     if not cams.empty:
-        camera_layer(cams, t("layer.cameras"), basemap=config.basemap(),
-                     tooltip_fields={"source_id": t("field.code"), "status": t("field.status")}).add_to(fmap)
+        layers.append(camera_layer(cams, t("layer.cameras"), basemap=config.basemap(),
+                                   tooltip_fields={"source_id": t("field.code"), "status": t("field.status")}))
     if plan is not None and not plan.empty:
         sites = gpd.GeoDataFrame(plan.assign(status="planned"), geometry=gpd.points_from_xy(plan["lon"], plan["lat"]),
                                  crs=4326)
-        marker_layer(sites, t("cov.plan.sites"), color_by="status", radius=7, basemap=config.basemap(),
-                     tooltip_fields={"rank": "#", "cumulative_pct": t("cov.plan.cumulative")}).add_to(fmap)
+        layers.append(marker_layer(sites, t("cov.plan.sites"), color_by="status", radius=7, basemap=config.basemap(),
+                                   tooltip_fields={"rank": "#", "cumulative_pct": t("cov.plan.cumulative")}))
+    fmap = measure_map(table, classes, labels, tooltip_fields={"label": t("field.name"), "code": t("field.code"),
+                                                               "value": t(f"cov.measure.{measure}")},
+                       legend_labels=classes.labels("{:.1f}%"), basemap=config.basemap(), fill_opacity=0.55,
+                       layers=layers)
     out = st_folium(fmap, key=f"cov.map.{measure}.{current_language()}", height=MAP_HEIGHT, use_container_width=True,
                     returned_objects=["last_clicked"])
     return (out or {}).get("last_clicked")

@@ -183,3 +183,18 @@ def test_class_map_legend_lists_only_the_classes_present(grid_2x2):
     assert "HOT_99" in html and "COLD_95" in html and "HOT_95" not in html
     fills = {f["properties"]["code"]: f["properties"]["_fill"] for f in _features(html) if "_fill" in f["properties"]}
     assert fills["C2"] == fills["C3"] != fills["C1"]
+
+
+def test_extra_layers_are_on_the_map_before_the_layer_control(grid_2x2):
+    """folium's layer control breaks the whole map (a JavaScript error) if a layer comes after it."""
+    from geo.core.coverage import fov_polygons
+    from geo.maps.layers import camera_layer
+
+    fov = fov_polygons(np.array([112.905]), np.array([28.105]), np.array([90.0]), np.array([60.0]),
+                       np.array([80.0]), "EPSG:32649")
+    cams = gpd.GeoDataFrame({"status": ["online"]}, geometry=list(fov), crs=4326)
+    html = _html(_measure_map(grid_2x2, layers=[camera_layer(cams, "Cameras")]))
+    control = html.index("L.control.layers")
+    assert all(m.start() < control for m in re.finditer(r"L\.geoJson\(", html))
+    wedge = [f for f in _features(html) if f["properties"].get("status") == "online"][0]
+    assert 10 < len(wedge["geometry"]["coordinates"][0]) <= 67  # simplified, still an arc

@@ -104,7 +104,8 @@ def set_target(engine: Engine, actor: str, pct: float, *, area_code: str | None 
 def area_coverage(conn: Connection, level: str, at: dt.date, start: dt.date, end: dt.date, *, planned: bool = False,
                   under: str | None = None, extra: pd.DataFrame | None = None, off: Sequence[str] = ()) -> gpd.GeoDataFrame:
     """Per area: ``area_covered_pct``, ``incident_covered_pct``, ``n_incidents``, ``places_covered_pct``,
-    ``target_pct``, ``gap_pct`` (target minus the area coverage, never negative)."""
+    ``online_ratio_pct`` (online of installed cameras, today's status), ``target_pct``, ``gap_pct`` (target
+    minus the area coverage, never negative)."""
     areas = features.areas_within(conn, level, None, under) if under else features.areas_within(conn, level, None)
     if areas.empty:
         return areas
@@ -134,6 +135,11 @@ def area_coverage(conn: Connection, level: str, at: dt.date, start: dt.date, end
         out["places_covered_pct"] = out["code"].map(pby).round(2)
     else:
         out["places_covered_pct"] = np.nan
+    all_cams = features.cameras(conn, _within(conn, under))
+    installed = all_cams[all_cams["status"] != "planned"].groupby(col)["status"].agg(
+        installed="size", online=lambda s: int((s == "online").sum()))
+    out["online_ratio_pct"] = (out["code"].map(installed["online"]) / out["code"].map(installed["installed"]) * 100
+                               ).round(1)
     goal = targets(conn)
     goal = goal[goal["area_code"].notna()].set_index("area_code")["target_pct"]
     out["target_pct"] = out["code"].map(goal)

@@ -41,7 +41,8 @@ def _gdf(frame: pd.DataFrame) -> gpd.GeoDataFrame:
 
 def cameras(conn: Connection, within: Within = None) -> gpd.GeoDataFrame:
     params: dict = {}
-    sql = ("SELECT source_id, heading, fov, range_m, kind, status, owner, cell_code, geom FROM cameras "
+    sql = ("SELECT source_id, heading, fov, range_m, kind, status, owner, cell_code, community_code, street_code, "
+           "district_code, geom FROM cameras "
            + _where(within, params) + " ORDER BY id")
     return _gdf(to_frame(conn.execute(text(sql), params)))
 

@@ -215,6 +215,52 @@ def cmd_plan(args) -> str:
             f"{summary['covered_before_pct']}% -> {summary['covered_after_pct']}%")
 
 
+def _severity(items: list[str] | None) -> dict[str, float]:
+    out = {}
+    for item in items or []:
+        cat, _, weight = item.partition("=")
+        try:
+            out[cat.strip()] = float(weight)
+        except ValueError as exc:
+            raise CommandError(f"--severity {item!r}: expected CATEGORY=WEIGHT") from exc
+    return out
+
+
+def cmd_zones(args) -> str:
+    from geo.store import features, patrol
+
+    engine = _engine(args)
+    with engine.connect() as conn:
+        start, end = _period(args, conn)
+        if args.action == "score":
+            _check_out(args.out, (".csv",))
+            zones = features.zones(conn)
+            if zones.empty:
+                raise CommandError("no patrol zones: import them first (geo import zones FILE)")
+            table, summary = patrol.zone_scores(conn, zones, start, end, _severity(args.severity))
+            _write_csv(table[["code", "workload", "share", "area_km2", "polsby_popper", "hot_cells", "contiguous",
+                              "team", "staff", "workload_per_staff", "perimeter_km", "hot_share",
+                              "camera_covered_pct", "open_ledger"]], args.out)
+            return (f"{args.out}: {len(table)} zones, {start}..{end}, workload max/min {summary['max_min']}, "
+                    f"CV {summary['cv']}")
+        _check_out(args.out, (".geojson",))
+        if args.k < 1:
+            raise CommandError("--k must be at least 1")
+        proposal, changes = patrol.propose_zones(conn, args.k, start, end, severity=_severity(args.severity),
+                                                 fixed=args.fixed or ())
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.part.geojson")
+    proposal.to_file(tmp, driver="GeoJSON")
+    tmp.replace(out)
+    from geo.core.patrol import balance
+
+    ratio, cv = balance(proposal["workload"].to_numpy())
+    moved = int((changes["old_zone"] != changes["new_zone"]).sum())
+    return (f"{args.out}: {len(proposal)} zones, {start}..{end}, workload max/min {ratio:.3f}, CV {cv:.4f}, "
+            f"all contiguous: {bool(proposal['contiguous'].all())}, {moved} cells change zone")
+
+
 def cmd_export(args) -> str:
     from geo.ingest.export import export_layer
 
@@ -372,6 +418,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exact", action="store_true", help="solve the integer programme (HiGHS) instead of greedy")
     p.add_argument("--out", required=True, metavar="FILE.csv|.geojson|.xlsx")
     p.set_defaults(run=cmd_plan)
+
+    p = sub.add_parser("zones", help="patrol zones: scorecards and balanced proposals")
+    zsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text_ in (("score", "scorecard of the current zones"), ("propose", "propose K balanced zones")):
+        z = zsub.add_parser(action, parents=[common], help=text_)
+        z.add_argument("--from", dest="date_from", metavar="DATE")
+        z.add_argument("--to", dest="date_to", metavar="DATE")
+        z.add_argument("--severity", action="append", metavar="CATEGORY=WEIGHT", help="workload weight (default 1)")
+        z.add_argument("--out", required=True, metavar="FILE.csv" if action == "score" else "FILE.geojson")
+        if action == "propose":
+            z.add_argument("--k", type=int, required=True)
+            z.add_argument("--fixed", nargs="*", metavar="CODE", help="current zones kept as cores")
+    p.set_defaults(run=cmd_zones)
 
     p = sub.add_parser("export", parents=[common], help="export a layer")
     p.add_argument("layer", choices=EXPORTABLE)

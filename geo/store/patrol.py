@@ -13,13 +13,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geo.core.coverage import covered_fraction
 from geo.core.grid import assign_points
 from geo.core.hotspots import gi_classes, gi_star
-from geo.core.ledger import OPEN
 from geo.core.patrol import balance, is_contiguous, polsby_popper, propose
 from geo.core.weights import islands, queen
 from geo.store import coverage, features

@@ -25,6 +25,7 @@ PAGES = [  # (file, title key, icon, url path, permission)
     ("pages/grid_map.py", "nav.grid", ":material/grid_on:", "grid", "view_maps"),
     ("pages/hotspots.py", "nav.hotspots", ":material/local_fire_department:", "hotspots", "view_maps"),
     ("pages/coverage.py", "nav.coverage", ":material/videocam:", "coverage", "view_maps"),
+    ("pages/zones.py", "nav.zones", ":material/local_police:", "zones", "view_maps"),
     ("pages/wall.py", "nav.wall", ":material/tv:", "wall", "view_wall"),
     ("pages/import_data.py", "nav.import", ":material/upload_file:", "import", "import"),
     ("pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin", "manage_users"),

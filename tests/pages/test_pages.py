@@ -11,12 +11,13 @@ from geo.store.engine import make_engine
 from tests.conftest import ROOT
 from tests.pages.common import run_page
 
-PAGES = ["pages/home.py", "pages/grid_map.py", "pages/hotspots.py", "pages/coverage.py", "pages/wall.py",
-         "pages/import_data.py", "pages/admin.py"]
+PAGES = ["pages/home.py", "pages/grid_map.py", "pages/hotspots.py", "pages/coverage.py", "pages/zones.py",
+         "pages/wall.py", "pages/import_data.py", "pages/admin.py"]
 TITLES = {"pages/home.py": ("平安网格 · 总览", "SafeGrid · Overview"), "pages/grid_map.py": ("网格地图", "Grid map"),
           "pages/import_data.py": ("数据导入", "Import data"), "pages/hotspots.py": ("热点分析", "Hotspots"),
           "pages/admin.py": ("账号与审计", "Accounts and audit"),
-          "pages/coverage.py": ("监控覆盖与新增点位规划", "Camera coverage and new-camera planning")}
+          "pages/coverage.py": ("监控覆盖与新增点位规划", "Camera coverage and new-camera planning"),
+          "pages/zones.py": ("巡区评估与调整", "Patrol zones")}
 
 
 @pytest.fixture
@@ -239,3 +240,16 @@ def test_coverage_what_if_camera_raises_coverage(app_env):
     after = run([("what-if 1", lon, lat, 0.0, 360.0, 400.0, "online", "what-if")])
     grown = after.dataframe[0].value.set_index("Code")["Area covered %"]
     assert (grown >= table - 1e-9).all() and (grown > table).any()
+
+
+def test_zones_page_scorecard_proposal_and_plan(app_env):
+    at = _open("pages/zones.py", "en", "planner")
+    assert not at.exception and not at.error
+    scorecard = at.dataframe[0].value
+    assert len(scorecard) == 12 and "Polsby-Popper" in scorecard.columns
+    at.number_input(key="zones.k").set_value(8)
+    next(b for b in at.button if b.label == "Propose").click().run()
+    assert not at.exception and not at.error
+    proposed = at.dataframe[1].value
+    assert len(proposed) == 8 and proposed["Contiguous"].all()
+    assert any("cells change zone" in i.value for i in at.info)

@@ -1,0 +1,96 @@
+"""The patrol-zones page's work: scorecards, a balanced proposal side by side, patrol plans."""
+
+from __future__ import annotations
+
+import io
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.core.classify import SEQUENTIAL, classify
+from geo.maps.views import measure_map
+from geo.store import patrol
+from geo.ui import config, data
+from geo.ui.filters import Filters
+from geo.ui.i18n import current_language, t
+
+PROPOSAL_KEY = "zones.proposal"
+SHIFTS = {"day": (8, 19), "night": (20, 7)}
+
+
+@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
+def _scores(url, scope, start, end, zones_json):
+    zones = gpd.read_file(io.StringIO(zones_json)) if zones_json else None
+    with data._conn(url, scope) as conn:
+        from geo.store import features
+
+        zones = zones if zones is not None else features.zones(conn)
+        table, summary = patrol.zone_scores(conn, zones, start, end)
+        return zones, table, summary
+
+
+def scores(filters: Filters, zones: gpd.GeoDataFrame | None = None):
+    return _scores(*data._key(), filters.start, filters.end, None if zones is None else zones.to_json())
+
+
+def show(zones: gpd.GeoDataFrame, table: pd.DataFrame, summary: dict, key: str) -> None:
+    st.caption(t("zones.balance", ratio=summary["max_min"], cv=summary["cv"]))
+    gdf = zones[["code", "geometry"]].merge(table, on="code")
+    values = gdf["workload"].to_numpy(dtype=float)
+    classes = classify(values, colors=SEQUENTIAL)
+    gdf["label"], gdf["value"] = gdf["code"], [f"{v:,.0f}" for v in values]
+    fmap = measure_map(gdf, classes, {"measure": t("zones.workload")}, legend_labels=classes.labels(),
+                       tooltip_fields={"label": t("field.code"), "value": t("zones.workload")},
+                       basemap=config.basemap(), fill_opacity=0.6)
+    st_folium(fmap, key=f"{key}.{current_language()}", height=420, use_container_width=True, returned_objects=[])
+    st.bar_chart(table.set_index("code")["workload"], height=200)
+    st.dataframe(table.rename(columns=lambda c: t(f"zones.col.{c}")), hide_index=True, width="stretch")
+
+
+def propose_section(filters: Filters, current_codes: list[str]) -> None:
+    with st.form("zones.propose"):
+        a, b = st.columns(2)
+        k = a.number_input(t("zones.k"), 2, 100, max(2, len(current_codes) or 12), key="zones.k")
+        fixed = b.multiselect(t("zones.fixed"), current_codes, key="zones.fixed")
+        go = st.form_submit_button(t("zones.propose"), type="primary")
+    if go:
+        try:
+            with data._conn(*data._key()) as conn:
+                st.session_state[PROPOSAL_KEY] = patrol.propose_zones(conn, int(k), filters.start, filters.end,
+                                                                       fixed=fixed)
+        except ValueError as exc:
+            st.error(str(exc))
+    saved = st.session_state.get(PROPOSAL_KEY)
+    if not saved:
+        return
+    proposal, changes = saved
+    moved = int((changes["old_zone"] != changes["new_zone"]).sum())
+    st.info(t("zones.changed", n=moved, total=len(changes)))
+    zones, table, summary = scores(filters, proposal.assign(team=None, staff=np.nan))
+    show(zones, table, summary, "zones.map.proposed")
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
+        table.to_excel(xl, sheet_name="zones", index=False)
+        changes.to_excel(xl, sheet_name="cells", index=False)
+    a, b = st.columns(2)
+    a.download_button("GeoJSON", proposal.to_json(drop_id=True), "zones_proposed.geojson", "application/geo+json",
+                      key="zones.geojson")
+    b.download_button("Excel", buffer.getvalue(), "zones_proposed.xlsx",
+                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="zones.xlsx")
+
+
+def plan_section(zones: gpd.GeoDataFrame, filters: Filters) -> None:
+    with data._conn(*data._key()) as conn:
+        plan = patrol.patrol_plan(conn, zones, filters.start, filters.end, SHIFTS)
+    code = st.selectbox(t("zones.zone"), zones["code"].tolist(), key="zones.plan.zone")
+    mine = plan[plan["zone"] == code]
+    st.dataframe(mine.rename(columns=lambda c: t(f"zones.plan.{c}")), hide_index=True, width="stretch")
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
+        for (zone, shift), part in plan.groupby(["zone", "shift"]):
+            part.to_excel(xl, sheet_name=f"{zone}-{shift}"[:31], index=False)
+    st.download_button(t("zones.plan.excel"), buffer.getvalue(), "patrol_plan.xlsx",
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="zones.plan.xlsx")

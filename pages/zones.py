@@ -7,7 +7,7 @@ from geo.ui.auth import may, require
 from geo.ui.filters import current
 from geo.ui.i18n import t
 
-require("view_maps")
+user = require("view_maps")
 st.title(t("zones.title"))
 filters = current()
 st.caption(t("zones.caption", start=filters.start, end=filters.end))
@@ -19,5 +19,7 @@ patrol.show(zones, table, summary, "zones.map.current")
 if may("edit_zones"):
     st.subheader(t("zones.proposal"))
     patrol.propose_section(filters, zones["code"].tolist())
+    st.subheader(t("zones.sketch"))
+    patrol.sketch_section(user, zones)
 st.subheader(t("zones.plan"))
 patrol.plan_section(zones, filters)

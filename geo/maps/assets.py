@@ -22,6 +22,7 @@ PACKAGES = {
     "leaflet": ("1.9.4", ("dist/leaflet.js", "dist/leaflet.css", "dist/images"), "leaflet"),
     "leaflet.fullscreen": ("3.0.0", ("Control.FullScreen.js", "Control.FullScreen.css", "icon-fullscreen.svg"),
                            "leaflet.fullscreen"),
+    "leaflet-draw": ("1.0.4", ("dist/leaflet.draw.js", "dist/leaflet.draw.css", "dist/images"), "leaflet-draw"),
 }
 
 
@@ -33,6 +34,8 @@ LEAFLET_JS = [("leaflet", asset_url("leaflet", "leaflet.js"))]
 LEAFLET_CSS = [("leaflet_css", asset_url("leaflet", "leaflet.css"))]
 FULLSCREEN_JS = [("Control.Fullscreen.js", asset_url("leaflet.fullscreen", "Control.FullScreen.js"))]
 FULLSCREEN_CSS = [("Control.FullScreen.css", asset_url("leaflet.fullscreen", "Control.FullScreen.css"))]
+DRAW_JS = [("leaflet_draw_js", asset_url("leaflet-draw", "leaflet.draw.js"))]
+DRAW_CSS = [("leaflet_draw_css", asset_url("leaflet-draw", "leaflet.draw.css"))]
 
 
 def installed() -> bool:

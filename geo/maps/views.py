@@ -118,3 +118,24 @@ def class_map(areas: gpd.GeoDataFrame, column: str, labels: dict[str, str], *, c
         overlay.add_to(fmap)
     legend(fmap, labels["measure"], [class_labels[c] for c in present], list(colors))
     return finish_map(fmap)
+
+
+def sketch_map(district: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, labels: dict[str, str],
+               basemap: Basemap = NO_BASEMAP) -> folium.Map:
+    """The district and the current zones with a polygon drawing tool (leaflet.draw, served locally)."""
+    from folium.plugins import Draw
+
+    from geo.maps.assets import DRAW_CSS, DRAW_JS
+
+    fmap = new_map(_bounds(district), basemap, fullscreen_labels=_fullscreen(labels))
+    area_layer(district, labels.get("district", ""), color="#0b2545", weight=3.0, basemap=basemap).add_to(fmap)
+    area_layer(zones, labels.get("zones", ""), color="#6a3d9a", weight=2.0, fill_opacity=0.08, basemap=basemap,
+               tooltip_fields=labels.get("zone_tips")).add_to(fmap)
+    draw = Draw(export=False, position="topleft",
+                draw_options={"polyline": False, "circle": False, "marker": False, "circlemarker": False,
+                              "rectangle": True, "polygon": {"allowIntersection": False}},
+                edit_options={"edit": False, "remove": False})
+    draw.default_js = list(DRAW_JS)
+    draw.default_css = list(DRAW_CSS)
+    draw.add_to(fmap)
+    return finish_map(fmap)

@@ -187,3 +187,60 @@ def patrol_plan(conn: Connection, zones: gpd.GeoDataFrame, start: dt.date, end: 
                                  "hot": bool(hot.get(c)), "visits": visits,
                                  "minutes": f"{VISIT_MINUTES[0]}-{VISIT_MINUTES[1]}"})
     return pd.DataFrame(rows, columns=["zone", "shift", "cell", "name", "risk", "hot", "visits", "minutes"])
+
+
+OVERLAP_TOLERANCE = 0.05  # a saved zone may overlap the others by at most 5 % of its own area
+INSIDE_TOLERANCE_M = 20.0  # and stick out of the district by at most this much (drawing by hand)
+
+
+class ZoneRefused(ValueError):
+    """A sketched zone that cannot be saved, with the reason."""
+
+
+def save_zone(engine, actor: str, code: str, geometry, *, name: str | None = None, team: str | None = None,
+              shift: str | None = None, staff: int | None = None,
+              overlap_tolerance: float = OVERLAP_TOLERANCE) -> None:
+    """Save (insert or replace) a patrol zone after checking it; audited in the same transaction.
+
+    Refused: no code, not a valid polygon, outside the district (beyond ``INSIDE_TOLERANCE_M``),
+    overlapping the other zones by more than ``overlap_tolerance`` of its area.
+    """
+    from sqlalchemy import text as sql
+
+    from geo.store import audit
+    from geo.store.models import PatrolZone
+
+    code = (code or "").strip()
+    if not code or len(code) > 64:
+        raise ZoneRefused("a zone needs a code (up to 64 characters)")
+    if geometry is None or geometry.is_empty or geometry.geom_type not in ("Polygon", "MultiPolygon"):
+        raise ZoneRefused("a zone must be a polygon")
+    if not shapely.is_valid(geometry):
+        raise ZoneRefused(f"the polygon is not valid: {shapely.is_valid_reason(geometry)}")
+    with engine.connect() as conn:
+        district = features.areas_within(conn, "district", None)
+        others = features.zones(conn)
+    if district.empty:
+        raise ZoneRefused("no district boundary to check against: import the district first")
+    crs = _metric(district)
+    shape_m = gpd.GeoSeries([geometry], crs=4326).to_crs(crs).iloc[0]
+    boundary = shapely.union_all(district.to_crs(crs).geometry.values).buffer(INSIDE_TOLERANCE_M)
+    if not boundary.contains(shape_m):
+        raise ZoneRefused("the zone reaches outside the district")
+    others = others[others["code"] != code]
+    if not others.empty:
+        overlap = shapely.union_all(others.to_crs(crs).geometry.values).intersection(shape_m).area
+        if overlap > overlap_tolerance * shape_m.area:
+            raise ZoneRefused(f"the zone overlaps other zones by {overlap / shape_m.area:.0%} of its area "
+                              f"(at most {overlap_tolerance:.0%})")
+    multi = geometry if geometry.geom_type == "MultiPolygon" else shapely.MultiPolygon([geometry])
+    table = PatrolZone.__table__
+    with engine.begin() as conn:
+        existed = conn.execute(sql("SELECT 1 FROM patrol_zones WHERE code = :c"), {"c": code}).first() is not None
+        values = {"name": name, "team": team, "shift": shift, "staff": staff, "geom": multi, "row_hash": None}
+        if existed:
+            conn.execute(table.update().where(table.c.code == code).values(**values))
+        else:
+            conn.execute(table.insert().values(code=code, **values))
+        audit.record(conn, actor, "zone.update" if existed else "zone.create", code,
+                     detail=f"team={team} shift={shift} staff={staff}")

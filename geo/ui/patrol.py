@@ -94,3 +94,44 @@ def plan_section(zones: gpd.GeoDataFrame, filters: Filters) -> None:
             part.to_excel(xl, sheet_name=f"{zone}-{shift}"[:31], index=False)
     st.download_button(t("zones.plan.excel"), buffer.getvalue(), "patrol_plan.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="zones.plan.xlsx")
+
+
+SKETCH_KEY = "zones.sketch"
+
+
+def sketch_section(user: dict, zones: gpd.GeoDataFrame) -> None:
+    """Draw a zone (polygon or rectangle) and save it under a code once it passes the checks."""
+    import shapely.geometry
+
+    from geo.maps.views import sketch_map
+
+    district = data.shapes("district", None)
+    labels = {"district": t("layer.district"), "zones": t("layer.zones"),
+              "zone_tips": {"code": t("field.code"), "team": t("field.team")},
+              "fullscreen": t("map.fullscreen"), "fullscreen_exit": t("map.fullscreen_exit")}
+    out = st_folium(sketch_map(district, zones, labels, basemap=config.basemap()), key="zones.sketch.map",
+                    height=460, use_container_width=True, returned_objects=["last_active_drawing"])
+    drawn = (out or {}).get("last_active_drawing")
+    if drawn and drawn.get("geometry", {}).get("type") in ("Polygon", "MultiPolygon"):
+        st.session_state[SKETCH_KEY] = drawn["geometry"]
+    sketch = st.session_state.get(SKETCH_KEY)
+    if not sketch:
+        st.caption(t("zones.sketch.hint"))
+        return
+    with st.form("zones.sketch.form"):
+        a, b, c, d, e = st.columns(5)
+        code = a.text_input(t("field.code"), key="zones.sketch.code")
+        name = b.text_input(t("field.name"), key="zones.sketch.name")
+        team = c.text_input(t("field.team"), key="zones.sketch.team")
+        shift = d.text_input(t("zones.sketch.shift"), key="zones.sketch.shift")
+        staff = e.number_input(t("zones.col.staff"), 0, 500, 6, key="zones.sketch.staff")
+        if st.form_submit_button(t("zones.sketch.save"), type="primary"):
+            try:
+                patrol.save_zone(data.engine(), user["username"], code, shapely.geometry.shape(sketch),
+                                 name=name or None, team=team or None, shift=shift or None, staff=int(staff))
+            except patrol.ZoneRefused as exc:
+                st.error(t("zones.sketch.refused", reason=str(exc)))
+                return
+            st.session_state.pop(SKETCH_KEY, None)
+            st.cache_data.clear()
+            st.success(t("zones.sketch.saved", code=code))

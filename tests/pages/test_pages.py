@@ -253,3 +253,25 @@ def test_zones_page_scorecard_proposal_and_plan(app_env):
     proposed = at.dataframe[1].value
     assert len(proposed) == 8 and proposed["Contiguous"].all()
     assert any("cells change zone" in i.value for i in at.info)
+
+
+def test_zones_page_saves_a_sketch_or_says_why_not(app_env, demo_url):
+    from shapely.geometry import mapping
+
+    from geo.store import features as f
+
+    with make_engine(demo_url).connect() as conn:
+        zone = f.zones(conn).iloc[0]
+    at = _open("pages/zones.py", "en", "planner")
+    # what the drawing tool hands back: a polygon lying on an existing zone, under a new code
+    at.session_state["zones.sketch"] = mapping(zone.geometry.buffer(-0.002))
+    at.run()
+    at.text_input(key="zones.sketch.code").set_value("NEWZ")
+    next(b for b in at.button if b.label == "Check and save").click().run()
+    assert not at.exception and any("Not saved: the zone overlaps other zones" in e.value for e in at.error), \
+        [e.value for e in at.error] + [s.value for s in at.success]
+    at.session_state["zones.sketch"] = mapping(zone.geometry.buffer(-0.002))
+    at.run()
+    at.text_input(key="zones.sketch.code").set_value(zone["code"])
+    next(b for b in at.button if b.label == "Check and save").click().run()
+    assert not at.exception and f"Zone {zone['code']} saved." in [s.value for s in at.success]

@@ -87,3 +87,48 @@ def test_zones_commands(city, tmp_path):
     assert len(proposal) == 6 and {"code", "workload", "cells"} <= set(proposal.columns)
     assert main(["zones", "propose", "--db", url, "--k", "6", "--fixed", "NOPE", "--out", str(geo)]) == 2
     assert main(["zones", "score", "--db", url, "--severity", "fight", "--out", str(out)]) == 2
+
+
+def _inside_square(conn, half_deg=0.003):
+    from geo.store import features as f
+
+    cx, cy = f.areas_within(conn, "district", None).geometry.iloc[0].representative_point().coords[0]
+    return shapely.box(cx - half_deg, cy - half_deg, cx + half_deg, cy + half_deg)
+
+
+@pytest.mark.parametrize("case", ["no-code", "line", "bowtie", "outside", "overlap"])
+def test_a_sketched_zone_is_refused_for_each_invalid_case(city, case):
+    engine, _ = city
+    with engine.connect() as conn:
+        square = _inside_square(conn)
+        zones = features.zones(conn)
+        before = len(zones)
+        n_audit = conn.execute(text("SELECT COUNT(*) FROM audit_log")).scalar()
+    x0, y0, x1, y1 = square.bounds
+    geometry = {"no-code": square, "line": shapely.LineString([(x0, y0), (x1, y1)]),
+                "bowtie": shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)]),
+                "outside": shapely.box(x0 + 5, y0, x1 + 5, y1),
+                "overlap": zones.geometry.iloc[0]}[case]
+    code = "" if case == "no-code" else "NEW1"
+    message = {"no-code": "code", "line": "polygon", "bowtie": "not valid", "outside": "outside the district",
+               "overlap": "overlaps other zones"}[case]
+    with pytest.raises(patrol.ZoneRefused, match=message):
+        patrol.save_zone(engine, "planner1", code, geometry)
+    with engine.connect() as conn:
+        assert len(features.zones(conn)) == before
+        assert conn.execute(text("SELECT COUNT(*) FROM audit_log")).scalar() == n_audit
+
+
+def test_a_valid_sketch_replaces_its_zone_and_is_audited(city):
+    engine, _ = city
+    with engine.connect() as conn:
+        zones = features.zones(conn)
+    code = zones["code"].iloc[0]
+    smaller = zones.geometry.iloc[0].buffer(-0.002)  # well inside its own zone: overlaps nothing else
+    patrol.save_zone(engine, "planner1", code, smaller, team="night team", shift="night", staff=6)
+    with engine.connect() as conn:
+        again = features.zones(conn).set_index("code")
+        entries = conn.execute(text("SELECT action, object FROM audit_log WHERE action LIKE 'zone.%'")).all()
+    assert again.loc[code, "team"] == "night team" and again.loc[code, "staff"] == 6
+    assert again.loc[code, "geometry"].area == pytest.approx(smaller.area, rel=1e-6)
+    assert ("zone.update", code) in [tuple(e) for e in entries]

@@ -30,6 +30,7 @@ SETTINGS = (
     Setting("SAFEGRID_PUBLIC_K", "3", "shared screens (the wall) never show a count from 1 to k-1"),
     Setting("SAFEGRID_SENSITIVE_CATEGORIES", "", "incident categories never shown on shared screens (comma-separated)"),
     Setting("SAFEGRID_PUBLIC_DELAY_DAYS", "0", "shared screens withhold the most recent N days"),
+    Setting("SAFEGRID_SEVERITY", "", "patrol workload weight per incident category, e.g. fight=3,burglary=2 (others 1)"),
     Setting("SAFEGRID_IDLE_MINUTES", "30", "a session ends after this many minutes without activity"),
     Setting("SAFEGRID_MAX_SESSION_HOURS", "12", "a session ends this many hours after log-on, active or not"),
 )
@@ -55,3 +56,18 @@ def basemap() -> Basemap:
 
 def sensitive_categories() -> tuple[str, ...]:
     return tuple(sorted({c.strip() for c in get("SAFEGRID_SENSITIVE_CATEGORIES").split(",") if c.strip()}))
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """``"fight=3, burglary=2"`` as a mapping; raises ValueError on a malformed item."""
+    out = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        cat, sep, weight = item.partition("=")
+        if not sep or not cat.strip():
+            raise ValueError(f"{item.strip()!r}: expected CATEGORY=WEIGHT")
+        out[cat.strip()] = float(weight)
+        if out[cat.strip()] < 0:
+            raise ValueError(f"{item.strip()!r}: a weight cannot be negative")
+    return out

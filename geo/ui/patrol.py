@@ -21,19 +21,34 @@ PROPOSAL_KEY = "zones.proposal"
 SHIFTS = {"day": (8, 19), "night": (20, 7)}
 
 
+SEVERITY_KEY = "zones.severity"
+
+
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
-def _scores(url, scope, start, end, zones_json):
+def _scores(url, scope, start, end, zones_json, severity):
     zones = gpd.read_file(io.StringIO(zones_json)) if zones_json else None
     with data._conn(url, scope) as conn:
         from geo.store import features
 
         zones = zones if zones is not None else features.zones(conn)
-        table, summary = patrol.zone_scores(conn, zones, start, end)
+        table, summary = patrol.zone_scores(conn, zones, start, end, severity=dict(severity))
         return zones, table, summary
 
 
-def scores(filters: Filters, zones: gpd.GeoDataFrame | None = None):
-    return _scores(*data._key(), filters.start, filters.end, None if zones is None else zones.to_json())
+def severity() -> dict[str, float]:
+    """Workload weights: the page's field, else ``SAFEGRID_SEVERITY`` (malformed input is shown, not used)."""
+    text = st.text_input(t("zones.severity"), value=config.get("SAFEGRID_SEVERITY"), key=SEVERITY_KEY,
+                         help=t("zones.severity.help"))
+    try:
+        return config.parse_weights(text)
+    except ValueError as exc:
+        st.error(str(exc))
+        return {}
+
+
+def scores(filters: Filters, zones: gpd.GeoDataFrame | None = None, weights: dict | None = None):
+    return _scores(*data._key(), filters.start, filters.end, None if zones is None else zones.to_json(),
+                   tuple(sorted((weights or {}).items())))
 
 
 def show(zones: gpd.GeoDataFrame, table: pd.DataFrame, summary: dict, key: str) -> None:
@@ -50,7 +65,7 @@ def show(zones: gpd.GeoDataFrame, table: pd.DataFrame, summary: dict, key: str) 
     st.dataframe(table.rename(columns=lambda c: t(f"zones.col.{c}")), hide_index=True, width="stretch")
 
 
-def propose_section(filters: Filters, current_codes: list[str]) -> None:
+def propose_section(filters: Filters, current_codes: list[str], weights: dict | None = None) -> None:
     with st.form("zones.propose"):
         a, b = st.columns(2)
         k = a.number_input(t("zones.k"), 2, 100, max(2, len(current_codes) or 12), key="zones.k")
@@ -60,7 +75,7 @@ def propose_section(filters: Filters, current_codes: list[str]) -> None:
         try:
             with data._conn(*data._key()) as conn:
                 st.session_state[PROPOSAL_KEY] = patrol.propose_zones(conn, int(k), filters.start, filters.end,
-                                                                       fixed=fixed)
+                                                                       fixed=fixed, severity=weights)
         except ValueError as exc:
             st.error(str(exc))
     saved = st.session_state.get(PROPOSAL_KEY)
@@ -69,7 +84,7 @@ def propose_section(filters: Filters, current_codes: list[str]) -> None:
     proposal, changes = saved
     moved = int((changes["old_zone"] != changes["new_zone"]).sum())
     st.info(t("zones.changed", n=moved, total=len(changes)))
-    zones, table, summary = scores(filters, proposal.assign(team=None, staff=np.nan))
+    zones, table, summary = scores(filters, proposal.assign(team=None, staff=np.nan), weights)
     show(zones, table, summary, "zones.map.proposed")
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as xl:

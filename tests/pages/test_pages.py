@@ -275,3 +275,13 @@ def test_zones_page_saves_a_sketch_or_says_why_not(app_env, demo_url):
     at.text_input(key="zones.sketch.code").set_value(zone["code"])
     next(b for b in at.button if b.label == "Check and save").click().run()
     assert not at.exception and f"Zone {zone['code']} saved." in [s.value for s in at.success]
+
+
+def test_zones_page_severity_weights_change_the_workload(app_env):
+    at = _open("pages/zones.py", "en", "planner")
+    plain = at.dataframe[0].value.set_index("Code")["Workload"]
+    at.text_input(key="zones.severity").set_value("fight=3, drunk=2").run()
+    weighted = at.dataframe[0].value.set_index("Code")["Workload"]
+    assert not at.exception and (weighted >= plain).all() and (weighted > plain).any()
+    at.text_input(key="zones.severity").set_value("fight:3").run()
+    assert "expected CATEGORY=WEIGHT" in at.error[0].value

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from geo.ui import coverage, data
+from geo.ui import coverage
 from geo.ui.auth import may, require
 from geo.ui.filters import current
 from geo.ui.gridview import effective_focus

@@ -7,7 +7,6 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import text
 
 from geo.cli import main
 from geo.store import audit, coverage

@@ -83,3 +83,19 @@ def test_every_setting_is_documented_in_the_readme():
         row = next((line for line in readme.splitlines() if line.startswith(f"| `{setting.name}` |")), None)
         assert row, f"{setting.name} is not in the README's settings table"
         assert setting.help in row and (f"`{setting.default}`" in row if setting.default else "(empty)" in row)
+
+
+def test_no_unused_imports_or_undefined_names():
+    """pyflakes over the application code: nothing imported for nothing, no name used undefined."""
+    import io
+
+    from pyflakes.api import checkPath
+    from pyflakes.reporter import Reporter
+
+    out = io.StringIO()
+    files = [*_files("geo"), *_files("pages"), ROOT / "app.py"]
+    for path in files:
+        checkPath(str(path), Reporter(out, out))
+    # readers.py imports pyarrow only to learn whether it is installed
+    problems = [line for line in out.getvalue().splitlines() if "'pyarrow' imported but unused" not in line]
+    assert not problems, "\n".join(problems)

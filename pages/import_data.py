@@ -3,7 +3,7 @@
 import streamlit as st
 
 from geo.ui.i18n import t
-from geo.ui.imports import ACCEPTED, LAYER_CHOICES, layer_label, presets, run_import, show_report
+from geo.ui.imports import ACCEPTED, LAYER_CHOICES, layer_label, presets, run_import, show_report, summary
 from geo.ui.auth import require
 
 user = require("import")
@@ -27,5 +27,5 @@ if submitted:
     else:
         report = run_import(upload, choice, preset, crs, code_field, username=user["username"])
         if report is not None:
-            st.success(report.summary())
+            st.success(summary(report, choice))
             show_report(report)

@@ -74,9 +74,18 @@ def show_report(report: ImportReport) -> None:
         st.caption(note)
     if report.skipped:
         skipped = report.skipped_frame()
+        skipped.columns = [t(f"import.report.{'line' if report.row_word == 'line' else 'feature'}"),
+                           t("import.report.reason")]
         st.dataframe(skipped, hide_index=True, width="stretch")
         st.download_button(t("import.report.download"), skipped.to_csv(index=False).encode("utf-8-sig"),
                            file_name="skipped_rows.csv", mime="text/csv")
+
+
+def summary(report: ImportReport, choice: str) -> str:
+    """The report's one line in the page's language."""
+    return t("import.summary", file=report.file, layer=layer_label(choice), read=f"{report.rows_read:,}",
+             new=f"{report.inserted:,}", updated=f"{report.updated:,}", unchanged=f"{report.unchanged:,}",
+             skipped=f"{len(report.skipped):,}")
 
 
 def layer_label(choice: str) -> str:

@@ -87,7 +87,7 @@ def test_import_page_uploads_with_progress_and_report(offline_page, app_url, tmp
     button = page.get_by_role("button", name="开始导入")
     expect(button).to_be_enabled(timeout=30_000)
     button.click()
-    page.get_by_text("upload.csv: incidents: 3 read, 2 new").wait_for(timeout=60_000)
+    page.get_by_text("upload.csv（警情）：读取 3 行，新增 2").wait_for(timeout=60_000)
     expect(page.get_by_text("完成", exact=True)).to_be_visible()  # the progress bar ran to the end
     # the skipped-rows table is a canvas grid; its cells exist for screen readers only
     page.get_by_text("missing coordinates").first.wait_for(state="attached", timeout=10_000)

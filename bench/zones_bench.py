@@ -31,7 +31,7 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo.core.patrol import balance, is_contiguous, polsby_popper, propose  # noqa: E402
+from geo.core.patrol import balance, cell_graph, is_contiguous, polsby_popper, propose  # noqa: E402
 from geo.core.weights import queen  # noqa: E402
 
 CHICAGO = ROOT.parent / "shared" / "data" / "chicago"
@@ -52,10 +52,9 @@ def score(name: str, blocks: gpd.GeoDataFrame, zone: np.ndarray, seconds: float,
 def run_all(blocks: gpd.GeoDataFrame, k: int, label: str) -> list[dict]:
     adj = queen(blocks.geometry.values)
     m = blocks.to_crs(blocks.estimate_utm_crs())
-    x, y = m.geometry.centroid.x.to_numpy(), m.geometry.centroid.y.to_numpy()
     rows = []
     t = time.perf_counter()
-    ours = propose(k, blocks["workload"].to_numpy(dtype=float), adj, x, y)
+    ours = propose(k, blocks["workload"].to_numpy(dtype=float), cell_graph(m.geometry.values, adj))
     rows.append(score("SafeGrid propose", blocks, ours, time.perf_counter() - t, adj))
     try:
         import libpysal
@@ -122,8 +121,7 @@ def main() -> None:
     adj = queen(big.geometry.values)
     m = big.to_crs(big.estimate_utm_crs())
     t = time.perf_counter()
-    zone = propose(20, big["workload"].to_numpy(), adj, m.geometry.centroid.x.to_numpy(),
-                   m.geometry.centroid.y.to_numpy())
+    zone = propose(20, big["workload"].to_numpy(), cell_graph(m.geometry.values, adj))
     rows.append({**score("SafeGrid propose", big, zone, time.perf_counter() - t, adj),
                  "instance": f"synthetic {len(big):,} cells, K=20"})
     table = pd.DataFrame(rows)[["instance", "method", "zones", "max/min", "cv", "mean PP", "contiguous", "seconds"]]

@@ -243,6 +243,8 @@ def cmd_zones(args) -> str:
                               "camera_covered_pct", "open_ledger"]], args.out)
             return (f"{args.out}: {len(table)} zones, {start}..{end}, workload max/min {summary['max_min']}, "
                     f"CV {summary['cv']}")
+        if args.action == "plan":
+            return _zone_plan(args, conn, start, end)
         _check_out(args.out, (".geojson",))
         if args.k < 1:
             raise CommandError("--k must be at least 1")
@@ -259,6 +261,33 @@ def cmd_zones(args) -> str:
     moved = int((changes["old_zone"] != changes["new_zone"]).sum())
     return (f"{args.out}: {len(proposal)} zones, {start}..{end}, workload max/min {ratio:.3f}, CV {cv:.4f}, "
             f"all contiguous: {bool(proposal['contiguous'].all())}, {moved} cells change zone")
+
+
+def _zone_plan(args, conn, start, end) -> str:
+    from geo.report import sheets
+    from geo.store import features, patrol
+
+    _check_out(args.out, (".pdf", ".xlsx"))
+    zones = features.zones(conn)
+    if zones.empty:
+        raise CommandError("no patrol zones: import them first (geo import zones FILE)")
+    plan = patrol.patrol_plan(conn, zones, start, end, patrol.SHIFTS)
+    if args.out.lower().endswith(".pdf"):
+        body = sheets.patrol_sheets(plan, zones, features.areas_within(conn, "grid", None), patrol.SHIFTS,
+                                    f"{start} - {end}")
+    else:
+        body = sheets.patrol_workbook(plan)
+    _write_bytes(args.out, body)
+    return (f"{args.out}: {len(zones)} zones x {len(patrol.SHIFTS)} shifts, {len(plan)} cells to visit, "
+            f"{int(plan['visits'].sum()) if len(plan) else 0} visits, risk from {start}..{end}")
+
+
+def _write_bytes(path: str, body: bytes) -> None:
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.part")
+    tmp.write_bytes(body)
+    tmp.replace(out)
 
 
 def cmd_export(args) -> str:
@@ -421,12 +450,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("zones", help="patrol zones: scorecards and balanced proposals")
     zsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    for action, text_ in (("score", "scorecard of the current zones"), ("propose", "propose K balanced zones")):
+    for action, text_ in (("score", "scorecard of the current zones"), ("propose", "propose K balanced zones"),
+                          ("plan", "patrol sheets per zone and shift (PDF) or the plan as Excel")):
         z = zsub.add_parser(action, parents=[common], help=text_)
         z.add_argument("--from", dest="date_from", metavar="DATE")
         z.add_argument("--to", dest="date_to", metavar="DATE")
         z.add_argument("--severity", action="append", metavar="CATEGORY=WEIGHT", help="workload weight (default 1)")
-        z.add_argument("--out", required=True, metavar="FILE.csv" if action == "score" else "FILE.geojson")
+        z.add_argument("--out", required=True,
+                       metavar={"score": "FILE.csv", "propose": "FILE.geojson", "plan": "FILE.pdf|.xlsx"}[action])
         if action == "propose":
             z.add_argument("--k", type=int, required=True)
             z.add_argument("--fixed", nargs="*", metavar="CODE", help="current zones kept as cores")

@@ -1,4 +1,4 @@
-"""Imports flow one way: pages -> geo.ui -> {geo.maps, geo.store, geo.ingest} -> geo.core.
+"""Imports flow one way: pages -> geo.ui -> {geo.maps, geo.report, geo.store, geo.ingest} -> geo.core.
 
 Walks every module's imports (with ast, nothing is run) and fails on any import the
 layer may not make. Also checks that every catalogue key the code uses exists in both
@@ -23,6 +23,7 @@ FORBIDDEN = {
     "geo/store": ("geo.ingest", "geo.maps", "geo.ui", "geo.cli", *UI_ONLY, "folium"),
     "geo/ingest": ("geo.maps", "geo.ui", "geo.cli", *UI_ONLY, "folium"),
     "geo/maps": ("geo.store", "geo.ingest", "geo.ui", "geo.cli", *UI_ONLY, *DB),
+    "geo/report": ("geo.store", "geo.ingest", "geo.maps", "geo.ui", "geo.cli", *UI_ONLY, "folium", *DB),
     "geo/ui": ("geo.cli",),
     "pages": ("geo.core", "geo.store", "geo.ingest", "geo.maps", "geo.cli", "folium", *DB),
     "app.py": ("geo.core", "geo.store", "geo.ingest", "geo.maps", "geo.cli", "folium", *DB),

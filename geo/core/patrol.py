@@ -3,31 +3,85 @@
 Compactness is Polsby-Popper, ``4 pi A / P^2`` (1 for a disc). Balance is the max/min ratio
 and the coefficient of variation of the zones' workloads.
 
-Redistricting (:func:`propose`) builds ``k`` zones from cells with workloads and a
-contiguity graph:
+Redistricting (:func:`propose`) builds ``k`` zones from cells (a :class:`CellGraph`: queen
+neighbours, centroids, areas, perimeters and the boundary length each pair of cells shares,
+all in metres). Each of several restarts:
 
-1. seeds: the heaviest cell, then repeatedly the cell farthest (in metres) from every seed
-   so far, weighted by workload (fixed cores are seeds of their own zones);
-2. growth: the zone with the least workload takes the unassigned neighbouring cell nearest
-   its seed, until every reachable cell is taken (zones stay contiguous by construction);
-3. improvement: a boundary cell moves to a neighbouring zone when the donor stays contiguous
-   and the move lowers ``BALANCE_WEIGHT * sum(max(0, |load - mean| / mean - BALANCE_TOLERANCE)^2)
-   - COMPACTNESS * (cell edges shared within zones)``: balance beyond a small tolerance first,
-   then shorter boundaries (which is what Polsby-Popper rewards); fixed cells never move.
+1. places ``k`` centres (k-means++ on the workload; a fixed core's cells centre its zone);
+2. solves Hess' districting model: send cells to centres at least ``workload * distance^2``
+   with every zone's workload within half the tolerance of the mean (a transportation LP,
+   HiGHS), move each centre to its zone's workload centroid, repeat; a cell goes where most
+   of it was sent;
+3. repairs contiguity: a zone keeps its heaviest connected piece, stray pieces go to a
+   neighbouring zone;
+4. moves boundary cells one at a time to raise
+   ``mean(Polsby-Popper) - BALANCE_WEIGHT * sum(max(0, |load - mean| / mean - BALANCE_TOLERANCE)^2)``,
+   first annealed (a worse move is taken with probability ``exp(gain / T)``, T falling), then
+   greedily until no move helps; a move is taken only when the donor zone stays connected.
+   Zone perimeters are kept exact from the shared boundary lengths, so a move is scored in
+   O(neighbours).
+
+The restart with the best objective wins (one within ``MAX_RATIO`` over any beyond it). Cells outside the graph's largest connected piece
+(islands) get -1: no contiguous zone can hold them with the rest. Fixed cells never move.
 """
 
 from __future__ import annotations
 
-import heapq
+from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
+import shapely
 from scipy import sparse
+from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
-COMPACTNESS = 1.0  # objective per cell edge shared with the cell's zone
-BALANCE_WEIGHT = 4000.0  # objective per squared share of the mean beyond the tolerance
-BALANCE_TOLERANCE = 0.03  # workloads within 3 % of the mean cost nothing
-MAX_ROUNDS = 60
+BALANCE_WEIGHT = 50.0  # objective per squared share of the mean beyond the tolerance
+BALANCE_TOLERANCE = 0.043  # workloads within 4.3 % of the mean cost nothing (max/min <= 1.09)
+MAX_RATIO = 1.10  # a restart over this max/min workload ratio loses to any restart within it
+RESTARTS_CELLS = 10_000  # restarts: this many cells' worth, 3 to 40 (small instances afford more)
+MAX_ROUNDS = 40  # greedy sweeps after annealing
+ANNEAL_SWEEPS = 40  # sweeps over the cells with a falling temperature (objective units)
+ANNEAL_START, ANNEAL_END = 5e-4, 5e-6
+HESS_ROUNDS = 8  # transportation-LP and centre-update rounds
+SNAP_M = 1.0  # boundaries closer than this count as shared (real boundary files rarely match exactly)
+
+
+@dataclass(frozen=True)
+class CellGraph:
+    adjacency: sparse.csr_matrix  # queen neighbours (binary)
+    x: np.ndarray  # centroid, metres
+    y: np.ndarray
+    area: np.ndarray  # square metres
+    perimeter: np.ndarray  # metres
+    shared: sparse.csr_matrix  # boundary length shared by each pair of neighbours, metres
+
+
+def cell_graph(polygons_m: np.ndarray, adjacency: sparse.csr_matrix | None = None,
+               snap_m: float = SNAP_M) -> CellGraph:
+    """The graph :func:`propose` works on, from cell polygons in a metric CRS (``snap_m``: how close two
+    boundaries must run to count as shared)."""
+    polygons_m = np.asarray(polygons_m, dtype=object)
+    n = len(polygons_m)
+    if n:  # never more than 1 % of a typical cell's side
+        snap_m = min(snap_m, 0.01 * float(np.sqrt(np.median(shapely.area(polygons_m)))))
+    if adjacency is None:
+        tree = shapely.STRtree(polygons_m)
+        i, j = tree.query(polygons_m, predicate="dwithin", distance=snap_m)
+        keep = i != j
+        adjacency = sparse.csr_matrix((np.ones(int(keep.sum())), (i[keep], j[keep])), shape=(n, n))
+        adjacency.data[:] = 1.0
+    adjacency = sparse.csr_matrix(adjacency)
+    upper = sparse.triu(adjacency, k=1).tocoo()
+    rings = shapely.boundary(polygons_m)
+    halo = shapely.buffer(rings, snap_m, quad_segs=2)
+    # the part of one ring within snap of the other, less the 2 * snap its two ends run on past the
+    # shared stretch (so a corner contact shares nothing and a shared side exactly its length)
+    length = np.maximum(0.0, shapely.length(shapely.intersection(rings[upper.row], halo[upper.col])) - 2 * snap_m)
+    shared = sparse.coo_matrix((length, (upper.row, upper.col)), shape=(n, n))
+    centre = shapely.centroid(polygons_m)
+    return CellGraph(adjacency, shapely.get_x(centre), shapely.get_y(centre), shapely.area(polygons_m),
+                     shapely.length(polygons_m), sparse.csr_matrix(shared + shared.T))
 
 
 def polsby_popper(area: np.ndarray, perimeter: np.ndarray) -> np.ndarray:
@@ -54,96 +108,338 @@ def is_contiguous(cells: np.ndarray, adjacency: sparse.csr_matrix) -> bool:
     return connected_components(sub, directed=False)[0] == 1
 
 
-def _seeds(k: int, workload: np.ndarray, x: np.ndarray, y: np.ndarray, fixed: dict[int, int]) -> list[int]:
-    seeds = [next(iter(c for c, z in fixed.items() if z == zone)) for zone in sorted(set(fixed.values()))]
-    if not seeds:
-        seeds = [int(np.argmax(workload))]
-    weight = np.sqrt(workload + workload.mean() + 1e-9)
-    while len(seeds) < k:
-        d = np.min(np.hypot(x[:, None] - x[seeds][None, :], y[:, None] - y[seeds][None, :]), axis=1)
-        seeds.append(int(np.argmax(d * weight)))
-    return seeds
-
-
-def propose(k: int, workload: np.ndarray, adjacency: sparse.csr_matrix, x: np.ndarray, y: np.ndarray,
-            fixed: dict[int, int] | None = None, rounds: int = MAX_ROUNDS) -> np.ndarray:
-    """Zone index (0..k-1) per cell; -1 for cells no zone could reach. ``fixed`` maps cell -> zone."""
-    n = len(workload)
+def propose(k: int, workload: np.ndarray, graph: CellGraph, fixed: dict[int, int] | None = None, *,
+            restarts: int | None = None, seed: int = 0) -> np.ndarray:
+    """Zone index (0..k-1) per cell, -1 for islands (module docstring). ``fixed`` maps cell -> zone."""
     w = np.asarray(workload, dtype=float)
-    adj = sparse.csr_matrix(adjacency)
-    fixed = dict(fixed or {})
-    seeds = _seeds(k, w, x, y, fixed)
-    zone = np.full(n, -1, dtype=np.int64)
-    load = np.zeros(k)
-    for z, s in enumerate(seeds):
-        zone[s] = z
-        load[z] += w[s]
-    for c, z in fixed.items():
-        if zone[c] == -1:
-            zone[c] = z
-            load[z] += w[c]
-    sx, sy = x[seeds], y[seeds]
-    frontier = [[] for _ in range(k)]
-
-    def push(z: int, c: int) -> None:
-        for nb in adj.indices[adj.indptr[c]:adj.indptr[c + 1]]:
-            if zone[nb] == -1:
-                heapq.heappush(frontier[z], (float(np.hypot(x[nb] - sx[z], y[nb] - sy[z])), int(nb)))
-
-    for c in np.flatnonzero(zone >= 0):
-        push(int(zone[c]), int(c))
-    active = set(range(k))
-    while active:
-        z = min(active, key=lambda q: load[q])
-        while frontier[z] and zone[frontier[z][0][1]] != -1:
-            heapq.heappop(frontier[z])
-        if not frontier[z]:
-            active.discard(z)
-            continue
-        _, c = heapq.heappop(frontier[z])
-        zone[c] = z
-        load[z] += w[c]
-        push(z, c)
-    return _improve(zone, w, adj, x, y, k, set(fixed), rounds)
+    n = len(w)
+    fixed = {int(c): int(z) for c, z in (fixed or {}).items()}
+    if k < 1 or k > n:
+        raise ValueError(f"cannot make {k} zones from {n} cells")
+    if any(z < 0 or z >= k for z in fixed.values()):
+        raise ValueError("a fixed cell names a zone outside 0..k-1")
+    _, piece = connected_components(graph.adjacency, directed=False)
+    main = piece == np.bincount(piece).argmax()
+    if not all(main[c] for c in fixed):
+        raise ValueError("a fixed cell is not connected to the rest of the cells")
+    if int(main.sum()) < k:
+        raise ValueError(f"cannot make {k} zones from {int(main.sum())} connected cells")
+    search = _Search(k, w, graph, fixed, main)
+    rng = np.random.default_rng(seed)
+    best, best_score = None, -np.inf
+    if restarts is None:
+        restarts = int(np.clip(RESTARTS_CELLS // max(1, n), 3, 40))
+    for _ in range(max(1, restarts)):
+        zone = search.run(rng)
+        load = np.bincount(zone[zone >= 0], weights=w[zone >= 0], minlength=k)
+        score = search.objective(zone) - (1.0 if balance(load)[0] > MAX_RATIO else 0.0)
+        if score > best_score:
+            best, best_score = zone, score
+    return best
 
 
-def _improve(zone, w, adj, x, y, k, frozen: set, rounds: int) -> np.ndarray:
-    """Move boundary cells while the objective falls (module docstring, step 3)."""
-    mean = w.sum() / k if w.sum() > 0 else 1.0
-    load = np.bincount(zone[zone >= 0], weights=w[zone >= 0], minlength=k)
-    count = np.bincount(zone[zone >= 0], minlength=k).astype(float)
+class _Search:
+    def __init__(self, k: int, w: np.ndarray, g: CellGraph, fixed: dict[int, int], main: np.ndarray):
+        self.k, self.w, self.g, self.fixed, self.main = k, w, g, fixed, main
+        adj, sh = g.adjacency, g.shared
+        self.nbrs = [adj.indices[adj.indptr[c]:adj.indptr[c + 1]].tolist() for c in range(len(w))]
+        self.shared = []
+        for c in range(len(w)):
+            row = dict(zip(sh.indices[sh.indptr[c]:sh.indptr[c + 1]].tolist(),
+                           sh.data[sh.indptr[c]:sh.indptr[c + 1]].tolist()))
+            self.shared.append([row.get(nb, 0.0) for nb in self.nbrs[c]])
+        self.mean = max(w[main].sum() / k, 1e-12)
 
-    def band(v: float) -> float:  # balance cost: only deviations beyond the tolerance count
-        return max(0.0, abs(v - mean) / mean - BALANCE_TOLERANCE) ** 2
+    # -- objective -------------------------------------------------------------------------
+    def band(self, load: float) -> float:
+        return max(0.0, abs(load - self.mean) / self.mean - BALANCE_TOLERANCE) ** 2
 
-    for _ in range(rounds):
-        moved = 0
-        for c in np.argsort(-w):
-            donor = zone[c]
-            if donor < 0 or c in frozen or count[donor] <= 1:
+    def objective(self, zone: np.ndarray) -> float:
+        area, perim, load = self._totals(zone)
+        return float(polsby_popper(area, perim).mean() - BALANCE_WEIGHT * sum(self.band(v) for v in load))
+
+    def _totals(self, zone: np.ndarray):
+        k, g = self.k, self.g
+        inside = zone >= 0
+        area = np.bincount(zone[inside], weights=g.area[inside], minlength=k)
+        load = np.bincount(zone[inside], weights=self.w[inside], minlength=k)
+        perim = np.bincount(zone[inside], weights=g.perimeter[inside], minlength=k)
+        coo = sparse.triu(g.shared, k=1).tocoo()
+        same = (zone[coo.row] == zone[coo.col]) & (zone[coo.row] >= 0)
+        perim -= 2 * np.bincount(zone[coo.row[same]], weights=coo.data[same], minlength=k)
+        return area, np.maximum(perim, 1e-9), load
+
+    # -- one restart -------------------------------------------------------------------------
+    def run(self, rng: np.random.Generator) -> np.ndarray:
+        zone = self._assign(rng)
+        zone = self._repair(zone)
+        return self._improve(zone, rng)
+
+    def _centres(self, rng) -> tuple[np.ndarray, np.ndarray]:
+        k, g, w = self.k, self.g, self.w
+        cx, cy = np.zeros(k), np.zeros(k)
+        done = sorted(set(self.fixed.values()))
+        for z in done:
+            cells = [c for c, zz in self.fixed.items() if zz == z]
+            cx[z], cy[z] = g.x[cells].mean(), g.y[cells].mean()
+        pool = np.flatnonzero(self.main)
+        mass = w[pool] + w[pool].mean() * 0.25 + 1e-12
+        free = [z for z in range(k) if z not in done]
+        for i, z in enumerate(free):  # k-means++: far from the centres so far, weighted by workload
+            if not done and i == 0:
+                c = rng.choice(pool, p=mass / mass.sum())
+            else:
+                d2 = np.min((g.x[pool, None] - cx[None, done]) ** 2 + (g.y[pool, None] - cy[None, done]) ** 2, axis=1)
+                p = d2 * mass
+                c = rng.choice(pool, p=p / p.sum()) if p.sum() > 0 else rng.choice(pool)
+            cx[z], cy[z] = g.x[c], g.y[c]
+            done.append(z)
+        return cx, cy
+
+    def _assign(self, rng) -> np.ndarray:
+        """Hess' districting model: cells to centres at least cost ``workload * distance^2`` with every
+        zone's workload equal to the mean (a transportation LP, HiGHS), centres moved to their zone's
+        workload centroid, a few rounds; each cell then goes where most of it was sent."""
+        k, g, w = self.k, self.g, self.w
+        pool = np.flatnonzero(self.main)
+        n = len(pool)
+        cx, cy = self._centres(rng)
+        px, py = g.x[pool], g.y[pool]
+        pw = w[pool]
+        mass = pw + max(pw.mean(), 1e-9) * 0.1  # empty cells still prefer the nearest centre
+        rows = np.repeat(np.arange(n), k)
+        one_zone = sparse.csr_matrix((np.ones(n * k), (rows, np.arange(n * k))), shape=(n, n * k))
+        capacity = sparse.csr_matrix((np.tile(pw, k), (np.repeat(np.arange(k), n), np.arange(n * k).reshape(n, k).T.ravel())),
+                                     shape=(k, n * k))
+        upper = np.ones(n * k)
+        lower = np.zeros(n * k)
+        for c, z in self.fixed.items():
+            i = int(np.searchsorted(pool, c))
+            upper[i * k:(i + 1) * k] = 0.0
+            upper[i * k + z] = lower[i * k + z] = 1.0
+        zone_pool = np.zeros(n, dtype=np.int64)
+        fixed_zones = set(self.fixed.values())
+        for _ in range(HESS_ROUNDS):
+            cost = (mass[:, None] * ((px[:, None] - cx[None, :]) ** 2 + (py[:, None] - cy[None, :]) ** 2)).ravel()
+            cost /= cost.max() or 1.0
+            target = np.full(k, pw.sum() / k)
+            res = linprog(cost, A_ub=sparse.vstack([capacity, -capacity]),
+                          b_ub=np.concatenate([target * (1 + BALANCE_TOLERANCE / 2), -target * (1 - BALANCE_TOLERANCE / 2)]),
+                          A_eq=one_zone, b_eq=np.ones(n), bounds=np.column_stack([lower, upper]), method="highs")
+            if res.status != 0:
+                raise ValueError(f"the zone assignment has no solution: {res.message}")
+            share = res.x.reshape(n, k)
+            new = share.argmax(axis=1)
+            moved = False
+            for z in range(k):
+                m = new == z
+                if m.any() and z not in fixed_zones:
+                    nx, ny = np.average(px[m], weights=mass[m]), np.average(py[m], weights=mass[m])
+                    moved |= bool(np.hypot(nx - cx[z], ny - cy[z]) > 1.0)
+                    cx[z], cy[z] = nx, ny
+            zone_pool = new
+            if not moved:
+                break
+        zone = np.full(len(w), -1, dtype=np.int64)
+        zone[pool] = zone_pool
+        return zone
+
+    def _repair(self, zone: np.ndarray) -> np.ndarray:
+        """Each zone keeps its heaviest connected piece (the one with its fixed cells); the rest
+        is handed cell by cell to neighbouring zones, lightest first."""
+        k, w, adj = self.k, self.w, self.g.adjacency
+        for z in range(k):
+            cells = np.flatnonzero(zone == z)
+            if len(cells) <= 1:
                 continue
-            nbs = adj.indices[adj.indptr[c]:adj.indptr[c + 1]]
-            zones_nb = zone[nbs]
-            same = int((zones_nb == donor).sum())
-            best, best_gain = None, 0.0
-            for to in set(zones_nb[(zones_nb >= 0) & (zones_nb != donor)].tolist()):
-                balance_gain = (band(load[donor]) + band(load[to]) - band(load[donor] - w[c])
-                                - band(load[to] + w[c])) * BALANCE_WEIGHT
-                shape_gain = COMPACTNESS * (int((zones_nb == to).sum()) - same)  # shared edges gained
-                gain = balance_gain + shape_gain
-                if gain > best_gain + 1e-12:
-                    best, best_gain = to, gain
+            m, piece = connected_components(adj[cells][:, cells], directed=False)
+            if m == 1:
+                continue
+            keep_piece = np.argmax(np.bincount(piece, weights=w[cells] + 1e-9))
+            for c, p in zip(cells, piece):
+                if self.fixed.get(int(c)) == z:
+                    keep_piece = p
+                    break
+            zone[cells[piece != keep_piece]] = -2
+        for z in range(k):  # a zone left empty takes an unassigned or a spare cell
+            if not (zone == z).any():
+                free = np.flatnonzero(zone == -2)
+                zone[free[0] if len(free) else self._spare_cell(zone)] = z
+        load = np.bincount(zone[zone >= 0], weights=w[zone >= 0], minlength=k)
+        while (zone == -2).any():
+            progress = False
+            for c in np.flatnonzero(zone == -2):
+                near = [zone[nb] for nb in self.nbrs[c] if zone[nb] >= 0]
+                if near:
+                    z = min(near, key=lambda q: load[q])
+                    zone[c] = z
+                    load[z] += w[c]
+                    progress = True
+            if not progress:
+                break
+        return zone
+
+    def _spare_cell(self, zone: np.ndarray) -> int:
+        biggest = np.bincount(zone[zone >= 0], minlength=self.k).argmax()
+        for c in np.flatnonzero(zone == biggest):
+            if c not in self.fixed and self._stays_connected(zone, int(c), int(biggest)):
+                return int(c)
+        raise ValueError("cannot find a cell for an empty zone")
+
+    def shared_with(self, c: int, o: int) -> float:
+        for nb, length in zip(self.nbrs[c], self.shared[c]):
+            if nb == o:
+                return length
+        return 0.0
+
+    def zone_connected(self, zone: np.ndarray, z: int, size: int) -> bool:
+        start = np.flatnonzero(zone == z)
+        if len(start) <= 1:
+            return True
+        seen, queue = {int(start[0])}, deque([int(start[0])])
+        while queue:
+            for nb in self.nbrs[queue.popleft()]:
+                if nb not in seen and zone[nb] == z:
+                    seen.add(nb)
+                    queue.append(nb)
+        return len(seen) == len(start)
+
+    def _stays_connected(self, zone: np.ndarray, c: int, z: int) -> bool:
+        """Whether zone ``z`` stays connected without cell ``c`` (BFS from one of c's neighbours)."""
+        targets = [nb for nb in self.nbrs[c] if zone[nb] == z]
+        if len(targets) <= 1:
+            return True
+        want = set(targets)
+        seen = {c, targets[0]}
+        want.discard(targets[0])
+        queue = deque([targets[0]])
+        while queue and want:
+            for nb in self.nbrs[queue.popleft()]:
+                if nb not in seen and zone[nb] == z:
+                    seen.add(nb)
+                    want.discard(nb)
+                    queue.append(nb)
+        return not want
+
+    def _improve(self, zone: np.ndarray, rng) -> np.ndarray:
+        """Annealed single-cell moves, then greedy moves and swaps until neither helps."""
+        state = _State(self, zone)
+        cand = [int(c) for c in np.flatnonzero(zone >= 0) if int(c) not in self.fixed]
+        for i in range(ANNEAL_SWEEPS):
+            temp = ANNEAL_START * (ANNEAL_END / ANNEAL_START) ** (i / max(1, ANNEAL_SWEEPS - 1))
+            state.moves(rng.permutation(cand).tolist(), temp, rng)
+        for _ in range(MAX_ROUNDS):
+            changed = state.moves(rng.permutation(cand).tolist(), 0.0, rng)
+            changed += state.swaps(rng.permutation(cand).tolist())
+            if not changed:
+                break
+        return state.zone
+
+
+class _State:
+    """A partition being improved, with each zone's area, perimeter, workload and size kept current."""
+
+    def __init__(self, search: _Search, zone: np.ndarray):
+        self.s, self.zone = search, zone
+        area, perim, load = search._totals(zone)
+        self.area, self.perim, self.load = area.tolist(), perim.tolist(), load.tolist()
+        self.count = np.bincount(zone[zone >= 0], minlength=search.k).tolist()
+
+    @staticmethod
+    def pp(a: float, p: float) -> float:
+        return 4 * np.pi * a / (p * p) if p > 0 else 0.0
+
+    def _touch(self, c: int) -> dict[int, float]:
+        """Boundary length cell ``c`` shares with each zone around it (its own included)."""
+        touch: dict[int, float] = {}
+        for nb, length in zip(self.s.nbrs[c], self.s.shared[c]):
+            zn = int(self.zone[nb])
+            if zn >= 0:
+                touch[zn] = touch.get(zn, 0.0) + length
+        return touch
+
+    def _gain(self, changes: dict[int, tuple[float, float, float]]) -> float:
+        """Objective gain of zones taking (area, perimeter, workload) changes."""
+        s, pp, band = self.s, self.pp, self.s.band
+        shape = sum(pp(self.area[z] + da, self.perim[z] + dp) - pp(self.area[z], self.perim[z])
+                    for z, (da, dp, _) in changes.items())
+        bal = sum(band(self.load[z] + dw) - band(self.load[z]) for z, (_, _, dw) in changes.items())
+        return shape / s.k - BALANCE_WEIGHT * bal
+
+    def _apply(self, c: int, to: int, dp_from: float, dp_to: float) -> None:
+        g, w = self.s.g, self.s.w
+        d = int(self.zone[c])
+        self.zone[c] = to
+        self.area[d] -= g.area[c]
+        self.area[to] += g.area[c]
+        self.perim[d] += dp_from
+        self.perim[to] += dp_to
+        self.load[d] -= w[c]
+        self.load[to] += w[c]
+        self.count[d] -= 1
+        self.count[to] += 1
+
+    def moves(self, cells: list[int], temp: float, rng) -> int:
+        """One pass of single-cell moves; a worse move passes with probability exp(gain / temp)."""
+        g, w, moved = self.s.g, self.s.w, 0
+        for c in cells:
+            d = int(self.zone[c])
+            if self.count[d] <= 1:
+                continue
+            touch = self._touch(c)
+            if len(touch) == 1 and d in touch:
+                continue
+            ac, pc, wc = g.area[c], g.perimeter[c], w[c]
+            dp_from = -pc + 2 * touch.get(d, 0.0)
+            best, best_gain = -1, -np.inf
+            for to, length in touch.items():
+                if to != d:
+                    gain = self._gain({d: (-ac, dp_from, -wc), to: (ac, pc - 2 * length, wc)})
+                    if gain > best_gain:
+                        best, best_gain = to, gain
+            if best < 0 or not (best_gain > 1e-12 or (temp > 0 and rng.random() < np.exp(best_gain / temp))):
+                continue
+            if self.s._stays_connected(self.zone, c, d):
+                self._apply(c, best, dp_from, pc - 2 * touch[best])
+                moved += 1
+        return moved
+
+    def swaps(self, cells: list[int]) -> int:
+        """One pass of swaps: cell ``c`` of zone d and a nearby cell ``o`` of a neighbouring zone t trade
+        places (both zones keep their size and nearly their workload, which single moves cannot)."""
+        s, g, w, swapped = self.s, self.s.g, self.s.w, 0
+        for c in cells:
+            d = int(self.zone[c])
+            touch_c = self._touch(c)
+            others = {o for nb in s.nbrs[c] for o in [nb, *s.nbrs[nb]]
+                      if self.zone[o] >= 0 and self.zone[o] != d and o not in s.fixed}
+            best, best_gain = None, 1e-12
+            for o in others:
+                t = int(self.zone[o])
+                if t not in touch_c:
+                    continue
+                touch_o = self._touch(o)
+                if d not in touch_o:
+                    continue
+                between = s.shared_with(c, o)
+                # d loses c and gains o; t loses o and gains c (the c-o edge changes sides)
+                dp_d = -g.perimeter[c] + 2 * touch_c.get(d, 0.0) + g.perimeter[o] - 2 * (touch_o[d] - between)
+                dp_t = -g.perimeter[o] + 2 * touch_o.get(t, 0.0) + g.perimeter[c] - 2 * (touch_c[t] - between)
+                da, dw = g.area[o] - g.area[c], w[o] - w[c]
+                gain = self._gain({d: (da, dp_d, dw), t: (-da, dp_t, -dw)})
+                if gain > best_gain:
+                    best, best_gain = (o, t, dp_d, dp_t), gain
             if best is None:
                 continue
-            rest = np.flatnonzero(zone == donor)
-            if not is_contiguous(rest[rest != c], adj):
+            o, t, dp_d, dp_t = best
+            self.zone[c], self.zone[o] = t, d
+            if not (s.zone_connected(self.zone, d, self.count[d]) and s.zone_connected(self.zone, t, self.count[t])):
+                self.zone[c], self.zone[o] = d, t
                 continue
-            zone[c] = best
-            load[donor] -= w[c]
-            load[best] += w[c]
-            count[donor] -= 1
-            count[best] += 1
-            moved += 1
-        if not moved:
-            break
-    return zone
+            self.zone[c], self.zone[o] = d, t
+            self._apply(c, t, 0.0, 0.0)
+            self._apply(o, d, 0.0, 0.0)
+            self.perim[d] += dp_d
+            self.perim[t] += dp_t
+            swapped += 1
+        return swapped

@@ -18,12 +18,13 @@ from sqlalchemy.engine import Connection
 from geo.core.coverage import covered_fraction
 from geo.core.grid import assign_points
 from geo.core.hotspots import gi_classes, gi_star
-from geo.core.patrol import balance, is_contiguous, polsby_popper, propose
+from geo.core.patrol import balance, cell_graph, is_contiguous, polsby_popper, propose
 from geo.core.weights import islands, queen
 from geo.store import coverage, features
 from geo.store.schema import deployment_timezone
 
 HOT = ("hot_95", "hot_99")
+SHIFTS = {"day": (8, 19), "night": (20, 7)}  # local hours, first and last (a night shift wraps)
 VISIT_MINUTES = (10, 15)
 
 
@@ -124,7 +125,7 @@ def propose_zones(conn: Connection, k: int, start: dt.date, end: dt.date, *, sev
             fixed_map[int(c)] = z
     if len(fixed) > k:
         raise ValueError("more fixed zones than zones to propose")
-    zone = propose(k, cells["workload"].to_numpy(dtype=float), adj, cx, cy, fixed=fixed_map)
+    zone = propose(k, cells["workload"].to_numpy(dtype=float), cell_graph(cm.geometry.values, adj), fixed=fixed_map)
     codes = _names(zone, old, current["code"].tolist() if not current.empty else [], list(fixed), k)
     shapes = [shapely.union_all(cells.geometry.values[zone == z]) for z in range(k)]
     out = gpd.GeoDataFrame({"code": codes,

@@ -12,13 +12,14 @@ from streamlit_folium import st_folium
 
 from geo.core.classify import SEQUENTIAL, classify
 from geo.maps.views import measure_map
+from geo.report import sheets
 from geo.store import patrol
 from geo.ui import config, data
 from geo.ui.filters import Filters
 from geo.ui.i18n import current_language, t
 
 PROPOSAL_KEY = "zones.proposal"
-SHIFTS = {"day": (8, 19), "night": (20, 7)}
+SHIFTS = patrol.SHIFTS
 
 
 SEVERITY_KEY = "zones.severity"
@@ -103,12 +104,21 @@ def plan_section(zones: gpd.GeoDataFrame, filters: Filters) -> None:
     code = st.selectbox(t("zones.zone"), zones["code"].tolist(), key="zones.plan.zone")
     mine = plan[plan["zone"] == code]
     st.dataframe(mine.rename(columns=lambda c: t(f"zones.plan.{c}")), hide_index=True, width="stretch")
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
-        for (zone, shift), part in plan.groupby(["zone", "shift"]):
-            part.to_excel(xl, sheet_name=f"{zone}-{shift}"[:31], index=False)
-    st.download_button(t("zones.plan.excel"), buffer.getvalue(), "patrol_plan.xlsx",
-                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="zones.plan.xlsx")
+    a, b = st.columns(2)
+    a.download_button(t("zones.plan.excel"), sheets.patrol_workbook(plan), "patrol_plan.xlsx",
+                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="zones.plan.xlsx")
+    if b.button(t("zones.plan.pdf_make"), key="zones.plan.pdf_make"):
+        with st.spinner(t("zones.plan.pdf_making")):
+            st.session_state["zones.plan.pdf"] = _sheets_pdf(plan, zones, filters)
+    if st.session_state.get("zones.plan.pdf"):
+        b.download_button(t("zones.plan.pdf"), st.session_state["zones.plan.pdf"], "patrol_sheets.pdf",
+                          "application/pdf", key="zones.plan.pdf.get")
+
+
+def _sheets_pdf(plan: pd.DataFrame, zones: gpd.GeoDataFrame, filters: Filters) -> bytes:
+    labels = {key: t(f"sheet.{key}") for key in sheets.LABELS}
+    return sheets.patrol_sheets(plan, zones, data.shapes("grid", None), SHIFTS, f"{filters.start} - {filters.end}",
+                                labels=labels, shift_names={s: t(f"zones.shift.{s}") for s in SHIFTS})
 
 
 SKETCH_KEY = "zones.sketch"

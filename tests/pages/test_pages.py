@@ -253,6 +253,10 @@ def test_zones_page_scorecard_proposal_and_plan(app_env):
     proposed = at.dataframe[1].value
     assert len(proposed) == 8 and proposed["Contiguous"].all()
     assert any("cells change zone" in i.value for i in at.info)
+    at.button(key="zones.plan.pdf_make").click().run()
+    assert not at.exception and not at.error
+    pdf = at.session_state["zones.plan.pdf"]
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
 
 
 def test_zones_page_saves_a_sketch_or_says_why_not(app_env, demo_url):

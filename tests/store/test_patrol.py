@@ -89,6 +89,31 @@ def test_zones_commands(city, tmp_path):
     assert main(["zones", "score", "--db", url, "--severity", "fight", "--out", str(out)]) == 2
 
 
+def test_patrol_sheets_pdf_and_excel_hold_every_zone_shift_and_visit(city, tmp_path):
+    from pypdf import PdfReader
+
+    _, url = city
+    pdf, xlsx = tmp_path / "sheets.pdf", tmp_path / "plan.xlsx"
+    assert main(["zones", "plan", "--db", url, "--from", "2026-01-01", "--to", "2026-06-30", "--out", str(pdf)]) == 0
+    assert main(["zones", "plan", "--db", url, "--from", "2026-01-01", "--to", "2026-06-30", "--out", str(xlsx)]) == 0
+    assert main(["zones", "plan", "--db", url, "--out", str(tmp_path / "plan.docx")]) == 2
+    engine, _ = city
+    with engine.connect() as conn:
+        zones = features.zones(conn)
+        plan = patrol.patrol_plan(conn, zones, START, END, patrol.SHIFTS)
+    pages = [p.extract_text().replace("\x00", "") for p in PdfReader(pdf).pages]
+    assert len(pages) == len(zones) * len(patrol.SHIFTS)  # one page per zone and shift, in order
+    for i, (code, shift) in enumerate((c, s) for c in zones["code"] for s in patrol.SHIFTS):
+        assert f"Zone {code} - Shift: {shift}" in pages[i]
+        mine = plan[(plan["zone"] == code) & (plan["shift"] == shift)]
+        for cell in mine["cell"]:
+            assert cell in pages[i]
+        assert f"Short visits this shift\n{int(mine['visits'].sum())}" in pages[i]
+    book = pd.read_excel(xlsx, sheet_name=None)
+    assert sum(len(frame) for frame in book.values()) == len(plan)
+    assert sum(int(frame["visits"].sum()) for frame in book.values()) == int(plan["visits"].sum())
+
+
 def _inside_square(conn, half_deg=0.003):
     from geo.store import features as f
 

@@ -1,0 +1,68 @@
+"""Printable documents: text (Latin and Chinese) comes back out of the PDF, long tables repeat their
+header on every page, static maps draw something where the shapes are."""
+
+from __future__ import annotations
+
+import io
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from PIL import Image
+from pypdf import PdfReader
+
+from geo.report import pdf as pdfmod
+from geo.report.pdf import Document
+from geo.report.staticmap import Layer, render
+
+
+def _text(body: bytes) -> list[str]:
+    return [p.extract_text().replace("\x00", "") for p in PdfReader(io.BytesIO(body)).pages]
+
+
+def test_headings_figures_and_a_long_table_come_back_out():
+    doc = Document("t", footer="SafeGrid test")
+    doc.page()
+    doc.heading("Report for 东城街道")
+    doc.figures([("Incidents, 28 days", "1,234"), ("Year on year", "-12.5%")])
+    rows = pd.DataFrame({"cell": [f"C{i:03d}" for i in range(120)], "count": np.arange(120)})
+    doc.table(rows)
+    pages = _text(doc.output())
+    assert len(pages) >= 3  # 120 rows do not fit on one page
+    whole = "\n".join(pages)
+    assert "东城街道" in whole.replace(" ", "") and "1,234" in whole and "-12.5%" in whole
+    assert all(f"C{i:03d}" in whole for i in range(120))
+    assert all("cell" in p and "count" in p for p in pages)  # the header is repeated on every page
+    assert all("SafeGrid test" in p for p in pages)
+
+
+def test_without_a_cjk_font_it_still_writes_and_warns(monkeypatch, caplog):
+    monkeypatch.setattr(pdfmod, "CJK_CANDIDATES", ())
+    monkeypatch.delenv("SAFEGRID_CJK_FONT", raising=False)
+    doc = Document("t")
+    doc.page()
+    doc.text("Latin only")
+    assert "Latin only" in _text(doc.output())[0]
+    assert any("no CJK font" in r.message for r in caplog.records)
+
+
+def test_static_map_draws_the_filled_cells_in_their_colour():
+    cells = gpd.GeoDataFrame({"code": ["a", "b"], "color": ["#d7301f", "#2166ac"]},
+                             geometry=[shapely.box(112.90, 28.10, 112.91, 28.11), shapely.box(112.91, 28.10, 112.92, 28.11)],
+                             crs=4326)
+    png = render([Layer(cells, "fill", color="color", label_column="code", legend={"hot": "#d7301f"})],
+                 size_in=(4, 3), dpi=80)
+    image = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3).astype(int)
+    red = np.all(np.abs(image - [0xd7, 0x30, 0x1f]) < 12, axis=1).mean()
+    blue = np.all(np.abs(image - [0x21, 0x66, 0xac]) < 12, axis=1).mean()
+    assert red > 0.05 and blue > 0.05  # both cells drawn, each a fair share of the picture
+    empty = render([Layer(cells.iloc[:0], "fill")], size_in=(2, 2), dpi=50)
+    assert empty.startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("value,text", [(None, ""), (float("nan"), ""), (True, "✓"), (3.5, "3.5"), (2.0, "2"),
+                                        (1234567.0, "1,234,567"), ("x", "x")])
+def test_cell_formatting(value, text):
+    assert pdfmod._fmt(value) == text

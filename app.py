@@ -26,6 +26,8 @@ PAGES = [  # (file, title key, icon, url path, permission)
     ("pages/hotspots.py", "nav.hotspots", ":material/local_fire_department:", "hotspots", "view_maps"),
     ("pages/coverage.py", "nav.coverage", ":material/videocam:", "coverage", "view_maps"),
     ("pages/zones.py", "nav.zones", ":material/local_police:", "zones", "view_maps"),
+    ("pages/ledger.py", "nav.ledger", ":material/assignment:", "ledger", "view_ledger"),
+    ("pages/campaigns.py", "nav.campaigns", ":material/flag:", "campaigns", "view_reports"),
     ("pages/wall.py", "nav.wall", ":material/tv:", "wall", "view_wall"),
     ("pages/import_data.py", "nav.import", ":material/upload_file:", "import", "import"),
     ("pages/admin.py", "nav.admin", ":material/admin_panel_settings:", "admin", "manage_users"),

@@ -290,6 +290,30 @@ def _write_bytes(path: str, body: bytes) -> None:
     tmp.replace(out)
 
 
+def cmd_report(args) -> str:
+    from geo.report.area_report import report_pdf, report_xlsx
+    from geo.store.reports import report_data
+
+    _check_out(args.out, (".pdf", ".xlsx"))
+    engine = _engine(args)
+    with engine.connect() as conn:
+        start, end = _period(args, conn)
+        try:
+            data = report_data(conn, args.area, start, end, dt.date.today())
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+    body = report_pdf(data) if args.out.lower().endswith(".pdf") else report_xlsx(data)
+    _write_bytes(args.out, body)
+    from geo.store import audit
+
+    with engine.begin() as conn:
+        audit.record(conn, "cli", "report", args.area, detail=f"{start}..{end} -> {Path(args.out).name}")
+    n = data["counts"]
+    return (f"{args.out}: {data['area']['name']} ({args.area}) {start}..{end}: {n['period']:,} incidents "
+            f"(year on year {n['yoy_pct']}%), {len(data['hot'])} hot cells, {data['ledger']['open']} open ledger items "
+            f"({data['ledger']['overdue']} overdue), {len(data['indicators'])} campaign indicators")
+
+
 def cmd_export(args) -> str:
     from geo.ingest.export import export_layer
 
@@ -462,6 +486,13 @@ def build_parser() -> argparse.ArgumentParser:
             z.add_argument("--k", type=int, required=True)
             z.add_argument("--fixed", nargs="*", metavar="CODE", help="current zones kept as cores")
     p.set_defaults(run=cmd_zones)
+
+    p = sub.add_parser("report", parents=[common], help="area report for a period (PDF or Excel)")
+    p.add_argument("--area", required=True, metavar="CODE")
+    p.add_argument("--from", dest="date_from", metavar="DATE")
+    p.add_argument("--to", dest="date_to", metavar="DATE")
+    p.add_argument("--out", required=True, metavar="FILE.pdf|.xlsx")
+    p.set_defaults(run=cmd_report)
 
     p = sub.add_parser("export", parents=[common], help="export a layer")
     p.add_argument("layer", choices=EXPORTABLE)

@@ -13,9 +13,9 @@ import re
 ROLES = ("wall", "leader", "planner", "clerk", "admin")
 PERMISSIONS = {
     "wall": {"view_wall"},
-    "leader": {"view_wall", "view_maps", "view_reports"},
+    "leader": {"view_wall", "view_maps", "view_reports", "view_ledger", "edit_campaigns"},
     "planner": {"view_wall", "view_maps", "view_reports", "edit_targets", "plan_cameras", "edit_zones"},
-    "clerk": {"view_wall", "view_maps", "view_reports", "edit_ledger", "import", "export"},
+    "clerk": {"view_wall", "view_maps", "view_reports", "view_ledger", "edit_ledger", "import", "export"},
 }
 PERMISSIONS["admin"] = set().union(*PERMISSIONS.values()) | {"manage_users", "view_audit", "edit_settings"}
 

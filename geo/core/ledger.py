@@ -1,14 +1,166 @@
-"""Ledger rules: which statuses count as open, and when an item is overdue."""
+"""Ledger rules: statuses, the rectification workflow, overdue arithmetic and oversight figures.
+
+Workflow (``ACTIONS``)::
+
+    reported --assign--> assigned --start--> rectifying --rectify--> rectified --verify--> verified
+    reported/assigned/rectifying --cancel--> cancelled
+    rectified/verified/cancelled --reopen--> assigned
+
+Rectification needs a note and sets a re-check date (default ``RECHECK_DAYS`` after the
+rectification); verification is the re-check itself, allowed on or after that date, by a
+leader or an admin (someone other than the clerk who reported the fix). Reopen and cancel
+need a note too. Everything here is pure: no storage, no clock (``today`` is passed in).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
 
 STATUSES = ("reported", "assigned", "rectifying", "rectified", "verified", "cancelled")
 CLOSED = ("rectified", "verified", "cancelled")
 OPEN = tuple(s for s in STATUSES if s not in CLOSED)
+KINDS = ("hazard", "dispute", "security_gap")
+RECHECK_DAYS = 30
+DUE_SOON_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    sources: tuple[str, ...]
+    target: str
+    roles: frozenset
+    needs_note: bool = False
+
+
+ACTIONS = {a.name: a for a in (
+    Action("assign", ("reported",), "assigned", frozenset({"clerk", "admin"})),
+    Action("start", ("assigned",), "rectifying", frozenset({"clerk", "admin"})),
+    Action("rectify", ("rectifying",), "rectified", frozenset({"clerk", "admin"}), needs_note=True),
+    Action("verify", ("rectified",), "verified", frozenset({"leader", "admin"})),
+    Action("reopen", ("rectified", "verified", "cancelled"), "assigned", frozenset({"clerk", "leader", "admin"}),
+           needs_note=True),
+    Action("cancel", OPEN, "cancelled", frozenset({"leader", "admin"}), needs_note=True),
+)}
+PAST = {"assign": "assigned", "start": "started", "rectify": "rectified", "verify": "verified",
+        "reopen": "reopened", "cancel": "cancelled"}
+EDIT_ROLES = frozenset({"clerk", "admin"})  # who may create items and edit their fields
+
+
+class WorkflowRefused(ValueError):
+    """A status change that the rules do not allow, with the reason."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """The outcome of an allowed action: the new status and the re-check date to store."""
+
+    status: str
+    recheck_on: dt.date | None
+
+
+def actions_for(status: str, role: str | None) -> list[str]:
+    """The actions ``role`` may take on an item in ``status`` (dates and notes aside)."""
+    return [a.name for a in ACTIONS.values() if status in a.sources and role in a.roles]
+
+
+def step(status: str, action: str, role: str | None, *, note: str | None, today: dt.date,
+         recheck_on: dt.date | None = None, recheck_days: int = RECHECK_DAYS) -> Step:
+    """Check one workflow action and say what it leads to; raise :class:`WorkflowRefused` if not allowed.
+
+    ``recheck_on`` is the item's current re-check date (for ``verify``) or, for ``rectify``,
+    the date asked for (default ``today + recheck_days``; not before today).
+    """
+    rule = ACTIONS.get(action)
+    if rule is None:
+        raise WorkflowRefused(f"unknown action {action!r}")
+    if role not in rule.roles:
+        raise WorkflowRefused(f"the {role or 'anonymous'} role may not {action} an item "
+                              f"(allowed: {', '.join(sorted(rule.roles))})")
+    if status not in rule.sources:
+        raise WorkflowRefused(f"an item that is {status} cannot be {PAST[action]} (only from {', '.join(rule.sources)})")
+    if rule.needs_note and not (note or "").strip():
+        raise WorkflowRefused(f"{action} needs a note saying what was done or why")
+    if action == "rectify":
+        when = recheck_on or today + dt.timedelta(days=recheck_days)
+        if when < today:
+            raise WorkflowRefused("the re-check date cannot be in the past")
+        return Step(rule.target, when)
+    if action == "verify":
+        if recheck_on is not None and today < recheck_on:
+            raise WorkflowRefused(f"the re-check is due on {recheck_on}: it cannot be verified before then")
+        return Step(rule.target, recheck_on)
+    if action == "reopen":
+        return Step(rule.target, None)
+    return Step(rule.target, recheck_on)
+
+
+def check_fields(kind: str | None, found_on: dt.date | None, deadline: dt.date | None, title: str | None) -> None:
+    """Validation shared by the create and edit forms (location is checked by the store)."""
+    if not (kind or "").strip():
+        raise ValueError("a ledger item needs a kind (hazard, dispute, security gap, ...)")
+    if not (title or "").strip():
+        raise ValueError("a ledger item needs a title")
+    if found_on is None:
+        raise ValueError("a ledger item needs the date it was found")
+    if deadline is not None and deadline < found_on:
+        raise ValueError(f"the deadline {deadline} is before the date found {found_on}")
 
 
 def is_overdue(status: str, deadline: dt.date | None, today: dt.date) -> bool:
     """Open with a deadline before ``today`` (a deadline of today is not yet overdue)."""
     return status in OPEN and deadline is not None and deadline < today
+
+
+def due_flags(items: pd.DataFrame, today: dt.date, soon_days: int = DUE_SOON_DAYS) -> pd.DataFrame:
+    """``overdue`` and ``due_soon`` (open, deadline within the next ``soon_days`` days, today included)."""
+    status = items["status"].astype(str)
+    deadline = pd.to_datetime(items["deadline"], errors="coerce").dt.date
+    open_ = status.isin(OPEN)
+    has = deadline.notna()
+    overdue = open_ & has & (deadline.where(has, today) < today)
+    soon = open_ & has & ~overdue & (deadline.where(has, today) <= today + dt.timedelta(days=soon_days))
+    return items.assign(overdue=overdue.to_numpy(), due_soon=soon.to_numpy())
+
+
+def oversight(items: pd.DataFrame, events: pd.DataFrame, today: dt.date, by: str,
+              soon_days: int = DUE_SOON_DAYS) -> pd.DataFrame:
+    """Per ``by`` (e.g. ``responsible_unit`` or an area code column), a league table of:
+
+    ``items`` (not cancelled), ``open``, ``overdue``, ``due_soon``, ``rectified`` (ever rectified,
+    verified counts too), ``rectification_rate`` = rectified / items, ``median_days`` from found to
+    the first rectification, ``reopened`` and ``reopen_rate`` = reopened / rectified; ranked by
+    rectification rate, then fewest overdue.
+
+    ``items``: id, status, found_on, deadline and the ``by`` column; ``events``: item_id, action, at.
+    """
+    cols = ["items", "open", "overdue", "due_soon", "rectified", "rectification_rate", "median_days", "reopened",
+            "reopen_rate"]
+    if items.empty:
+        return pd.DataFrame(columns=[by, *cols, "rank"])
+    frame = due_flags(items, today, soon_days)
+    frame = frame[frame["status"] != "cancelled"].copy()
+    rect = events[events["action"] == "rectify"].groupby("item_id")["at"].min()
+    reopened_ids = set(events.loc[events["action"] == "reopen", "item_id"])
+    first_fix = pd.to_datetime(frame["id"].map(dict(zip(rect.index, rect))), utc=True)
+    frame["rectified"] = first_fix.notna().to_numpy() | frame["status"].isin(("rectified", "verified")).to_numpy()
+    found = pd.to_datetime(frame["found_on"]).dt.tz_localize("UTC")
+    frame["days"] = (first_fix - found).dt.total_seconds().to_numpy() / 86400.0
+    frame["reopened"] = frame["id"].isin(reopened_ids)
+    frame["open"] = frame["status"].isin(OPEN)
+    frame[by] = frame[by].fillna("—")
+    g = frame.groupby(by)
+    out = pd.DataFrame({
+        "items": g.size(), "open": g["open"].sum(), "overdue": g["overdue"].sum(), "due_soon": g["due_soon"].sum(),
+        "rectified": g["rectified"].sum(), "median_days": g["days"].median(), "reopened": g["reopened"].sum(),
+    })
+    out["rectification_rate"] = out["rectified"] / out["items"]
+    out["reopen_rate"] = np.where(out["rectified"] > 0, out["reopened"] / out["rectified"].clip(lower=1), np.nan)
+    out = out.reset_index()[[by, *cols]]
+    out = out.sort_values(["rectification_rate", "overdue", by], ascending=[False, True, True]).reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out

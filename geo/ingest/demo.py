@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -19,7 +20,7 @@ from geo.ingest.errors import ImportRefused
 from geo.ingest.pipeline import import_table
 from geo.ingest.readers import RawTable
 from geo.store.models import Base, Setting
-from geo.store.schema import init_db
+from geo.store.schema import init_db, wipe_ledger_history
 
 RECIPE = Path(__file__).resolve().parents[2] / "data" / "demo_city.json"
 DEMO_KEY = "demo"
@@ -66,6 +67,57 @@ def add_demo_accounts(engine: Engine, recipe: dict | None = None) -> list[str]:
     return made
 
 
+def _ledger_history(engine, seed: int) -> None:
+    """Past workflow steps for the demo's closed items (rectified a few days to weeks after being
+    found, verified at the re-check 30 days later), so oversight has days-to-rectify to show."""
+    from geo.core.ledger import RECHECK_DAYS
+    from geo.store.models import LedgerEvent
+
+    rng = np.random.default_rng(seed + 8)
+    with engine.begin() as conn:
+        rows = conn.execute(text("SELECT id, status, found_on, deadline FROM ledger_items WHERE source = :s AND "
+                                 "status IN ('rectified', 'verified') ORDER BY id"), {"s": SOURCE}).all()
+        events, rechecks = [], []
+        now = dt.datetime.now(dt.timezone.utc)
+        for item_id, status, found, deadline in rows:
+            found = pd.Timestamp(found).date()
+            allowed = (pd.Timestamp(deadline).date() - found).days if deadline else 30
+            days = float(rng.gamma(2.0, max(allowed, 4) / 2.5))  # most on time, a tail late
+            fixed = dt.datetime.combine(found, dt.time(9), dt.timezone.utc) + dt.timedelta(days=days)
+            fixed = min(fixed, now - dt.timedelta(days=1))
+            events.append(dict(item_id=item_id, at=fixed, actor="demo", action="rectify", from_status="rectifying",
+                               to_status="rectified", note="整改完成（演示数据）"))
+            recheck = fixed + dt.timedelta(days=RECHECK_DAYS)
+            rechecks.append({"i": item_id, "r": recheck.date()})
+            if status == "verified":
+                events.append(dict(item_id=item_id, at=min(recheck, now), actor="demo", action="verify",
+                                   from_status="rectified", to_status="verified", note=None))
+        if events:
+            conn.execute(LedgerEvent.__table__.insert(), events)
+            conn.execute(text("UPDATE ledger_items SET recheck_on = :r WHERE id = :i"), rechecks)
+
+
+def _campaign(engine, end: dt.date) -> None:
+    """A running district-wide campaign with its four phases and indicator targets."""
+    from geo.store.campaigns import create_campaign, set_actual
+
+    with engine.connect() as conn:
+        district = conn.execute(text("SELECT code FROM areas WHERE level = 'district' ORDER BY code")).scalar()
+    start = end - dt.timedelta(days=120)
+    days = [0, 20, 90, 150, 179]
+    names = ("动员部署", "集中整治", "巩固提升", "检查验收")
+    phases = [(names[i], start + dt.timedelta(days=days[i]), start + dt.timedelta(days=days[i + 1] - 1))
+              for i in range(4)]
+    cid = create_campaign(engine, "demo", "平安社区集中整治行动", start, start + dt.timedelta(days=178),
+                          name_en="Safe community campaign", area_code=district, phases=phases,
+                          targets=[("yoy_incident_change_pct", -10), ("clearance_pct", 90), ("camera_coverage_pct", 2.5),
+                                   ("cameras_added", 40), ("patrol_teams", 12), ("booths", 6), ("satisfaction_pct", 95)])
+    with engine.connect() as conn:
+        ids = dict(conn.execute(text("SELECT key, id FROM indicators WHERE campaign_id = :c"), {"c": cid}).all())
+    set_actual(engine, "demo", ids["booths"], 4, "街道季度报告（演示）")
+    set_actual(engine, "demo", ids["satisfaction_pct"], 93.5, "群众安全感调查（演示）")
+
+
 def build_demo(engine: Engine, seed: int, scale: float = 1.0, replace: bool = False, end: dt.date | None = None,
                progress=None) -> str:
     """Build the demo city; with the same seed, scale and end date, the same data."""
@@ -82,7 +134,9 @@ def build_demo(engine: Engine, seed: int, scale: float = 1.0, replace: bool = Fa
             raise ImportRefused("the database already holds data; use --replace to empty it and build the demo")
         if has_data or current:
             for table in reversed(Base.metadata.sorted_tables):
-                if table.name not in ("settings", "users", "audit_log"):
+                if table.name == "ledger_events":
+                    wipe_ledger_history(conn)
+                elif table.name not in ("settings", "users", "audit_log"):
                     conn.execute(table.delete())
     started = time.perf_counter()
     city = generate_city(recipe, seed, end, scale)
@@ -105,6 +159,8 @@ def build_demo(engine: Engine, seed: int, scale: float = 1.0, replace: bool = Fa
         if report.skipped:
             raise RuntimeError(f"demo {layer}: {len(report.skipped)} rows refused: {report.skipped[:3]}")
         counts[layer] = report.written + report.unchanged
+    _ledger_history(engine, seed)
+    _campaign(engine, end)
     with engine.begin() as conn:
         conn.execute(Setting.__table__.delete().where(Setting.key == DEMO_KEY))
         conn.execute(Setting.__table__.insert().values(key=DEMO_KEY, value=stamp))

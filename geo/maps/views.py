@@ -139,3 +139,20 @@ def sketch_map(district: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, labels: dict
     draw.default_css = list(DRAW_CSS)
     draw.add_to(fmap)
     return finish_map(fmap)
+
+
+def points_map(points: gpd.GeoDataFrame, outline: gpd.GeoDataFrame, color_by: str, colors: dict[str, str],
+               labels: dict, *, tooltip_fields: dict, basemap: Basemap = NO_BASEMAP) -> folium.Map:
+    """Points (ledger items) coloured by a column over the district outline, with a legend of the
+    colours in use; framed on the points (on the outline when there are none)."""
+    frame = points if not points.empty else outline
+    fmap = new_map(_bounds(frame), basemap, fullscreen_labels=_fullscreen(labels))
+    if outline is not None and not outline.empty:
+        area_layer(outline, labels.get("outline", ""), color="#0b2545", weight=2.5, basemap=basemap).add_to(fmap)
+    marker_layer(points, labels["layer"], color_by=color_by, colors=colors, tooltip_fields=tooltip_fields,
+                 basemap=basemap, radius=6).add_to(fmap)
+    present = [c for c in colors if not points.empty and c in set(points[color_by])]
+    if present:
+        legend(fmap, labels.get("legend", ""), [labels.get("legend_labels", {}).get(c, c) for c in present],
+               [colors[c] for c in present])
+    return finish_map(fmap)

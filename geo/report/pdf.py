@@ -95,7 +95,11 @@ class Document:
             for i, (label, value) in enumerate(pairs[start:start + columns]):
                 x = self.pdf.l_margin + i * w
                 self.pdf.set_xy(x, y)
-                self.pdf.set_font("body", size=8)
+                small = 8
+                self.pdf.set_font("body", size=small)
+                while small > 5 and self.pdf.get_string_width(label) > w - 4:
+                    small -= 0.5
+                    self.pdf.set_font("body", size=small)
                 self.pdf.cell(w - 2, 5, label, border="LTR")
                 self.pdf.set_xy(x, y + 5)
                 size = 13

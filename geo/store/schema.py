@@ -53,3 +53,20 @@ def deployment_timezone(conn: Connection) -> str:
     if value is None:
         raise RuntimeError("the database has no schema yet: run `python -m geo init`")
     return value
+
+
+def wipe_ledger_history(conn: Connection) -> None:
+    """Empty ``ledger_events`` although it is append-only: only for rebuilding the demo city from
+    scratch (``geo demo --replace``). The guard is lifted for this statement alone and put back in
+    the same transaction, so nothing else ever sees the table unguarded."""
+    from sqlalchemy import text
+
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("DROP TRIGGER IF EXISTS ledger_events_no_delete"))
+        conn.execute(text("DELETE FROM ledger_events"))
+        conn.execute(text("CREATE TRIGGER ledger_events_no_delete BEFORE DELETE ON ledger_events "
+                          "BEGIN SELECT RAISE(ABORT, 'ledger_events is append-only'); END"))
+    else:
+        conn.execute(text("ALTER TABLE ledger_events DISABLE TRIGGER ledger_events_append_only"))
+        conn.execute(text("DELETE FROM ledger_events"))
+        conn.execute(text("ALTER TABLE ledger_events ENABLE TRIGGER ledger_events_append_only"))

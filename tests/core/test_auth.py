@@ -20,10 +20,13 @@ def test_allowed_follows_least_privilege(role, permission, expected):
     assert allowed(role, permission) is expected
 
 
-def test_every_role_above_wall_includes_the_leaders_rights():
+def test_every_role_above_wall_reads_maps_and_reports_and_only_leaders_and_clerks_the_ledger():
     for role in ROLES[1:]:
-        assert PERMISSIONS["leader"] <= PERMISSIONS[role]
+        assert {"view_wall", "view_maps", "view_reports"} <= PERMISSIONS[role]
     assert all(PERMISSIONS[r] <= PERMISSIONS["admin"] for r in ROLES)
+    assert {r for r in ROLES if "view_ledger" in PERMISSIONS[r]} == {"leader", "clerk", "admin"}
+    assert {r for r in ROLES if "edit_ledger" in PERMISSIONS[r]} == {"clerk", "admin"}
+    assert {r for r in ROLES if "edit_campaigns" in PERMISSIONS[r]} == {"leader", "admin"}
 
 
 @pytest.mark.parametrize("password", ["short1", "alllettersnodigits", "123456789012345"])

@@ -14,17 +14,18 @@ from tests.conftest import ROOT
 from tests.pages.common import run_page, sign_in
 
 PAGES = {"pages/home.py": "view_maps", "pages/grid_map.py": "view_maps", "pages/hotspots.py": "view_maps",
-         "pages/coverage.py": "view_maps", "pages/zones.py": "view_maps",
+         "pages/coverage.py": "view_maps", "pages/zones.py": "view_maps", "pages/ledger.py": "view_ledger",
+         "pages/campaigns.py": "view_reports",
          "pages/wall.py": "view_wall",
          "pages/import_data.py": "import", "pages/admin.py": "manage_users"}
 MAY = {  # role -> pages it may open
     "wall": {"pages/wall.py"},
     "leader": {"pages/home.py", "pages/grid_map.py", "pages/hotspots.py", "pages/coverage.py", "pages/zones.py",
-               "pages/wall.py"},
+               "pages/ledger.py", "pages/campaigns.py", "pages/wall.py"},
     "planner": {"pages/home.py", "pages/grid_map.py", "pages/hotspots.py", "pages/coverage.py", "pages/zones.py",
-                "pages/wall.py"},
+                "pages/campaigns.py", "pages/wall.py"},
     "clerk": {"pages/home.py", "pages/grid_map.py", "pages/hotspots.py", "pages/coverage.py", "pages/zones.py",
-              "pages/wall.py", "pages/import_data.py"},
+              "pages/ledger.py", "pages/campaigns.py", "pages/wall.py", "pages/import_data.py"},
     "admin": set(PAGES),
 }
 DENIED = "This account may not use this page."

@@ -1,0 +1,121 @@
+"""An area report as PDF and Excel from the figures of ``geo.store.reports.report_data``."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from geo.report.pdf import Document
+from geo.report.staticmap import Layer, render
+
+LABELS = {  # English defaults; the app passes its own language
+    "title": "Area report", "period_label": "Period", "made": "Made on", "incidents": "Incidents in the period",
+    "yoy": "Year on year", "d28": "Last 28 days", "d28_prev": "vs previous 28 days", "d28_yoy": "vs same 28 days last year",
+    "open": "Open ledger items", "overdue": "Overdue", "rate": "Rectification rate", "median": "Median days to rectify",
+    "hot_share": "Share of incidents in hot cells", "map": "Hot cells and open ledger items",
+    "categories": "Top categories", "hot": "Hot cells (Gi*, 95 % and 99 %)", "units": "Ledger oversight by responsible unit",
+    "indicators": "Campaign indicators", "none": "None.",
+    "legend.hot_99": "hot cell, 99 %", "legend.hot_95": "hot cell, 95 %", "legend.open": "open ledger item",
+    "legend.overdue": "overdue ledger item",
+    "col.category": "Category", "col.n": "Incidents", "col.last_year": "Last year", "col.change_pct": "Change %",
+    "col.code": "Cell", "col.name": "Name", "col.class": "Class", "col.unit": "Unit", "col.items": "Items",
+    "col.open": "Open", "col.overdue": "Overdue", "col.rate": "Rectified %", "col.median": "Median days",
+    "col.reopen": "Reopen %", "col.campaign": "Campaign", "col.phase": "Phase now", "col.indicator": "Indicator",
+    "col.target": "Target", "col.actual": "Actual", "col.source": "Source", "col.met": "Met",
+}
+HOT_COLORS = {"hot_99": "#b2182b", "hot_95": "#ef8a62"}
+
+
+def _pct(v) -> str:
+    return "—" if v is None or pd.isna(v) else f"{v:+.1f}%"
+
+
+def _fig(v, digits: int = 0) -> str:
+    return "—" if v is None or pd.isna(v) else f"{v:,.{digits}f}"
+
+
+def key_figures(data: dict, lab: dict) -> list[tuple[str, str]]:
+    n, led = data["counts"], data["ledger"]
+    share = data["cells"].loc[data["cells"]["class"].isin(HOT_COLORS), "n"].sum() / max(1, data["cells"]["n"].sum())
+    return [
+        (lab["incidents"], _fig(n["period"])), (lab["yoy"], _pct(n["yoy_pct"])),
+        (lab["d28"], _fig(n["d28"])), (lab["d28_prev"], _pct(n["d28_vs_prev_pct"])),
+        (lab["d28_yoy"], _pct(n["d28_yoy_pct"])), (lab["hot_share"], f"{share * 100:.1f}%"),
+        (lab["open"], _fig(led["open"])), (lab["overdue"], _fig(led["overdue"])),
+        (lab["rate"], "—" if led["rectification_rate"] is None else f"{led['rectification_rate'] * 100:.1f}%"),
+        (lab["median"], _fig(led["median_days"], 1)),
+    ]
+
+
+def _map(data: dict, lab: dict) -> bytes:
+    cells = data["cells"].copy()
+    cells["color"] = cells["class"].map(HOT_COLORS).fillna("#eeeeee")
+    items = data["open_items"].copy()
+    items["color"] = items["overdue"].map({True: "#e41a1c", False: "#ff7f00"})
+    return render([Layer(cells, "fill", color="color", edge="#ffffff", width=0.2,
+                         legend={lab["legend.hot_99"]: HOT_COLORS["hot_99"], lab["legend.hot_95"]: HOT_COLORS["hot_95"]}),
+                   Layer(data["outline"], "outline", edge="#0b2545", width=1.5),
+                   Layer(items, "points", color="color", size=10,
+                         legend={lab["legend.open"]: "#ff7f00", lab["legend.overdue"]: "#e41a1c"})],
+                  size_in=(7.0, 5.2))
+
+
+def _tables(data: dict, lab: dict) -> dict[str, pd.DataFrame]:
+    cats = data["categories"].rename(columns={"category": lab["col.category"], "n": lab["col.n"],
+                                              "last_year": lab["col.last_year"], "change_pct": lab["col.change_pct"]})
+    hot = data["hot"].head(20).rename(columns={"code": lab["col.code"], "name": lab["col.name"], "n": lab["col.n"],
+                                               "class": lab["col.class"]})
+    u = data["units"].head(15)
+    units = pd.DataFrame({lab["col.unit"]: u["responsible_unit"], lab["col.items"]: u["items"],
+                          lab["col.open"]: u["open"], lab["col.overdue"]: u["overdue"],
+                          lab["col.rate"]: (u["rectification_rate"] * 100).round(1),
+                          lab["col.median"]: u["median_days"].round(1), lab["col.reopen"]: (u["reopen_rate"] * 100).round(1)})
+    i = data["indicators"]
+    inds = pd.DataFrame({lab["col.campaign"]: i["campaign"], lab["col.phase"]: i["phase"],
+                         lab["col.indicator"]: [lab.get(f"ind.{k}", k) for k in i["key"]],
+                         lab["col.target"]: i["target_value"], lab["col.actual"]: i["actual"],
+                         lab["col.source"]: i["source"], lab["col.met"]: i["met"].map({True: "✓", False: "✗"})})
+    return {"categories": cats, "hot": hot, "units": units, "indicators": inds}
+
+
+def report_pdf(data: dict, labels: dict | None = None) -> bytes:
+    lab = {**LABELS, **(labels or {})}
+    area = data["area"]
+    title = f"{lab['title']}: {area['name'] or area['code']} ({area['code']})"
+    doc = Document(title, footer=f"SafeGrid - {title} - {data['start']}..{data['end']}")
+    doc.page()
+    doc.heading(title)
+    doc.text(f"{lab['period_label']}: {data['start']} - {data['end']} · {lab['d28']}: {data['d28'][0]} - {data['d28'][1]} · "
+             f"{lab['made']}: {data['today']}", size=9)
+    doc.figures(key_figures(data, lab), columns=5)
+    doc.heading(lab["map"], size=11)
+    doc.image(_map(data, lab), width=doc.width * 0.85)
+    tables = _tables(data, lab)
+    for key in ("categories", "hot", "units", "indicators"):
+        doc.heading(lab[key], size=11)
+        if tables[key].empty:
+            doc.text(lab["none"])
+        else:
+            doc.table(tables[key])
+    return doc.output()
+
+
+def report_xlsx(data: dict, labels: dict | None = None) -> bytes:
+    lab = {**LABELS, **(labels or {})}
+    summary = pd.DataFrame(key_figures(data, lab), columns=["figure", "value"])
+    area = data["area"]
+    head = pd.DataFrame([("area", f"{area['name']} ({area['code']})"), ("period", f"{data['start']} - {data['end']}"),
+                         ("made", str(data["today"]))], columns=["figure", "value"])
+    counts = pd.DataFrame(list(data["counts"].items()), columns=["figure", "value"])
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
+        pd.concat([head, summary, counts], ignore_index=True).to_excel(xl, sheet_name="summary", index=False)
+        data["categories"].to_excel(xl, sheet_name="categories", index=False)
+        data["hot"].to_excel(xl, sheet_name="hot_cells", index=False)
+        data["units"].to_excel(xl, sheet_name="ledger_units", index=False)
+        items = pd.DataFrame(data["open_items"].drop(columns="geometry"))
+        items.assign(lon=data["open_items"].geometry.x.round(6), lat=data["open_items"].geometry.y.round(6)) \
+            .to_excel(xl, sheet_name="open_ledger", index=False)
+        data["indicators"].to_excel(xl, sheet_name="indicators", index=False)
+    return buffer.getvalue()

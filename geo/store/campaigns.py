@@ -1,0 +1,152 @@
+"""Campaigns over the store: create them with phases and targets, enter hand actuals, and read
+each indicator's actual from the database wherever it can be measured."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from geo.core.campaigns import INDICATORS, CampaignRefused, check_campaign, current_phase, met
+from geo.core.timeutil import year_before
+from geo.store import audit
+from geo.store.frames import to_frame
+from geo.store.models import Campaign, CampaignPhase, Indicator
+
+
+def create_campaign(engine: Engine, actor: str, name: str, starts_on: dt.date, ends_on: dt.date, *,
+                    area_code: str | None = None, phases: list[tuple[str, dt.date, dt.date]] = (),
+                    targets: list[tuple[str, float]] = (), name_en: str | None = None) -> int:
+    """Save a campaign with its phases and indicator targets in one transaction; returns its id."""
+    phases, targets = list(phases), list(targets)
+    check_campaign(name, starts_on, ends_on, phases, targets)
+    with engine.begin() as conn:
+        if area_code and conn.execute(text("SELECT 1 FROM areas WHERE code = :c"), {"c": area_code}).first() is None:
+            raise CampaignRefused(f"no area {area_code!r}")
+        cid = conn.execute(Campaign.__table__.insert().values(name=name.strip(), name_en=name_en, area_code=area_code,
+                                                               starts_on=starts_on, ends_on=ends_on)
+                           .returning(Campaign.__table__.c.id)).scalar_one()
+        for phase, start, end in sorted(phases, key=lambda p: p[1]):
+            conn.execute(CampaignPhase.__table__.insert().values(campaign_id=cid, name=phase.strip(), starts_on=start,
+                                                                 ends_on=end))
+        for key, target in targets:
+            conn.execute(Indicator.__table__.insert().values(campaign_id=cid, key=key, target_value=float(target),
+                                                             unit=INDICATORS[key].unit))
+        audit.record(conn, actor, "campaign.create", str(cid), detail=f"{name} {starts_on}..{ends_on}")
+    return int(cid)
+
+
+def set_actual(engine: Engine, actor: str, indicator_id: int, value: float, source: str) -> None:
+    """Enter a hand-measured actual (satisfaction %, booths) with where it comes from."""
+    if not (source or "").strip():
+        raise CampaignRefused("say where the figure comes from (survey, inspection report, ...)")
+    with engine.begin() as conn:
+        key = conn.execute(text("SELECT key FROM indicators WHERE id = :i"), {"i": indicator_id}).scalar()
+        if key is None:
+            raise CampaignRefused(f"no indicator {indicator_id}")
+        if INDICATORS[key].source != "hand":
+            raise CampaignRefused(f"{key} is measured from the database, not entered by hand")
+        conn.execute(text("UPDATE indicators SET actual_value = :v, actual_source = :s WHERE id = :i"),
+                     {"v": float(value), "s": source.strip()[:100], "i": indicator_id})
+        audit.record(conn, actor, "campaign.actual", str(indicator_id), detail=f"{key}={value} ({source})")
+
+
+def campaigns(conn: Connection) -> pd.DataFrame:
+    return to_frame(conn.execute(text("SELECT id, name, name_en, area_code, starts_on, ends_on FROM campaigns "
+                                      "ORDER BY starts_on DESC, id DESC")))
+
+
+def _area_clause(code: str | None) -> tuple[str, dict]:
+    if not code:
+        return "", {}
+    return (" AND (cell_code = :a OR community_code = :a OR street_code = :a OR district_code = :a)", {"a": code})
+
+
+def measured(conn: Connection, key: str, area: str | None, start: dt.date, end: dt.date, today: dt.date) -> float | None:
+    """An indicator's actual from the database for an area and dates (None when it has no data)."""
+    where, params = _area_clause(area)
+    end = min(end, today)
+    if key == "yoy_incident_change_pct":
+        def count(a, b):
+            return conn.execute(text("SELECT COALESCE(SUM(n), 0) FROM incident_daily WHERE day BETWEEN :s AND :e"
+                                     + where), {"s": a, "e": b, **params}).scalar()
+        now, before = count(start, end), count(*year_before(start, end))
+        return round((now - before) / before * 100, 1) if before else None
+    if key == "clearance_pct":
+        rows = conn.execute(text("SELECT status FROM ledger_items WHERE found_on BETWEEN :s AND :e AND "
+                                 "status <> 'cancelled'" + where), {"s": start, "e": end, **params}).scalars().all()
+        return round(sum(s in ("rectified", "verified") for s in rows) / len(rows) * 100, 1) if rows else None
+    if key == "cameras_added":
+        return float(conn.execute(text("SELECT count(*) FROM cameras WHERE installed_on BETWEEN :s AND :e" + where),
+                                  {"s": start, "e": end, **params}).scalar())
+    if key == "patrol_teams":
+        from geo.store import features
+
+        zones = features.zones(conn, _within(conn, area))
+        return float(zones["team"].dropna().nunique())
+    if key == "camera_coverage_pct":
+        from geo.store import coverage
+
+        level = "district" if not area else conn.execute(text("SELECT level FROM areas WHERE code = :c"),
+                                                         {"c": area}).scalar()
+        table = coverage.area_coverage(conn, level, end, start, end)
+        if area:
+            table = table[table["code"] == area]
+        if table.empty:
+            return None
+        weights = table.to_crs(table.estimate_utm_crs()).area
+        return round(float(np.average(table["area_covered_pct"], weights=weights)), 1)
+    return None
+
+
+def _within(conn: Connection, area: str | None):
+    if not area:
+        return None
+    level = conn.execute(text("SELECT level FROM areas WHERE code = :c"), {"c": area}).scalar()
+    from geo.store.areas import CODE_COLUMNS
+
+    return (CODE_COLUMNS[level], area) if level else None
+
+
+def detail(conn: Connection, campaign_id: int, today: dt.date) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """(campaign, phases with ``current``, indicators with ``actual``, ``source``, ``met``)."""
+    camp = conn.execute(text("SELECT * FROM campaigns WHERE id = :i"), {"i": campaign_id}).mappings().first()
+    if camp is None:
+        raise CampaignRefused(f"no campaign {campaign_id}")
+    camp = dict(camp)
+    for k in ("starts_on", "ends_on"):
+        camp[k] = pd.Timestamp(camp[k]).date()
+    phases = to_frame(conn.execute(text("SELECT name, starts_on, ends_on FROM campaign_phases WHERE campaign_id = :i "
+                                        "ORDER BY starts_on"), {"i": campaign_id}))
+    for k in ("starts_on", "ends_on"):
+        phases[k] = pd.to_datetime(phases[k]).dt.date
+    now = current_phase(list(phases.itertuples(index=False, name=None)), today)
+    phases["current"] = phases["name"] == now
+    inds = to_frame(conn.execute(text("SELECT id, key, target_value, actual_value, actual_source, unit FROM indicators "
+                                      "WHERE campaign_id = :i ORDER BY id"), {"i": campaign_id}))
+    actual, source = [], []
+    for row in inds.itertuples(index=False):
+        if INDICATORS[row.key].source == "database":
+            actual.append(measured(conn, row.key, camp["area_code"], camp["starts_on"], camp["ends_on"], today))
+            source.append("database")
+        else:
+            actual.append(None if pd.isna(row.actual_value) else float(row.actual_value))
+            source.append(row.actual_source)
+    inds["actual"] = actual
+    inds["source"] = source
+    inds["met"] = [met(k, a, tgt) for k, a, tgt in zip(inds["key"], inds["actual"], inds["target_value"])]
+    return camp, phases, inds.drop(columns=["actual_value", "actual_source"])
+
+
+def active(conn: Connection, area: str | None, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Campaigns overlapping ``start..end`` for the area or the whole jurisdiction."""
+    frame = campaigns(conn)
+    if frame.empty:
+        return frame
+    s = pd.to_datetime(frame["starts_on"]).dt.date
+    e = pd.to_datetime(frame["ends_on"]).dt.date
+    keep = (s <= end) & (e >= start) & (frame["area_code"].isna() | (frame["area_code"] == area))
+    return frame[keep].reset_index(drop=True)

@@ -1,0 +1,299 @@
+"""The ledger over the store: create, edit and move items through the workflow, with history.
+
+Every write runs in one transaction that also appends to ``ledger_events`` and the audit
+log, so either all three happen or none. Concurrent edits use the item's ``version``: a write
+names the version it was based on and changes nothing if the item has moved on since
+(:class:`StaleEdit`, "changed by someone else").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Connection, Engine
+
+from geo.core import ledger as rules
+from geo.core.crs import STORAGE_CRS
+from geo.core.privacy import mask_pii
+from geo.store import audit
+from geo.store import scope as scoping
+from geo.store.areas import AreaIndex
+from geo.store.frames import to_frame
+from geo.store.models import LedgerEvent, LedgerItem
+from geo.store.types import from_db
+
+EDITABLE = ("kind", "category", "title", "description", "responsible_unit", "found_on", "deadline")
+APP_SOURCE = "app"
+
+
+class StaleEdit(RuntimeError):
+    """The item was changed by someone else since it was read."""
+
+    def __init__(self, item_id: int, expected: int, current: int | None):
+        self.item_id, self.expected, self.current = item_id, expected, current
+        super().__init__(f"ledger item {item_id} was changed by someone else (you edited version {expected}, "
+                         f"it is now version {current}): reload it and apply your change again")
+
+
+class ItemRefused(ValueError):
+    """An item that cannot be saved as given, with the reason."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _clean(value: str | None) -> str | None:
+    """Strip, and mask resident ID and phone numbers (events and places, never people)."""
+    if value is None:
+        return None
+    value = value.strip()
+    return mask_pii(value)[0] if value else None
+
+
+def _locate(conn: Connection, lon: float, lat: float, scope: str | None = None) -> dict:
+    if lon is None or lat is None or not (np.isfinite(lon) and np.isfinite(lat)):
+        raise ItemRefused("a ledger item needs a location: pick it on the map or type longitude and latitude")
+    codes = AreaIndex.load(conn).assign(np.array([float(lon)]), np.array([float(lat)])).iloc[0]
+    if codes.get("district_code") is None or pd.isna(codes.get("district_code")):
+        raise ItemRefused(f"the location {lon:.5f}, {lat:.5f} is outside the district")
+    if scope and scope not in set(codes.dropna()):
+        raise ItemRefused(f"the location {lon:.5f}, {lat:.5f} is outside your area {scope}")
+    return {k: (None if pd.isna(v) else v) for k, v in codes.items()}
+
+
+def _event(conn: Connection, item_id: int, actor: str, action: str, before: str | None, after: str | None,
+           note: str | None, at: dt.datetime) -> None:
+    conn.execute(LedgerEvent.__table__.insert().values(item_id=item_id, at=at, actor=actor, action=action,
+                                                       from_status=before, to_status=after, note=note))
+
+
+def _require_edit(role: str | None) -> None:
+    if role not in rules.EDIT_ROLES:
+        raise rules.WorkflowRefused(f"the {role or 'anonymous'} role may not create or edit ledger items")
+
+
+def create_item(engine: Engine, actor: str, role: str | None, *, kind: str, title: str, found_on: dt.date,
+                lon: float, lat: float, category: str | None = None, description: str | None = None,
+                responsible_unit: str | None = None, deadline: dt.date | None = None, scope: str | None = None) -> int:
+    """Add an item in status ``reported``; returns its id. ``scope``: the account's area (the item must lie in it)."""
+    _require_edit(role)
+    try:
+        rules.check_fields(kind, found_on, deadline, title)
+    except ValueError as exc:
+        raise ItemRefused(str(exc)) from exc
+    at = _now()
+    table = LedgerItem.__table__
+    with engine.begin() as conn:
+        scoping.apply(conn, scope)
+        codes = _locate(conn, lon, lat, scope)
+        values = dict(source=APP_SOURCE, source_id=uuid.uuid4().hex[:16], kind=kind.strip(), category=_clean(category),
+                      title=_clean(title), description=_clean(description), responsible_unit=_clean(responsible_unit),
+                      found_on=found_on, deadline=deadline, status="reported", version=1, row_hash=0,
+                      updated_at=at, geom=shapely.Point(float(lon), float(lat)), **codes)
+        item_id = conn.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
+        _event(conn, item_id, actor, "create", None, "reported", values["title"], at)
+        audit.record(conn, actor, "ledger.create", str(item_id), detail=f"kind={kind} cell={codes.get('cell_code')}")
+    return int(item_id)
+
+
+def _current(conn: Connection, item_id: int, scope: str | None = None) -> dict:
+    row = conn.execute(text("SELECT id, status, version, recheck_on, found_on, deadline, cell_code, community_code, "
+                            "street_code, district_code FROM ledger_items WHERE id = :i"), {"i": item_id}).mappings().first()
+    if row is None or (scope and scope not in (row["cell_code"], row["community_code"], row["street_code"],
+                                               row["district_code"])):
+        raise ItemRefused(f"no ledger item {item_id} (or not in your area)")
+    return dict(row)
+
+
+def _guarded_update(conn: Connection, item_id: int, version: int, values: dict) -> None:
+    """UPDATE only if the item is still at ``version``; bump the version."""
+    sets = ", ".join(f"{k} = :{k}" for k in values)
+    done = conn.execute(text(f"UPDATE ledger_items SET {sets}, version = version + 1 "
+                             "WHERE id = :_id AND version = :_version"),
+                        {**values, "_id": item_id, "_version": version}).rowcount
+    if done != 1:
+        now = conn.execute(text("SELECT version FROM ledger_items WHERE id = :i"), {"i": item_id}).scalar()
+        raise StaleEdit(item_id, version, now)
+
+
+def edit_item(engine: Engine, actor: str, role: str | None, item_id: int, version: int, *,
+              lon: float | None = None, lat: float | None = None, scope: str | None = None, **changes) -> int:
+    """Change fields of an open item (``EDITABLE``, and the location); returns the new version."""
+    _require_edit(role)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ItemRefused(f"these fields cannot be edited: {', '.join(sorted(unknown))}")
+    at = _now()
+    with engine.begin() as conn:
+        scoping.apply(conn, scope)
+        cur = _current(conn, item_id, scope)
+        if cur["version"] != version:
+            raise StaleEdit(item_id, version, cur["version"])
+        if cur["status"] not in rules.OPEN:
+            raise ItemRefused(f"a {cur['status']} item cannot be edited: reopen it first")
+        values = {k: (_clean(v) if isinstance(v, str) and k != "kind" else v) for k, v in changes.items()}
+        merged = {"kind": values.get("kind", "x"), "title": values.get("title", "x"),
+                  "found_on": values.get("found_on", cur["found_on"]), "deadline": values.get("deadline", cur["deadline"])}
+        try:
+            rules.check_fields(merged["kind"], _as_date(merged["found_on"]), _as_date(merged["deadline"]),
+                               merged["title"])
+        except ValueError as exc:
+            raise ItemRefused(str(exc)) from exc
+        if lon is not None or lat is not None:
+            values.update(_locate(conn, lon, lat, scope))
+            values["geom"] = _point_param(conn, lon, lat)
+        if not values:
+            return version
+        values["updated_at"] = at
+        _guarded_update(conn, item_id, version, values)
+        fields = sorted(k for k in changes) + (["location"] if lon is not None else [])
+        _event(conn, item_id, actor, "edit", cur["status"], cur["status"], "changed: " + ", ".join(fields), at)
+        audit.record(conn, actor, "ledger.edit", str(item_id), detail=", ".join(fields))
+    return version + 1
+
+
+def _as_date(value) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _point_param(conn: Connection, lon: float, lat: float):
+    from geo.store.types import to_db
+
+    return to_db(shapely.Point(float(lon), float(lat)), conn.dialect.name)
+
+
+def act(engine: Engine, actor: str, role: str | None, item_id: int, version: int, action: str, *,
+        note: str | None = None, recheck_on: dt.date | None = None, today: dt.date | None = None,
+        scope: str | None = None) -> int:
+    """Take one workflow action (``geo.core.ledger.ACTIONS``); returns the new version."""
+    today = today or dt.date.today()
+    at = _now()
+    with engine.begin() as conn:
+        scoping.apply(conn, scope)
+        cur = _current(conn, item_id, scope)
+        if cur["version"] != version:
+            raise StaleEdit(item_id, version, cur["version"])
+        wanted = recheck_on if action == "rectify" else _as_date(cur["recheck_on"])
+        nxt = rules.step(cur["status"], action, role, note=note, today=today, recheck_on=wanted)
+        clean = _clean(note)
+        _guarded_update(conn, item_id, version, {"status": nxt.status, "recheck_on": nxt.recheck_on, "updated_at": at})
+        _event(conn, item_id, actor, action, cur["status"], nxt.status, clean, at)
+        audit.record(conn, actor, f"ledger.{action}", str(item_id), detail=f"{cur['status']} -> {nxt.status}")
+    return version + 1
+
+
+def history(conn: Connection, item_id: int) -> pd.DataFrame:
+    """Every event of an item, oldest first."""
+    return to_frame(conn.execute(text("SELECT e.at, e.actor, e.action, e.from_status, e.to_status, e.note "
+                                      "FROM ledger_events e JOIN ledger_items i ON i.id = e.item_id "
+                                      "WHERE e.item_id = :i ORDER BY e.id"), {"i": item_id}))
+
+
+def events(conn: Connection) -> pd.DataFrame:
+    """item_id, action, at of every event of the items this connection may see."""
+    frame = to_frame(conn.execute(text("SELECT e.item_id, e.action, e.at FROM ledger_events e "
+                                       "JOIN ledger_items i ON i.id = e.item_id ORDER BY e.id")))
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    return frame
+
+
+COLUMNS = ("id", "kind", "category", "title", "description", "responsible_unit", "found_on", "deadline", "status",
+           "recheck_on", "version", "cell_code", "community_code", "street_code", "district_code", "updated_at")
+
+
+def items(conn: Connection, today: dt.date, *, kinds: Sequence[str] = (), categories: Sequence[str] = (),
+          statuses: Sequence[str] = (), units: Sequence[str] = (), area: tuple[str, str] | None = None,
+          overdue_only: bool = False, found_from: dt.date | None = None, found_to: dt.date | None = None,
+          ids: Sequence[int] = ()) -> gpd.GeoDataFrame:
+    """Ledger items with ``overdue``, ``due_soon`` and ``overdue_days``, filtered; newest found first.
+
+    ``area`` is (code column, code), e.g. ("street_code", "S01").
+    """
+    where, params, expanding = [], {}, []
+    for name, col, values in (("kinds", "kind", kinds), ("cats", "category", categories),
+                              ("sts", "status", statuses), ("units", "responsible_unit", units),
+                              ("ids", "id", [int(i) for i in ids])):
+        if values:
+            where.append(f"{col} IN :{name}")
+            params[name] = list(values)
+            expanding.append(name)
+    if area:
+        if area[0] not in ("cell_code", "community_code", "street_code", "district_code"):
+            raise ValueError(f"unknown area column {area[0]!r}")
+        where.append(f"{area[0]} = :area")
+        params["area"] = area[1]
+    if found_from:
+        where.append("found_on >= :ff")
+        params["ff"] = found_from
+    if found_to:
+        where.append("found_on <= :ft")
+        params["ft"] = found_to
+    sql = text(f"SELECT {', '.join(COLUMNS)}, geom FROM ledger_items"
+               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY found_on DESC, id DESC")
+    for name in expanding:
+        sql = sql.bindparams(bindparam(name, expanding=True))
+    frame = to_frame(conn.execute(sql, params))
+    for col in ("found_on", "deadline", "recheck_on"):
+        frame[col] = pd.to_datetime(frame[col], errors="coerce").dt.date
+    frame = rules.due_flags(frame, today)
+    deadline = pd.to_datetime(frame["deadline"], errors="coerce")
+    frame["overdue_days"] = np.where(frame["overdue"], (pd.Timestamp(today) - deadline).dt.days, 0).astype(int)
+    if overdue_only:
+        frame = frame[frame["overdue"]].reset_index(drop=True)
+    frame["geometry"] = [None if v is None else from_db(v) for v in frame.pop("geom")]
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS)
+
+
+def oversight(conn: Connection, today: dt.date, by: str = "responsible_unit", **filters) -> pd.DataFrame:
+    """League table per responsible unit or area level (``geo.core.ledger.oversight``)."""
+    frame = items(conn, today, **filters)
+    return rules.oversight(pd.DataFrame(frame.drop(columns="geometry")), events(conn), today, by)
+
+
+def recurrence(conn: Connection, today: dt.date, distance_m: float = 100.0, tz: str = "UTC",
+               window_days: int = 90) -> pd.DataFrame:
+    """Closed (rectified or verified) items with the incidents within ``distance_m`` in the
+    ``window_days`` after they were rectified, beside the same window before they were found.
+
+    Columns: id, title, status, closed_on, incidents_before, incidents_after; most recurring first.
+    """
+    from geo.store import features
+
+    empty = pd.DataFrame(columns=["id", "title", "status", "closed_on", "incidents_before", "incidents_after"])
+    closed = items(conn, today, statuses=("rectified", "verified"))
+    ev = events(conn)
+    fixes = ev[ev["action"] == "rectify"].groupby("item_id")["at"].max()
+    closed = closed[closed["id"].isin(fixes.index)].reset_index(drop=True)
+    if closed.empty:
+        return empty
+    window = pd.Timedelta(days=window_days)
+    fixed_at = pd.to_datetime(closed["id"].map(dict(zip(fixes.index, fixes))), utc=True)
+    found_at = pd.to_datetime(closed["found_on"]).dt.tz_localize("UTC")
+    pts = features.incident_points(conn, (found_at.min() - window).date(), today, tz)
+    before = np.zeros(len(closed), dtype=int)
+    after = np.zeros(len(closed), dtype=int)
+    if not pts.empty:
+        crs = closed.estimate_utm_crs()
+        where = gpd.GeoSeries(gpd.points_from_xy(pts["lon"], pts["lat"]), crs=STORAGE_CRS).to_crs(crs)
+        tree = shapely.STRtree(np.asarray(where.values))
+        item_idx, inc_idx = tree.query(np.asarray(closed.to_crs(crs).geometry.values), predicate="dwithin",
+                                       distance=distance_m)
+        naive = lambda v: v.dt.tz_convert(None).to_numpy()  # noqa: E731 (UTC instants as datetime64)
+        when = naive(pd.to_datetime(pts["occurred_at"], utc=True))[inc_idx]
+        fixed = naive(fixed_at)[item_idx]
+        found = naive(found_at)[item_idx]
+        after = np.bincount(item_idx[(when > fixed) & (when <= fixed + window.to_numpy())], minlength=len(closed))
+        before = np.bincount(item_idx[(when >= found - window.to_numpy()) & (when < found)], minlength=len(closed))
+    out = pd.DataFrame({"id": closed["id"], "title": closed["title"], "status": closed["status"],
+                        "closed_on": fixed_at.dt.date, "incidents_before": before, "incidents_after": after})
+    return out.sort_values(["incidents_after", "id"], ascending=[False, True], ignore_index=True)

@@ -1,0 +1,104 @@
+"""The figures of an area report: incidents over the period, the last 28 days and a year before,
+top categories, Gi* hot cells, ledger oversight and the campaigns running in the area."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from geo.core.hotspots import gi_classes, gi_star
+from geo.core.ledger import OPEN, oversight
+from geo.core.timeutil import year_before
+from geo.core.weights import islands, queen
+from geo.store import campaigns, features, ledger
+from geo.store.areas import CODE_COLUMNS
+from geo.store.frames import to_frame
+
+HOT = ("hot_95", "hot_99")
+
+
+def _change(now: float, before: float) -> float | None:
+    return round((now - before) / before * 100, 1) if before else None
+
+
+def _ancestors(conn: Connection, code: str) -> list[str]:
+    out, cur = [], code
+    while cur:
+        out.append(cur)
+        cur = conn.execute(text("SELECT parent_code FROM areas WHERE code = :c"), {"c": cur}).scalar()
+    return out
+
+
+def report_data(conn: Connection, area: str, start: dt.date, end: dt.date, today: dt.date) -> dict:
+    """Everything an area report shows (plain numbers and frames; no wording)."""
+    row = conn.execute(text("SELECT code, name, level FROM areas WHERE code = :c"), {"c": area}).mappings().first()
+    if row is None:
+        raise ValueError(f"no area {area!r}")
+    if end < start:
+        raise ValueError(f"the period ends ({end}) before it starts ({start})")
+    col = CODE_COLUMNS[row["level"]]
+
+    def daily(a: dt.date, b: dt.date) -> pd.DataFrame:
+        return to_frame(conn.execute(text(f"SELECT category, cell_code, SUM(n) AS n FROM incident_daily WHERE {col} = :a "
+                                          "AND day BETWEEN :s AND :e GROUP BY category, cell_code"),
+                                     {"a": area, "s": a, "e": b}))
+
+    period, last_year = daily(start, end), daily(*year_before(start, end))
+    d28 = (end - dt.timedelta(days=27), end)
+    prev28 = (d28[0] - dt.timedelta(days=28), d28[0] - dt.timedelta(days=1))
+    n = {"period": int(period["n"].sum()), "period_last_year": int(last_year["n"].sum()),
+         "d28": int(daily(*d28)["n"].sum()), "prev28": int(daily(*prev28)["n"].sum()),
+         "d28_last_year": int(daily(*year_before(*d28))["n"].sum())}
+    n["yoy_pct"] = _change(n["period"], n["period_last_year"])
+    n["d28_vs_prev_pct"] = _change(n["d28"], n["prev28"])
+    n["d28_yoy_pct"] = _change(n["d28"], n["d28_last_year"])
+
+    cats = pd.DataFrame({"n": period.groupby("category")["n"].sum(),
+                         "last_year": last_year.groupby("category")["n"].sum()}).fillna(0).astype(int)
+    cats["change_pct"] = [_change(a, b) for a, b in zip(cats["n"], cats["last_year"])]
+    cats = cats.sort_values("n", ascending=False).head(10).reset_index(names="category")
+
+    cells = features.areas_within(conn, "grid", None, area) if row["level"] != "grid" else \
+        features.areas_within(conn, "grid", None).query("code == @area").reset_index(drop=True)
+    cells["n"] = cells["code"].map(period.groupby("cell_code")["n"].sum()).fillna(0).astype(int)
+    if len(cells) >= 3:
+        w = queen(cells.geometry.values)
+        z, p = gi_star(cells["n"].to_numpy(dtype=float), w)
+        cells["class"] = gi_classes(z, p, island=islands(w))
+    else:
+        cells["class"] = "ns"
+    hot = cells[cells["class"].isin(HOT)].sort_values("n", ascending=False)[["code", "name", "n", "class"]]
+
+    items = ledger.items(conn, today, area=(col, area))
+    flat = pd.DataFrame(items.drop(columns="geometry"))
+    units = oversight(flat, ledger.events(conn), today, "responsible_unit")
+    open_items = items[items["status"].isin(OPEN)]
+    led = {"items": int((items["status"] != "cancelled").sum()), "open": len(open_items),
+           "overdue": int(items["overdue"].sum()), "due_soon": int(items["due_soon"].sum()),
+           "found_in_period": int(((items["found_on"] >= start) & (items["found_on"] <= end)).sum())}
+    totals = oversight(flat.assign(all="all"), ledger.events(conn), today, "all")
+    led["rectification_rate"] = float(totals["rectification_rate"].iloc[0]) if len(totals) else None
+    led["median_days"] = float(totals["median_days"].iloc[0]) if len(totals) and \
+        pd.notna(totals["median_days"].iloc[0]) else None
+
+    codes = _ancestors(conn, area)
+    camps = campaigns.campaigns(conn)
+    indicators = []
+    if not camps.empty:
+        s = pd.to_datetime(camps["starts_on"]).dt.date
+        e = pd.to_datetime(camps["ends_on"]).dt.date
+        keep = (s <= end) & (e >= start) & (camps["area_code"].isna() | camps["area_code"].isin(codes))
+        for cid, name in zip(camps.loc[keep, "id"], camps.loc[keep, "name"]):
+            _, phases, inds = campaigns.detail(conn, int(cid), today)
+            current = phases.loc[phases["current"], "name"]
+            indicators.append(inds.assign(campaign=name, phase=current.iloc[0] if len(current) else None))
+    indicators = pd.concat(indicators, ignore_index=True) if indicators else \
+        pd.DataFrame(columns=["campaign", "phase", "key", "target_value", "actual", "unit", "source", "met"])
+
+    return {"area": dict(row), "start": start, "end": end, "today": today, "d28": d28, "counts": n,
+            "categories": cats, "cells": cells, "hot": hot.reset_index(drop=True), "ledger": led,
+            "units": units, "open_items": open_items, "indicators": indicators,
+            "outline": features.area_shape(conn, area)}

@@ -1,0 +1,165 @@
+"""Campaigns and reports on the page: phase timeline, indicators against targets, new campaigns,
+hand-entered actuals, and one-click area reports (PDF and Excel)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from geo.core.campaigns import DEFAULT_PHASES, INDICATORS, CampaignRefused
+from geo.report import area_report
+from geo.store import campaigns as store
+from geo.store.reports import report_data
+from geo.ui import data
+from geo.ui.i18n import t
+
+
+@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
+def _list(url, scope):
+    with data._conn(url, scope) as conn:
+        return store.campaigns(conn)
+
+
+@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
+def _detail(url, scope, cid: int, today: dt.date):
+    with data._conn(url, scope) as conn:
+        return store.detail(conn, cid, today)
+
+
+def indicator_label(key: str) -> str:
+    return t(f"campaign.ind.{key}")
+
+
+def show() -> None:
+    """Pick a campaign; its phases on a timeline and its indicators against their targets."""
+    frame = _list(*data._key())
+    if frame.empty:
+        st.info(t("campaign.none"))
+        return
+    cid = st.selectbox(t("campaign.pick"), frame["id"].tolist(), key="campaign.pick",
+                       format_func=lambda i: frame.set_index("id").loc[i, "name"])
+    today = data.today()
+    camp, phases, inds = _detail(*data._key(), int(cid), today)
+    names = {c: n for level in ("district", "street") for c, n in zip(data.shapes(level, None)["code"],
+                                                                     data.shapes(level, None)["name"])}
+    st.caption(t("campaign.dates", start=camp["starts_on"], end=camp["ends_on"],
+                 area=names.get(camp["area_code"], camp["area_code"]) if camp["area_code"] else t("campaign.whole")))
+    if not phases.empty:
+        bars = phases.assign(start=pd.to_datetime(phases["starts_on"]),
+                             stop=pd.to_datetime(phases["ends_on"]) + pd.Timedelta(days=1),
+                             now=phases["current"].map({True: t("campaign.phase_now"), False: ""}))
+        chart = alt.Chart(bars).mark_bar(height=22).encode(
+            x=alt.X("start:T", title=None), x2="stop:T", y=alt.Y("name:N", sort=None, title=None),
+            color=alt.Color("current:N", legend=None, scale=alt.Scale(domain=[True, False], range=["#d95f02", "#9ecae1"])),
+            tooltip=[alt.Tooltip("name:N", title=t("campaign.phase")), alt.Tooltip("starts_on:N"),
+                     alt.Tooltip("ends_on:N")])
+        rule = alt.Chart(pd.DataFrame({"today": [pd.Timestamp(today)]})).mark_rule(color="#b2182b", strokeWidth=2) \
+            .encode(x="today:T")
+        st.altair_chart(chart + rule, use_container_width=True)
+    shown = pd.DataFrame({
+        t("campaign.col.indicator"): inds["key"].map(indicator_label),
+        t("campaign.col.target"): [f"{'≤' if INDICATORS[k].at_most else '≥'} {v:g}{INDICATORS[k].unit}"
+                                   for k, v in zip(inds["key"], inds["target_value"])],
+        t("campaign.col.actual"): [("—" if a is None or pd.isna(a) else f"{a:g}{INDICATORS[k].unit}")
+                                   for k, a in zip(inds["key"], inds["actual"])],
+        t("campaign.col.met"): inds["met"].map({True: t("campaign.met"), False: t("campaign.not_met")}).fillna("…"),
+        t("campaign.col.source"): inds["source"].map(lambda s: t("campaign.from_db") if s == "database" else (s or "—")),
+    })
+    st.dataframe(shown, hide_index=True, width="stretch")
+
+
+def hand_actuals(user: dict) -> None:
+    frame = _list(*data._key())
+    if frame.empty:
+        return
+    cid = st.session_state.get("campaign.pick", frame["id"].iloc[0])
+    _, _, inds = _detail(*data._key(), int(cid), data.today())
+    hand = inds[inds["key"].map(lambda k: INDICATORS[k].source == "hand")]
+    if hand.empty:
+        return
+    with st.form("campaign.actual"):
+        a, b, c = st.columns([1, 1, 2])
+        ind = a.selectbox(t("campaign.col.indicator"), hand["id"].tolist(), key="campaign.actual.ind",
+                          format_func=lambda i: indicator_label(hand.set_index("id").loc[i, "key"]))
+        value = b.number_input(t("campaign.col.actual"), value=0.0, key="campaign.actual.value")
+        source = c.text_input(t("campaign.col.source"), key="campaign.actual.source", help=t("campaign.source.help"))
+        if st.form_submit_button(t("campaign.actual.save")):
+            try:
+                store.set_actual(data.engine(), user["username"], int(ind), float(value), source)
+            except CampaignRefused as exc:
+                st.error(t("campaign.refused", reason=str(exc)))
+                return
+            st.cache_data.clear()
+            st.success(t("campaign.saved"))
+
+
+def create_form(user: dict) -> None:
+    today = data.today()
+    with st.form("campaign.new"):
+        a, b, c, d = st.columns([2, 1, 1, 1])
+        name = a.text_input(t("campaign.name"), key="campaign.new.name")
+        areas = data.shapes("district", None)["code"].tolist() + data.shapes("street", None)["code"].tolist()
+        area = b.selectbox(t("campaign.area"), [""] + areas, key="campaign.new.area",
+                           format_func=lambda c: c or t("campaign.whole"))
+        start = c.date_input(t("campaign.start"), value=today, key="campaign.new.start")
+        end = d.date_input(t("campaign.end"), value=today + dt.timedelta(days=179), key="campaign.new.end")
+        st.markdown(f"**{t('campaign.phases')}**")
+        phases = []
+        for i, default in enumerate(DEFAULT_PHASES):
+            p, q, r = st.columns([2, 1, 1])
+            label = p.text_input(t("campaign.phase"), value=t(f"campaign.phase.{i}"), key=f"campaign.new.ph{i}")
+            ps = q.date_input(t("campaign.start"), value=today + dt.timedelta(days=45 * i), key=f"campaign.new.ps{i}")
+            pe = r.date_input(t("campaign.end"), value=today + dt.timedelta(days=45 * i + 44), key=f"campaign.new.pe{i}")
+            if label.strip():
+                phases.append((label, ps, pe))
+        st.markdown(f"**{t('campaign.targets')}**")
+        targets = []
+        cols = st.columns(4)
+        for i, key in enumerate(INDICATORS):
+            v = cols[i % 4].number_input(indicator_label(key), value=None, key=f"campaign.new.t.{key}")
+            if v is not None:
+                targets.append((key, v))
+        if st.form_submit_button(t("campaign.create"), type="primary"):
+            try:
+                store.create_campaign(data.engine(), user["username"], name, start, end, area_code=area or None,
+                                      phases=phases, targets=targets)
+            except CampaignRefused as exc:
+                st.error(t("campaign.refused", reason=str(exc)))
+                return
+            st.cache_data.clear()
+            st.success(t("campaign.saved"))
+
+
+REPORT_KEY = "report.files"
+
+
+def report_section(start: dt.date, end: dt.date, user: dict) -> None:
+    """One click: the area report for the sidebar's period, as PDF and Excel."""
+    from geo.store import audit
+
+    areas = pd.concat([data.shapes(level, None)[["code", "name"]] for level in ("district", "street", "community")])
+    areas = areas[[data.in_scope(c) for c in areas["code"]]]
+    names = dict(zip(areas["code"], areas["name"]))
+    a, b = st.columns([2, 1])
+    code = a.selectbox(t("report.area"), list(names), format_func=lambda c: f"{names[c]} ({c})", key="report.area")
+    b.caption(t("report.period", start=start, end=end))
+    if b.button(t("report.make"), type="primary", key="report.make"):
+        with st.spinner(t("report.making")):
+            with data._conn(*data._key()) as conn:
+                figures = report_data(conn, code, start, end, data.today())
+            labels = {k: t(f"report.{k}") for k in area_report.LABELS}
+            labels.update({f"ind.{k}": indicator_label(k) for k in INDICATORS})
+            st.session_state[REPORT_KEY] = (code, area_report.report_pdf(figures, labels),
+                                            area_report.report_xlsx(figures, labels))
+            with data.engine().begin() as conn:
+                audit.record(conn, user["username"], "report", code, detail=f"{start}..{end}")
+    made = st.session_state.get(REPORT_KEY)
+    if made and made[0] == code:
+        c, d = st.columns(2)
+        c.download_button(t("report.pdf"), made[1], f"report_{code}_{start}_{end}.pdf", "application/pdf",
+                          key="report.pdf")
+        d.download_button(t("report.xlsx"), made[2], f"report_{code}_{start}_{end}.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="report.xlsx")

@@ -1,0 +1,308 @@
+"""The ledger page's work: filters, the table and map of the same items, the item card with its
+history and workflow, and the create / edit forms."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.core import ledger as rules
+from geo.ingest.export import defuse_formulas
+from geo.maps.views import points_map
+from geo.store import ledger as store
+from geo.store.areas import CODE_COLUMNS
+from geo.ui import config, data
+from geo.ui.auth import current_user
+from geo.ui.i18n import current_language, t, t_or
+
+ITEM_KEY = "ledger.item"
+SEEN_KEY = "ledger.seen_version"
+FLASH_KEY = "ledger.flash"
+PICK_KEY = "ledger.pick"
+# status -> colour (ColorBrewer Set1/Dark2 family; overdue items get their own red)
+COLORS = {"reported": "#377eb8", "assigned": "#984ea3", "rectifying": "#ff7f00", "rectified": "#4daf4a",
+          "verified": "#1b7837", "cancelled": "#999999", "overdue": "#e41a1c"}
+SHOWN = ["id", "kind", "category", "title", "responsible_unit", "found_on", "deadline", "status", "overdue_days",
+         "cell_code"]
+
+
+@dataclass(frozen=True)
+class Query:
+    kinds: tuple = ()
+    categories: tuple = ()
+    statuses: tuple = ()
+    units: tuple = ()
+    area: tuple | None = None
+    overdue_only: bool = False
+    found_from: dt.date | None = None
+    found_to: dt.date | None = None
+
+
+@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
+def _items(url, scope, today, query: Query):
+    with data._conn(url, scope) as conn:
+        return store.items(conn, today, kinds=query.kinds, categories=query.categories, statuses=query.statuses,
+                           units=query.units, area=query.area, overdue_only=query.overdue_only,
+                           found_from=query.found_from, found_to=query.found_to)
+
+
+def items(query: Query) -> gpd.GeoDataFrame:
+    return _items(*data._key(), data.today(), query)
+
+
+def _choices() -> dict[str, list[str]]:
+    every = items(Query())
+    return {col: sorted(v for v in every[col].dropna().unique()) for col in ("kind", "category", "responsible_unit")}
+
+
+def kind_label(kind: str) -> str:
+    return t_or(f"ledger.kind.{kind}", kind)
+
+
+def status_label(status: str) -> str:
+    return t(f"ledger.status.{status}")
+
+
+def query_from_widgets(focus: str | None, start: dt.date, end: dt.date) -> Query:
+    """The filter row: kind, category, status, unit, overdue only, found in the sidebar's period."""
+    options = _choices()
+    a, b, c, d = st.columns(4)
+    kinds = a.multiselect(t("ledger.kind"), options["kind"], key="ledger.f.kind", format_func=kind_label)
+    cats = b.multiselect(t("ledger.category"), options["category"], key="ledger.f.category")
+    sts = c.multiselect(t("ledger.status"), rules.STATUSES, format_func=status_label, key="ledger.f.status")
+    units = d.multiselect(t("ledger.unit"), options["responsible_unit"], key="ledger.f.unit")
+    e, f, g = st.columns([1, 1, 2])
+    overdue = e.checkbox(t("ledger.overdue_only"), key="ledger.f.overdue")
+    in_period = f.checkbox(t("ledger.found_in_period"), key="ledger.f.period")
+    area = None
+    trail = data.path(focus) if focus else []
+    if trail:
+        area = (CODE_COLUMNS[trail[-1]["level"]], trail[-1]["code"])
+        g.caption(t("ledger.in_area", name=trail[-1].get("name") or trail[-1]["code"]))
+    return Query(tuple(kinds), tuple(cats), tuple(sts), tuple(units), area, overdue,
+                 start if in_period else None, end if in_period else None)
+
+
+def table_and_map(frame: gpd.GeoDataFrame) -> None:
+    """The filtered items as a table and a map; a selected row or a clicked point opens its card."""
+    st.caption(t("ledger.count", n=len(frame), overdue=int(frame["overdue"].sum()) if len(frame) else 0))
+    shown = frame[SHOWN].copy()
+    shown["status"] = shown["status"].map(status_label)
+    shown["kind"] = shown["kind"].map(kind_label)
+    left, right = st.columns([3, 2])
+    with left:
+        event = st.dataframe(shown.rename(columns=lambda c: t(f"ledger.col.{c}")), hide_index=True,
+                             width="stretch", height=520, on_select="rerun", selection_mode="single-row",
+                             key="ledger.table")
+        rows = (event or {}).get("selection", {}).get("rows", []) if event else []
+        if rows:
+            st.session_state[ITEM_KEY] = int(frame["id"].iloc[rows[0]])
+    with right:
+        points = frame.assign(shade=np.where(frame["overdue"], "overdue", frame["status"]),
+                              status_text=frame["status"].map(status_label))
+        labels = {"layer": t("ledger.layer"), "fullscreen": t("map.fullscreen"),
+                  "fullscreen_exit": t("map.fullscreen_exit"),
+                  "legend": t("ledger.legend"),
+                  "legend_labels": {k: (t("ledger.overdue") if k == "overdue" else status_label(k)) for k in COLORS}}
+        fmap = points_map(points, data.shapes("district", None), "shade", COLORS, labels,
+                          tooltip_fields={"id": "#", "title": t("ledger.col.title"),
+                                          "status_text": t("ledger.col.status")},
+                          basemap=config.basemap())
+        out = st_folium(fmap, key=f"ledger.map.{current_language()}", height=520, use_container_width=True,
+                        returned_objects=["last_object_clicked"])
+        clicked = (out or {}).get("last_object_clicked")
+        if clicked and clicked != st.session_state.get("ledger.last_click") and len(frame):
+            st.session_state["ledger.last_click"] = clicked
+            d = np.hypot(frame.geometry.x - clicked["lng"], frame.geometry.y - clicked["lat"])
+            st.session_state[ITEM_KEY] = int(frame["id"].iloc[int(np.argmin(d))])
+
+
+def downloads(frame: gpd.GeoDataFrame) -> None:
+    """CSV and Excel of exactly the filtered rows (spreadsheet formulas defused)."""
+    out = defuse_formulas(pd.DataFrame(frame.assign(lon=frame.geometry.x.round(6), lat=frame.geometry.y.round(6))
+                                       .drop(columns="geometry")))
+    buffer = io.BytesIO()
+    out.to_excel(buffer, index=False, engine="openpyxl")
+    a, b = st.columns(2)
+    a.download_button(t("ledger.export_csv"), out.to_csv(index=False).encode("utf-8-sig"), "ledger.csv", "text/csv",
+                      key="ledger.csv")
+    b.download_button(t("ledger.export_xlsx"), buffer.getvalue(), "ledger.xlsx",
+                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ledger.xlsx")
+
+
+def _history(item_id: int) -> pd.DataFrame:
+    with data._conn(*data._key()) as conn:
+        return store.history(conn, item_id)
+
+
+def _audit_read(item_id: int) -> None:
+    from geo.store import audit
+
+    user = current_user() or {}
+    with data.engine().begin() as conn:
+        audit.record(conn, user.get("username", "-"), "ledger.read", str(item_id))
+
+
+def _fresh(item_id: int) -> gpd.GeoDataFrame:
+    """The item as it is now (not cached: the card must show the current version)."""
+    with data._conn(*data._key()) as conn:
+        return store.items(conn, data.today(), ids=[item_id])
+
+
+def card(frame: gpd.GeoDataFrame) -> None:
+    """The selected item: fields, history, workflow actions the role may take, and the edit form.
+
+    The version the user has seen is kept in the session from the moment the card opens; actions and
+    edits are made against it, so a change made meanwhile by someone else is refused, not overwritten.
+    """
+    item_id = st.session_state.get(ITEM_KEY)
+    rows = _fresh(int(item_id)) if item_id is not None else frame.iloc[0:0]
+    if rows.empty:
+        st.caption(t("ledger.pick_hint"))
+        return
+    item = rows.iloc[0]
+    if st.session_state.get("ledger.read") != item_id:
+        st.session_state["ledger.read"] = item_id
+        st.session_state[SEEN_KEY] = int(item["version"])
+        _audit_read(int(item_id))
+    seen = st.session_state.get(SEEN_KEY, int(item["version"]))
+    user = current_user() or {}
+    with st.container(border=True):
+        st.subheader(f"#{item['id']} {item['title'] or ''}")
+        if st.session_state.get(FLASH_KEY):
+            st.success(st.session_state.pop(FLASH_KEY))
+        if seen != int(item["version"]):
+            st.warning(t("ledger.changed_meanwhile", seen=seen, now=int(item["version"])))
+            if st.button(t("ledger.reload"), key="ledger.reload"):
+                st.session_state[SEEN_KEY] = int(item["version"])
+                st.rerun()
+        flag = f" · :red[{t('ledger.overdue_days', n=int(item['overdue_days']))}]" if item["overdue"] else ""
+        st.markdown(f"**{status_label(item['status'])}**{flag} · {kind_label(item['kind'])} · {item['category'] or '—'} · "
+                    f"{t('ledger.unit')}: {item['responsible_unit'] or '—'}")
+        st.caption(t("ledger.dates", found=item["found_on"], deadline=_date(item["deadline"]) or "—",
+                     recheck=_date(item["recheck_on"]) or "—", cell=item["cell_code"] or "—", version=int(item["version"])))
+        if item["description"]:
+            st.write(item["description"])
+        hist = _history(int(item_id))
+        for col in ("from_status", "to_status"):
+            hist[col] = hist[col].map(lambda s: status_label(s) if isinstance(s, str) and s else "")
+        hist["action"] = hist["action"].map(lambda a: t_or(f"ledger.act.{a}", a))
+        hist["at"] = pd.to_datetime(hist["at"], utc=True).dt.tz_convert(data.timezone()).dt.strftime("%Y-%m-%d %H:%M")
+        hist["note"] = hist["note"].fillna("")
+        st.dataframe(hist.rename(columns=lambda c: t(f"ledger.hist.{c}")), hide_index=True, width="stretch")
+        _actions(item, user, seen)
+        if user.get("role") in rules.EDIT_ROLES and item["status"] in rules.OPEN:
+            with st.expander(t("ledger.edit")):
+                item_form(item, user, seen)
+
+
+def _actions(item, user: dict, seen: int) -> None:
+    allowed = rules.actions_for(item["status"], user.get("role"))
+    if not allowed:
+        return
+    with st.form(f"ledger.act.{item['id']}", clear_on_submit=True):
+        a, b, c = st.columns([1, 2, 1])
+        action = a.selectbox(t("ledger.action"), allowed, format_func=lambda x: t(f"ledger.act.{x}"),
+                             key="ledger.action")
+        note = b.text_input(t("ledger.note"), key="ledger.note")
+        recheck = c.date_input(t("ledger.recheck_on"), value=data.today() + dt.timedelta(days=rules.RECHECK_DAYS),
+                               key="ledger.recheck")
+        if st.form_submit_button(t("ledger.apply"), type="primary"):
+            try:
+                version = store.act(data.engine(), user["username"], user["role"], int(item["id"]), seen, action,
+                                    note=note or None, recheck_on=recheck if action == "rectify" else None,
+                                    today=data.today(), scope=user.get("scope"))
+            except store.StaleEdit:
+                st.error(t("ledger.stale"))
+                st.cache_data.clear()
+                return
+            except (rules.WorkflowRefused, store.ItemRefused) as exc:
+                st.error(t("ledger.refused", reason=str(exc)))
+                return
+            st.session_state[SEEN_KEY] = version
+            st.session_state[FLASH_KEY] = t("ledger.done", action=t(f"ledger.act.{action}"))
+            st.cache_data.clear()
+            st.rerun()
+
+
+def _date(value):
+    return None if value is None or pd.isna(value) else value
+
+
+def pick_map() -> None:
+    """A map to pick a new item's location: a click fills longitude and latitude."""
+    from geo.maps.views import boundary_map
+
+    labels = {"district": t("layer.district"), "street": t("layer.street"), "grid": t("layer.grid"),
+              "code": t("field.code"), "name": t("field.name"), "team": t("field.team"),
+              "fullscreen": t("map.fullscreen"), "fullscreen_exit": t("map.fullscreen_exit")}
+    out = st_folium(boundary_map(data.boundary_layers(), labels, config.basemap()), key="ledger.pick.map",
+                    height=380, use_container_width=True, returned_objects=["last_clicked"])
+    clicked = (out or {}).get("last_clicked")
+    if clicked and clicked != st.session_state.get(PICK_KEY):
+        st.session_state[PICK_KEY] = clicked
+        st.session_state["ledger.form.lon"] = round(float(clicked["lng"]), 6)
+        st.session_state["ledger.form.lat"] = round(float(clicked["lat"]), 6)
+
+
+def item_form(item, user: dict, seen: int | None = None) -> None:
+    """Create (``item`` None) or edit an item; saved only when valid."""
+    new = item is None
+    key = "ledger.form" if new else f"ledger.edit.{item['id']}"
+    point = None if new else item.geometry
+    with st.form(key):
+        a, b, c = st.columns(3)
+        kinds = list(rules.KINDS)
+        current_kind = kinds[0] if new else item["kind"]
+        if current_kind not in kinds:
+            kinds.append(current_kind)
+        kind = a.selectbox(t("ledger.kind"), kinds, index=kinds.index(current_kind), key=f"{key}.kind",
+                           format_func=kind_label)
+        category = b.text_input(t("ledger.category"), value="" if new else (item["category"] or ""),
+                                key=f"{key}.category")
+        unit = c.text_input(t("ledger.unit"), value="" if new else (item["responsible_unit"] or ""), key=f"{key}.unit")
+        title = st.text_input(t("ledger.col.title"), value="" if new else (item["title"] or ""), key=f"{key}.title")
+        description = st.text_area(t("ledger.description"), value="" if new else (item["description"] or ""),
+                                   key=f"{key}.description", help=t("ledger.description.help"))
+        d, e, f, g = st.columns(4)
+        found = d.date_input(t("ledger.col.found_on"), value=data.today() if new else item["found_on"],
+                             key=f"{key}.found")
+        deadline = e.date_input(t("ledger.col.deadline"), value=None if new else _date(item["deadline"]),
+                                key=f"{key}.deadline")
+        picked = new and f"{key}.lon" in st.session_state  # filled by a click on the pick map
+        lon = f.number_input(t("ledger.lon"), format="%.6f", key=f"{key}.lon",
+                             **({} if picked else {"value": None if new else round(point.x, 6)}))
+        lat = g.number_input(t("ledger.lat"), format="%.6f", key=f"{key}.lat",
+                             **({} if picked else {"value": None if new else round(point.y, 6)}))
+        if not st.form_submit_button(t("ledger.create" if new else "ledger.save"), type="primary"):
+            return
+    fields = dict(kind=kind, category=category or None, responsible_unit=unit or None, title=title,
+                  description=description or None, found_on=found, deadline=deadline)
+    try:
+        if new:
+            item_id = store.create_item(data.engine(), user["username"], user["role"], lon=lon, lat=lat,
+                                        scope=user.get("scope"), **fields)
+            st.session_state[ITEM_KEY] = item_id
+            st.session_state["ledger.read"] = None  # open the new item's card
+        else:
+            moved = lon is not None and lat is not None and (abs(lon - point.x) > 1e-6 or abs(lat - point.y) > 1e-6)
+            changed = {k: v for k, v in fields.items() if v != (None if pd.isna(item[k]) else item[k])}
+            st.session_state[SEEN_KEY] = store.edit_item(
+                data.engine(), user["username"], user["role"], int(item["id"]), seen, lon=lon if moved else None,
+                lat=lat if moved else None, scope=user.get("scope"), **changed)
+    except store.StaleEdit:
+        st.error(t("ledger.stale"))
+        return
+    except (store.ItemRefused, rules.WorkflowRefused) as exc:
+        st.error(t("ledger.refused", reason=str(exc)))
+        return
+    st.session_state[FLASH_KEY] = t("ledger.saved")
+    st.cache_data.clear()
+    st.rerun()

@@ -1,0 +1,53 @@
+"""The ledger in a real browser with no internet: a clerk adds an item through the form, moves it
+through the workflow, and sees it on the map of the ledger page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import text
+
+from geo.store import features
+from geo.store.engine import make_engine
+from tests.browser.conftest import sign_in
+from tests.browser.test_pages_live import _frame_where, _shot
+
+pytestmark = pytest.mark.browser
+RECTIFIED = ("(n) => Object.values(window.map._layers).some(l => l.feature && String(l.feature.properties.id) === n "
+             "&& l.options.fillColor === '#4daf4a')")
+
+
+def test_clerk_adds_an_item_moves_it_through_the_workflow_and_sees_it_on_the_map(offline_page, app_url, demo_url,
+                                                                                   tmp_path):
+    engine = make_engine(demo_url)
+    with engine.connect() as conn:
+        spot = features.areas_within(conn, "grid", None).geometry.iloc[10].representative_point()
+    page = offline_page
+    sign_in(page, app_url, "clerk")
+    page.get_by_role("link", name="隐患台账").click()
+    page.get_by_role("tab", name="新增与导入").click()
+    page.get_by_label("标题").fill("路灯损坏（浏览器测试）")
+    page.get_by_label("经度").fill(f"{spot.x:.6f}")
+    page.get_by_label("纬度").fill(f"{spot.y:.6f}")
+    page.get_by_role("button", name="新增").click()
+    page.get_by_role("tab", name="台账").click()
+    expect(page.get_by_role("heading", name=re.compile("路灯损坏（浏览器测试）"))).to_be_visible(timeout=60_000)
+    with engine.connect() as conn:
+        item_id = conn.execute(text("SELECT id FROM ledger_items WHERE title = '路灯损坏（浏览器测试）'")).scalar_one()
+    for step, done in (("交办", "已交办"), ("开始整改", "已开始整改"), ("整改完成", "已整改完成")):
+        if step == "整改完成":
+            page.get_by_label("说明（整改、重开、撤销必填）").fill("已更换灯具")
+        expect(page.get_by_role("combobox", name="处理")).to_have_value(step, timeout=30_000)  # offered first
+        page.get_by_role("button", name="提交").click()
+        expect(page.get_by_text(f"{done}。")).to_be_visible(timeout=60_000)
+    with engine.connect() as conn:
+        status, = conn.execute(text("SELECT status FROM ledger_items WHERE id = :i"), {"i": item_id}).one()
+        actions = conn.execute(text("SELECT action FROM ledger_events WHERE item_id = :i ORDER BY id"),
+                               {"i": item_id}).scalars().all()
+    assert status == "rectified" and actions == ["create", "assign", "start", "rectify"]
+    # the item is drawn on the ledger map in the rectified colour (a rerun replaces the map: poll)
+    _frame_where(page, RECTIFIED, str(item_id))
+    _shot(page, "ledger.png", tmp_path)
+    assert page.external_requests == []

@@ -1,0 +1,149 @@
+"""The ledger page under AppTest: the table matches the database, an item is created through the
+form, moved through the workflow, a stale edit is refused with a clear message, and each role sees
+only what it may do."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+
+import streamlit as st
+
+from geo.ingest.demo import build_demo
+from geo.store import features, ledger
+from geo.store.engine import make_engine
+from tests.conftest import ROOT
+from tests.pages.common import run_page
+
+
+@pytest.fixture(scope="module")
+def ledger_url(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('ledgerpage') / 'demo.sqlite'}"
+    engine = make_engine(url)
+    build_demo(engine, seed=12, scale=0.03, end=dt.date.today())
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def env(monkeypatch, ledger_url):
+    monkeypatch.setenv("DATABASE_URL", ledger_url)
+    monkeypatch.chdir(ROOT)
+    return make_engine(ledger_url)
+
+
+def _button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def _spot(engine):
+    with engine.connect() as conn:
+        p = features.areas_within(conn, "grid", None).geometry.iloc[3].representative_point()
+    return round(p.x, 6), round(p.y, 6)
+
+
+def test_clerk_creates_an_item_and_moves_it_through_the_workflow(env):
+    at = run_page("pages/ledger.py", "en", "clerk")
+    assert not at.exception and not at.error
+    with env.connect() as conn:
+        total = conn.execute(text("SELECT count(*) FROM ledger_items")).scalar()
+    assert len(at.dataframe[0].value) == total
+    lon, lat = _spot(env)
+    at.text_input(key="ledger.form.title").set_value("Broken street lamp")
+    at.text_input(key="ledger.form.unit").set_value("lighting office")
+    at.number_input(key="ledger.form.lon").set_value(lon)
+    at.number_input(key="ledger.form.lat").set_value(lat)
+    _button(at, "Add item").click().run()
+    assert not at.exception and not at.error
+    with env.connect() as conn:
+        row = conn.execute(text("SELECT id, status, version, source FROM ledger_items WHERE title = 'Broken street lamp'")
+                           ).mappings().one()
+    assert row["status"] == "reported" and row["source"] == "app"
+    assert at.session_state["ledger.item"] == row["id"]  # the new item's card is open
+    assert any(f"#{row['id']} Broken street lamp" in s.value for s in at.subheader)
+    at.selectbox(key="ledger.action").set_value("assign")
+    _button(at, "Apply").click().run()
+    assert not at.exception and not at.error
+    with env.connect() as conn:
+        assert conn.execute(text("SELECT status FROM ledger_items WHERE id = :i"), {"i": row["id"]}).scalar() == \
+            "assigned"
+        hist = ledger.history(conn, row["id"])
+    assert list(hist["action"]) == ["create", "assign"]
+
+
+def test_a_stale_action_is_refused_with_a_clear_message_and_loses_nothing(env):
+    lon, lat = _spot(env)
+    item_id = ledger.create_item(env, "clerk", "clerk", kind="hazard", title="Open drain", found_on=dt.date.today(),
+                                 lon=lon, lat=lat)
+    st.cache_data.clear()  # made outside the page: drop what the page cached
+    at = run_page("pages/ledger.py", "en", "clerk")
+    at.session_state["ledger.item"] = item_id
+    at.run()
+    assert any("Open drain" in s.value for s in at.subheader)
+    ledger.act(env, "clerk-2", "clerk", item_id, 1, "assign")  # someone else, meanwhile
+    _button(at, "Apply").click().run()  # the page still holds version 1
+    assert any("changed by someone else" in e.value for e in at.error)
+    assert any("was changed by someone else since you opened it" in w.value for w in at.warning)
+    with env.connect() as conn:
+        status, version = conn.execute(text("SELECT status, version FROM ledger_items WHERE id = :i"),
+                                       {"i": item_id}).one()
+        hist = ledger.history(conn, item_id)
+    assert (status, version) == ("assigned", 2) and list(hist["action"]) == ["create", "assign"]
+
+
+def test_leader_reads_and_verifies_but_does_not_add(env):
+    lon, lat = _spot(env)
+    item_id = ledger.create_item(env, "clerk", "clerk", kind="dispute", title="Noise dispute",
+                                 found_on=dt.date.today(), lon=lon, lat=lat)
+    v = ledger.act(env, "clerk", "clerk", item_id, 1, "assign")
+    v = ledger.act(env, "clerk", "clerk", item_id, v, "start")
+    ledger.act(env, "clerk", "clerk", item_id, v, "rectify", note="mediated", recheck_on=dt.date.today())
+    st.cache_data.clear()
+    at = run_page("pages/ledger.py", "en", "leader")
+    assert not at.exception
+    assert any("can read the ledger but not change it" in i.value for i in at.info)
+    at.session_state["ledger.item"] = item_id
+    at.run()
+    assert at.selectbox(key="ledger.action").options == ["Verify (re-check)", "Reopen"]
+    _button(at, "Apply").click().run()
+    assert not at.exception and not at.error
+    with env.connect() as conn:
+        assert conn.execute(text("SELECT status FROM ledger_items WHERE id = :i"), {"i": item_id}).scalar() == \
+            "verified"
+    assert any("Done: Verify (re-check)." in s.value for s in at.success)
+
+
+def test_campaigns_page_shows_indicators_and_makes_the_report(env):
+    st.cache_data.clear()
+    at = run_page("pages/campaigns.py", "en", "leader")
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert len(table) == 7 and set(table["Met"]) <= {"✓ met", "✗ not met", "…"}
+    assert "Satisfaction %" in set(table["Indicator"])
+    at.selectbox(key="report.area").set_value(at.selectbox(key="report.area").options[0])
+    at.button(key="report.make").click().run()
+    assert not at.exception and not at.error
+    code, pdf, xlsx = at.session_state["report.files"]
+    assert pdf.startswith(b"%PDF") and xlsx[:2] == b"PK"
+    with env.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'report' AND username = 'leader'")
+                            ).scalar() >= 1
+
+
+def test_campaign_editing_is_for_leaders_not_planners(env):
+    st.cache_data.clear()
+    planner = run_page("pages/campaigns.py", "en", "planner")
+    assert not planner.exception and not any(e.label == "New campaign" for e in planner.expander)
+    leader = run_page("pages/campaigns.py", "en", "leader")
+    assert any(e.label == "New campaign" for e in leader.expander)
+    leader.text_input(key="campaign.new.name").set_value("Winter fire safety")
+    leader.number_input(key="campaign.new.t.clearance_pct").set_value(95.0)
+    next(b for b in leader.button if b.label == "Create").click().run()
+    assert not leader.exception and not leader.error
+    with env.connect() as conn:
+        cid, = conn.execute(text("SELECT id FROM campaigns WHERE name = 'Winter fire safety'")).one()
+        assert conn.execute(text("SELECT count(*) FROM campaign_phases WHERE campaign_id = :c"), {"c": cid}).scalar() == 4
+        assert conn.execute(text("SELECT key, target_value FROM indicators WHERE campaign_id = :c"), {"c": cid}
+                            ).all() == [("clearance_pct", 95.0)]

@@ -1,0 +1,232 @@
+"""The ledger over the store on both backends: create, edit, the workflow, history, concurrent
+edits, oversight and recurrence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from geo.core.ledger import WorkflowRefused
+from geo.store import audit, features, ledger
+from geo.store.ledger import ItemRefused, StaleEdit
+from tests.conftest import BACKENDS, backend_demo
+
+TODAY = dt.date.today()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def city(request, tmp_path_factory):
+    engine, url = backend_demo(request, tmp_path_factory, seed=45, scale=0.03, end=TODAY)
+    yield engine, url
+    engine.dispose()
+
+
+def _spot(engine):
+    with engine.connect() as conn:
+        cell = features.areas_within(conn, "grid", None).iloc[0]
+    p = cell.geometry.representative_point()
+    return cell["code"], p.x, p.y
+
+
+def _new(engine, **kw):
+    code, x, y = _spot(engine)
+    args = dict(kind="hazard", title="loose manhole cover", found_on=TODAY - dt.timedelta(days=3), lon=x, lat=y,
+                category="road", responsible_unit="roads office", deadline=TODAY + dt.timedelta(days=10))
+    args.update(kw)
+    return ledger.create_item(engine, "clerk", "clerk", **args), code
+
+
+def _row(engine, item_id):
+    with engine.connect() as conn:
+        return dict(conn.execute(text("SELECT * FROM ledger_items WHERE id = :i"), {"i": item_id}).mappings().one())
+
+
+def test_create_places_the_item_in_its_cell_masks_identifiers_and_records_it(city):
+    engine, _ = city
+    item_id, cell = _new(engine, description="caller 13812345678 says the cover rocks")
+    row = _row(engine, item_id)
+    assert row["status"] == "reported" and row["version"] == 1 and row["cell_code"] == cell
+    assert "13812345678" not in row["description"]
+    with engine.connect() as conn:
+        hist = ledger.history(conn, item_id)
+        log = audit.entries(conn, action="ledger.create")
+    assert list(hist["action"]) == ["create"] and hist["to_status"].iloc[0] == "reported"
+    assert str(item_id) in set(log["object"])
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"deadline": TODAY - dt.timedelta(days=30)}, "before the date found"),
+    ({"lon": 0.0, "lat": 0.0}, "outside the district"),
+    ({"lon": float("nan")}, "needs a location"),
+    ({"title": "  "}, "needs a title"),
+])
+def test_create_refuses_bad_items_and_writes_nothing(city, change, message):
+    engine, _ = city
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM ledger_items")).scalar()
+    with pytest.raises(ItemRefused, match=message):
+        _new(engine, **change)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM ledger_items")).scalar() == before
+
+
+def test_only_clerks_and_admins_create_or_edit(city):
+    engine, _ = city
+    code, x, y = _spot(engine)
+    for role in ("leader", "planner", "wall", None):
+        with pytest.raises(WorkflowRefused, match="may not create or edit"):
+            ledger.create_item(engine, "someone", role, kind="hazard", title="t", found_on=TODAY, lon=x, lat=y)
+
+
+def test_the_whole_workflow_with_history_and_audit(city):
+    engine, _ = city
+    item_id, _ = _new(engine)
+    v = ledger.act(engine, "clerk", "clerk", item_id, 1, "assign")
+    v = ledger.act(engine, "clerk", "clerk", item_id, v, "start")
+    with pytest.raises(WorkflowRefused, match="needs a note"):
+        ledger.act(engine, "clerk", "clerk", item_id, v, "rectify")
+    v = ledger.act(engine, "clerk", "clerk", item_id, v, "rectify", note="cover replaced", today=TODAY)
+    row = _row(engine, item_id)
+    assert row["status"] == "rectified" and pd.Timestamp(row["recheck_on"]).date() == TODAY + dt.timedelta(days=30)
+    with pytest.raises(WorkflowRefused, match="may not verify"):
+        ledger.act(engine, "clerk", "clerk", item_id, v, "verify", today=TODAY + dt.timedelta(days=30))
+    with pytest.raises(WorkflowRefused, match="cannot be verified before"):
+        ledger.act(engine, "leader", "leader", item_id, v, "verify", today=TODAY + dt.timedelta(days=29))
+    v = ledger.act(engine, "leader", "leader", item_id, v, "verify", today=TODAY + dt.timedelta(days=30))
+    v = ledger.act(engine, "leader", "leader", item_id, v, "reopen", note="rocking again")
+    assert _row(engine, item_id)["status"] == "assigned" and v == 6 == _row(engine, item_id)["version"]
+    with engine.connect() as conn:
+        hist = ledger.history(conn, item_id)
+        log = audit.entries(conn)
+    assert list(hist["action"]) == ["create", "assign", "start", "rectify", "verify", "reopen"]
+    assert list(hist["to_status"]) == ["reported", "assigned", "rectifying", "rectified", "verified", "assigned"]
+    assert list(hist["from_status"].iloc[1:]) == list(hist["to_status"].iloc[:-1])  # a chain with no gap
+    assert hist.loc[hist["action"] == "rectify", "note"].iloc[0] == "cover replaced"
+    mine = log[log["object"] == str(item_id)]
+    assert set(mine["action"]) >= {"ledger.create", "ledger.assign", "ledger.start", "ledger.rectify",
+                                   "ledger.verify", "ledger.reopen"}
+
+
+def test_history_is_append_only(city):
+    engine, _ = city
+    item_id, _ = _new(engine)
+    for sql in ("UPDATE ledger_events SET note = 'rewritten' WHERE item_id = :i",
+                "DELETE FROM ledger_events WHERE item_id = :i"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with engine.begin() as conn:
+                conn.execute(text(sql), {"i": item_id})
+    with engine.connect() as conn:
+        assert len(ledger.history(conn, item_id)) == 1
+
+
+def test_a_closed_item_cannot_be_edited_and_unknown_fields_are_refused(city):
+    engine, _ = city
+    item_id, _ = _new(engine)
+    v = ledger.act(engine, "admin", "admin", item_id, 1, "cancel", note="duplicate of another item")
+    with pytest.raises(ItemRefused, match="cannot be edited: reopen it first"):
+        ledger.edit_item(engine, "clerk", "clerk", item_id, v, title="new")
+    v = ledger.act(engine, "clerk", "clerk", item_id, v, "reopen", note="not a duplicate after all")
+    with pytest.raises(ItemRefused, match="cannot be edited: status"):
+        ledger.edit_item(engine, "clerk", "clerk", item_id, v, status="verified")
+    code, x, y = _spot(engine)
+    v2 = ledger.edit_item(engine, "clerk", "clerk", item_id, v, title="moved cover", lon=x + 1e-5, lat=y)
+    row = _row(engine, item_id)
+    assert v2 == v + 1 and row["title"] == "moved cover" and row["cell_code"] == code
+
+
+def test_two_clerks_over_1000_random_interleavings_lose_no_update(city):
+    """Each round both clerks read the item and write their own value, in a random order of the four
+    steps. A write based on an old version is refused with a clear message and changes nothing;
+    the refused clerk reloads and writes again. Every intended value ends up written exactly once."""
+    engine, _ = city
+    item_id, _ = _new(engine)
+    rng = random.Random(7)
+    version = {"a": None, "b": None}
+    written, stale = [], 0
+    for i in range(1000):
+        steps = [("a", "read"), ("a", "write"), ("b", "read"), ("b", "write")]
+        order = sorted(steps, key=lambda s: rng.random())  # a random order in which
+        # each clerk still reads before writing
+        for who in ("a", "b"):
+            r, w = order.index((who, "read")), order.index((who, "write"))
+            if r > w:
+                order[r], order[w] = order[w], order[r]
+        for who, what in order:
+            if what == "read":
+                version[who] = _row(engine, item_id)["version"]
+                continue
+            value = f"{who}-{i}"
+            try:
+                ledger.edit_item(engine, f"clerk-{who}", "clerk", item_id, version[who], description=value)
+            except StaleEdit as exc:
+                stale += 1
+                assert "changed by someone else" in str(exc)
+                assert _row(engine, item_id)["description"] != value  # nothing of the refused write landed
+                version[who] = _row(engine, item_id)["version"]  # reload and apply again
+                ledger.edit_item(engine, f"clerk-{who}", "clerk", item_id, version[who], description=value)
+            assert _row(engine, item_id)["description"] == value
+            written.append(value)
+    assert len(written) == 2000 and len(set(written)) == 2000 and stale > 100
+    row = _row(engine, item_id)
+    with engine.connect() as conn:
+        edits = ledger.history(conn, item_id)
+    assert row["version"] == 1 + 2000 and (edits["action"] == "edit").sum() == 2000
+
+
+def test_items_filters_and_oversight(city):
+    engine, _ = city
+    old, _ = _new(engine, responsible_unit="drains unit", found_on=TODAY - dt.timedelta(days=40),
+                  deadline=TODAY - dt.timedelta(days=2))
+    soon, _ = _new(engine, responsible_unit="drains unit", deadline=TODAY + dt.timedelta(days=3))
+    with engine.connect() as conn:
+        rows = ledger.items(conn, TODAY, units=["drains unit"]).set_index("id")
+        overdue = ledger.items(conn, TODAY, units=["drains unit"], overdue_only=True)
+        table = ledger.oversight(conn, TODAY, units=["drains unit"]).set_index("responsible_unit")
+    assert bool(rows.loc[old, "overdue"]) and rows.loc[old, "overdue_days"] == 2
+    assert bool(rows.loc[soon, "due_soon"]) and not bool(rows.loc[soon, "overdue"])
+    assert list(overdue["id"]) == [old]
+    assert table.loc["drains unit", "items"] == 2 and table.loc["drains unit", "overdue"] == 1
+    assert table.loc["drains unit", "due_soon"] == 1 and table.loc["drains unit", "rectification_rate"] == 0
+
+
+def test_recurrence_counts_incidents_near_an_item_after_it_was_closed(city, tmp_path):
+    from geo.ingest.pipeline import import_file
+
+    engine, _ = city
+    code, x, y = _spot(engine)
+    item_id, _ = _new(engine, title="dark alley lamp")
+    v = ledger.act(engine, "clerk", "clerk", item_id, 1, "assign")
+    v = ledger.act(engine, "clerk", "clerk", item_id, v, "start")
+    ledger.act(engine, "clerk", "clerk", item_id, v, "rectify", note="lamp fixed")
+    later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    far = x + 0.01
+    csv = tmp_path / "after.csv"
+    csv.write_text("source_id,occurred_at,x,y,category\n"
+                   f"r1,{later},{x + 0.0002},{y},theft\nr2,{later},{x},{y + 0.0003},theft\nr3,{later},{far},{y},theft\n")
+    import_file(engine, csv, "incidents", source="recur-test", tz="UTC")
+    with engine.connect() as conn:
+        table = ledger.recurrence(conn, TODAY + dt.timedelta(days=1), distance_m=100, tz="UTC").set_index("id")
+    assert table.loc[item_id, "incidents_after"] == 2  # ~20 m and ~33 m away; the third is ~1 km off
+
+
+def test_an_account_scoped_to_one_street_cannot_touch_items_of_another(city):
+    engine, _ = city
+    item_id, cell = _new(engine)
+    with engine.connect() as conn:
+        street = conn.execute(text("SELECT street_code FROM ledger_items WHERE id = :i"), {"i": item_id}).scalar()
+        other = conn.execute(text("SELECT code FROM areas WHERE level = 'street' AND code <> :s ORDER BY code"),
+                             {"s": street}).scalar()
+    code, x, y = _spot(engine)
+    with pytest.raises(ItemRefused, match="outside your area"):
+        ledger.create_item(engine, "clerk", "clerk", kind="hazard", title="t", found_on=TODAY, lon=x, lat=y,
+                           scope=other)
+    with pytest.raises(ItemRefused, match="no ledger item"):
+        ledger.act(engine, "clerk", "clerk", item_id, 1, "assign", scope=other)
+    with pytest.raises(ItemRefused, match="no ledger item"):
+        ledger.edit_item(engine, "clerk", "clerk", item_id, 1, title="x", scope=other)
+    assert ledger.act(engine, "clerk", "clerk", item_id, 1, "assign", scope=street) == 2

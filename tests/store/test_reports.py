@@ -1,0 +1,131 @@
+"""Area reports and campaigns on both backends: every figure against an independent count, the
+files read back (Excel cells, PDF text), campaign actuals from the database and by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import text
+
+from geo.cli import main
+from geo.core.campaigns import CampaignRefused
+from geo.report.area_report import report_pdf, report_xlsx
+from geo.store import campaigns, features
+from geo.store.reports import report_data
+from geo.store.schema import deployment_timezone
+from tests.conftest import BACKENDS, backend_demo
+
+TODAY = dt.date.today()
+START, END = TODAY - dt.timedelta(days=89), TODAY - dt.timedelta(days=1)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def city(request, tmp_path_factory):
+    engine, url = backend_demo(request, tmp_path_factory, seed=46, scale=0.03, end=TODAY)
+    yield engine, url
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def street(city):
+    engine, _ = city
+    with engine.connect() as conn:
+        code = conn.execute(text("SELECT code FROM areas WHERE level = 'street' ORDER BY code")).scalar()
+        return code, report_data(conn, code, START, END, TODAY)
+
+
+def test_incident_figures_match_an_independent_count(city, street):
+    engine, _ = city
+    code, data = street
+    with engine.connect() as conn:
+        tz = deployment_timezone(conn)
+        pts = features.incident_points(conn, START, END, tz, within=("street_code", code))
+        d28 = features.incident_points(conn, END - dt.timedelta(days=27), END, tz, within=("street_code", code))
+    assert data["counts"]["period"] == len(pts) > 0
+    assert data["counts"]["d28"] == len(d28)
+    top = pts["category"].value_counts()
+    cats = data["categories"].set_index("category")["n"]
+    assert cats.iloc[0] == top.iloc[0] and (cats == top.reindex(cats.index)).all()
+    assert data["cells"]["n"].sum() == len(pts)  # every incident of the street sits in one of its cells
+    assert set(data["hot"]["code"]) <= set(data["cells"]["code"])
+    assert set(data["hot"]["class"]) <= {"hot_95", "hot_99"}
+
+
+def test_ledger_figures_match_the_table(city, street):
+    engine, _ = city
+    code, data = street
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT status, deadline FROM ledger_items WHERE street_code = :c"), {"c": code}).all()
+    open_ = [r for r in rows if r[0] in ("reported", "assigned", "rectifying")]
+    overdue = [r for r in open_ if r[1] is not None and pd.Timestamp(r[1]).date() < TODAY]
+    assert data["ledger"]["open"] == len(open_) and data["ledger"]["overdue"] == len(overdue)
+    closed = sum(r[0] in ("rectified", "verified") for r in rows)
+    assert data["ledger"]["rectification_rate"] == pytest.approx(closed / sum(r[0] != "cancelled" for r in rows))
+
+
+def test_the_demo_campaign_is_in_the_report_with_database_and_hand_actuals(city, street):
+    engine, _ = city
+    _, data = street
+    inds = data["indicators"].set_index("key")
+    assert len(inds) == 7 and inds.loc["booths", "actual"] == 4 and "演示" in inds.loc["booths", "source"]
+    with engine.connect() as conn:
+        cid = campaigns.campaigns(conn)["id"].iloc[0]
+        camp = campaigns.detail(conn, int(cid), TODAY)[0]
+        added = conn.execute(text("SELECT count(*) FROM cameras WHERE installed_on BETWEEN :s AND :e"),
+                             {"s": camp["starts_on"], "e": min(camp["ends_on"], TODAY)}).scalar()
+    assert inds.loc["cameras_added", "actual"] == added and inds.loc["cameras_added", "source"] == "database"
+    assert inds.loc["cameras_added", "met"] == (added >= inds.loc["cameras_added", "target_value"])
+
+
+def test_campaign_refusals_write_nothing(city):
+    engine, _ = city
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM campaigns")).scalar()
+        ind = conn.execute(text("SELECT id FROM indicators WHERE key = 'clearance_pct'")).scalar()
+        hand = conn.execute(text("SELECT id FROM indicators WHERE key = 'satisfaction_pct'")).scalar()
+    with pytest.raises(CampaignRefused, match="no area"):
+        campaigns.create_campaign(engine, "leader", "x", TODAY, TODAY, area_code="NOPE")
+    with pytest.raises(CampaignRefused, match="outside the campaign"):
+        campaigns.create_campaign(engine, "leader", "x", TODAY, TODAY, phases=[("p", TODAY, TODAY + dt.timedelta(1))])
+    with pytest.raises(CampaignRefused, match="measured from the database"):
+        campaigns.set_actual(engine, "leader", ind, 50, "guess")
+    with pytest.raises(CampaignRefused, match="where the figure comes from"):
+        campaigns.set_actual(engine, "leader", hand, 96, " ")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM campaigns")).scalar() == before
+    campaigns.set_actual(engine, "leader", hand, 96, "survey of November")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT actual_value, actual_source FROM indicators WHERE id = :i"),
+                            {"i": hand}).one() == (96.0, "survey of November")
+
+
+def test_report_files_hold_the_figures(street):
+    code, data = street
+    pdf = "\n".join(p.extract_text().replace("\x00", "") for p in PdfReader(io.BytesIO(report_pdf(data))).pages)
+    assert f"({code})" in pdf and f"{data['counts']['period']:,}" in pdf
+    assert "Top categories" in pdf and data["categories"]["category"].iloc[0] in pdf
+    for cell in data["hot"]["code"].head(5):
+        assert cell in pdf
+    book = pd.read_excel(io.BytesIO(report_xlsx(data)), sheet_name=None)
+    summary = dict(zip(book["summary"]["figure"], book["summary"]["value"]))
+    assert int(summary["period"]) == data["counts"]["period"] and int(summary["d28"]) == data["counts"]["d28"]
+    assert len(book["open_ledger"]) == data["ledger"]["open"]
+    assert list(book["categories"]["n"]) == list(data["categories"]["n"])
+
+
+def test_report_command(city, street, tmp_path):
+    _, url = city
+    code, data = street
+    out = tmp_path / "r.xlsx"
+    assert main(["report", "--db", url, "--area", code, "--from", str(START), "--to", str(END), "--out", str(out)]) == 0
+    summary = pd.read_excel(out, sheet_name="summary")
+    assert int(dict(zip(summary["figure"], summary["value"]))["period"]) == data["counts"]["period"]
+    assert main(["report", "--db", url, "--area", code, "--out", str(tmp_path / "r.pdf")]) == 0
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+    assert main(["report", "--db", url, "--area", "NOPE", "--out", str(tmp_path / "x.pdf")]) == 2
+    assert main(["report", "--db", url, "--area", code, "--out", str(tmp_path / "x.doc")]) == 2
+    assert not (tmp_path / "x.pdf").exists()

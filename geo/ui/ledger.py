@@ -124,10 +124,15 @@ def table_and_map(frame: gpd.GeoDataFrame) -> None:
             st.session_state[ITEM_KEY] = int(frame["id"].iloc[int(np.argmin(d))])
 
 
+def export_frame(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The filtered rows as a flat table with lon/lat, spreadsheet formulas defused."""
+    return defuse_formulas(pd.DataFrame(frame.assign(lon=frame.geometry.x.round(6), lat=frame.geometry.y.round(6))
+                                        .drop(columns="geometry")))
+
+
 def downloads(frame: gpd.GeoDataFrame) -> None:
-    """CSV and Excel of exactly the filtered rows (spreadsheet formulas defused)."""
-    out = defuse_formulas(pd.DataFrame(frame.assign(lon=frame.geometry.x.round(6), lat=frame.geometry.y.round(6))
-                                       .drop(columns="geometry")))
+    """CSV and Excel of exactly the filtered rows."""
+    out = export_frame(frame)
     buffer = io.BytesIO()
     out.to_excel(buffer, index=False, engine="openpyxl")
     a, b = st.columns(2)

@@ -147,3 +147,16 @@ def test_campaign_editing_is_for_leaders_not_planners(env):
         assert conn.execute(text("SELECT count(*) FROM campaign_phases WHERE campaign_id = :c"), {"c": cid}).scalar() == 4
         assert conn.execute(text("SELECT key, target_value FROM indicators WHERE campaign_id = :c"), {"c": cid}
                             ).all() == [("clearance_pct", 95.0)]
+
+
+def test_the_export_holds_exactly_the_filtered_rows_with_formulas_defused(env):
+    from geo.ui.ledger import export_frame
+
+    lon, lat = _spot(env)
+    item_id = ledger.create_item(env, "clerk", "clerk", kind="hazard", title="=HYPERLINK(\"x\")", found_on=dt.date.today(),
+                                 lon=lon, lat=lat, responsible_unit="export unit")
+    with env.connect() as conn:
+        rows = ledger.items(conn, dt.date.today(), units=["export unit"])
+    out = export_frame(rows)
+    assert list(out["id"]) == [item_id] and out["title"].iloc[0].startswith("'=")
+    assert out[["lon", "lat"]].iloc[0].tolist() == pytest.approx([lon, lat], abs=1e-6)

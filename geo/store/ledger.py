@@ -104,12 +104,16 @@ def create_item(engine: Engine, actor: str, role: str | None, *, kind: str, titl
     return int(item_id)
 
 
-def _current(conn: Connection, item_id: int, scope: str | None = None) -> dict:
+def _current(conn: Connection, item_id: int, version: int, scope: str | None) -> dict:
+    """The item as it is in this transaction (scope applied), if still at ``version``."""
+    scoping.apply(conn, scope)
     row = conn.execute(text("SELECT id, status, version, recheck_on, found_on, deadline, cell_code, community_code, "
                             "street_code, district_code FROM ledger_items WHERE id = :i"), {"i": item_id}).mappings().first()
     if row is None or (scope and scope not in (row["cell_code"], row["community_code"], row["street_code"],
                                                row["district_code"])):
         raise ItemRefused(f"no ledger item {item_id} (or not in your area)")
+    if row["version"] != version:
+        raise StaleEdit(item_id, version, row["version"])
     return dict(row)
 
 
@@ -133,10 +137,7 @@ def edit_item(engine: Engine, actor: str, role: str | None, item_id: int, versio
         raise ItemRefused(f"these fields cannot be edited: {', '.join(sorted(unknown))}")
     at = _now()
     with engine.begin() as conn:
-        scoping.apply(conn, scope)
-        cur = _current(conn, item_id, scope)
-        if cur["version"] != version:
-            raise StaleEdit(item_id, version, cur["version"])
+        cur = _current(conn, item_id, version, scope)
         if cur["status"] not in rules.OPEN:
             raise ItemRefused(f"a {cur['status']} item cannot be edited: reopen it first")
         values = {k: (_clean(v) if isinstance(v, str) and k != "kind" else v) for k, v in changes.items()}
@@ -179,10 +180,7 @@ def act(engine: Engine, actor: str, role: str | None, item_id: int, version: int
     today = today or dt.date.today()
     at = _now()
     with engine.begin() as conn:
-        scoping.apply(conn, scope)
-        cur = _current(conn, item_id, scope)
-        if cur["version"] != version:
-            raise StaleEdit(item_id, version, cur["version"])
+        cur = _current(conn, item_id, version, scope)
         wanted = recheck_on if action == "rectify" else _as_date(cur["recheck_on"])
         nxt = rules.step(cur["status"], action, role, note=note, today=today, recheck_on=wanted)
         clean = _clean(note)

@@ -23,6 +23,9 @@ LABELS = {  # English defaults; the app passes its own language
     "col.open": "Open", "col.overdue": "Overdue", "col.rate": "Rectified %", "col.median": "Median days",
     "col.reopen": "Reopen %", "col.campaign": "Campaign", "col.phase": "Phase now", "col.indicator": "Indicator",
     "col.target": "Target", "col.actual": "Actual", "col.source": "Source", "col.met": "Met",
+    "ind.yoy_incident_change_pct": "Incidents, year-on-year change %", "ind.clearance_pct": "Clearance %",
+    "ind.camera_coverage_pct": "Camera coverage %", "ind.cameras_added": "Cameras added",
+    "ind.patrol_teams": "Patrol teams", "ind.booths": "Booths", "ind.satisfaction_pct": "Satisfaction %",
 }
 HOT_COLORS = {"hot_99": "#b2182b", "hot_95": "#ef8a62"}
 

@@ -150,8 +150,8 @@ def report_section(start: dt.date, end: dt.date, user: dict) -> None:
         with st.spinner(t("report.making")):
             with data._conn(*data._key()) as conn:
                 figures = report_data(conn, code, start, end, data.today())
-            labels = {k: t(f"report.{k}") for k in area_report.LABELS}
-            labels.update({f"ind.{k}": indicator_label(k) for k in INDICATORS})
+            labels = {k: (indicator_label(k[4:]) if k.startswith("ind.") else t(f"report.{k}"))
+                      for k in area_report.LABELS}
             st.session_state[REPORT_KEY] = (code, area_report.report_pdf(figures, labels),
                                             area_report.report_xlsx(figures, labels))
             with data.engine().begin() as conn:

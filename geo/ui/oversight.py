@@ -57,6 +57,8 @@ def show(query: Query) -> None:
     st.dataframe(shown.rename(columns=lambda c: t(f"ledger.league.{c}") if c != by else t(BY[by])),
                  hide_index=True, width="stretch")
     st.markdown(f"**{t('ledger.recurrence')}**")
+    if not st.toggle(t("ledger.recurrence.run"), key="ledger.recurrence.on"):  # a few seconds: on request
+        return
     distance = st.slider(t("ledger.recurrence.distance"), 25, 500, 100, 25, key="ledger.recurrence.m")
     table = _recurrence(*data._key(), today, float(distance), data.timezone())
     table = table.assign(status=table["status"].map(status_label))

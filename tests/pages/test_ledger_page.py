@@ -160,3 +160,22 @@ def test_the_export_holds_exactly_the_filtered_rows_with_formulas_defused(env):
     out = export_frame(rows)
     assert list(out["id"]) == [item_id] and out["title"].iloc[0].startswith("'=")
     assert out[["lon", "lat"]].iloc[0].tolist() == pytest.approx([lon, lat], abs=1e-6)
+
+
+def test_oversight_tab_league_table_and_recurrence_on_request(env):
+    st.cache_data.clear()
+    at = run_page("pages/ledger.py", "en", "leader")
+    assert not at.exception
+    league = next(d.value for d in at.dataframe if "Rectification rate %" in d.value.columns)
+    with env.connect() as conn:
+        units = conn.execute(text("SELECT count(DISTINCT responsible_unit) FROM ledger_items "
+                                  "WHERE status <> 'cancelled'")).scalar()
+    assert len(league) == units and list(league["Rank"]) == list(range(1, units + 1))
+    assert league["Rectification rate %"].is_monotonic_decreasing
+    before = len(at.dataframe)
+    at.toggle(key="ledger.recurrence.on").set_value(True).run()
+    assert not at.exception and len(at.dataframe) == before + 1
+    recurrence = at.dataframe[-1].value
+    assert list(recurrence.columns) == ["No.", "Title", "Status", "Closed on", "Incidents in the 90 days before found",
+                                        "Incidents in the 90 days after"]
+    assert len(recurrence) > 0

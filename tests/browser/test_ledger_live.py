@@ -9,10 +9,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from geo.store import features
 from geo.store.engine import make_engine
 from tests.browser.conftest import sign_in
-from tests.browser.test_pages_live import _frame_where, _shot
+from tests.browser.test_pages_live import CELL_POINT, POLYGONS, _frame_where, _shot
 
 pytestmark = pytest.mark.browser
 RECTIFIED = ("(n) => Object.values(window.map._layers).some(l => l.feature && String(l.feature.properties.id) === n "
@@ -22,20 +21,27 @@ RECTIFIED = ("(n) => Object.values(window.map._layers).some(l => l.feature && St
 def test_clerk_adds_an_item_moves_it_through_the_workflow_and_sees_it_on_the_map(offline_page, app_url, demo_url,
                                                                                    tmp_path):
     engine = make_engine(demo_url)
-    with engine.connect() as conn:
-        spot = features.areas_within(conn, "grid", None).geometry.iloc[10].representative_point()
     page = offline_page
     sign_in(page, app_url, "clerk")
     page.get_by_role("link", name="隐患台账").click()
     page.get_by_role("tab", name="新增与导入").click()
+    # pick the place on the map: a click on a grid cell fills longitude and latitude
+    frame = _frame_where(page, f"(n) => ({POLYGONS})() >= n", 1000)
+    frame.locator(".leaflet-container").scroll_into_view_if_needed()
+    target, previous = frame.evaluate(CELL_POINT, "AN"), None
+    while target != previous:  # wait until the map has stopped moving
+        page.wait_for_timeout(300)
+        previous, target = target, frame.evaluate(CELL_POINT, "AN")
+    frame.locator(".leaflet-container").click(position={"x": target["x"], "y": target["y"]})
+    expect(page.get_by_label("经度")).not_to_have_value("", timeout=30_000)
     page.get_by_label("标题").fill("路灯损坏（浏览器测试）")
-    page.get_by_label("经度").fill(f"{spot.x:.6f}")
-    page.get_by_label("纬度").fill(f"{spot.y:.6f}")
     page.get_by_role("button", name="新增").click()
     page.get_by_role("tab", name="台账").click()
     expect(page.get_by_role("heading", name=re.compile("路灯损坏（浏览器测试）"))).to_be_visible(timeout=60_000)
     with engine.connect() as conn:
-        item_id = conn.execute(text("SELECT id FROM ledger_items WHERE title = '路灯损坏（浏览器测试）'")).scalar_one()
+        item_id, cell = conn.execute(text("SELECT id, cell_code FROM ledger_items WHERE title = '路灯损坏（浏览器测试）'")
+                                     ).one()
+    assert cell == target["code"]  # the item lies in the cell that was clicked
     for step, done in (("交办", "已交办"), ("开始整改", "已开始整改"), ("整改完成", "已整改完成")):
         if step == "整改完成":
             page.get_by_label("说明（整改、重开、撤销必填）").fill("已更换灯具")

@@ -26,6 +26,7 @@ LABELS = {  # English defaults; the app passes its own language
     "ind.yoy_incident_change_pct": "Incidents, year-on-year change %", "ind.clearance_pct": "Clearance %",
     "ind.camera_coverage_pct": "Camera coverage %", "ind.cameras_added": "Cameras added",
     "ind.patrol_teams": "Patrol teams", "ind.booths": "Booths", "ind.satisfaction_pct": "Satisfaction %",
+    "class.hot_99": "hot, 99 %", "class.hot_95": "hot, 95 %",
 }
 HOT_COLORS = {"hot_99": "#b2182b", "hot_95": "#ef8a62"}
 
@@ -65,10 +66,16 @@ def _map(data: dict, lab: dict) -> bytes:
 
 
 def _tables(data: dict, lab: dict) -> dict[str, pd.DataFrame]:
-    cats = data["categories"].rename(columns={"category": lab["col.category"], "n": lab["col.n"],
-                                              "last_year": lab["col.last_year"], "change_pct": lab["col.change_pct"]})
-    hot = data["hot"].head(20).rename(columns={"code": lab["col.code"], "name": lab["col.name"], "n": lab["col.n"],
-                                               "class": lab["col.class"]})
+    """The report's tables with headers (and categories, classes) in the labels' language; ``cat.<code>``
+    labels name categories."""
+    cats = data["categories"].copy()
+    cats["category"] = [lab.get(f"cat.{c}", c) for c in cats["category"]]
+    cats = cats.rename(columns={"category": lab["col.category"], "n": lab["col.n"], "last_year": lab["col.last_year"],
+                                "change_pct": lab["col.change_pct"]})
+    hot = data["hot"].head(20).copy()
+    hot["class"] = [lab.get(f"class.{c}", c) for c in hot["class"]]
+    hot = hot.rename(columns={"code": lab["col.code"], "name": lab["col.name"], "n": lab["col.n"],
+                              "class": lab["col.class"]})
     u = data["units"].head(15)
     units = pd.DataFrame({lab["col.unit"]: u["responsible_unit"], lab["col.items"]: u["items"],
                           lab["col.open"]: u["open"], lab["col.overdue"]: u["overdue"],

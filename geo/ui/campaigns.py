@@ -14,6 +14,7 @@ from geo.report import area_report
 from geo.store import campaigns as store
 from geo.store.reports import report_data
 from geo.ui import data
+from geo.ui.filters import category_label
 from geo.ui.i18n import t
 
 
@@ -152,6 +153,7 @@ def report_section(start: dt.date, end: dt.date, user: dict) -> None:
                 figures = report_data(conn, code, start, end, data.today())
             labels = {k: (indicator_label(k[4:]) if k.startswith("ind.") else t(f"report.{k}"))
                       for k in area_report.LABELS}
+            labels.update({f"cat.{c}": category_label(c) for c in figures["categories"]["category"]})
             st.session_state[REPORT_KEY] = (code, area_report.report_pdf(figures, labels),
                                             area_report.report_xlsx(figures, labels))
             with data.engine().begin() as conn:

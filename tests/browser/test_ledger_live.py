@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
+from geo.store import features
 from geo.store.engine import make_engine
 from tests.browser.conftest import sign_in
 from tests.browser.test_pages_live import CELL_POINT, POLYGONS, _frame_where, _shot
@@ -56,4 +57,28 @@ def test_clerk_adds_an_item_moves_it_through_the_workflow_and_sees_it_on_the_map
     # the item is drawn on the ledger map in the rectified colour (a rerun replaces the map: poll)
     _frame_where(page, RECTIFIED, str(item_id))
     _shot(page, "ledger.png", tmp_path)
+    assert page.external_requests == []
+
+
+def test_bulk_import_of_ledger_rows_shows_its_report_on_the_ledger_page(offline_page, app_url, demo_url, tmp_path):
+    engine = make_engine(demo_url)
+    with engine.connect() as conn:
+        spot = features.areas_within(conn, "grid", None).geometry.iloc[20].representative_point()
+    upload = tmp_path / "ledger_rows.csv"
+    upload.write_text("source_id,kind,found_on,x,y,title,responsible_unit,deadline\n"
+                      f"BULK1,hazard,2026-06-01,{spot.x:.6f},{spot.y:.6f},井盖缺失,市政,2026-06-20\n"
+                      f"BULK2,dispute,2026-06-02,{spot.x:.6f},{spot.y:.6f},邻里纠纷,司法所,2026-06-30\n"
+                      "BULK3,hazard,not-a-date,112.93,28.12,坏行,市政,\n", encoding="utf-8")
+    page = offline_page
+    sign_in(page, app_url, "clerk")
+    page.get_by_role("link", name="隐患台账").click()
+    page.get_by_role("tab", name="新增与导入").click()
+    page.locator("input[type=file]").set_input_files(str(upload))
+    page.get_by_text("ledger_rows.csv").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="导入", exact=True).click()
+    page.get_by_text("ledger_rows.csv（台账事项）：读取 3 行，新增 2").wait_for(timeout=60_000)
+    with engine.connect() as conn:
+        titles = conn.execute(text("SELECT title FROM ledger_items WHERE source_id IN ('BULK1', 'BULK2', 'BULK3') "
+                                   "ORDER BY source_id")).scalars().all()
+    assert titles == ["井盖缺失", "邻里纠纷"]  # the bad row was skipped and reported, the others written
     assert page.external_requests == []

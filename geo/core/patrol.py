@@ -358,13 +358,14 @@ class _State:
                 touch[zn] = touch.get(zn, 0.0) + length
         return touch
 
-    def _gain(self, changes: dict[int, tuple[float, float, float]]) -> float:
-        """Objective gain of zones taking (area, perimeter, workload) changes."""
-        s, pp, band = self.s, self.pp, self.s.band
-        shape = sum(pp(self.area[z] + da, self.perim[z] + dp) - pp(self.area[z], self.perim[z])
-                    for z, (da, dp, _) in changes.items())
-        bal = sum(band(self.load[z] + dw) - band(self.load[z]) for z, (_, _, dw) in changes.items())
-        return shape / s.k - BALANCE_WEIGHT * bal
+    def _gain(self, a: int, da: float, dp: float, dw: float, b: int, db: float, dq: float, dv: float) -> float:
+        """Objective gain of zone ``a`` changing area, perimeter and workload by (da, dp, dw) and zone ``b``
+        by (db, dq, dv)."""
+        pp, band, area, perim, load = self.pp, self.s.band, self.area, self.perim, self.load
+        shape = (pp(area[a] + da, perim[a] + dp) - pp(area[a], perim[a])) + \
+            (pp(area[b] + db, perim[b] + dq) - pp(area[b], perim[b]))
+        bal = (band(load[a] + dw) - band(load[a])) + (band(load[b] + dv) - band(load[b]))
+        return shape / self.s.k - BALANCE_WEIGHT * bal
 
     def _apply(self, c: int, to: int, dp_from: float, dp_to: float) -> None:
         g, w = self.s.g, self.s.w
@@ -394,7 +395,7 @@ class _State:
             best, best_gain = -1, -np.inf
             for to, length in touch.items():
                 if to != d:
-                    gain = self._gain({d: (-ac, dp_from, -wc), to: (ac, pc - 2 * length, wc)})
+                    gain = self._gain(d, -ac, dp_from, -wc, to, ac, pc - 2 * length, wc)
                     if gain > best_gain:
                         best, best_gain = to, gain
             if best < 0 or not (best_gain > 1e-12 or (temp > 0 and rng.random() < np.exp(best_gain / temp))):
@@ -426,7 +427,7 @@ class _State:
                 dp_d = -g.perimeter[c] + 2 * touch_c.get(d, 0.0) + g.perimeter[o] - 2 * (touch_o[d] - between)
                 dp_t = -g.perimeter[o] + 2 * touch_o.get(t, 0.0) + g.perimeter[c] - 2 * (touch_c[t] - between)
                 da, dw = g.area[o] - g.area[c], w[o] - w[c]
-                gain = self._gain({d: (da, dp_d, dw), t: (-da, dp_t, -dw)})
+                gain = self._gain(d, da, dp_d, dw, t, -da, dp_t, -dw)
                 if gain > best_gain:
                     best, best_gain = (o, t, dp_d, dp_t), gain
             if best is None:

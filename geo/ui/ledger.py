@@ -242,8 +242,12 @@ def _date(value):
 
 
 def pick_map() -> None:
-    """A map to pick a new item's location: a click fills longitude and latitude."""
+    """A map to pick a new item's location (shown on request: it draws every grid cell); a click fills
+    longitude and latitude."""
     from geo.maps.views import boundary_map
+
+    if not st.toggle(t("ledger.pick_on_map"), key="ledger.pick.on"):
+        return
 
     labels = {"district": t("layer.district"), "street": t("layer.street"), "grid": t("layer.grid"),
               "code": t("field.code"), "name": t("field.name"), "team": t("field.team"),

@@ -26,6 +26,7 @@ def test_clerk_adds_an_item_moves_it_through_the_workflow_and_sees_it_on_the_map
     sign_in(page, app_url, "clerk")
     page.get_by_role("link", name="隐患台账").click()
     page.get_by_role("tab", name="新增与导入").click()
+    page.get_by_text("在地图上点选位置").click()  # the toggle that shows the pick map
     # pick the place on the map: a click on a grid cell fills longitude and latitude
     frame = _frame_where(page, f"(n) => ({POLYGONS})() >= n", 1000)
     frame.locator(".leaflet-container").scroll_into_view_if_needed()

@@ -15,6 +15,8 @@ campaigns.show()
 if may("edit_campaigns"):
     with st.expander(t("campaign.actual")):
         campaigns.hand_actuals(user)
+    with st.expander(t("campaign.edit")):
+        campaigns.edit_form(user)
     with st.expander(t("campaign.new")):
         campaigns.create_form(user)
 st.subheader(t("report.section"))

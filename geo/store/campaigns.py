@@ -39,6 +39,34 @@ def create_campaign(engine: Engine, actor: str, name: str, starts_on: dt.date, e
     return int(cid)
 
 
+def update_campaign(engine: Engine, actor: str, campaign_id: int, *,
+                    phases: list[tuple[str, dt.date, dt.date]] | None = None,
+                    targets: list[tuple[str, float]] | None = None) -> None:
+    """Replace a campaign's phases and/or set targets (a listed key gets the new target, a new key is
+    added; hand actuals already entered stay). Checked like a new campaign; one transaction, audited."""
+    with engine.begin() as conn:
+        camp = conn.execute(text("SELECT name, starts_on, ends_on FROM campaigns WHERE id = :i"),
+                            {"i": campaign_id}).mappings().first()
+        if camp is None:
+            raise CampaignRefused(f"no campaign {campaign_id}")
+        start, end = pd.Timestamp(camp["starts_on"]).date(), pd.Timestamp(camp["ends_on"]).date()
+        check_campaign(camp["name"], start, end, list(phases or []), list(targets or []))
+        if phases is not None:
+            conn.execute(text("DELETE FROM campaign_phases WHERE campaign_id = :i"), {"i": campaign_id})
+            for phase, p_start, p_end in sorted(phases, key=lambda p: p[1]):
+                conn.execute(CampaignPhase.__table__.insert().values(campaign_id=campaign_id, name=phase.strip(),
+                                                                     starts_on=p_start, ends_on=p_end))
+        for key, target in targets or []:
+            done = conn.execute(text("UPDATE indicators SET target_value = :t WHERE campaign_id = :i AND key = :k"),
+                                {"t": float(target), "i": campaign_id, "k": key}).rowcount
+            if not done:
+                conn.execute(Indicator.__table__.insert().values(campaign_id=campaign_id, key=key,
+                                                                 target_value=float(target), unit=INDICATORS[key].unit))
+        audit.record(conn, actor, "campaign.update", str(campaign_id),
+                     detail=f"phases={'kept' if phases is None else len(phases)} "
+                            f"targets={', '.join(f'{k}={v:g}' for k, v in targets or []) or 'kept'}")
+
+
 def set_actual(engine: Engine, actor: str, indicator_id: int, value: float, source: str) -> None:
     """Enter a hand-measured actual (satisfaction %, booths) with where it comes from."""
     if not (source or "").strip():

@@ -97,6 +97,40 @@ def hand_actuals(user: dict) -> None:
             st.success(t("campaign.saved"))
 
 
+def edit_form(user: dict) -> None:
+    """Change the selected campaign's phases (a table to edit) and targets."""
+    frame = _list(*data._key())
+    if frame.empty:
+        return
+    cid = int(st.session_state.get("campaign.pick", frame["id"].iloc[0]))
+    camp, phases, inds = _detail(*data._key(), cid, data.today())
+    with st.form("campaign.edit"):
+        table = st.data_editor(phases[["name", "starts_on", "ends_on"]], num_rows="dynamic", hide_index=True,
+                               key=f"campaign.edit.phases.{cid}", width="stretch",
+                               column_config={"name": st.column_config.TextColumn(t("campaign.phase"), required=True),
+                                              "starts_on": st.column_config.DateColumn(t("campaign.start"), required=True),
+                                              "ends_on": st.column_config.DateColumn(t("campaign.end"), required=True)})
+        current = dict(zip(inds["key"], inds["target_value"]))
+        cols = st.columns(4)
+        targets = []
+        for i, key in enumerate(INDICATORS):
+            v = cols[i % 4].number_input(indicator_label(key), value=current.get(key), key=f"campaign.edit.t.{cid}.{key}")
+            if v is not None:
+                targets.append((key, v))
+        if st.form_submit_button(t("campaign.save_changes"), type="primary"):
+            rows = table.dropna(how="all")
+            try:
+                store.update_campaign(data.engine(), user["username"], cid,
+                                      phases=[(str(r.name), pd.Timestamp(r.starts_on).date(), pd.Timestamp(r.ends_on).date())
+                                              for r in rows.itertuples(index=False)],
+                                      targets=targets)
+            except (CampaignRefused, ValueError) as exc:
+                st.error(t("campaign.refused", reason=str(exc)))
+                return
+            st.cache_data.clear()
+            st.success(t("campaign.saved"))
+
+
 def create_form(user: dict) -> None:
     today = data.today()
     with st.form("campaign.new"):

@@ -179,3 +179,16 @@ def test_oversight_tab_league_table_and_recurrence_on_request(env):
     assert list(recurrence.columns) == ["No.", "Title", "Status", "Closed on", "Incidents in the 90 days before found",
                                         "Incidents in the 90 days after"]
     assert len(recurrence) > 0
+
+
+def test_leader_changes_a_campaign_target_on_the_page(env):
+    st.cache_data.clear()
+    at = run_page("pages/campaigns.py", "en", "leader")
+    cid = at.session_state["campaign.pick"]
+    at.number_input(key=f"campaign.edit.t.{cid}.clearance_pct").set_value(97.5)
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    assert not at.exception and not at.error
+    with env.connect() as conn:
+        assert conn.execute(text("SELECT target_value FROM indicators WHERE campaign_id = :c AND key = 'clearance_pct'"),
+                            {"c": cid}).scalar() == 97.5
+        assert conn.execute(text("SELECT count(*) FROM campaign_phases WHERE campaign_id = :c"), {"c": cid}).scalar() == 4

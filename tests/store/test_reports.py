@@ -129,3 +129,25 @@ def test_report_command(city, street, tmp_path):
     assert main(["report", "--db", url, "--area", "NOPE", "--out", str(tmp_path / "x.pdf")]) == 2
     assert main(["report", "--db", url, "--area", code, "--out", str(tmp_path / "x.doc")]) == 2
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_a_campaign_is_edited_in_one_checked_audited_step(city):
+    engine, _ = city
+    cid = campaigns.create_campaign(engine, "leader", "edit me", TODAY, TODAY + dt.timedelta(days=59),
+                                    phases=[("one", TODAY, TODAY + dt.timedelta(days=29))],
+                                    targets=[("clearance_pct", 80)])
+    with pytest.raises(CampaignRefused, match="overlaps"):
+        campaigns.update_campaign(engine, "leader", cid, phases=[("a", TODAY, TODAY + dt.timedelta(days=10)),
+                                                                 ("b", TODAY + dt.timedelta(days=10),
+                                                                  TODAY + dt.timedelta(days=20))])
+    campaigns.update_campaign(engine, "leader", cid,
+                              phases=[("a", TODAY, TODAY + dt.timedelta(days=9)),
+                                      ("b", TODAY + dt.timedelta(days=10), TODAY + dt.timedelta(days=59))],
+                              targets=[("clearance_pct", 92), ("cameras_added", 5)])
+    with engine.connect() as conn:
+        _, phases, inds = campaigns.detail(conn, cid, TODAY)
+        log = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'campaign.update' AND object = :c"),
+                           {"c": str(cid)}).scalar()
+    assert list(phases["name"]) == ["a", "b"] and bool(phases["current"].iloc[0])
+    assert dict(zip(inds["key"], inds["target_value"])) == {"clearance_pct": 92.0, "cameras_added": 5.0}
+    assert log == 1  # the refused edit left nothing, not even an audit entry

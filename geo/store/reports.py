@@ -74,12 +74,13 @@ def report_data(conn: Connection, area: str, start: dt.date, end: dt.date, today
 
     items = ledger.items(conn, today, area=(col, area))
     flat = pd.DataFrame(items.drop(columns="geometry"))
-    units = oversight(flat, ledger.events(conn), today, "responsible_unit")
+    history = ledger.events(conn)
+    units = oversight(flat, history, today, "responsible_unit")
     open_items = items[items["status"].isin(OPEN)]
     led = {"items": int((items["status"] != "cancelled").sum()), "open": len(open_items),
            "overdue": int(items["overdue"].sum()), "due_soon": int(items["due_soon"].sum()),
            "found_in_period": int(((items["found_on"] >= start) & (items["found_on"] <= end)).sum())}
-    totals = oversight(flat.assign(all="all"), ledger.events(conn), today, "all")
+    totals = oversight(flat.assign(all="all"), history, today, "all")
     led["rectification_rate"] = float(totals["rectification_rate"].iloc[0]) if len(totals) else None
     led["median_days"] = float(totals["median_days"].iloc[0]) if len(totals) and \
         pd.notna(totals["median_days"].iloc[0]) else None

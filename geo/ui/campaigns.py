@@ -15,7 +15,7 @@ from geo.store import campaigns as store
 from geo.store.reports import report_data
 from geo.ui import data
 from geo.ui.filters import category_label
-from geo.ui.i18n import t
+from geo.ui.i18n import current_language, t
 
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
@@ -30,6 +30,12 @@ def _detail(url, scope, cid: int, today: dt.date):
         return store.detail(conn, cid, today)
 
 
+def campaign_name(row) -> str:
+    """The English name in English when there is one, else the name."""
+    english = row.get("name_en")
+    return english if current_language() == "en" and isinstance(english, str) and english else row["name"]
+
+
 def indicator_label(key: str) -> str:
     return t(f"campaign.ind.{key}")
 
@@ -41,7 +47,7 @@ def show() -> None:
         st.info(t("campaign.none"))
         return
     cid = st.selectbox(t("campaign.pick"), frame["id"].tolist(), key="campaign.pick",
-                       format_func=lambda i: frame.set_index("id").loc[i, "name"])
+                       format_func=lambda i: campaign_name(frame.set_index("id").loc[i]))
     today = data.today()
     camp, phases, inds = _detail(*data._key(), int(cid), today)
     names = {c: n for level in ("district", "street") for c, n in zip(data.shapes(level, None)["code"],

@@ -6,8 +6,9 @@ Runs each contender in its own process (so peak memory is its own) and prints a 
 - ``safegrid postgis``  the same into a fresh PostGIS database (skipped if none is reachable)
 - ``geopandas sqlite``  the plain baseline: read_csv, points_from_xy, sjoin to beats, to_sql
 
-Usage: ``.venv/bin/python bench/import_bench.py [--rows N] [--repeat K]``
-(``SAFEGRID_TEST_PG`` names the PostgreSQL server, as for the tests).
+Usage: ``.venv/bin/python bench/import_bench.py [--rows N] [--repeat K] [--smoke]``
+(``SAFEGRID_TEST_PG`` names the PostgreSQL server, as for the tests). ``--smoke`` imports the
+July file (24,783 rows) instead, every contender once; the tests run it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "chicago"
 CRIMES = DATA / "chicago_crimes_2017.csv.gz"
+SMOKE_CRIMES = DATA / "chicago_crimes_2017_07.csv"
 BEATS = DATA / "police_beats.geojson"
 PG_ADMIN = os.environ.get("SAFEGRID_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -115,22 +117,23 @@ def _drop_pg(url: str) -> None:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, help="only the first N rows (a quick look)")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--smoke", action="store_true", help="the July file, to check the bench still runs")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         _child(*args.child)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        crimes = CRIMES
+        crimes = SMOKE_CRIMES if args.smoke else CRIMES
         if args.rows:
             import pandas as pd
 
             crimes = Path(tmp) / "crimes.csv.gz"
-            pd.read_csv(CRIMES, nrows=args.rows, dtype=str).to_csv(crimes, index=False)
+            pd.read_csv(SMOKE_CRIMES if args.smoke else CRIMES, nrows=args.rows, dtype=str).to_csv(crimes, index=False)
         rows = []
         for rep in range(args.repeat):
             for kind in ("safegrid sqlite", "safegrid postgis", "geopandas sqlite"):

@@ -10,12 +10,14 @@ Instances (same building blocks, same workloads for every method):
 For each: max/min workload ratio, coefficient of variation, mean Polsby-Popper, whether every
 zone is contiguous, seconds. spopt: RegionKMeansHeuristic, and MaxPHeuristic with a workload
 floor of 90 % of the mean (it chooses its own number of regions). Usage:
-``.venv/bin/python bench/zones_bench.py``. Asserts nothing. Targets (ours): contiguous,
-max/min <= 1.10, mean Polsby-Popper >= 0.45, 2,000 cells under 30 s.
+``.venv/bin/python bench/zones_bench.py [--smoke]``. Asserts nothing. Targets (ours): contiguous,
+max/min <= 1.10, mean Polsby-Popper >= 0.45, 2,000 cells under 30 s. ``--smoke``: a 5 % demo
+city, Chicago's July file and a 225-cell grid, every method; the tests run it.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import sys
 import tempfile
@@ -35,6 +37,13 @@ from geo.core.patrol import balance, cell_graph, is_contiguous, polsby_popper, p
 from geo.core.weights import queen  # noqa: E402
 
 CHICAGO = ROOT.parent / "shared" / "data" / "chicago"
+# demo scale, demo K, Chicago crimes file, synthetic grid side (cells), synthetic K
+# and MaxP's construction rounds (its annealing dominates the bench's time)
+# and whether the demo instance is one street's cells only (spopt takes minutes on all 1,000)
+SIZES = {"full": dict(scale=1.0, demo_k=12, crimes="chicago_crimes_2017.csv.gz", side=45, synth_k=20, maxp=30,
+                      one_street=False, chicago_k=22),
+         "smoke": dict(scale=0.05, demo_k=4, crimes="chicago_crimes_2017_07.csv", side=15, synth_k=5, maxp=1,
+                       one_street=True, chicago_k=22)}
 
 
 def score(name: str, blocks: gpd.GeoDataFrame, zone: np.ndarray, seconds: float, adj) -> dict:
@@ -49,7 +58,7 @@ def score(name: str, blocks: gpd.GeoDataFrame, zone: np.ndarray, seconds: float,
             "contiguous": all(is_contiguous(np.flatnonzero(zone == z), adj) for z in range(k)), "seconds": seconds}
 
 
-def run_all(blocks: gpd.GeoDataFrame, k: int, label: str) -> list[dict]:
+def run_all(blocks: gpd.GeoDataFrame, k: int, label: str, maxp_rounds: int) -> list[dict]:
     adj = queen(blocks.geometry.values)
     m = blocks.to_crs(blocks.estimate_utm_crs())
     rows = []
@@ -71,7 +80,7 @@ def run_all(blocks: gpd.GeoDataFrame, k: int, label: str) -> list[dict]:
             frame = blocks.assign(attr=blocks["workload"], one=1.0)
             t = time.perf_counter()
             floor = 0.9 * blocks["workload"].sum() / k
-            mp = MaxPHeuristic(frame, w, ["attr"], "workload", floor, top_n=2, max_iterations_construction=30)
+            mp = MaxPHeuristic(frame, w, ["attr"], "workload", floor, top_n=2, max_iterations_construction=maxp_rounds)
             mp.solve()
             labels = np.asarray(mp.labels_) - 1
             labels[labels < 0] = 0
@@ -83,20 +92,26 @@ def run_all(blocks: gpd.GeoDataFrame, k: int, label: str) -> list[dict]:
     return rows
 
 
-def demo_blocks(tmp: Path) -> gpd.GeoDataFrame:
+def demo_blocks(tmp: Path, scale: float, one_street: bool) -> gpd.GeoDataFrame:
     from geo.ingest.demo import build_demo
     from geo.store.engine import make_engine
+    from sqlalchemy import text
+
     from geo.store.patrol import cell_workload
 
     engine = make_engine(f"sqlite:///{tmp / 'demo.sqlite'}")
-    build_demo(engine, seed=20261123, scale=1.0, end=dt.date(2026, 6, 30))
+    build_demo(engine, seed=20261123, scale=scale, end=dt.date(2026, 6, 30))
     with engine.connect() as conn:
-        return cell_workload(conn, dt.date(2025, 7, 1), dt.date(2026, 6, 30))
+        cells = cell_workload(conn, dt.date(2025, 7, 1), dt.date(2026, 6, 30))
+        if one_street:
+            street = conn.execute(text("SELECT min(code) FROM areas WHERE level = 'street'")).scalar()
+            cells = cells[cells["code"].str.startswith(street)].reset_index(drop=True)  # demo codes nest
+        return cells
 
 
-def chicago_blocks() -> tuple[gpd.GeoDataFrame, float]:
+def chicago_blocks(name: str) -> tuple[gpd.GeoDataFrame, float]:
     beats = gpd.read_file(CHICAGO / "police_beats.geojson").to_crs(4326)
-    crimes = pd.read_csv(CHICAGO / "chicago_crimes_2017.csv.gz", usecols=["Beat", "District"])
+    crimes = pd.read_csv(CHICAGO / name, usecols=["Beat", "District"])
     counts = crimes.groupby("Beat").size()
     beats["workload"] = beats["beat_num"].astype(int).map(counts).fillna(0).astype(float)
     districts = crimes.groupby("District").size().sort_values(ascending=False).head(22)  # the 22 districts (a few
@@ -111,19 +126,24 @@ def synthetic(n_side: int = 45) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"workload": rng.gamma(1.0, 3.0, n_side * n_side)}, geometry=cells, crs=4326)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="small instances, to check the bench still runs")
+    size = SIZES["smoke" if parser.parse_args(argv).smoke else "full"]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        rows += run_all(demo_blocks(Path(tmp)), 12, "demo city, K=12")
-    beats, district_ratio = chicago_blocks()
-    rows += run_all(beats, 22, "Chicago beats, K=22")
-    big = synthetic()
+        blocks = demo_blocks(Path(tmp), size["scale"], size["one_street"])
+        label = f"demo {'street' if size['one_street'] else 'city'} ({len(blocks):,} cells), K={size['demo_k']}"
+        rows += run_all(blocks, size["demo_k"], label, size["maxp"])
+    beats, district_ratio = chicago_blocks(size["crimes"])
+    rows += run_all(beats, size["chicago_k"], f"Chicago beats, K={size['chicago_k']}", size["maxp"])
+    big = synthetic(size["side"])
     adj = queen(big.geometry.values)
     m = big.to_crs(big.estimate_utm_crs())
     t = time.perf_counter()
-    zone = propose(20, big["workload"].to_numpy(), cell_graph(m.geometry.values, adj))
+    zone = propose(size["synth_k"], big["workload"].to_numpy(), cell_graph(m.geometry.values, adj))
     rows.append({**score("SafeGrid propose", big, zone, time.perf_counter() - t, adj),
-                 "instance": f"synthetic {len(big):,} cells, K=20"})
+                 "instance": f"synthetic {len(big):,} cells, K={size['synth_k']}"})
     table = pd.DataFrame(rows)[["instance", "method", "zones", "max/min", "cv", "mean PP", "contiguous", "seconds"]]
     print("\nPatrol-zone proposals (targets for SafeGrid: contiguous, max/min <= 1.10, mean PP >= 0.45)\n")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from geo.core import clock
 from geo.core.grid import LEVELS, SHAPES
 from geo.core.timeutil import default_period, parse_date
 from geo.ingest.errors import ImportRefused
@@ -91,11 +92,12 @@ def cmd_import(args) -> str:
 
 def _period(args, conn) -> tuple[dt.date, dt.date]:
     from geo.store.queries import latest_day
+    from geo.store.schema import deployment_timezone
 
     if args.date_from and args.date_to:
         start, end = parse_date(args.date_from), parse_date(args.date_to)
     else:
-        start, end = default_period(latest_day(conn), dt.date.today())
+        start, end = default_period(latest_day(conn), clock.today(deployment_timezone(conn)))
         if args.date_from:
             start = parse_date(args.date_from)
         if args.date_to:
@@ -293,13 +295,14 @@ def _write_bytes(path: str, body: bytes) -> None:
 def cmd_report(args) -> str:
     from geo.report.area_report import report_pdf, report_xlsx
     from geo.store.reports import report_data
+    from geo.store.schema import deployment_timezone
 
     _check_out(args.out, (".pdf", ".xlsx"))
     engine = _engine(args)
     with engine.connect() as conn:
         start, end = _period(args, conn)
         try:
-            data = report_data(conn, args.area, start, end, dt.date.today())
+            data = report_data(conn, args.area, start, end, clock.today(deployment_timezone(conn)))
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
     body = report_pdf(data) if args.out.lower().endswith(".pdf") else report_xlsx(data)

@@ -13,4 +13,11 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -r "$REQ"
   touch "$stamp"
 fi
-.venv/bin/python -m geo.maps.assets install
+if command -v npm >/dev/null 2>&1; then
+  .venv/bin/python -m geo.maps.assets install
+elif [ "${1:-}" = "--dev" ]; then
+  echo "setup: no npm, so no map assets: browser tests skip (scripts/system.sh says how to install it)"
+else
+  echo "setup: npm is needed to fetch the map assets (Leaflet) once: apt-get install npm" >&2
+  exit 1
+fi

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Install everything the tests need into .venv and run the whole test suite.
-# PostGIS tests use $SAFEGRID_TEST_PG (default postgresql://postgres@127.0.0.1:5432/postgres);
-# with SAFEGRID_REQUIRE_POSTGIS=1 / SAFEGRID_REQUIRE_BROWSER=1 (as in CI) they fail instead of skipping.
-# Two pytest-xdist workers by default (the suite takes ~12 min on one core, ~7 on two);
-# SAFEGRID_TEST_WORKERS=0 runs it in one process.
+# Install everything the tests need and run the whole test suite.
+# System parts (PostgreSQL + PostGIS, Chromium, CJK fonts, npm) come from Debian's packages
+# through scripts/system.sh: installed when this runs as root or with passwordless sudo, else
+# listed at the start with what will skip. Python packages go into .venv (scripts/setup.sh).
+# PostGIS tests use $SAFEGRID_TEST_PG (default postgresql://postgres@127.0.0.1:5432/postgres).
+# SAFEGRID_REQUIRE_POSTGIS=1 / _BROWSER=1 / _FONTS=1 (as in CI) turn those skips into failures.
+# Two pytest-xdist workers by default; SAFEGRID_TEST_WORKERS=0 runs it in one process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/system.sh npm postgis chromium fonts
 bash scripts/setup.sh --dev
 exec .venv/bin/python -m pytest -q -p no:cacheprovider -n "${SAFEGRID_TEST_WORKERS:-2}" "$@"

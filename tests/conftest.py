@@ -8,25 +8,31 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+
+# The tests run at a fixed instant, whatever the machine's clock says: geo.core.clock reads
+# SAFEGRID_NOW once, at import, and every "now" and "today" of the app comes from it
+# (streamlit servers and benchmarks started by the tests inherit it).
+TEST_NOW = "2026-07-01T06:00:00+00:00"  # 14:00 in Asia/Shanghai, 01:00 in America/Chicago, both 1 July
+os.environ["SAFEGRID_NOW"] = TEST_NOW
+
+from sqlalchemy import text  # noqa: E402  (after the clock is set)
 from sqlalchemy.engine import make_url
 
-from geo.ingest.demo import build_demo
-from geo.store.engine import make_engine
-from geo.store.models import Base
-from geo.store.schema import init_db
+from geo.core import clock  # noqa: E402
+from geo.ingest.demo import build_demo  # noqa: E402
+from geo.store.engine import make_engine  # noqa: E402
+from geo.store.models import Base  # noqa: E402
+from geo.store.schema import init_db  # noqa: E402
+from tests.requires import unavailable  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 PG_ADMIN_URL = os.environ.get("SAFEGRID_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-REQUIRE_POSTGIS = os.environ.get("SAFEGRID_REQUIRE_POSTGIS") == "1"
 BACKENDS = ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
 
 
 def _unavailable(what: str, why: str):
-    if REQUIRE_POSTGIS:
-        pytest.fail(f"{what} is required here (SAFEGRID_REQUIRE_POSTGIS=1) but unavailable: {why}")
-    pytest.skip(f"{what} unavailable: {why}")
+    unavailable("postgis", f"{what}: {why}")
 
 
 @pytest.fixture(scope="session")
@@ -94,6 +100,24 @@ def db(make_db, backend):
     return make_db(backend)
 
 
+@pytest.fixture
+def clock_at():
+    """``clock_at(instant)`` moves this process's clock for one test; it is put back afterwards."""
+    yield clock.move_to
+    clock.move_to(None)
+
+
+@pytest.fixture(scope="session")
+def cjk_font() -> str:
+    """The CJK font PDFs fall back to; tests that read Chinese back out of a PDF need one."""
+    from geo.report.pdf import cjk_font as find
+
+    found = find()
+    if found is None:
+        unavailable("fonts", "no CJK font found, so Chinese in PDFs prints as boxes")
+    return found[0]
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.exists():
@@ -103,6 +127,8 @@ def shared_data() -> Path:
 
 DEMO_SCALE = 0.05
 DEMO_END = dt.date(2026, 6, 30)
+TODAY = dt.date(2026, 7, 1)  # clock.today() in the demo's zone (Asia/Shanghai) at TEST_NOW
+assert clock.today("Asia/Shanghai") == TODAY, "geo.core.clock was imported before the test clock was set"
 
 
 @pytest.fixture(scope="session")

@@ -100,3 +100,23 @@ def test_no_unused_imports_or_undefined_names():
     # readers.py imports pyarrow only to learn whether it is installed
     problems = [line for line in out.getvalue().splitlines() if "'pyarrow' imported but unused" not in line]
     assert not problems, "\n".join(problems)
+
+
+# Reading the clock anywhere but geo/core/clock.py makes a result depend on the day it runs.
+CLOCK_READ = re.compile(r"\b(?:date|datetime|Timestamp)\.(?:today|now|utcnow)\(|Timestamp\(\s*[\"'](?:now|today)")
+CLOCK_FILES = [f for where in ("geo", "pages", "app.py", "bench", "tests") for f in _files(where)
+               if f not in (ROOT / "geo" / "core" / "clock.py", Path(__file__).resolve())]
+
+
+@pytest.mark.parametrize("path", CLOCK_FILES, ids=[str(f.relative_to(ROOT)) for f in CLOCK_FILES])
+def test_the_clock_is_read_in_one_place(path):
+    """Application, benchmarks and tests take "now" and "today" from geo.core.clock only."""
+    found = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if CLOCK_READ.search(line)]
+    assert not found, f"{path.relative_to(ROOT)} reads the clock itself on lines {found}: use geo.core.clock"
+
+
+@pytest.mark.parametrize("line", ["dt.date.today()", "datetime.now(tz)", "pd.Timestamp.now(tz='UTC')",
+                                  "dt.datetime.utcnow()", "pd.Timestamp('today')"])
+def test_clock_rule_would_catch_a_violation(line):
+    assert CLOCK_READ.search(line)

@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from geo.core import clock
 from geo.core.democity import generate_city
 from geo.core.grid import LEVELS
 from geo.ingest.areas import import_area_table
@@ -78,7 +79,7 @@ def _ledger_history(engine, seed: int) -> None:
         rows = conn.execute(text("SELECT id, status, found_on, deadline FROM ledger_items WHERE source = :s AND "
                                  "status IN ('rectified', 'verified') ORDER BY id"), {"s": SOURCE}).all()
         events, rechecks = [], []
-        now = dt.datetime.now(dt.timezone.utc)
+        now = clock.now_utc()
         for item_id, status, found, deadline in rows:
             found = pd.Timestamp(found).date()
             allowed = (pd.Timestamp(deadline).date() - found).days if deadline else 30
@@ -123,7 +124,7 @@ def build_demo(engine: Engine, seed: int, scale: float = 1.0, replace: bool = Fa
     """Build the demo city; with the same seed, scale and end date, the same data."""
     recipe = load_recipe()
     init_db(engine, recipe["county"]["timezone"])
-    end = end or dt.date.today()
+    end = end or clock.today(recipe["county"]["timezone"])
     stamp = json.dumps({"seed": seed, "scale": scale, "end": end.isoformat()})
     with engine.begin() as conn:
         current = conn.execute(text("SELECT value FROM settings WHERE key = :k"), {"k": DEMO_KEY}).scalar()
@@ -140,7 +141,7 @@ def build_demo(engine: Engine, seed: int, scale: float = 1.0, replace: bool = Fa
                     conn.execute(table.delete())
     started = time.perf_counter()
     city = generate_city(recipe, seed, end, scale)
-    local_now = pd.Timestamp.now(tz=recipe["county"]["timezone"]).tz_localize(None)
+    local_now = pd.Timestamp(clock.local_now(recipe["county"]["timezone"]))
     if end >= local_now.date():  # a demo built today ends now, not at midnight: nothing from the future
         city.incidents = city.incidents[pd.to_datetime(city.incidents["occurred_at"]) <= local_now]
     for level in LEVELS:

@@ -19,6 +19,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from geo.core import clock
 from geo.core.crs import CRSError, parse_crs
 from geo.core.grid import repair_polygons
 from geo.core.timeutil import TimeZoneError, check_timezone, local_dates
@@ -235,7 +236,7 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
 
 
 def _ledger_events(conn, todo: pd.DataFrame, changed: pd.Series, existing: pd.DataFrame, source: str) -> None:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = clock.now_utc()
     ids = dict(conn.execute(text("SELECT source_id, id FROM ledger_items WHERE source = :s"), {"s": source}).all())
     events = []
     for sid, status, was_changed in zip(todo["source_id"], todo["status"], changed):

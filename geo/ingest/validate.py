@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.core import clock
 from geo.core.crs import STORAGE_CRS, to_wgs84
 from geo.core.privacy import mask_pii_series
 from geo.core.textscan import contains
@@ -43,7 +44,7 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
              today: dt.date | None = None) -> Validated:
     """Type and check every field of ``layer``; see the module docstring."""
     formats = formats or {}
-    today = today or dt.date.today()
+    today = today or clock.today(tz)
     specs = LAYERS[layer]
     missing_required = [f.name for f in specs if f.required and f.name not in fields.columns
                         and not (f.kind in ("x", "y") and geometry is not None)]

@@ -27,7 +27,8 @@ CJK_CANDIDATES = (
 HEADER_FILL = (230, 236, 245)
 
 
-def _cjk_font() -> tuple[str, str, int] | None:
+def cjk_font() -> tuple[str, str, int] | None:
+    """(regular, bold, collection index) of the first CJK font found, or None."""
     extra = os.environ.get("SAFEGRID_CJK_FONT")
     candidates = ((extra, extra, 0),) + CJK_CANDIDATES if extra else CJK_CANDIDATES
     for regular, bold, index in candidates:
@@ -57,7 +58,7 @@ class Document:
         fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
         self.pdf.add_font("body", "", str(fonts / "DejaVuSans.ttf"))
         self.pdf.add_font("body", "B", str(fonts / "DejaVuSans-Bold.ttf"))
-        cjk = _cjk_font()
+        cjk = cjk_font()
         if cjk:
             self.pdf.add_font("cjk", "", cjk[0], collection_font_number=cjk[2])
             self.pdf.add_font("cjk", "B", cjk[1], collection_font_number=cjk[2])

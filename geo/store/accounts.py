@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
+from geo.core import clock
 from geo.core.auth import ROLES, after_failure, check_password_strength, check_username, is_locked
 from geo.store import audit
 from geo.store.models import Area, User
@@ -35,7 +36,7 @@ class Account:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return clock.now_utc()
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:

@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from geo.core import clock
 from geo.store.frames import to_frame
 from geo.store.models import AuditEntry
 
@@ -25,7 +26,7 @@ def record(conn: Connection, username: str, action: str, obj: str | None = None,
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
     conn.execute(AuditEntry.__table__.insert().values(
-        at=at or dt.datetime.now(dt.timezone.utc), username=username or "-", action=action,
+        at=at or clock.now_utc(), username=username or "-", action=action,
         object=None if obj is None else str(obj)[:200], outcome=outcome, detail=detail))
 
 

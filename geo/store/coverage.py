@@ -17,6 +17,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from geo.core import clock
 from geo.core.coverage import covered_fraction, points_covered, sectors
 from geo.core.crs import metric_crs
 from geo.core.planning import coverage_matrix, exact, greedy
@@ -97,7 +98,7 @@ def set_target(engine: Engine, actor: str, pct: float, *, area_code: str | None 
             raise ValueError(f"no area has the code {area_code!r}")
         conn.execute(CoverageTarget.__table__.insert().values(
             area_code=area_code, place_kind=place_kind, target_pct=float(pct), due_on=due_on, set_by=actor,
-            set_at=dt.datetime.now(dt.timezone.utc)))
+            set_at=clock.now_utc()))
         audit.record(conn, actor, "target.set", area_code or f"kind:{place_kind}", detail=f"{pct:g}% due {due_on}")
 
 

@@ -19,6 +19,7 @@ import shapely
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Engine
 
+from geo.core import clock
 from geo.core import ledger as rules
 from geo.core.crs import STORAGE_CRS
 from geo.core.privacy import mask_pii
@@ -27,6 +28,7 @@ from geo.store import scope as scoping
 from geo.store.areas import AreaIndex
 from geo.store.frames import to_frame
 from geo.store.models import LedgerEvent, LedgerItem
+from geo.store.schema import deployment_timezone
 from geo.store.types import from_db
 
 EDITABLE = ("kind", "category", "title", "description", "responsible_unit", "found_on", "deadline")
@@ -47,7 +49,7 @@ class ItemRefused(ValueError):
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return clock.now_utc()
 
 
 def _clean(value: str | None) -> str | None:
@@ -177,9 +179,9 @@ def act(engine: Engine, actor: str, role: str | None, item_id: int, version: int
         note: str | None = None, recheck_on: dt.date | None = None, today: dt.date | None = None,
         scope: str | None = None) -> int:
     """Take one workflow action (``geo.core.ledger.ACTIONS``); returns the new version."""
-    today = today or dt.date.today()
     at = _now()
     with engine.begin() as conn:
+        today = today or clock.today(deployment_timezone(conn))
         cur = _current(conn, item_id, version, scope)
         wanted = recheck_on if action == "rectify" else _as_date(cur["recheck_on"])
         nxt = rules.step(cur["status"], action, role, note=note, today=today, recheck_on=wanted)

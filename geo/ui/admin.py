@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from geo.core import clock
 from geo.core.auth import ROLES
 from geo.ingest.export import defuse_formulas
 from geo.store import accounts, audit
@@ -79,7 +80,7 @@ def audit_section(actor: str) -> None:
     who = a.text_input(t("admin.audit.user"), key="admin.audit.user")
     action = b.text_input(t("admin.audit.action"), key="admin.audit.action")
     days = c.number_input(t("admin.audit.days"), min_value=1, max_value=3650, value=30, key="admin.audit.days")
-    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=int(days))
+    start = clock.now_utc() - dt.timedelta(days=int(days))
     with data.engine().connect() as conn:
         rows = audit.entries(conn, username=who.strip() or None, action=action.strip() or None, start=start)
     st.dataframe(rows.rename(columns={c: t(f"admin.col.{c}") for c in rows.columns}), hide_index=True,

@@ -14,6 +14,7 @@ import datetime as dt
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from geo.core import clock
 from geo.core.auth import allowed, session_expired
 from geo.store import accounts, audit
 from geo.ui import config, data
@@ -24,7 +25,7 @@ NOTICE_KEY = "auth.notice"
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return clock.now_utc()
 
 
 def current_user() -> dict | None:

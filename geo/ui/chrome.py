@@ -6,6 +6,7 @@ import streamlit as st
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from geo.core import clock
 from geo.ui.filters import CURRENT_KEY, Filters, sidebar_filters
 from geo.ui.i18n import LANG_KEY, LANGUAGES, current_language, t
 
@@ -17,6 +18,8 @@ def sidebar(with_filters: bool = True) -> Filters | None:
         # the first option when it re-sends widget values (as it does on a page switch).
         st.radio(t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.get, key=LANG_KEY, horizontal=True,
                  index=list(LANGUAGES).index(current_language()))
+        if clock.moved():  # SAFEGRID_NOW: say so, so a moved clock is never taken for the real one
+            st.caption(t("sidebar.clock_moved", now=clock.now_utc().strftime("%Y-%m-%d %H:%M UTC")))
         if not with_filters:
             return None
         try:

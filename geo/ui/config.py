@@ -33,6 +33,7 @@ SETTINGS = (
     Setting("SAFEGRID_SEVERITY", "", "patrol workload weight per incident category, e.g. fight=3,burglary=2 (others 1)"),
     Setting("SAFEGRID_IDLE_MINUTES", "30", "a session ends after this many minutes without activity"),
     Setting("SAFEGRID_MAX_SESSION_HOURS", "12", "a session ends this many hours after log-on, active or not"),
+    Setting("SAFEGRID_NOW", "", "start the app's clock at this ISO date or time (tests, training); empty: the real clock"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

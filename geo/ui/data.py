@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from contextlib import contextmanager
-from zoneinfo import ZoneInfo
 
 import streamlit as st
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from geo.core import clock
 from geo.core.coverage import fov_polygons
 from geo.core.crs import metric_crs
 from geo.core.grid import LEVELS
@@ -111,7 +111,7 @@ def boundary_layers():
 
 def today() -> dt.date:
     """Today's local date in the deployment's time zone."""
-    return dt.datetime.now(ZoneInfo(timezone())).date()
+    return clock.today(timezone())
 
 
 @st.cache_data(ttl=TTL_SECONDS)

@@ -13,6 +13,7 @@ import numpy as np
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from geo.core import clock
 from geo.core.classify import SEQUENTIAL, classify
 from geo.maps.views import wall_map
 from geo.core.privacy import SUPPRESSED, suppress_small_counts
@@ -58,16 +59,16 @@ def load_snapshot() -> tuple[dict | None, bool]:
     try:
         delay = config.get_int("SAFEGRID_PUBLIC_DELAY_DAYS")
         day = data.today() - dt.timedelta(days=delay)
-        snap = data.wall(day, None if delay else dt.datetime.now(dt.timezone.utc),
+        snap = data.wall(day, None if delay else clock.now_utc(),
                          config.get_int("SAFEGRID_WALL_HOT_CELLS", 1), config.sensitive_categories())
         snap = publishable(snap, config.get_int("SAFEGRID_PUBLIC_K", 2))
-        snap["read_at"] = dt.datetime.now(dt.timezone.utc)
+        snap["read_at"] = clock.now_utc()
         st.session_state[SNAPSHOT_KEY] = snap
         st.session_state.pop(FAILED_KEY, None)
         return snap, False
     except (SQLAlchemyError, OSError):
         data.engine().dispose()  # drop broken connections; the next refresh reconnects
-        st.session_state.setdefault(FAILED_KEY, dt.datetime.now(dt.timezone.utc))
+        st.session_state.setdefault(FAILED_KEY, clock.now_utc())
         return st.session_state.get(SNAPSHOT_KEY), True
 
 
@@ -135,7 +136,7 @@ def header(snap: dict | None, stale: bool) -> None:
                 f'<div class="wall-asof" data-testid="wall-asof">{html.escape(t("wall.as_of", time=as_of, read=read))}'
                 "</div></div>", unsafe_allow_html=True)
     if snap and not stale and snap["data_as_of"] is not None:
-        quiet = dt.datetime.now(dt.timezone.utc) - snap["data_as_of"].to_pydatetime()
+        quiet = clock.now_utc() - snap["data_as_of"].to_pydatetime()
         if quiet > dt.timedelta(hours=FEED_QUIET_HOURS):
             st.markdown(f'<div class="wall-stale" data-testid="wall-feed-quiet">'
                         f'{html.escape(t("wall.feed_quiet", hours=int(quiet.total_seconds() // 3600)))}</div>',

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -13,18 +12,11 @@ import urllib.request
 import pytest
 
 from tests.conftest import ROOT
+from tests.requires import CHROMIUM, browser_missing, unavailable
 
-CHROMIUM = os.environ.get("SAFEGRID_CHROMIUM", "/usr/bin/chromium")
-REQUIRE_BROWSER = os.environ.get("SAFEGRID_REQUIRE_BROWSER") == "1"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LOCAL_PREFIXES = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "data:", "blob:", "about:")
-
-
-def _missing(why: str):
-    if REQUIRE_BROWSER:
-        pytest.fail(f"browser tests are required here (SAFEGRID_REQUIRE_BROWSER=1): {why}")
-    pytest.skip(why)
 
 
 def _free_port() -> int:
@@ -63,12 +55,11 @@ def app_url(demo_url, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser():
-    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        _missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed")
+    why = browser_missing()
+    if why:
+        unavailable("browser", why)
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
+from geo.core import clock
 from geo.store.engine import make_engine
 from tests.conftest import ROOT
 from tests.pages.common import run_page, sign_in
@@ -48,7 +49,7 @@ def _direct(page: str, user: dict, lang: str = "en") -> AppTest:
     """Open the page file itself (as a URL to it would), with a signed-in session."""
     at = AppTest.from_file(str(ROOT / page), default_timeout=60)
     at.session_state["app.lang"] = lang
-    now = dt.datetime.now(dt.timezone.utc)
+    now = clock.now_utc()
     at.session_state["auth.user"] = {**user, "started": now, "last_seen": now}
     return at.run()
 
@@ -106,7 +107,7 @@ def test_wrong_passwords_lock_the_account_and_are_audited(app_env):
 def _session(user: str, role: str, *, idle: dt.timedelta = dt.timedelta(0), age: dt.timedelta = dt.timedelta(0),
              page: str = "app.py") -> AppTest:
     """A fresh run of ``page`` for a session signed in ``age`` ago and last active ``idle`` ago."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = clock.now_utc()
     at = AppTest.from_file(str(ROOT / page), default_timeout=60)
     at.session_state["app.lang"] = "en"
     at.session_state["auth.user"] = {"username": user, "role": role, "scope": None, "started": now - age,
@@ -159,7 +160,7 @@ def test_two_accounts_never_share_cached_data(app_env):
     # a focus outside the scope (the county), put into the session, falls back to the scope
     from geo.ui.filters import Filters
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = clock.now_utc()
     at = AppTest.from_file(str(ROOT / "pages/grid_map.py"), default_timeout=60)
     at.session_state["app.lang"] = "en"
     at.session_state["auth.user"] = {"username": "leader.street1", "role": "leader", "scope": scope,

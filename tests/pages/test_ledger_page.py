@@ -4,7 +4,6 @@ only what it may do."""
 
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 from sqlalchemy import text
@@ -14,7 +13,7 @@ import streamlit as st
 from geo.ingest.demo import build_demo
 from geo.store import features, ledger
 from geo.store.engine import make_engine
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TODAY
 from tests.pages.common import run_page
 
 
@@ -22,7 +21,7 @@ from tests.pages.common import run_page
 def ledger_url(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('ledgerpage') / 'demo.sqlite'}"
     engine = make_engine(url)
-    build_demo(engine, seed=12, scale=0.03, end=dt.date.today())
+    build_demo(engine, seed=12, scale=0.03, end=TODAY)
     engine.dispose()
     return url
 
@@ -75,7 +74,7 @@ def test_clerk_creates_an_item_and_moves_it_through_the_workflow(env):
 
 def test_a_stale_action_is_refused_with_a_clear_message_and_loses_nothing(env):
     lon, lat = _spot(env)
-    item_id = ledger.create_item(env, "clerk", "clerk", kind="hazard", title="Open drain", found_on=dt.date.today(),
+    item_id = ledger.create_item(env, "clerk", "clerk", kind="hazard", title="Open drain", found_on=TODAY,
                                  lon=lon, lat=lat)
     st.cache_data.clear()  # made outside the page: drop what the page cached
     at = run_page("pages/ledger.py", "en", "clerk")
@@ -96,10 +95,10 @@ def test_a_stale_action_is_refused_with_a_clear_message_and_loses_nothing(env):
 def test_leader_reads_and_verifies_but_does_not_add(env):
     lon, lat = _spot(env)
     item_id = ledger.create_item(env, "clerk", "clerk", kind="dispute", title="Noise dispute",
-                                 found_on=dt.date.today(), lon=lon, lat=lat)
+                                 found_on=TODAY, lon=lon, lat=lat)
     v = ledger.act(env, "clerk", "clerk", item_id, 1, "assign")
     v = ledger.act(env, "clerk", "clerk", item_id, v, "start")
-    ledger.act(env, "clerk", "clerk", item_id, v, "rectify", note="mediated", recheck_on=dt.date.today())
+    ledger.act(env, "clerk", "clerk", item_id, v, "rectify", note="mediated", recheck_on=TODAY)
     st.cache_data.clear()
     at = run_page("pages/ledger.py", "en", "leader")
     assert not at.exception
@@ -153,10 +152,10 @@ def test_the_export_holds_exactly_the_filtered_rows_with_formulas_defused(env):
     from geo.ui.ledger import export_frame
 
     lon, lat = _spot(env)
-    item_id = ledger.create_item(env, "clerk", "clerk", kind="hazard", title="=HYPERLINK(\"x\")", found_on=dt.date.today(),
+    item_id = ledger.create_item(env, "clerk", "clerk", kind="hazard", title="=HYPERLINK(\"x\")", found_on=TODAY,
                                  lon=lon, lat=lat, responsible_unit="export unit")
     with env.connect() as conn:
-        rows = ledger.items(conn, dt.date.today(), units=["export unit"])
+        rows = ledger.items(conn, TODAY, units=["export unit"])
     out = export_frame(rows)
     assert list(out["id"]) == [item_id] and out["title"].iloc[0].startswith("'=")
     assert out[["lon", "lat"]].iloc[0].tolist() == pytest.approx([lon, lat], abs=1e-6)

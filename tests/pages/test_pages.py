@@ -3,12 +3,16 @@ in both languages, plus the grid page's drill-down, search and card, set through
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
+from geo.core import clock
 from geo.store.engine import make_engine
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TEST_NOW
 from tests.pages.common import run_page
 
 PAGES = ["pages/home.py", "pages/grid_map.py", "pages/hotspots.py", "pages/coverage.py", "pages/zones.py",
@@ -118,7 +122,7 @@ def test_grid_page_every_measure_renders(app_env, measure):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_wall_shows_every_kpi(app_env, lang):
+def test_wall_shows_every_kpi(app_env, lang, clock_at):
     at = _run("pages/wall.py", lang, "wall")
     assert not at.exception
     md = _markdown(at)
@@ -126,8 +130,14 @@ def test_wall_shows_every_kpi(app_env, lang):
         assert f'data-kpi="{kpi}"' in md
     assert 'data-testid="wall-stale"' not in md
     assert ("数据截至" if lang == "zh" else "Data as of") in md
-    # the demo's incidents end on 2026-06-30: the wall says the feed has gone quiet
+    # the demo's incidents end on the evening of 2026-06-30, hours before the suite's clock
+    assert 'data-testid="wall-feed-quiet"' not in md
+    # three days later with nothing new, the wall says the feed has gone quiet
+    clock_at(dt.datetime.fromisoformat(TEST_NOW) + dt.timedelta(days=3))
+    md = _markdown(_run("pages/wall.py", lang, "wall"))
     assert 'data-testid="wall-feed-quiet"' in md
+    hours = int(re.search(r"(\d+) ?(?:小时|hours)", md.split('wall-feed-quiet')[1]).group(1))
+    assert 72 <= hours < 96  # 3 days after a last incident on the evening before the suite's clock
 
 
 def test_home_without_schema_says_what_to_do(monkeypatch, tmp_path):
@@ -176,11 +186,9 @@ def test_hotspots_gaussian_kernel_and_backtest(app_env):
     at.radio(key="hot.kernel").set_value("gaussian").run()
     assert not at.exception and "kde_mean" in at.dataframe[-1].value.columns
     # a year's period (its last quarter is predicted), as the sidebar would set it
-    import datetime as dt
-
     from geo.ui.filters import Filters
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = clock.now_utc()
     at = AppTest.from_file(str(ROOT / "pages/hotspots.py"), default_timeout=60)
     at.session_state["app.lang"] = "en"
     at.session_state["auth.user"] = {"username": "leader", "role": "leader", "scope": None, "started": now,
@@ -220,12 +228,10 @@ def test_coverage_page_targets_plan_and_what_if(app_env, demo_url):
 
 
 def test_coverage_what_if_camera_raises_coverage(app_env):
-    import datetime as dt
-
     from geo.ui.filters import Filters
 
     def run(extra):
-        now = dt.datetime.now(dt.timezone.utc)
+        now = clock.now_utc()
         at = AppTest.from_file(str(ROOT / "pages/coverage.py"), default_timeout=60)
         at.session_state["app.lang"] = "en"
         at.session_state["auth.user"] = {"username": "planner", "role": "planner", "scope": None, "started": now,

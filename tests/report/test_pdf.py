@@ -22,7 +22,7 @@ def _text(body: bytes) -> list[str]:
     return [p.extract_text().replace("\x00", "") for p in PdfReader(io.BytesIO(body)).pages]
 
 
-def test_headings_figures_and_a_long_table_come_back_out():
+def test_headings_figures_and_a_long_table_come_back_out(cjk_font):
     doc = Document("t", footer="SafeGrid test")
     doc.page()
     doc.heading("Report for 东城街道")

@@ -12,11 +12,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from geo.core.ledger import WorkflowRefused
+from geo.core import clock
 from geo.store import audit, features, ledger
 from geo.store.ledger import ItemRefused, StaleEdit
-from tests.conftest import BACKENDS, backend_demo
+from tests.conftest import BACKENDS, TODAY, backend_demo
 
-TODAY = dt.date.today()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -203,7 +203,7 @@ def test_recurrence_counts_incidents_near_an_item_after_it_was_closed(city, tmp_
     v = ledger.act(engine, "clerk", "clerk", item_id, 1, "assign")
     v = ledger.act(engine, "clerk", "clerk", item_id, v, "start")
     ledger.act(engine, "clerk", "clerk", item_id, v, "rectify", note="lamp fixed")
-    later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    later = (clock.now_utc() + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     far = x + 0.01
     csv = tmp_path / "after.csv"
     csv.write_text("source_id,occurred_at,x,y,category\n"

@@ -15,11 +15,11 @@ from geo.cli import main
 from geo.core.campaigns import CampaignRefused
 from geo.report.area_report import report_pdf, report_xlsx
 from geo.store import campaigns, features
+from geo.store.areas import CODE_COLUMNS
 from geo.store.reports import report_data
 from geo.store.schema import deployment_timezone
-from tests.conftest import BACKENDS, backend_demo
+from tests.conftest import BACKENDS, TODAY, backend_demo
 
-TODAY = dt.date.today()
 START, END = TODAY - dt.timedelta(days=89), TODAY - dt.timedelta(days=1)
 
 
@@ -75,8 +75,12 @@ def test_the_demo_campaign_is_in_the_report_with_database_and_hand_actuals(city,
     with engine.connect() as conn:
         cid = campaigns.campaigns(conn)["id"].iloc[0]
         camp = campaigns.detail(conn, int(cid), TODAY)[0]
-        added = conn.execute(text("SELECT count(*) FROM cameras WHERE installed_on BETWEEN :s AND :e"),
-                             {"s": camp["starts_on"], "e": min(camp["ends_on"], TODAY)}).scalar()
+        # counted where the indicator is measured: the campaign's own area, at its own level
+        level = conn.execute(text("SELECT level FROM areas WHERE code = :c"), {"c": camp["area_code"]}).scalar()
+        column = CODE_COLUMNS[level]
+        added = conn.execute(text(f"SELECT count(*) FROM cameras WHERE installed_on BETWEEN :s AND :e AND {column} = :a"),
+                             {"s": camp["starts_on"], "e": min(camp["ends_on"], TODAY), "a": camp["area_code"]}).scalar()
+    assert added > 0
     assert inds.loc["cameras_added", "actual"] == added and inds.loc["cameras_added", "source"] == "database"
     assert inds.loc["cameras_added", "met"] == (added >= inds.loc["cameras_added", "target_value"])
 

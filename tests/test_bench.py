@@ -1,0 +1,64 @@
+"""Every benchmark in bench/ runs in its smoke size here, so a benchmark that breaks fails the suite.
+
+The smoke runs check that each bench still runs to its table (no timings are asserted; the
+benches themselves are never timed tests). A new bench must take ``--smoke`` and be listed here.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.requires import browser_missing, unavailable
+
+BENCH = ROOT / "bench"
+# bench -> (what its table must show, system part it needs or None)
+SMOKE = {
+    "coverage_bench.py": (("covered share per cell", "lazy greedy", "exact (HiGHS)", "spopt MCLP"), None),
+    "forecast_bench.py": (("baseline", "kde", "near_repeat", "PAI vs baseline"), None),
+    "hotspots_bench.py": (("change of period", "Gi* (SafeGrid)", "esda.G_Local", "emerging hot spots"), None),
+    "import_bench.py": (("safegrid sqlite", "safegrid postgis", "geopandas sqlite"), "postgis"),
+    "page_bench.py": (("demo city", "regenerated grid", "first paint"), "browser"),
+    "zones_bench.py": (("SafeGrid propose", "spopt RegionKMeans", "spopt MaxP", "Chicago beats"), None),
+}
+HANG_S = 600  # a guard against a hang, not a timing: smoke sizes take well under a minute
+
+
+def test_every_bench_has_a_smoke_run():
+    assert sorted(p.name for p in BENCH.glob("*_bench.py")) == sorted(SMOKE)
+
+
+def _postgis_reachable() -> str | None:
+    from sqlalchemy import text
+
+    from geo.store.engine import make_engine
+    from tests.conftest import PG_ADMIN_URL
+
+    engine = make_engine(PG_ADMIN_URL)
+    try:
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")).scalar():
+                return "the server has no PostGIS extension"
+    except Exception as exc:
+        return str(exc).splitlines()[0]
+    finally:
+        engine.dispose()
+    return None
+
+
+@pytest.mark.parametrize("name", sorted(SMOKE))
+def test_bench_smoke_run_prints_its_table(name, shared_data):
+    expected, needs = SMOKE[name]
+    if needs == "browser" and (why := browser_missing()):
+        unavailable("browser", why)
+    if needs == "postgis" and (why := _postgis_reachable()):
+        unavailable("postgis", why)
+    proc = subprocess.run([sys.executable, str(BENCH / name), "--smoke"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=HANG_S, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for text in expected:
+        assert text in proc.stdout, f"{name} --smoke printed no {text!r}:\n{proc.stdout[-3000:]}"

@@ -20,6 +20,7 @@ if [ "${SAFEGRID_NO_INSTALL:-0}" != 1 ]; then
 fi
 
 _sg_pg_version() { ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1; }
+_sg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 # What is missing, as Debian package names (postgis needs the server's version, so it is
 # worked out again after the server is installed).
@@ -29,12 +30,12 @@ _sg_missing() {
     case "$part" in
       npm) command -v npm >/dev/null 2>&1 || echo npm ;;
       chromium) [ -x "${SAFEGRID_CHROMIUM:-/usr/bin/chromium}" ] || echo chromium ;;
-      fonts) dpkg -s fonts-noto-cjk >/dev/null 2>&1 || echo fonts-noto-cjk ;;
+      fonts) _sg_installed fonts-noto-cjk || echo fonts-noto-cjk ;;
       faketime) command -v faketime >/dev/null 2>&1 || echo faketime ;;
       postgis)
         v=$(_sg_pg_version)
         if [ -z "$v" ]; then echo postgresql  # its PostGIS package is found on the second round
-        else dpkg -s "postgresql-$v-postgis-3" >/dev/null 2>&1 || echo "postgresql-$v-postgis-3"
+        else _sg_installed "postgresql-$v-postgis-3" || echo "postgresql-$v-postgis-3"
         fi ;;
     esac
   done

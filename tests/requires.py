@@ -14,7 +14,7 @@ from typing import NoReturn
 import pytest
 
 PARTS = {  # part -> what installs it
-    "postgis": "apt-get install postgresql postgresql-15-postgis-3 (or your server's version)",
+    "postgis": "apt-get install postgresql-<version>-postgis-3, for the server's version",
     "browser": "apt-get install chromium",
     "fonts": "apt-get install fonts-noto-cjk",
 }

@@ -296,13 +296,16 @@ def cmd_report(args) -> str:
     from geo.report.area_report import report_pdf, report_xlsx
     from geo.store.reports import report_data
     from geo.store.schema import deployment_timezone
+    from geo.store.scope import Scope
 
     _check_out(args.out, (".pdf", ".xlsx"))
     engine = _engine(args)
     with engine.connect() as conn:
         start, end = _period(args, conn)
         try:
-            data = report_data(conn, args.area, start, end, clock.today(deployment_timezone(conn)))
+            # the command line is the operator's: the whole jurisdiction, said so explicitly
+            data = report_data(conn, Scope.jurisdiction(), args.area, start, end,
+                               clock.today(deployment_timezone(conn)))
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
     body = report_pdf(data) if args.out.lower().endswith(".pdf") else report_xlsx(data)

@@ -11,6 +11,9 @@ user = require("view_maps")
 st.title(t("zones.title"))
 filters = current()
 st.caption(t("zones.caption", start=filters.start, end=filters.end))
+if not patrol.visible():
+    st.info(t("zones.scope_too_small"))
+    st.stop()
 weights = patrol.severity()
 zones, table, summary = patrol.scores(filters, weights=weights)
 if zones.empty:

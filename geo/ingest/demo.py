@@ -101,6 +101,9 @@ def _ledger_history(engine, seed: int) -> None:
 def _campaign(engine, end: dt.date) -> None:
     """A running district-wide campaign with its four phases and indicator targets."""
     from geo.store.campaigns import create_campaign, set_actual
+    from geo.store.scope import Scope
+
+    everything = Scope.jurisdiction()
 
     with engine.connect() as conn:
         district = conn.execute(text("SELECT code FROM areas WHERE level = 'district' ORDER BY code")).scalar()
@@ -112,11 +115,12 @@ def _campaign(engine, end: dt.date) -> None:
     cid = create_campaign(engine, "demo", "平安社区集中整治行动", start, start + dt.timedelta(days=178),
                           name_en="Safe community campaign", area_code=district, phases=phases,
                           targets=[("yoy_incident_change_pct", -10), ("clearance_pct", 90), ("camera_coverage_pct", 2.5),
-                                   ("cameras_added", 40), ("patrol_teams", 12), ("booths", 6), ("satisfaction_pct", 95)])
+                                   ("cameras_added", 40), ("patrol_teams", 12), ("booths", 6), ("satisfaction_pct", 95)],
+                          scope=everything)
     with engine.connect() as conn:
         ids = dict(conn.execute(text("SELECT key, id FROM indicators WHERE campaign_id = :c"), {"c": cid}).all())
-    set_actual(engine, "demo", ids["booths"], 4, "街道季度报告（演示）")
-    set_actual(engine, "demo", ids["satisfaction_pct"], 93.5, "群众安全感调查（演示）")
+    set_actual(engine, "demo", ids["booths"], 4, "街道季度报告（演示）", scope=everything)
+    set_actual(engine, "demo", ids["satisfaction_pct"], 93.5, "群众安全感调查（演示）", scope=everything)
 
 
 def build_demo(engine: Engine, seed: int, scale: float = 1.0, replace: bool = False, end: dt.date | None = None,

@@ -18,6 +18,7 @@ from geo.core.crs import STORAGE_CRS
 from geo.core.grid import LEVELS
 from geo.ingest.errors import ImportRefused
 from geo.store import scope as scoping
+from geo.store.scope import Scope, ScopeError
 from geo.store.areas import descendants
 from geo.store.frames import to_frame
 from geo.store.types import from_db
@@ -49,12 +50,13 @@ def read_layer(engine: Engine, layer: str, start: dt.date | None = None, end: dt
         clauses.append("occurred_on BETWEEN :a AND :b")
         params = {"a": (start or dt.date.min).isoformat(), "b": (end or dt.date.max).isoformat()}
     with engine.connect() as conn:
-        scoping.apply(conn, scope)
+        try:
+            resolved = Scope.for_account(conn, scope)
+        except ScopeError as exc:
+            raise ImportRefused(str(exc)) from exc
+        scoping.apply(conn, resolved)
         if scope:
-            try:
-                within = scoping.column(conn, scope)
-            except LookupError as exc:
-                raise ImportRefused(str(exc)) from exc
+            within = resolved.within
             if table == "areas":
                 inside = [scope] + [c for lv in LEVELS for c in descendants(conn, scope, lv)]
                 clauses.append("code IN (" + ", ".join(f":s{i}" for i in range(len(inside))) + ")")

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from geo.core import clock
 from geo.core.auth import ROLES, after_failure, check_password_strength, check_username, is_locked
 from geo.store import audit
-from geo.store.models import Area, User
+from geo.store.models import User
 
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("timing-equaliser-0")  # unknown users cost the same time as known ones
@@ -60,9 +60,12 @@ def list_accounts(conn: Connection) -> list[dict]:
 def _check_scope(conn: Connection, scope: str | None) -> str | None:
     if not scope:
         return None
-    if conn.execute(select(Area.code).where(Area.code == scope)).first() is None:
-        raise AccountError(f"no area has the code {scope!r}")
-    return scope
+    from geo.store.scope import Scope, ScopeError
+
+    try:
+        return Scope.of(conn, scope).check_account_level().code
+    except ScopeError as exc:
+        raise AccountError(str(exc)) from exc
 
 
 def add(engine: Engine, actor: str, username: str, password: str, role: str, scope: str | None = None) -> Account:

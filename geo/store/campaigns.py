@@ -15,17 +15,23 @@ from geo.core.timeutil import year_before
 from geo.store import audit
 from geo.store.frames import to_frame
 from geo.store.models import Campaign, CampaignPhase, Indicator
+from geo.store.scope import Scope
 
 
 def create_campaign(engine: Engine, actor: str, name: str, starts_on: dt.date, ends_on: dt.date, *,
                     area_code: str | None = None, phases: list[tuple[str, dt.date, dt.date]] = (),
-                    targets: list[tuple[str, float]] = (), name_en: str | None = None) -> int:
-    """Save a campaign with its phases and indicator targets in one transaction; returns its id."""
+                    targets: list[tuple[str, float]] = (), name_en: str | None = None, scope: Scope) -> int:
+    """Save a campaign with its phases and indicator targets in one transaction; returns its id.
+
+    The campaign's area must lie inside ``scope`` (only a jurisdiction-wide account may create a
+    campaign for the whole jurisdiction)."""
     phases, targets = list(phases), list(targets)
     check_campaign(name, starts_on, ends_on, phases, targets)
     with engine.begin() as conn:
         if area_code and conn.execute(text("SELECT 1 FROM areas WHERE code = :c"), {"c": area_code}).first() is None:
             raise CampaignRefused(f"no area {area_code!r}")
+        if not scope.everything and not (area_code and scope.contains(conn, area_code)):
+            raise CampaignRefused(f"a campaign must lie inside your area {scope.code}")
         cid = conn.execute(Campaign.__table__.insert().values(name=name.strip(), name_en=name_en, area_code=area_code,
                                                                starts_on=starts_on, ends_on=ends_on)
                            .returning(Campaign.__table__.c.id)).scalar_one()
@@ -41,14 +47,14 @@ def create_campaign(engine: Engine, actor: str, name: str, starts_on: dt.date, e
 
 def update_campaign(engine: Engine, actor: str, campaign_id: int, *,
                     phases: list[tuple[str, dt.date, dt.date]] | None = None,
-                    targets: list[tuple[str, float]] | None = None) -> None:
+                    targets: list[tuple[str, float]] | None = None, scope: Scope) -> None:
     """Replace a campaign's phases and/or set targets (a listed key gets the new target, a new key is
     added; hand actuals already entered stay). Checked like a new campaign; one transaction, audited."""
     with engine.begin() as conn:
-        camp = conn.execute(text("SELECT name, starts_on, ends_on FROM campaigns WHERE id = :i"),
+        camp = conn.execute(text("SELECT name, starts_on, ends_on, area_code FROM campaigns WHERE id = :i"),
                             {"i": campaign_id}).mappings().first()
-        if camp is None:
-            raise CampaignRefused(f"no campaign {campaign_id}")
+        if camp is None or not _editable(conn, scope, camp["area_code"]):
+            raise CampaignRefused(f"no campaign {campaign_id} (or not inside your area)")
         start, end = pd.Timestamp(camp["starts_on"]).date(), pd.Timestamp(camp["ends_on"]).date()
         check_campaign(camp["name"], start, end, list(phases or []), list(targets or []))
         if phases is not None:
@@ -67,14 +73,16 @@ def update_campaign(engine: Engine, actor: str, campaign_id: int, *,
                             f"targets={', '.join(f'{k}={v:g}' for k, v in targets or []) or 'kept'}")
 
 
-def set_actual(engine: Engine, actor: str, indicator_id: int, value: float, source: str) -> None:
+def set_actual(engine: Engine, actor: str, indicator_id: int, value: float, source: str, *, scope: Scope) -> None:
     """Enter a hand-measured actual (satisfaction %, booths) with where it comes from."""
     if not (source or "").strip():
         raise CampaignRefused("say where the figure comes from (survey, inspection report, ...)")
     with engine.begin() as conn:
-        key = conn.execute(text("SELECT key FROM indicators WHERE id = :i"), {"i": indicator_id}).scalar()
-        if key is None:
-            raise CampaignRefused(f"no indicator {indicator_id}")
+        row = conn.execute(text("SELECT i.key, c.area_code FROM indicators i JOIN campaigns c ON c.id = i.campaign_id "
+                                "WHERE i.id = :i"), {"i": indicator_id}).first()
+        if row is None or not _editable(conn, scope, row[1]):
+            raise CampaignRefused(f"no indicator {indicator_id} (or not inside your area)")
+        key = row[0]
         if INDICATORS[key].source != "hand":
             raise CampaignRefused(f"{key} is measured from the database, not entered by hand")
         conn.execute(text("UPDATE indicators SET actual_value = :v, actual_source = :s WHERE id = :i"),
@@ -82,9 +90,32 @@ def set_actual(engine: Engine, actor: str, indicator_id: int, value: float, sour
         audit.record(conn, actor, "campaign.actual", str(indicator_id), detail=f"{key}={value} ({source})")
 
 
-def campaigns(conn: Connection) -> pd.DataFrame:
-    return to_frame(conn.execute(text("SELECT id, name, name_en, area_code, starts_on, ends_on FROM campaigns "
-                                      "ORDER BY starts_on DESC, id DESC")))
+def _editable(conn: Connection, scope: Scope, area: str | None) -> bool:
+    """A campaign may be changed by accounts whose scope holds its whole area."""
+    return scope.everything or (area is not None and scope.contains(conn, area))
+
+
+def _visible(conn: Connection, scope: Scope, area: str | None) -> bool:
+    """A campaign concerns ``scope`` when its area lies inside it or holds it (its part in the scope)."""
+    if scope.everything:
+        return True
+    return area is None or scope.contains(conn, area) or Scope.of(conn, area).contains(conn, scope.code)
+
+
+def campaigns(conn: Connection, scope: Scope) -> pd.DataFrame:
+    """The campaigns that concern ``scope``, newest first."""
+    frame = to_frame(conn.execute(text("SELECT id, name, name_en, area_code, starts_on, ends_on FROM campaigns "
+                                       "ORDER BY starts_on DESC, id DESC")))
+    keep = [_visible(conn, scope, None if pd.isna(a) else a) for a in frame["area_code"]]
+    return frame[keep].reset_index(drop=True)
+
+
+def measured_area(conn: Connection, scope: Scope, area: str | None) -> str | None:
+    """Where a campaign's indicators are measured for this scope: its own area when that lies inside
+    the scope, else the scope's area (the campaign's part inside it)."""
+    if scope.everything or (area is not None and scope.contains(conn, area)):
+        return area
+    return scope.code
 
 
 def _area_clause(code: str | None) -> tuple[str, dict]:
@@ -139,12 +170,17 @@ def _within(conn: Connection, area: str | None):
     return (CODE_COLUMNS[level], area) if level else None
 
 
-def detail(conn: Connection, campaign_id: int, today: dt.date) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
-    """(campaign, phases with ``current``, indicators with ``actual``, ``source``, ``met``)."""
+def detail(conn: Connection, scope: Scope, campaign_id: int,
+           today: dt.date) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """(campaign, phases with ``current``, indicators with ``actual``, ``source``, ``met``).
+
+    Measured actuals are for :func:`measured_area` (``camp["measured_area"]``); a campaign that does
+    not concern ``scope`` is refused as if it did not exist."""
     camp = conn.execute(text("SELECT * FROM campaigns WHERE id = :i"), {"i": campaign_id}).mappings().first()
-    if camp is None:
+    if camp is None or not _visible(conn, scope, camp["area_code"]):
         raise CampaignRefused(f"no campaign {campaign_id}")
     camp = dict(camp)
+    camp["measured_area"] = measured_area(conn, scope, camp["area_code"])
     for k in ("starts_on", "ends_on"):
         camp[k] = pd.Timestamp(camp[k]).date()
     phases = to_frame(conn.execute(text("SELECT name, starts_on, ends_on FROM campaign_phases WHERE campaign_id = :i "
@@ -158,7 +194,7 @@ def detail(conn: Connection, campaign_id: int, today: dt.date) -> tuple[dict, pd
     actual, source = [], []
     for row in inds.itertuples(index=False):
         if INDICATORS[row.key].source == "database":
-            actual.append(measured(conn, row.key, camp["area_code"], camp["starts_on"], camp["ends_on"], today))
+            actual.append(measured(conn, row.key, camp["measured_area"], camp["starts_on"], camp["ends_on"], today))
             source.append("database")
         else:
             actual.append(None if pd.isna(row.actual_value) else float(row.actual_value))
@@ -169,9 +205,9 @@ def detail(conn: Connection, campaign_id: int, today: dt.date) -> tuple[dict, pd
     return camp, phases, inds.drop(columns=["actual_value", "actual_source"])
 
 
-def active(conn: Connection, area: str | None, start: dt.date, end: dt.date) -> pd.DataFrame:
+def active(conn: Connection, scope: Scope, area: str | None, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Campaigns overlapping ``start..end`` for the area or the whole jurisdiction."""
-    frame = campaigns(conn)
+    frame = campaigns(conn, scope)
     if frame.empty:
         return frame
     s = pd.to_datetime(frame["starts_on"]).dt.date

@@ -25,6 +25,7 @@ from geo.core.crs import STORAGE_CRS
 from geo.core.privacy import mask_pii
 from geo.store import audit
 from geo.store import scope as scoping
+from geo.store.scope import Scope
 from geo.store.areas import AreaIndex
 from geo.store.frames import to_frame
 from geo.store.models import LedgerEvent, LedgerItem
@@ -60,14 +61,14 @@ def _clean(value: str | None) -> str | None:
     return mask_pii(value)[0] if value else None
 
 
-def _locate(conn: Connection, lon: float, lat: float, scope: str | None = None) -> dict:
+def _locate(conn: Connection, lon: float, lat: float, scope: Scope) -> dict:
     if lon is None or lat is None or not (np.isfinite(lon) and np.isfinite(lat)):
         raise ItemRefused("a ledger item needs a location: pick it on the map or type longitude and latitude")
     codes = AreaIndex.load(conn).assign(np.array([float(lon)]), np.array([float(lat)])).iloc[0]
     if codes.get("district_code") is None or pd.isna(codes.get("district_code")):
         raise ItemRefused(f"the location {lon:.5f}, {lat:.5f} is outside the district")
-    if scope and scope not in set(codes.dropna()):
-        raise ItemRefused(f"the location {lon:.5f}, {lat:.5f} is outside your area {scope}")
+    if not scope.everything and scope.code not in set(codes.dropna()):
+        raise ItemRefused(f"the location {lon:.5f}, {lat:.5f} is outside your area {scope.code}")
     return {k: (None if pd.isna(v) else v) for k, v in codes.items()}
 
 
@@ -84,7 +85,7 @@ def _require_edit(role: str | None) -> None:
 
 def create_item(engine: Engine, actor: str, role: str | None, *, kind: str, title: str, found_on: dt.date,
                 lon: float, lat: float, category: str | None = None, description: str | None = None,
-                responsible_unit: str | None = None, deadline: dt.date | None = None, scope: str | None = None) -> int:
+                responsible_unit: str | None = None, deadline: dt.date | None = None, scope: Scope) -> int:
     """Add an item in status ``reported``; returns its id. ``scope``: the account's area (the item must lie in it)."""
     _require_edit(role)
     try:
@@ -106,13 +107,14 @@ def create_item(engine: Engine, actor: str, role: str | None, *, kind: str, titl
     return int(item_id)
 
 
-def _current(conn: Connection, item_id: int, version: int, scope: str | None) -> dict:
+def _current(conn: Connection, item_id: int, version: int, scope: Scope) -> dict:
     """The item as it is in this transaction (scope applied), if still at ``version``."""
     scoping.apply(conn, scope)
+    params = {"i": item_id}
     row = conn.execute(text("SELECT id, status, version, recheck_on, found_on, deadline, cell_code, community_code, "
-                            "street_code, district_code FROM ledger_items WHERE id = :i"), {"i": item_id}).mappings().first()
-    if row is None or (scope and scope not in (row["cell_code"], row["community_code"], row["street_code"],
-                                               row["district_code"])):
+                            "street_code, district_code FROM ledger_items WHERE id = :i AND " + scope.sql(params)),
+                       params).mappings().first()
+    if row is None:
         raise ItemRefused(f"no ledger item {item_id} (or not in your area)")
     if row["version"] != version:
         raise StaleEdit(item_id, version, row["version"])
@@ -131,7 +133,7 @@ def _guarded_update(conn: Connection, item_id: int, version: int, values: dict) 
 
 
 def edit_item(engine: Engine, actor: str, role: str | None, item_id: int, version: int, *,
-              lon: float | None = None, lat: float | None = None, scope: str | None = None, **changes) -> int:
+              lon: float | None = None, lat: float | None = None, scope: Scope, **changes) -> int:
     """Change fields of an open item (``EDITABLE``, and the location); returns the new version."""
     _require_edit(role)
     unknown = set(changes) - set(EDITABLE)
@@ -177,7 +179,7 @@ def _point_param(conn: Connection, lon: float, lat: float):
 
 def act(engine: Engine, actor: str, role: str | None, item_id: int, version: int, action: str, *,
         note: str | None = None, recheck_on: dt.date | None = None, today: dt.date | None = None,
-        scope: str | None = None) -> int:
+        scope: Scope) -> int:
     """Take one workflow action (``geo.core.ledger.ACTIONS``); returns the new version."""
     at = _now()
     with engine.begin() as conn:
@@ -192,17 +194,20 @@ def act(engine: Engine, actor: str, role: str | None, item_id: int, version: int
     return version + 1
 
 
-def history(conn: Connection, item_id: int) -> pd.DataFrame:
-    """Every event of an item, oldest first."""
+def history(conn: Connection, scope: Scope, item_id: int) -> pd.DataFrame:
+    """Every event of an item inside ``scope``, oldest first (empty for an item outside it)."""
+    params = {"i": item_id}
     return to_frame(conn.execute(text("SELECT e.at, e.actor, e.action, e.from_status, e.to_status, e.note "
                                       "FROM ledger_events e JOIN ledger_items i ON i.id = e.item_id "
-                                      "WHERE e.item_id = :i ORDER BY e.id"), {"i": item_id}))
+                                      "WHERE e.item_id = :i AND " + scope.sql(params, "i.") + " ORDER BY e.id"), params))
 
 
-def events(conn: Connection) -> pd.DataFrame:
-    """item_id, action, at of every event of the items this connection may see."""
+def events(conn: Connection, scope: Scope) -> pd.DataFrame:
+    """item_id, action, at of every event of the items inside ``scope``."""
+    params = {}
     frame = to_frame(conn.execute(text("SELECT e.item_id, e.action, e.at FROM ledger_events e "
-                                       "JOIN ledger_items i ON i.id = e.item_id ORDER BY e.id")))
+                                       "JOIN ledger_items i ON i.id = e.item_id WHERE " + scope.sql(params, "i.")
+                                       + " ORDER BY e.id"), params))
     frame["at"] = pd.to_datetime(frame["at"], utc=True)
     return frame
 
@@ -211,15 +216,15 @@ COLUMNS = ("id", "kind", "category", "title", "description", "responsible_unit",
            "recheck_on", "version", "cell_code", "community_code", "street_code", "district_code", "updated_at")
 
 
-def items(conn: Connection, today: dt.date, *, kinds: Sequence[str] = (), categories: Sequence[str] = (),
+def items(conn: Connection, scope: Scope, today: dt.date, *, kinds: Sequence[str] = (), categories: Sequence[str] = (),
           statuses: Sequence[str] = (), units: Sequence[str] = (), area: tuple[str, str] | None = None,
           overdue_only: bool = False, found_from: dt.date | None = None, found_to: dt.date | None = None,
           ids: Sequence[int] = ()) -> gpd.GeoDataFrame:
-    """Ledger items with ``overdue``, ``due_soon`` and ``overdue_days``, filtered; newest found first.
-
-    ``area`` is (code column, code), e.g. ("street_code", "S01").
+    """Ledger items inside ``scope`` with ``overdue``, ``due_soon`` and ``overdue_days``, filtered;
+    newest found first. ``area`` (a focus inside the scope) is (code column, code), e.g. ("street_code", "S01").
     """
-    where, params, expanding = [], {}, []
+    params, expanding = {}, []
+    where = [scope.sql(params)]
     for name, col, values in (("kinds", "kind", kinds), ("cats", "category", categories),
                               ("sts", "status", statuses), ("units", "responsible_unit", units),
                               ("ids", "id", [int(i) for i in ids])):
@@ -238,8 +243,8 @@ def items(conn: Connection, today: dt.date, *, kinds: Sequence[str] = (), catego
     if found_to:
         where.append("found_on <= :ft")
         params["ft"] = found_to
-    sql = text(f"SELECT {', '.join(COLUMNS)}, geom FROM ledger_items"
-               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY found_on DESC, id DESC")
+    sql = text(f"SELECT {', '.join(COLUMNS)}, geom FROM ledger_items WHERE " + " AND ".join(where)
+               + " ORDER BY found_on DESC, id DESC")
     for name in expanding:
         sql = sql.bindparams(bindparam(name, expanding=True))
     frame = to_frame(conn.execute(sql, params))
@@ -254,13 +259,13 @@ def items(conn: Connection, today: dt.date, *, kinds: Sequence[str] = (), catego
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS)
 
 
-def oversight(conn: Connection, today: dt.date, by: str = "responsible_unit", **filters) -> pd.DataFrame:
-    """League table per responsible unit or area level (``geo.core.ledger.oversight``)."""
-    frame = items(conn, today, **filters)
-    return rules.oversight(pd.DataFrame(frame.drop(columns="geometry")), events(conn), today, by)
+def oversight(conn: Connection, scope: Scope, today: dt.date, by: str = "responsible_unit", **filters) -> pd.DataFrame:
+    """League table per responsible unit or area level inside ``scope`` (``geo.core.ledger.oversight``)."""
+    frame = items(conn, scope, today, **filters)
+    return rules.oversight(pd.DataFrame(frame.drop(columns="geometry")), events(conn, scope), today, by)
 
 
-def recurrence(conn: Connection, today: dt.date, distance_m: float = 100.0, tz: str = "UTC",
+def recurrence(conn: Connection, scope: Scope, today: dt.date, distance_m: float = 100.0, tz: str = "UTC",
                window_days: int = 90) -> pd.DataFrame:
     """Closed (rectified or verified) items with the incidents within ``distance_m`` in the
     ``window_days`` after they were rectified, beside the same window before they were found.
@@ -270,8 +275,8 @@ def recurrence(conn: Connection, today: dt.date, distance_m: float = 100.0, tz: 
     from geo.store import features
 
     empty = pd.DataFrame(columns=["id", "title", "status", "closed_on", "incidents_before", "incidents_after"])
-    closed = items(conn, today, statuses=("rectified", "verified"))
-    ev = events(conn)
+    closed = items(conn, scope, today, statuses=("rectified", "verified"))
+    ev = events(conn, scope)
     fixes = ev[ev["action"] == "rectify"].groupby("item_id")["at"].max()
     closed = closed[closed["id"].isin(fixes.index)].reset_index(drop=True)
     if closed.empty:
@@ -279,7 +284,7 @@ def recurrence(conn: Connection, today: dt.date, distance_m: float = 100.0, tz: 
     window = pd.Timedelta(days=window_days)
     fixed_at = pd.to_datetime(closed["id"].map(dict(zip(fixes.index, fixes))), utc=True)
     found_at = pd.to_datetime(closed["found_on"]).dt.tz_localize("UTC")
-    pts = features.incident_points(conn, (found_at.min() - window).date(), today, tz)
+    pts = features.incident_points(conn, (found_at.min() - window).date(), today, tz, within=scope.within)
     before = np.zeros(len(closed), dtype=int)
     after = np.zeros(len(closed), dtype=int)
     if not pts.empty:

@@ -22,6 +22,7 @@ from geo.core.patrol import balance, cell_graph, is_contiguous, polsby_popper, p
 from geo.core.weights import islands, queen
 from geo.store import coverage, features
 from geo.store.schema import deployment_timezone
+from geo.store.scope import Scope
 
 HOT = ("hot_95", "hot_99")
 SHIFTS = {"day": (8, 19), "night": (20, 7)}  # local hours, first and last (a night shift wraps)
@@ -35,6 +36,13 @@ def _metric(gdf: gpd.GeoDataFrame) -> str:
 def _weights(categories: pd.Series, severity: dict[str, float] | None) -> np.ndarray:
     severity = severity or {}
     return categories.map(lambda c: float(severity.get(c, 1.0))).to_numpy(dtype=float)
+
+
+def zones_visible(scope: Scope) -> bool:
+    """Patrol zones are balanced across a whole district, and a zone's workload, hot cells and plan
+    reach past any street in it: only accounts scoped to a district or the whole jurisdiction see
+    them. An account scoped to a street or community sees none (fail-closed)."""
+    return scope.everything or scope.level == "district"
 
 
 def cell_workload(conn: Connection, start: dt.date, end: dt.date, severity: dict | None = None) -> gpd.GeoDataFrame:

@@ -14,6 +14,7 @@ from geo.core.ledger import OPEN, oversight
 from geo.core.timeutil import year_before
 from geo.core.weights import islands, queen
 from geo.store import campaigns, features, ledger
+from geo.store.scope import Scope
 from geo.store.areas import CODE_COLUMNS
 from geo.store.frames import to_frame
 
@@ -32,11 +33,16 @@ def _ancestors(conn: Connection, code: str) -> list[str]:
     return out
 
 
-def report_data(conn: Connection, area: str, start: dt.date, end: dt.date, today: dt.date) -> dict:
-    """Everything an area report shows (plain numbers and frames; no wording)."""
+def report_data(conn: Connection, scope: Scope, area: str, start: dt.date, end: dt.date, today: dt.date, *,
+                with_ledger: bool = True) -> dict:
+    """Everything an area report shows (plain numbers and frames; no wording).
+
+    ``area`` must lie inside ``scope``; campaigns are those that concern the scope, measured for
+    their part inside it; ``with_ledger=False`` (an account without the ledger permission) leaves
+    every ledger figure and the open-items sheet out."""
     row = conn.execute(text("SELECT code, name, level FROM areas WHERE code = :c"), {"c": area}).mappings().first()
-    if row is None:
-        raise ValueError(f"no area {area!r}")
+    if row is None or not scope.contains(conn, area):
+        raise ValueError(f"no area {area!r} inside your scope")
     if end < start:
         raise ValueError(f"the period ends ({end}) before it starts ({start})")
     col = CODE_COLUMNS[row["level"]]
@@ -72,9 +78,11 @@ def report_data(conn: Connection, area: str, start: dt.date, end: dt.date, today
         cells["class"] = "ns"
     hot = cells[cells["class"].isin(HOT)].sort_values("n", ascending=False)[["code", "name", "n", "class"]]
 
-    items = ledger.items(conn, today, area=(col, area))
+    items = ledger.items(conn, scope, today, area=(col, area))
+    if not with_ledger:
+        items = items.iloc[0:0]
     flat = pd.DataFrame(items.drop(columns="geometry"))
-    history = ledger.events(conn)
+    history = ledger.events(conn, scope) if with_ledger else ledger.events(conn, scope).iloc[0:0]
     units = oversight(flat, history, today, "responsible_unit")
     open_items = items[items["status"].isin(OPEN)]
     led = {"items": int((items["status"] != "cancelled").sum()), "open": len(open_items),
@@ -86,14 +94,14 @@ def report_data(conn: Connection, area: str, start: dt.date, end: dt.date, today
         pd.notna(totals["median_days"].iloc[0]) else None
 
     codes = _ancestors(conn, area)
-    camps = campaigns.campaigns(conn)
+    camps = campaigns.campaigns(conn, scope)
     indicators = []
     if not camps.empty:
         s = pd.to_datetime(camps["starts_on"]).dt.date
         e = pd.to_datetime(camps["ends_on"]).dt.date
         keep = (s <= end) & (e >= start) & (camps["area_code"].isna() | camps["area_code"].isin(codes))
         for cid, name in zip(camps.loc[keep, "id"], camps.loc[keep, "name"]):
-            _, phases, inds = campaigns.detail(conn, int(cid), today)
+            _, phases, inds = campaigns.detail(conn, scope, int(cid), today)
             current = phases.loc[phases["current"], "name"]
             indicators.append(inds.assign(campaign=name, phase=current.iloc[0] if len(current) else None))
     indicators = pd.concat(indicators, ignore_index=True) if indicators else \

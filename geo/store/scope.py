@@ -1,43 +1,145 @@
-"""Area scope: an account sees only rows inside its area (the whole jurisdiction when it has none).
+"""Area scope: an account sees only rows inside its area. One value, one module, fail-closed.
 
-Queries filter on the scope's code column in every backend; on PostgreSQL the same rule is
-also enforced by row-level security, fed by :func:`apply` with ``set_config(..., true)``
-(``SET LOCAL``): the setting ends with the transaction, so it never leaks to the next user
-of a pooled connection.
+A :class:`Scope` is either one area (a district, street or community, resolved against the
+``areas`` table) or the whole jurisdiction, which is an explicit value
+(:meth:`Scope.jurisdiction`), never the absence of one. Reads that can leave an area take a
+``Scope`` as a required argument and filter with :meth:`Scope.sql` or :meth:`Scope.clause`;
+an unknown or malformed code is a :class:`ScopeError`, never "no filter".
+
+On PostgreSQL the same rule is also enforced by row-level security, fed by :func:`apply` with
+``set_config(..., true)`` (``SET LOCAL``): the setting ends with the transaction, so it never
+leaks to the next user of a pooled connection.
+
+Examples
+--------
+>>> s = Scope("AN01", "street")
+>>> params = {}
+>>> s.sql(params), params
+('street_code = :scope_code', {'scope_code': 'AN01'})
+>>> Scope.jurisdiction().sql({})
+'1 = 1'
 """
 
 from __future__ import annotations
 
-from sqlalchemy import text
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Table, text, true
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from geo.store.areas import CODE_COLUMNS
 
+# The levels an account may be scoped to. A single grid cell is refused: its ranking beside
+# its sibling cells and its small counts would say too much about a few addresses.
+ACCOUNT_LEVELS = ("district", "street", "community")
+_CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+JURISDICTION_SETTING = "*"  # the row-level-security setting that means every row
 
-def apply(conn: Connection, scope: str | None) -> None:
+
+class ScopeError(LookupError):
+    """A scope that names no area, or an area an account may not be scoped to."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One area (``code`` at ``level``) or, with both None, the whole jurisdiction."""
+
+    code: str | None
+    level: str | None
+
+    def __post_init__(self):
+        if (self.code is None) != (self.level is None):
+            raise ScopeError("a scope names both an area and its level, or neither (the whole jurisdiction)")
+        if self.level is not None and self.level not in CODE_COLUMNS:
+            raise ScopeError(f"unknown area level {self.level!r}")
+
+    @classmethod
+    def jurisdiction(cls) -> Scope:
+        """Every row: the explicit scope of an account with no area restriction."""
+        return cls(None, None)
+
+    @classmethod
+    def of(cls, conn: Connection, code: str) -> Scope:
+        """The scope of area ``code``; :class:`ScopeError` when no area has that code."""
+        if not isinstance(code, str) or not _CODE.match(code):
+            raise ScopeError(f"{code!r} is not an area code")
+        level = conn.execute(text("SELECT level FROM areas WHERE code = :c"), {"c": code}).scalar()
+        if level is None:
+            raise ScopeError(f"no area has the code {code!r}")
+        return cls(code, level)
+
+    @classmethod
+    def for_account(cls, conn: Connection, code: str | None) -> Scope:
+        """An account's scope as stored (None in ``users.scope_code``: the whole jurisdiction)."""
+        return cls.jurisdiction() if code is None else cls.of(conn, code)
+
+    @property
+    def everything(self) -> bool:
+        return self.code is None
+
+    @property
+    def column(self) -> str | None:
+        """The code column that selects this area's rows (None for the whole jurisdiction)."""
+        return None if self.level is None else CODE_COLUMNS[self.level]
+
+    @property
+    def within(self) -> tuple[str, str] | None:
+        """``(code column, code)`` for readers that take an area filter in that form."""
+        return None if self.code is None else (self.column, self.code)
+
+    @property
+    def setting(self) -> str:
+        return JURISDICTION_SETTING if self.code is None else self.code
+
+    def sql(self, params: dict, prefix: str = "") -> str:
+        """A WHERE condition (text) for a table with the area code columns; adds its parameter."""
+        if self.code is None:
+            return "1 = 1"
+        params["scope_code"] = self.code
+        return f"{prefix}{self.column} = :scope_code"
+
+    def clause(self, table: Table) -> ColumnElement:
+        """The same condition as SQLAlchemy Core over ``table``."""
+        return true() if self.code is None else table.c[self.column] == self.code
+
+    def contains(self, conn: Connection, code: str | None) -> bool:
+        """Whether area ``code`` is this scope's area or lies below it (False for None or unknown)."""
+        if self.code is None:
+            return code is not None and conn.execute(text("SELECT 1 FROM areas WHERE code = :c"),
+                                                     {"c": code}).first() is not None
+        seen = set()
+        while code and code not in seen:
+            if code == self.code:
+                return True
+            seen.add(code)
+            code = conn.execute(text("SELECT parent_code FROM areas WHERE code = :c"), {"c": code}).scalar()
+        return False
+
+    def check_account_level(self) -> Scope:
+        """This scope, if an account may have it (:data:`ACCOUNT_LEVELS`), else :class:`ScopeError`."""
+        if self.level is not None and self.level not in ACCOUNT_LEVELS:
+            raise ScopeError(f"an account's scope is a district, street or community, not a {self.level} "
+                             f"({self.code}); choose the community around it")
+        return self
+
+
+def apply(conn: Connection, scope: Scope) -> None:
     """Set this transaction's scope for PostgreSQL's row-level security (no-op elsewhere)."""
+    if not isinstance(scope, Scope):
+        raise TypeError(f"scope must be a Scope, not {type(scope).__name__}")
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT set_config('safegrid.scope', :s, true)"), {"s": scope or ""})
+        conn.execute(text("SELECT set_config('safegrid.scope', :s, true)"), {"s": scope.setting})
 
+
+# ---- transitional helpers (callers are moving to Scope) -------------------------------------
 
 def column(conn: Connection, scope: str | None) -> tuple[str, str] | None:
-    """``(code column, code)`` selecting the rows inside ``scope`` (None: no restriction)."""
-    if not scope:
-        return None
-    level = conn.execute(text("SELECT level FROM areas WHERE code = :c"), {"c": scope}).scalar()
-    if level is None:
-        raise LookupError(f"the scope {scope!r} is not an area")
-    return CODE_COLUMNS[level], scope
+    """``(code column, code)`` for an area code; None only for None. Unknown codes raise."""
+    return None if scope is None else Scope.of(conn, scope).within
 
 
 def contains(conn: Connection, scope: str | None, code: str | None) -> bool:
-    """Whether area ``code`` is ``scope`` itself or lies below it."""
-    if not scope:
-        return True
-    seen = set()
-    while code and code not in seen:
-        if code == scope:
-            return True
-        seen.add(code)
-        code = conn.execute(text("SELECT parent_code FROM areas WHERE code = :c"), {"c": code}).scalar()
-    return False
+    """Whether area ``code`` is ``scope`` itself or lies below it (None: the whole jurisdiction)."""
+    return Scope.for_account(conn, scope).contains(conn, code)

@@ -14,20 +14,21 @@ from geo.report import area_report
 from geo.store import campaigns as store
 from geo.store.reports import report_data
 from geo.ui import data
+from geo.ui.auth import may
 from geo.ui.filters import category_label
 from geo.ui.i18n import current_language, t
 
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
 def _list(url, scope):
-    with data._conn(url, scope) as conn:
-        return store.campaigns(conn)
+    with data.reading(url, scope) as (conn, within):
+        return store.campaigns(conn, within)
 
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
 def _detail(url, scope, cid: int, today: dt.date):
-    with data._conn(url, scope) as conn:
-        return store.detail(conn, cid, today)
+    with data.reading(url, scope) as (conn, within):
+        return store.detail(conn, within, cid, today)
 
 
 def campaign_name(row) -> str:
@@ -95,7 +96,8 @@ def hand_actuals(user: dict) -> None:
         source = c.text_input(t("campaign.col.source"), key="campaign.actual.source", help=t("campaign.source.help"))
         if st.form_submit_button(t("campaign.actual.save")):
             try:
-                store.set_actual(data.engine(), user["username"], int(ind), float(value), source)
+                store.set_actual(data.engine(), user["username"], int(ind), float(value), source,
+                                 scope=data.scope())
             except CampaignRefused as exc:
                 st.error(t("campaign.refused", reason=str(exc)))
                 return
@@ -129,7 +131,7 @@ def edit_form(user: dict) -> None:
                 store.update_campaign(data.engine(), user["username"], cid,
                                       phases=[(str(r.name), pd.Timestamp(r.starts_on).date(), pd.Timestamp(r.ends_on).date())
                                               for r in rows.itertuples(index=False)],
-                                      targets=targets)
+                                      targets=targets, scope=data.scope())
             except (CampaignRefused, ValueError) as exc:
                 st.error(t("campaign.refused", reason=str(exc)))
                 return
@@ -142,8 +144,10 @@ def create_form(user: dict) -> None:
     with st.form("campaign.new"):
         a, b, c, d = st.columns([2, 1, 1, 1])
         name = a.text_input(t("campaign.name"), key="campaign.new.name")
-        areas = data.shapes("district", None)["code"].tolist() + data.shapes("street", None)["code"].tolist()
-        area = b.selectbox(t("campaign.area"), [""] + areas, key="campaign.new.area",
+        areas = [c for level in ("district", "street", "community") for c in data.shapes(level, None)["code"]
+                 if data.in_scope(c)]
+        whole = [""] if data.scope().everything else []  # only a jurisdiction-wide account may pick "whole"
+        area = b.selectbox(t("campaign.area"), whole + areas, key="campaign.new.area",
                            format_func=lambda c: c or t("campaign.whole"))
         start = c.date_input(t("campaign.start"), value=today, key="campaign.new.start")
         end = d.date_input(t("campaign.end"), value=today + dt.timedelta(days=179), key="campaign.new.end")
@@ -166,7 +170,7 @@ def create_form(user: dict) -> None:
         if st.form_submit_button(t("campaign.create"), type="primary"):
             try:
                 store.create_campaign(data.engine(), user["username"], name, start, end, area_code=area or None,
-                                      phases=phases, targets=targets)
+                                      phases=phases, targets=targets, scope=data.scope())
             except CampaignRefused as exc:
                 st.error(t("campaign.refused", reason=str(exc)))
                 return
@@ -189,8 +193,9 @@ def report_section(start: dt.date, end: dt.date, user: dict) -> None:
     b.caption(t("report.period", start=start, end=end))
     if b.button(t("report.make"), type="primary", key="report.make"):
         with st.spinner(t("report.making")):
-            with data._conn(*data._key()) as conn:
-                figures = report_data(conn, code, start, end, data.today())
+            with data.reading(*data._key()) as (conn, within):
+                figures = report_data(conn, within, code, start, end, data.today(),
+                                      with_ledger=may("view_ledger"))
             labels = {k: (indicator_label(k[4:]) if k.startswith("ind.") else t(f"report.{k}"))
                       for k in area_report.LABELS}
             labels.update({f"cat.{c}": category_label(c) for c in figures["categories"]["category"]})

@@ -21,6 +21,7 @@ from geo.core.crs import metric_crs
 from geo.core.grid import LEVELS
 from geo.store import features
 from geo.store import scope as scoping
+from geo.store.scope import Scope
 from geo.store.areas import descendants
 from geo.store.engine import describe, make_engine, resolve_url
 from geo.store.kpis import wall_snapshot
@@ -54,9 +55,27 @@ def user_scope() -> str | None:
 @contextmanager
 def _conn(url: str, scope: str | None):
     """A connection whose transaction carries ``scope`` (row-level security on PostgreSQL)."""
-    with _engine_for(url).connect() as conn:
-        scoping.apply(conn, scope)
+    with reading(url, scope) as (conn, _):
         yield conn
+
+
+@contextmanager
+def reading(url: str, scope: str | None):
+    """``(connection, Scope)`` for an account's stored scope code: the one way loaders read.
+
+    The code is resolved strictly (an unknown code raises, it never means "everything"), and the
+    transaction carries it for PostgreSQL's row-level security.
+    """
+    with _engine_for(url).connect() as conn:
+        resolved = Scope.for_account(conn, scope)
+        scoping.apply(conn, resolved)
+        yield conn, resolved
+
+
+def scope() -> Scope:
+    """The signed-in account's scope, resolved (for writes, which check it too)."""
+    with reading(*_key()) as (_, resolved):
+        return resolved
 
 
 def _key() -> tuple[str, str | None]:

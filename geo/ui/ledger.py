@@ -47,8 +47,8 @@ class Query:
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
 def _items(url, scope, today, query: Query):
-    with data._conn(url, scope) as conn:
-        return store.items(conn, today, kinds=query.kinds, categories=query.categories, statuses=query.statuses,
+    with data.reading(url, scope) as (conn, within):
+        return store.items(conn, within, today, kinds=query.kinds, categories=query.categories, statuses=query.statuses,
                            units=query.units, area=query.area, overdue_only=query.overdue_only,
                            found_from=query.found_from, found_to=query.found_to)
 
@@ -143,8 +143,8 @@ def downloads(frame: gpd.GeoDataFrame) -> None:
 
 
 def _history(item_id: int) -> pd.DataFrame:
-    with data._conn(*data._key()) as conn:
-        return store.history(conn, item_id)
+    with data.reading(*data._key()) as (conn, scoped):
+        return store.history(conn, scoped, item_id)
 
 
 def _audit_read(item_id: int) -> None:
@@ -157,8 +157,8 @@ def _audit_read(item_id: int) -> None:
 
 def _fresh(item_id: int) -> gpd.GeoDataFrame:
     """The item as it is now (not cached: the card must show the current version)."""
-    with data._conn(*data._key()) as conn:
-        return store.items(conn, data.today(), ids=[item_id])
+    with data.reading(*data._key()) as (conn, scoped):
+        return store.items(conn, scoped, data.today(), ids=[item_id])
 
 
 def card(frame: gpd.GeoDataFrame) -> None:
@@ -223,7 +223,7 @@ def _actions(item, user: dict, seen: int) -> None:
             try:
                 version = store.act(data.engine(), user["username"], user["role"], int(item["id"]), seen, action,
                                     note=note or None, recheck_on=recheck if action == "rectify" else None,
-                                    today=data.today(), scope=user.get("scope"))
+                                    today=data.today(), scope=data.scope())
             except store.StaleEdit:
                 st.error(t("ledger.stale"))
                 st.cache_data.clear()
@@ -297,7 +297,7 @@ def item_form(item, user: dict, seen: int | None = None) -> None:
     try:
         if new:
             item_id = store.create_item(data.engine(), user["username"], user["role"], lon=lon, lat=lat,
-                                        scope=user.get("scope"), **fields)
+                                        scope=data.scope(), **fields)
             st.session_state[ITEM_KEY] = item_id
             st.session_state["ledger.read"] = None  # open the new item's card
         else:
@@ -305,7 +305,7 @@ def item_form(item, user: dict, seen: int | None = None) -> None:
             changed = {k: v for k, v in fields.items() if v != (None if pd.isna(item[k]) else item[k])}
             st.session_state[SEEN_KEY] = store.edit_item(
                 data.engine(), user["username"], user["role"], int(item["id"]), seen, lon=lon if moved else None,
-                lat=lat if moved else None, scope=user.get("scope"), **changed)
+                lat=lat if moved else None, scope=data.scope(), **changed)
     except store.StaleEdit:
         st.error(t("ledger.stale"))
         return

@@ -16,15 +16,15 @@ BY = {"responsible_unit": "ledger.by.unit", "street_code": "ledger.by.street", "
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
 def _league(url, scope, today, query: Query, by: str) -> pd.DataFrame:
-    with data._conn(url, scope) as conn:
-        return store.oversight(conn, today, by, kinds=query.kinds, categories=query.categories, units=query.units,
+    with data.reading(url, scope) as (conn, within):
+        return store.oversight(conn, within, today, by, kinds=query.kinds, categories=query.categories, units=query.units,
                                area=query.area, found_from=query.found_from, found_to=query.found_to)
 
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
 def _recurrence(url, scope, today, distance_m: float, tz: str) -> pd.DataFrame:
-    with data._conn(url, scope) as conn:
-        return store.recurrence(conn, today, distance_m, tz)
+    with data.reading(url, scope) as (conn, within):
+        return store.recurrence(conn, within, today, distance_m, tz)
 
 
 def _names(codes: pd.Series) -> pd.Series:

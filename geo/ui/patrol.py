@@ -28,12 +28,19 @@ SEVERITY_KEY = "zones.severity"
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
 def _scores(url, scope, start, end, zones_json, severity):
     zones = gpd.read_file(io.StringIO(zones_json)) if zones_json else None
-    with data._conn(url, scope) as conn:
+    with data.reading(url, scope) as (conn, within):
         from geo.store import features
 
+        if not patrol.zones_visible(within):  # fail-closed, whatever the page does
+            raise PermissionError("patrol zones are shown to district-wide accounts only")
         zones = zones if zones is not None else features.zones(conn)
         table, summary = patrol.zone_scores(conn, zones, start, end, severity=dict(severity))
         return zones, table, summary
+
+
+def visible() -> bool:
+    """Whether the signed-in account's scope may see patrol zones (``patrol.zones_visible``)."""
+    return patrol.zones_visible(data.scope())
 
 
 def severity() -> dict[str, float]:

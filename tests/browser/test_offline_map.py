@@ -55,7 +55,7 @@ def test_language_switch_to_english(offline_page, app_url):
     sign_in(page, app_url)
     page.get_by_text("English").click()
     page.get_by_text("SafeGrid · Overview").wait_for(timeout=30_000)
-    assert page.get_by_text("Grid cells").first.is_visible()
+    expect(page.get_by_text("Grid cells").first).to_be_visible(timeout=30_000)  # metrics render after the title
     # The choice survives a page switch (the browser re-sends widget values on navigation).
     page.get_by_role("link", name="Grid map").click()
     expect(page.locator("h1").first).to_have_text("Grid map", timeout=30_000)

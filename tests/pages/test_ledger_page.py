@@ -15,6 +15,9 @@ from geo.store import features, ledger
 from geo.store.engine import make_engine
 from tests.conftest import ROOT, TODAY
 from tests.pages.common import run_page
+from geo.store.scope import Scope
+
+ALL = Scope.jurisdiction()  # the operator's explicit whole-jurisdiction scope
 
 
 @pytest.fixture(scope="module")
@@ -68,37 +71,37 @@ def test_clerk_creates_an_item_and_moves_it_through_the_workflow(env):
     with env.connect() as conn:
         assert conn.execute(text("SELECT status FROM ledger_items WHERE id = :i"), {"i": row["id"]}).scalar() == \
             "assigned"
-        hist = ledger.history(conn, row["id"])
+        hist = ledger.history(conn, ALL, row["id"])
     assert list(hist["action"]) == ["create", "assign"]
 
 
 def test_a_stale_action_is_refused_with_a_clear_message_and_loses_nothing(env):
     lon, lat = _spot(env)
     item_id = ledger.create_item(env, "clerk", "clerk", kind="hazard", title="Open drain", found_on=TODAY,
-                                 lon=lon, lat=lat)
+                                 lon=lon, lat=lat, scope=ALL)
     st.cache_data.clear()  # made outside the page: drop what the page cached
     at = run_page("pages/ledger.py", "en", "clerk")
     at.session_state["ledger.item"] = item_id
     at.run()
     assert any("Open drain" in s.value for s in at.subheader)
-    ledger.act(env, "clerk-2", "clerk", item_id, 1, "assign")  # someone else, meanwhile
+    ledger.act(env, "clerk-2", "clerk", item_id, 1, "assign", scope=ALL)  # someone else, meanwhile
     _button(at, "Apply").click().run()  # the page still holds version 1
     assert any("changed by someone else" in e.value for e in at.error)
     assert any("was changed by someone else since you opened it" in w.value for w in at.warning)
     with env.connect() as conn:
         status, version = conn.execute(text("SELECT status, version FROM ledger_items WHERE id = :i"),
                                        {"i": item_id}).one()
-        hist = ledger.history(conn, item_id)
+        hist = ledger.history(conn, ALL, item_id)
     assert (status, version) == ("assigned", 2) and list(hist["action"]) == ["create", "assign"]
 
 
 def test_leader_reads_and_verifies_but_does_not_add(env):
     lon, lat = _spot(env)
     item_id = ledger.create_item(env, "clerk", "clerk", kind="dispute", title="Noise dispute",
-                                 found_on=TODAY, lon=lon, lat=lat)
-    v = ledger.act(env, "clerk", "clerk", item_id, 1, "assign")
-    v = ledger.act(env, "clerk", "clerk", item_id, v, "start")
-    ledger.act(env, "clerk", "clerk", item_id, v, "rectify", note="mediated", recheck_on=TODAY)
+                                 found_on=TODAY, lon=lon, lat=lat, scope=ALL)
+    v = ledger.act(env, "clerk", "clerk", item_id, 1, "assign", scope=ALL)
+    v = ledger.act(env, "clerk", "clerk", item_id, v, "start", scope=ALL)
+    ledger.act(env, "clerk", "clerk", item_id, v, "rectify", note="mediated", recheck_on=TODAY, scope=ALL)
     st.cache_data.clear()
     at = run_page("pages/ledger.py", "en", "leader")
     assert not at.exception
@@ -153,9 +156,9 @@ def test_the_export_holds_exactly_the_filtered_rows_with_formulas_defused(env):
 
     lon, lat = _spot(env)
     item_id = ledger.create_item(env, "clerk", "clerk", kind="hazard", title="=HYPERLINK(\"x\")", found_on=TODAY,
-                                 lon=lon, lat=lat, responsible_unit="export unit")
+                                 lon=lon, lat=lat, responsible_unit="export unit", scope=ALL)
     with env.connect() as conn:
-        rows = ledger.items(conn, TODAY, units=["export unit"])
+        rows = ledger.items(conn, ALL, TODAY, units=["export unit"])
     out = export_frame(rows)
     assert list(out["id"]) == [item_id] and out["title"].iloc[0].startswith("'=")
     assert out[["lon", "lat"]].iloc[0].tolist() == pytest.approx([lon, lat], abs=1e-6)

@@ -16,6 +16,9 @@ from geo.core import clock
 from geo.store import audit, features, ledger
 from geo.store.ledger import ItemRefused, StaleEdit
 from tests.conftest import BACKENDS, TODAY, backend_demo
+from geo.store.scope import Scope
+
+ALL = Scope.jurisdiction()  # the operator's explicit whole-jurisdiction scope
 
 
 
@@ -38,7 +41,7 @@ def _new(engine, **kw):
     args = dict(kind="hazard", title="loose manhole cover", found_on=TODAY - dt.timedelta(days=3), lon=x, lat=y,
                 category="road", responsible_unit="roads office", deadline=TODAY + dt.timedelta(days=10))
     args.update(kw)
-    return ledger.create_item(engine, "clerk", "clerk", **args), code
+    return ledger.create_item(engine, "clerk", "clerk", **args, scope=ALL), code
 
 
 def _row(engine, item_id):
@@ -53,7 +56,7 @@ def test_create_places_the_item_in_its_cell_masks_identifiers_and_records_it(cit
     assert row["status"] == "reported" and row["version"] == 1 and row["cell_code"] == cell
     assert "13812345678" not in row["description"]
     with engine.connect() as conn:
-        hist = ledger.history(conn, item_id)
+        hist = ledger.history(conn, ALL, item_id)
         log = audit.entries(conn, action="ledger.create")
     assert list(hist["action"]) == ["create"] and hist["to_status"].iloc[0] == "reported"
     assert str(item_id) in set(log["object"])
@@ -80,28 +83,28 @@ def test_only_clerks_and_admins_create_or_edit(city):
     code, x, y = _spot(engine)
     for role in ("leader", "planner", "wall", None):
         with pytest.raises(WorkflowRefused, match="may not create or edit"):
-            ledger.create_item(engine, "someone", role, kind="hazard", title="t", found_on=TODAY, lon=x, lat=y)
+            ledger.create_item(engine, "someone", role, kind="hazard", title="t", found_on=TODAY, lon=x, lat=y, scope=ALL)
 
 
 def test_the_whole_workflow_with_history_and_audit(city):
     engine, _ = city
     item_id, _ = _new(engine)
-    v = ledger.act(engine, "clerk", "clerk", item_id, 1, "assign")
-    v = ledger.act(engine, "clerk", "clerk", item_id, v, "start")
+    v = ledger.act(engine, "clerk", "clerk", item_id, 1, "assign", scope=ALL)
+    v = ledger.act(engine, "clerk", "clerk", item_id, v, "start", scope=ALL)
     with pytest.raises(WorkflowRefused, match="needs a note"):
-        ledger.act(engine, "clerk", "clerk", item_id, v, "rectify")
-    v = ledger.act(engine, "clerk", "clerk", item_id, v, "rectify", note="cover replaced", today=TODAY)
+        ledger.act(engine, "clerk", "clerk", item_id, v, "rectify", scope=ALL)
+    v = ledger.act(engine, "clerk", "clerk", item_id, v, "rectify", note="cover replaced", today=TODAY, scope=ALL)
     row = _row(engine, item_id)
     assert row["status"] == "rectified" and pd.Timestamp(row["recheck_on"]).date() == TODAY + dt.timedelta(days=30)
     with pytest.raises(WorkflowRefused, match="may not verify"):
-        ledger.act(engine, "clerk", "clerk", item_id, v, "verify", today=TODAY + dt.timedelta(days=30))
+        ledger.act(engine, "clerk", "clerk", item_id, v, "verify", today=TODAY + dt.timedelta(days=30), scope=ALL)
     with pytest.raises(WorkflowRefused, match="cannot be verified before"):
-        ledger.act(engine, "leader", "leader", item_id, v, "verify", today=TODAY + dt.timedelta(days=29))
-    v = ledger.act(engine, "leader", "leader", item_id, v, "verify", today=TODAY + dt.timedelta(days=30))
-    v = ledger.act(engine, "leader", "leader", item_id, v, "reopen", note="rocking again")
+        ledger.act(engine, "leader", "leader", item_id, v, "verify", today=TODAY + dt.timedelta(days=29), scope=ALL)
+    v = ledger.act(engine, "leader", "leader", item_id, v, "verify", today=TODAY + dt.timedelta(days=30), scope=ALL)
+    v = ledger.act(engine, "leader", "leader", item_id, v, "reopen", note="rocking again", scope=ALL)
     assert _row(engine, item_id)["status"] == "assigned" and v == 6 == _row(engine, item_id)["version"]
     with engine.connect() as conn:
-        hist = ledger.history(conn, item_id)
+        hist = ledger.history(conn, ALL, item_id)
         log = audit.entries(conn)
     assert list(hist["action"]) == ["create", "assign", "start", "rectify", "verify", "reopen"]
     assert list(hist["to_status"]) == ["reported", "assigned", "rectifying", "rectified", "verified", "assigned"]
@@ -121,20 +124,20 @@ def test_history_is_append_only(city):
             with engine.begin() as conn:
                 conn.execute(text(sql), {"i": item_id})
     with engine.connect() as conn:
-        assert len(ledger.history(conn, item_id)) == 1
+        assert len(ledger.history(conn, ALL, item_id)) == 1
 
 
 def test_a_closed_item_cannot_be_edited_and_unknown_fields_are_refused(city):
     engine, _ = city
     item_id, _ = _new(engine)
-    v = ledger.act(engine, "admin", "admin", item_id, 1, "cancel", note="duplicate of another item")
+    v = ledger.act(engine, "admin", "admin", item_id, 1, "cancel", note="duplicate of another item", scope=ALL)
     with pytest.raises(ItemRefused, match="cannot be edited: reopen it first"):
-        ledger.edit_item(engine, "clerk", "clerk", item_id, v, title="new")
-    v = ledger.act(engine, "clerk", "clerk", item_id, v, "reopen", note="not a duplicate after all")
+        ledger.edit_item(engine, "clerk", "clerk", item_id, v, title="new", scope=ALL)
+    v = ledger.act(engine, "clerk", "clerk", item_id, v, "reopen", note="not a duplicate after all", scope=ALL)
     with pytest.raises(ItemRefused, match="cannot be edited: status"):
-        ledger.edit_item(engine, "clerk", "clerk", item_id, v, status="verified")
+        ledger.edit_item(engine, "clerk", "clerk", item_id, v, status="verified", scope=ALL)
     code, x, y = _spot(engine)
-    v2 = ledger.edit_item(engine, "clerk", "clerk", item_id, v, title="moved cover", lon=x + 1e-5, lat=y)
+    v2 = ledger.edit_item(engine, "clerk", "clerk", item_id, v, title="moved cover", lon=x + 1e-5, lat=y, scope=ALL)
     row = _row(engine, item_id)
     assert v2 == v + 1 and row["title"] == "moved cover" and row["cell_code"] == code
 
@@ -162,19 +165,19 @@ def test_two_clerks_over_1000_random_interleavings_lose_no_update(city):
                 continue
             value = f"{who}-{i}"
             try:
-                ledger.edit_item(engine, f"clerk-{who}", "clerk", item_id, version[who], description=value)
+                ledger.edit_item(engine, f"clerk-{who}", "clerk", item_id, version[who], description=value, scope=ALL)
             except StaleEdit as exc:
                 stale += 1
                 assert "changed by someone else" in str(exc)
                 assert _row(engine, item_id)["description"] != value  # nothing of the refused write landed
                 version[who] = _row(engine, item_id)["version"]  # reload and apply again
-                ledger.edit_item(engine, f"clerk-{who}", "clerk", item_id, version[who], description=value)
+                ledger.edit_item(engine, f"clerk-{who}", "clerk", item_id, version[who], description=value, scope=ALL)
             assert _row(engine, item_id)["description"] == value
             written.append(value)
     assert len(written) == 2000 and len(set(written)) == 2000 and stale > 100
     row = _row(engine, item_id)
     with engine.connect() as conn:
-        edits = ledger.history(conn, item_id)
+        edits = ledger.history(conn, ALL, item_id)
     assert row["version"] == 1 + 2000 and (edits["action"] == "edit").sum() == 2000
 
 
@@ -184,9 +187,9 @@ def test_items_filters_and_oversight(city):
                   deadline=TODAY - dt.timedelta(days=2))
     soon, _ = _new(engine, responsible_unit="drains unit", deadline=TODAY + dt.timedelta(days=3))
     with engine.connect() as conn:
-        rows = ledger.items(conn, TODAY, units=["drains unit"]).set_index("id")
-        overdue = ledger.items(conn, TODAY, units=["drains unit"], overdue_only=True)
-        table = ledger.oversight(conn, TODAY, units=["drains unit"]).set_index("responsible_unit")
+        rows = ledger.items(conn, ALL, TODAY, units=["drains unit"]).set_index("id")
+        overdue = ledger.items(conn, ALL, TODAY, units=["drains unit"], overdue_only=True)
+        table = ledger.oversight(conn, ALL, TODAY, units=["drains unit"]).set_index("responsible_unit")
     assert bool(rows.loc[old, "overdue"]) and rows.loc[old, "overdue_days"] == 2
     assert bool(rows.loc[soon, "due_soon"]) and not bool(rows.loc[soon, "overdue"])
     assert list(overdue["id"]) == [old]
@@ -200,9 +203,9 @@ def test_recurrence_counts_incidents_near_an_item_after_it_was_closed(city, tmp_
     engine, _ = city
     code, x, y = _spot(engine)
     item_id, _ = _new(engine, title="dark alley lamp")
-    v = ledger.act(engine, "clerk", "clerk", item_id, 1, "assign")
-    v = ledger.act(engine, "clerk", "clerk", item_id, v, "start")
-    ledger.act(engine, "clerk", "clerk", item_id, v, "rectify", note="lamp fixed")
+    v = ledger.act(engine, "clerk", "clerk", item_id, 1, "assign", scope=ALL)
+    v = ledger.act(engine, "clerk", "clerk", item_id, v, "start", scope=ALL)
+    ledger.act(engine, "clerk", "clerk", item_id, v, "rectify", note="lamp fixed", scope=ALL)
     later = (clock.now_utc() + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     far = x + 0.01
     csv = tmp_path / "after.csv"
@@ -210,7 +213,7 @@ def test_recurrence_counts_incidents_near_an_item_after_it_was_closed(city, tmp_
                    f"r1,{later},{x + 0.0002},{y},theft\nr2,{later},{x},{y + 0.0003},theft\nr3,{later},{far},{y},theft\n")
     import_file(engine, csv, "incidents", source="recur-test", tz="UTC")
     with engine.connect() as conn:
-        table = ledger.recurrence(conn, TODAY + dt.timedelta(days=1), distance_m=100, tz="UTC").set_index("id")
+        table = ledger.recurrence(conn, ALL, TODAY + dt.timedelta(days=1), distance_m=100, tz="UTC").set_index("id")
     assert table.loc[item_id, "incidents_after"] == 2  # ~20 m and ~33 m away; the third is ~1 km off
 
 
@@ -222,6 +225,8 @@ def test_an_account_scoped_to_one_street_cannot_touch_items_of_another(city):
         other = conn.execute(text("SELECT code FROM areas WHERE level = 'street' AND code <> :s ORDER BY code"),
                              {"s": street}).scalar()
     code, x, y = _spot(engine)
+    with engine.connect() as conn:
+        street, other = Scope.of(conn, street), Scope.of(conn, other)
     with pytest.raises(ItemRefused, match="outside your area"):
         ledger.create_item(engine, "clerk", "clerk", kind="hazard", title="t", found_on=TODAY, lon=x, lat=y,
                            scope=other)

@@ -19,6 +19,9 @@ from geo.store.areas import CODE_COLUMNS
 from geo.store.reports import report_data
 from geo.store.schema import deployment_timezone
 from tests.conftest import BACKENDS, TODAY, backend_demo
+from geo.store.scope import Scope
+
+ALL = Scope.jurisdiction()  # the operator's explicit whole-jurisdiction scope
 
 START, END = TODAY - dt.timedelta(days=89), TODAY - dt.timedelta(days=1)
 
@@ -35,7 +38,7 @@ def street(city):
     engine, _ = city
     with engine.connect() as conn:
         code = conn.execute(text("SELECT code FROM areas WHERE level = 'street' ORDER BY code")).scalar()
-        return code, report_data(conn, code, START, END, TODAY)
+        return code, report_data(conn, ALL, code, START, END, TODAY)
 
 
 def test_incident_figures_match_an_independent_count(city, street):
@@ -73,8 +76,8 @@ def test_the_demo_campaign_is_in_the_report_with_database_and_hand_actuals(city,
     inds = data["indicators"].set_index("key")
     assert len(inds) == 7 and inds.loc["booths", "actual"] == 4 and "演示" in inds.loc["booths", "source"]
     with engine.connect() as conn:
-        cid = campaigns.campaigns(conn)["id"].iloc[0]
-        camp = campaigns.detail(conn, int(cid), TODAY)[0]
+        cid = campaigns.campaigns(conn, ALL)["id"].iloc[0]
+        camp = campaigns.detail(conn, ALL, int(cid), TODAY)[0]
         # counted where the indicator is measured: the campaign's own area, at its own level
         level = conn.execute(text("SELECT level FROM areas WHERE code = :c"), {"c": camp["area_code"]}).scalar()
         column = CODE_COLUMNS[level]
@@ -92,16 +95,16 @@ def test_campaign_refusals_write_nothing(city):
         ind = conn.execute(text("SELECT id FROM indicators WHERE key = 'clearance_pct'")).scalar()
         hand = conn.execute(text("SELECT id FROM indicators WHERE key = 'satisfaction_pct'")).scalar()
     with pytest.raises(CampaignRefused, match="no area"):
-        campaigns.create_campaign(engine, "leader", "x", TODAY, TODAY, area_code="NOPE")
+        campaigns.create_campaign(engine, "leader", "x", TODAY, TODAY, area_code="NOPE", scope=ALL)
     with pytest.raises(CampaignRefused, match="outside the campaign"):
-        campaigns.create_campaign(engine, "leader", "x", TODAY, TODAY, phases=[("p", TODAY, TODAY + dt.timedelta(1))])
+        campaigns.create_campaign(engine, "leader", "x", TODAY, TODAY, phases=[("p", TODAY, TODAY + dt.timedelta(1))], scope=ALL)
     with pytest.raises(CampaignRefused, match="measured from the database"):
-        campaigns.set_actual(engine, "leader", ind, 50, "guess")
+        campaigns.set_actual(engine, "leader", ind, 50, "guess", scope=ALL)
     with pytest.raises(CampaignRefused, match="where the figure comes from"):
-        campaigns.set_actual(engine, "leader", hand, 96, " ")
+        campaigns.set_actual(engine, "leader", hand, 96, " ", scope=ALL)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM campaigns")).scalar() == before
-    campaigns.set_actual(engine, "leader", hand, 96, "survey of November")
+    campaigns.set_actual(engine, "leader", hand, 96, "survey of November", scope=ALL)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT actual_value, actual_source FROM indicators WHERE id = :i"),
                             {"i": hand}).one() == (96.0, "survey of November")
@@ -139,17 +142,17 @@ def test_a_campaign_is_edited_in_one_checked_audited_step(city):
     engine, _ = city
     cid = campaigns.create_campaign(engine, "leader", "edit me", TODAY, TODAY + dt.timedelta(days=59),
                                     phases=[("one", TODAY, TODAY + dt.timedelta(days=29))],
-                                    targets=[("clearance_pct", 80)])
+                                    targets=[("clearance_pct", 80)], scope=ALL)
     with pytest.raises(CampaignRefused, match="overlaps"):
         campaigns.update_campaign(engine, "leader", cid, phases=[("a", TODAY, TODAY + dt.timedelta(days=10)),
                                                                  ("b", TODAY + dt.timedelta(days=10),
-                                                                  TODAY + dt.timedelta(days=20))])
+                                                                  TODAY + dt.timedelta(days=20))], scope=ALL)
     campaigns.update_campaign(engine, "leader", cid,
                               phases=[("a", TODAY, TODAY + dt.timedelta(days=9)),
                                       ("b", TODAY + dt.timedelta(days=10), TODAY + dt.timedelta(days=59))],
-                              targets=[("clearance_pct", 92), ("cameras_added", 5)])
+                              targets=[("clearance_pct", 92), ("cameras_added", 5)], scope=ALL)
     with engine.connect() as conn:
-        _, phases, inds = campaigns.detail(conn, cid, TODAY)
+        _, phases, inds = campaigns.detail(conn, ALL, cid, TODAY)
         log = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'campaign.update' AND object = :c"),
                            {"c": str(cid)}).scalar()
     assert list(phases["name"]) == ["a", "b"] and bool(phases["current"].iloc[0])

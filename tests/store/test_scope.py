@@ -44,7 +44,7 @@ def test_a_scoped_account_sees_nothing_outside_its_area(city, tmp_path, data):
     engine, codes = city
     scope = data.draw(st.sampled_from(codes))
     with engine.connect() as conn:
-        scoping.apply(conn, scope)
+        scoping.apply(conn, scoping.Scope.of(conn, scope))
         inside = _inside(conn, scope)
         within = scoping.column(conn, scope)
         cells = area_measures(conn, "grid", END - dt.timedelta(days=90), END, today=END, under=scope)
@@ -82,7 +82,7 @@ def test_row_level_security_limits_the_app_role_per_transaction(city):
         with engine.connect() as conn:
             with conn.begin():
                 conn.execute(text(f'SET LOCAL ROLE "{role}"'))
-                scoping.apply(conn, street)
+                scoping.apply(conn, scoping.Scope.of(conn, street))
                 assert conn.execute(text("SELECT COUNT(*) FROM incidents")).scalar() == in_street < total
                 other = conn.execute(text("SELECT COUNT(*) FROM ledger_items WHERE street_code <> :s"),
                                      {"s": street}).scalar()
@@ -91,11 +91,20 @@ def test_row_level_security_limits_the_app_role_per_transaction(city):
                     with conn.begin_nested():
                         conn.execute(text("UPDATE ledger_items SET street_code = 'ELSEWHERE' WHERE street_code = :s"),
                                      {"s": street})
-            # the next transaction on the same pooled connection starts without the scope
+            # the next transaction on the same pooled connection starts without the scope: fail-closed,
+            # the app role sees no row at all until a scope is set
             with conn.begin():
                 assert conn.execute(text("SELECT coalesce(current_setting('safegrid.scope', true), '')")).scalar() == ""
                 conn.execute(text(f'SET LOCAL ROLE "{role}"'))
+                assert conn.execute(text("SELECT COUNT(*) FROM incidents")).scalar() == 0
+                assert conn.execute(text("SELECT COUNT(*) FROM ledger_items")).scalar() == 0
+            # the whole jurisdiction is an explicit value
+            with conn.begin():
+                conn.execute(text(f'SET LOCAL ROLE "{role}"'))
+                scoping.apply(conn, scoping.Scope.jurisdiction())
                 assert conn.execute(text("SELECT COUNT(*) FROM incidents")).scalar() == total
+                with pytest.raises(TypeError):
+                    scoping.apply(conn, street)  # a bare code is not a scope
                 with pytest.raises(Exception, match="append-only"):
                     with conn.begin_nested():
                         conn.execute(text("DELETE FROM audit_log"))
@@ -103,3 +112,47 @@ def test_row_level_security_limits_the_app_role_per_transaction(city):
         with engine.begin() as conn:
             conn.execute(text(f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"'))
             conn.execute(text(f'DROP ROLE "{role}"'))
+
+
+@pytest.mark.parametrize("code,why", [("NOPE", "no area has the code"), ("AN01; DROP", "not an area code"),
+                                      ("", "not an area code")], ids=["unknown", "malformed", "empty"])
+def test_an_unknown_or_malformed_scope_is_an_error_never_no_filter(city, code, why):
+    engine, _ = city
+    with engine.connect() as conn:
+        with pytest.raises(scoping.ScopeError, match=why):
+            scoping.Scope.of(conn, code)
+        with pytest.raises(scoping.ScopeError):
+            scoping.Scope.for_account(conn, code)
+
+
+def test_jurisdiction_is_explicit_and_every_scoped_read_requires_a_scope(city):
+    """The ledger, campaign and report reads have no default scope: called without one they fail."""
+    import inspect
+
+    from geo.store import campaigns, ledger, reports
+
+    for fn in (ledger.items, ledger.history, ledger.events, ledger.oversight, ledger.recurrence,
+               campaigns.campaigns, campaigns.detail, campaigns.active, reports.report_data):
+        param = inspect.signature(fn).parameters["scope"]
+        assert param.default is inspect.Parameter.empty, fn.__name__
+    for fn in (ledger.create_item, ledger.edit_item, ledger.act, campaigns.create_campaign,
+               campaigns.update_campaign, campaigns.set_actual):
+        param = inspect.signature(fn).parameters["scope"]
+        assert param.default is inspect.Parameter.empty and param.kind is inspect.Parameter.KEYWORD_ONLY, fn.__name__
+    engine, _ = city
+    with engine.connect() as conn:
+        with pytest.raises(TypeError):
+            ledger.items(conn, dt.date(2026, 6, 30))  # no scope: refused
+
+
+def test_an_account_cannot_be_scoped_to_a_single_grid_cell(city):
+    from geo.store import accounts
+
+    engine, _ = city
+    with engine.connect() as conn:
+        cell = conn.execute(text("SELECT code FROM areas WHERE level = 'grid' ORDER BY code")).scalar()
+        community = conn.execute(text("SELECT code FROM areas WHERE level = 'community' ORDER BY code")).scalar()
+    name = f"cell.{uuid.uuid4().hex[:6]}"
+    with pytest.raises(accounts.AccountError, match="not a grid"):
+        accounts.add(engine, "root", name, "A-long-secret-2026", "leader", cell)
+    assert accounts.add(engine, "root", name, "A-long-secret-2026", "leader", community).scope_code == community

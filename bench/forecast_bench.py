@@ -30,6 +30,7 @@ from geo.ingest.pipeline import import_file  # noqa: E402
 from geo.store import analysis  # noqa: E402
 from geo.store.engine import make_engine  # noqa: E402
 from geo.store.schema import init_db  # noqa: E402
+from geo.store.scope import Scope  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "chicago"
 
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
         grid = generate_grid(engine, cell_m, "square")
         report = import_file(engine, DATA / name, "incidents", preset="chicago")
         with engine.connect() as conn:
-            table = analysis.backtest(conn, "grid", history, first, last)
+            table = analysis.backtest(conn, Scope.jurisdiction(), "grid", history, first, last)
     print(f"\nChicago {name}, {grid.inserted:,} cells of {cell_m:.0f} m, {report.written:,} incidents; "
           f"weekly forecasts {first} to {last} ({int(table['steps'].iloc[0])} weeks), history from {history}\n")
     head = f"{'method':<14}{'area':>7}{'hit rate':>10}{'PAI':>8}{'PAI vs baseline':>17}"

@@ -98,11 +98,12 @@ def demo_blocks(tmp: Path, scale: float, one_street: bool) -> gpd.GeoDataFrame:
     from sqlalchemy import text
 
     from geo.store.patrol import cell_workload
+    from geo.store.scope import Scope
 
     engine = make_engine(f"sqlite:///{tmp / 'demo.sqlite'}")
     build_demo(engine, seed=20261123, scale=scale, end=dt.date(2026, 6, 30))
     with engine.connect() as conn:
-        cells = cell_workload(conn, dt.date(2025, 7, 1), dt.date(2026, 6, 30))
+        cells = cell_workload(conn, Scope.jurisdiction(), dt.date(2025, 7, 1), dt.date(2026, 6, 30))
         if one_street:
             street = conn.execute(text("SELECT min(code) FROM areas WHERE level = 'street'")).scalar()
             cells = cells[cells["code"].str.startswith(street)].reset_index(drop=True)  # demo codes nest

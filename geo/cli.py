@@ -90,6 +90,23 @@ def cmd_import(args) -> str:
     return report.summary()
 
 
+def _scope(args, conn):
+    """The area the command reads inside: ``--scope CODE``, else the whole jurisdiction (explicitly).
+
+    The scope is set for the transaction too (PostgreSQL's row-level security, when the command runs
+    as the app role). An unknown code, or one an account could not have, is an error.
+    """
+    from geo.store import scope as scoping
+    from geo.store.scope import Scope, ScopeError
+
+    try:
+        resolved = Scope.of(conn, args.scope) if getattr(args, "scope", None) else Scope.jurisdiction()
+    except ScopeError as exc:
+        raise CommandError(f"--scope: {exc}") from None
+    scoping.apply(conn, resolved)
+    return resolved
+
+
 def _period(args, conn) -> tuple[dt.date, dt.date]:
     from geo.store.queries import latest_day
     from geo.store.schema import deployment_timezone
@@ -97,7 +114,7 @@ def _period(args, conn) -> tuple[dt.date, dt.date]:
     if args.date_from and args.date_to:
         start, end = parse_date(args.date_from), parse_date(args.date_to)
     else:
-        start, end = default_period(latest_day(conn), clock.today(deployment_timezone(conn)))
+        start, end = default_period(latest_day(conn, _scope(args, conn)), clock.today(deployment_timezone(conn)))
         if args.date_from:
             start = parse_date(args.date_from)
         if args.date_to:
@@ -114,7 +131,7 @@ def cmd_counts(args) -> str:
     _check_out(args.out, (".csv",))
     with engine.connect() as conn:
         start, end = _period(args, conn)
-        table, outside = counts_by_area(conn, args.level, start, end, args.category)
+        table, outside = counts_by_area(conn, _scope(args, conn), args.level, start, end, args.category)
     if table.empty:
         raise CommandError(f"no areas at level {args.level!r}")
     _write_csv(table, args.out)
@@ -136,7 +153,7 @@ def cmd_hotspots(args) -> str:
         start, end = _period(args, conn)
         options = analysis.Options(categories=args.category, neighbours=args.neighbours, fdr=args.fdr,
                                    bandwidth_m=args.bandwidth, step=args.step, kernel=args.kernel)
-        table = analysis.run(conn, args.level, args.method, start, end, options)
+        table = analysis.run(conn, _scope(args, conn), args.level, args.method, start, end, options)
     if table.empty:
         raise CommandError(f"no areas at level {args.level!r}")
     columns = ["code", "name"] + HOTSPOT_COLUMNS[args.method]
@@ -164,7 +181,7 @@ def cmd_coverage(args) -> str:
     with engine.connect() as conn:
         start, end = _period(args, conn)
         at = parse_date(args.at) if args.at else end
-        table = coverage.area_coverage(conn, args.level, at, start, end, planned=args.planned)
+        table = coverage.area_coverage(conn, _scope(args, conn), args.level, at, start, end, planned=args.planned)
     if table.empty:
         raise CommandError(f"no areas at level {args.level!r}")
     cols = ["code", "name", "area_covered_pct", "incident_covered_pct", "places_covered_pct", "n_incidents",
@@ -200,7 +217,7 @@ def cmd_plan(args) -> str:
                                                                       pd.to_numeric(raw.frame[lat])), crs=4326)
     with engine.connect() as conn:
         start, end = _period(args, conn)
-        table, summary = coverage.plan(conn, end, start, end, add=args.add, target_pct=args.target, area=args.area,
+        table, summary = coverage.plan(conn, _scope(args, conn), end, start, end, add=args.add, target_pct=args.target, area=args.area,
                                        radius=args.radius, fov=args.fov, demand=args.demand, candidates=candidates,
                                        use_exact=args.exact)
     out = Path(args.out)
@@ -236,10 +253,11 @@ def cmd_zones(args) -> str:
         start, end = _period(args, conn)
         if args.action == "score":
             _check_out(args.out, (".csv",))
-            zones = features.zones(conn)
+            zones = features.zones(conn, _scope(args, conn))
             if zones.empty:
                 raise CommandError("no patrol zones: import them first (geo import zones FILE)")
-            table, summary = patrol.zone_scores(conn, zones, start, end, _severity(args.severity))
+            table, summary = patrol.zone_scores(conn, _scope(args, conn), zones, start, end,
+                                                _severity(args.severity))
             _write_csv(table[["code", "workload", "share", "area_km2", "polsby_popper", "hot_cells", "contiguous",
                               "team", "staff", "workload_per_staff", "perimeter_km", "hot_share",
                               "camera_covered_pct", "open_ledger"]], args.out)
@@ -250,8 +268,8 @@ def cmd_zones(args) -> str:
         _check_out(args.out, (".geojson",))
         if args.k < 1:
             raise CommandError("--k must be at least 1")
-        proposal, changes = patrol.propose_zones(conn, args.k, start, end, severity=_severity(args.severity),
-                                                 fixed=args.fixed or ())
+        proposal, changes = patrol.propose_zones(conn, _scope(args, conn), args.k, start, end,
+                                                 severity=_severity(args.severity), fixed=args.fixed or ())
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.part.geojson")
@@ -270,12 +288,13 @@ def _zone_plan(args, conn, start, end) -> str:
     from geo.store import features, patrol
 
     _check_out(args.out, (".pdf", ".xlsx"))
-    zones = features.zones(conn)
+    scope = _scope(args, conn)
+    zones = features.zones(conn, scope)
     if zones.empty:
         raise CommandError("no patrol zones: import them first (geo import zones FILE)")
-    plan = patrol.patrol_plan(conn, zones, start, end, patrol.SHIFTS)
+    plan = patrol.patrol_plan(conn, scope, zones, start, end, patrol.SHIFTS)
     if args.out.lower().endswith(".pdf"):
-        body = sheets.patrol_sheets(plan, zones, features.areas_within(conn, "grid", None), patrol.SHIFTS,
+        body = sheets.patrol_sheets(plan, zones, features.areas_within(conn, scope, "grid"), patrol.SHIFTS,
                                     f"{start} - {end}")
     else:
         body = sheets.patrol_workbook(plan)
@@ -296,15 +315,13 @@ def cmd_report(args) -> str:
     from geo.report.area_report import report_pdf, report_xlsx
     from geo.store.reports import report_data
     from geo.store.schema import deployment_timezone
-    from geo.store.scope import Scope
 
     _check_out(args.out, (".pdf", ".xlsx"))
     engine = _engine(args)
     with engine.connect() as conn:
         start, end = _period(args, conn)
         try:
-            # the command line is the operator's: the whole jurisdiction, said so explicitly
-            data = report_data(conn, Scope.jurisdiction(), args.area, start, end,
+            data = report_data(conn, _scope(args, conn), args.area, start, end,
                                clock.today(deployment_timezone(conn)))
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
@@ -326,7 +343,9 @@ def cmd_export(args) -> str:
     engine = _engine(args)
     start = parse_date(args.date_from) if args.date_from else None
     end = parse_date(args.date_to) if args.date_to else None
-    n = export_layer(engine, args.layer, args.out, start, end, scope=args.scope)
+    with engine.connect() as conn:
+        scope = _scope(args, conn)
+    n = export_layer(engine, args.layer, args.out, start, end, scope=scope)
     from geo.store import audit
 
     with engine.begin() as conn:
@@ -389,6 +408,9 @@ def _write_csv(frame, out: str) -> None:
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", help="database URL (default: $DATABASE_URL, else data/safegrid.db)")
+    scoped = argparse.ArgumentParser(add_help=False, parents=[common])
+    scoped.add_argument("--scope", metavar="CODE",
+                        help="read only what lies inside this area (default: the whole jurisdiction)")
     parser = argparse.ArgumentParser(prog="python -m geo", description="SafeGrid command line")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -432,7 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--show-skipped", type=int, default=10, metavar="N", help="skipped rows to print")
     p.set_defaults(run=cmd_import)
 
-    p = sub.add_parser("counts", parents=[common], help="incidents per area for a period")
+    p = sub.add_parser("counts", parents=[scoped], help="incidents per area for a period")
     p.add_argument("--level", required=True, choices=LEVELS)
     p.add_argument("--from", dest="date_from", metavar="DATE")
     p.add_argument("--to", dest="date_to", metavar="DATE")
@@ -440,7 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE.csv")
     p.set_defaults(run=cmd_counts)
 
-    p = sub.add_parser("hotspots", parents=[common], help="hot spots per area: counts, Gi*, LISA, KDE, emerging")
+    p = sub.add_parser("hotspots", parents=[scoped], help="hot spots per area: counts, Gi*, LISA, KDE, emerging")
     p.add_argument("--level", required=True, choices=LEVELS)
     p.add_argument("--method", required=True, choices=("count", "gistar", "lisa", "kde", "emerging"))
     p.add_argument("--from", dest="date_from", metavar="DATE")
@@ -454,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE.csv|FILE.geojson")
     p.set_defaults(run=cmd_hotspots)
 
-    p = sub.add_parser("coverage", parents=[common], help="camera coverage per area against targets")
+    p = sub.add_parser("coverage", parents=[scoped], help="camera coverage per area against targets")
     p.add_argument("--level", required=True, choices=LEVELS)
     p.add_argument("--at", metavar="DATE", help="cameras online on this date (default: the period's end)")
     p.add_argument("--from", dest="date_from", metavar="DATE")
@@ -463,7 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE.csv")
     p.set_defaults(run=cmd_coverage)
 
-    p = sub.add_parser("plan-cameras", parents=[common], help="best sites for new cameras")
+    p = sub.add_parser("plan-cameras", parents=[scoped], help="best sites for new cameras")
     goal = p.add_mutually_exclusive_group(required=True)
     goal.add_argument("--add", type=int, metavar="K", help="the K best new sites")
     goal.add_argument("--target", type=float, metavar="PCT", help="fewest sites to cover PCT %% of the demand")
@@ -482,7 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
     zsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, text_ in (("score", "scorecard of the current zones"), ("propose", "propose K balanced zones"),
                           ("plan", "patrol sheets per zone and shift (PDF) or the plan as Excel")):
-        z = zsub.add_parser(action, parents=[common], help=text_)
+        z = zsub.add_parser(action, parents=[scoped], help=text_)
         z.add_argument("--from", dest="date_from", metavar="DATE")
         z.add_argument("--to", dest="date_to", metavar="DATE")
         z.add_argument("--severity", action="append", metavar="CATEGORY=WEIGHT", help="workload weight (default 1)")
@@ -493,19 +515,18 @@ def build_parser() -> argparse.ArgumentParser:
             z.add_argument("--fixed", nargs="*", metavar="CODE", help="current zones kept as cores")
     p.set_defaults(run=cmd_zones)
 
-    p = sub.add_parser("report", parents=[common], help="area report for a period (PDF or Excel)")
+    p = sub.add_parser("report", parents=[scoped], help="area report for a period (PDF or Excel)")
     p.add_argument("--area", required=True, metavar="CODE")
     p.add_argument("--from", dest="date_from", metavar="DATE")
     p.add_argument("--to", dest="date_to", metavar="DATE")
     p.add_argument("--out", required=True, metavar="FILE.pdf|.xlsx")
     p.set_defaults(run=cmd_report)
 
-    p = sub.add_parser("export", parents=[common], help="export a layer")
+    p = sub.add_parser("export", parents=[scoped], help="export a layer")
     p.add_argument("layer", choices=EXPORTABLE)
     p.add_argument("--out", required=True, metavar="FILE")
     p.add_argument("--from", dest="date_from", metavar="DATE")
     p.add_argument("--to", dest="date_to", metavar="DATE")
-    p.add_argument("--scope", metavar="CODE", help="only what lies inside this area")
     p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("users", help="local accounts: add, disable, enable, reset, list")
@@ -524,11 +545,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from geo.store.scope import ScopeError
+
     args = build_parser().parse_args(argv)
     try:
         print(args.run(args))
         return 0
-    except (CommandError, ImportRefused, ValueError) as exc:
+    except (CommandError, ImportRefused, ValueError, ScopeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
     except (OperationalError, ProgrammingError, IntegrityError) as exc:
         print(f"error: database: {str(exc.orig).strip().splitlines()[0]}", file=sys.stderr)

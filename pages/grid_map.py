@@ -19,7 +19,7 @@ measure, method, mode = gridview.measure_controls()
 left, right = st.columns([3, 1.3])
 with left:
     clicked = gridview.show_grid_map(filters, measure, method, mode)
-    st.multiselect(t("grid.layers"), gridview.EXTRA_LAYERS, key=gridview.LAYERS_KEY,
+    st.multiselect(t("grid.layers"), gridview.layers_allowed(), key=gridview.LAYERS_KEY,
                    format_func=lambda name: t(f"layer.{name}"))
 with right:
     gridview.search_box()

@@ -11,17 +11,18 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
 
 from geo.core.crs import STORAGE_CRS
 from geo.core.grid import LEVELS
 from geo.ingest.errors import ImportRefused
+from geo.store import features, filters
 from geo.store import scope as scoping
-from geo.store.scope import Scope, ScopeError
-from geo.store.areas import descendants
 from geo.store.frames import to_frame
-from geo.store.types import from_db
+from geo.store.models import Base
+from geo.store.patrol import zones_visible
+from geo.store.scope import Scope
 
 EXPORT_TABLES = {"incidents": "incidents", "areas": "areas", "cameras": "cameras", "zones": "patrol_zones",
                  "ledger": "ledger_items", "places": "places"}
@@ -39,36 +40,29 @@ def defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def read_layer(engine: Engine, layer: str, start: dt.date | None = None, end: dt.date | None = None,
-               scope: str | None = None) -> gpd.GeoDataFrame:
-    """A layer's rows (inside the area ``scope`` when given: areas below it, records coded to it)."""
+def read_layer(engine: Engine, layer: str, start: dt.date | None = None, end: dt.date | None = None, *,
+               scope: Scope) -> gpd.GeoDataFrame:
+    """A layer's rows inside ``scope``: areas at or below its area, records coded to it, and (for an
+    account of a district or the whole jurisdiction only) the patrol zones overlapping it."""
     if layer not in EXPORT_TABLES:
         raise ImportRefused(f"unknown layer {layer!r}: {', '.join(EXPORT_TABLES)}")
-    table = EXPORT_TABLES[layer]
-    clauses, params = [], {}
-    if layer == "incidents" and (start or end):
-        clauses.append("occurred_on BETWEEN :a AND :b")
-        params = {"a": (start or dt.date.min).isoformat(), "b": (end or dt.date.max).isoformat()}
+    table = Base.metadata.tables[EXPORT_TABLES[layer]]
     with engine.connect() as conn:
-        try:
-            resolved = Scope.for_account(conn, scope)
-        except ScopeError as exc:
-            raise ImportRefused(str(exc)) from exc
-        scoping.apply(conn, resolved)
-        if scope:
-            within = resolved.within
-            if table == "areas":
-                inside = [scope] + [c for lv in LEVELS for c in descendants(conn, scope, lv)]
-                clauses.append("code IN (" + ", ".join(f":s{i}" for i in range(len(inside))) + ")")
-                params.update({f"s{i}": c for i, c in enumerate(inside)})
-            elif table == "patrol_zones":
-                raise ImportRefused("patrol zones are not coded to areas: export them without --scope")
-            else:
-                clauses.append(f"{within[0]} = :scope")
-                params["scope"] = scope
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        frame = to_frame(conn.execute(text(f"SELECT * FROM {table}{where} ORDER BY 1"), params))
-    geoms = [None if v is None else from_db(v) for v in frame.pop("geom")] if "geom" in frame else []
+        scoping.apply(conn, scope)
+        if layer == "areas":
+            where = or_(*(filters.areas(conn, scope, lv) for lv in LEVELS))
+        elif layer == "zones":
+            if not zones_visible(scope):
+                raise ImportRefused("patrol zones reach past any street or community: an account of a district or "
+                                    "the whole jurisdiction exports them")
+            where = table.c.code.in_(features.zones(conn, scope)["code"].tolist())
+        else:
+            where = filters.rows(table, scope)
+        stmt = select(table).where(where)
+        if layer == "incidents" and (start or end):
+            stmt = stmt.where(table.c.occurred_on.between(start or dt.date.min, end or dt.date.max))
+        frame = to_frame(conn.execute(stmt.order_by(*table.primary_key.columns)))
+    geoms = frame.pop("geom").tolist() if "geom" in frame else []  # shapely: the column type converts
     frame = frame.drop(columns=[c for c in HIDDEN if c in frame])
     for col in [c for c in frame.columns if c.endswith("_at")]:  # UTC instants, marked as such
         stamps = pd.to_datetime(frame[col], utc=True, errors="coerce")
@@ -76,13 +70,13 @@ def read_layer(engine: Engine, layer: str, start: dt.date | None = None, end: dt
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=STORAGE_CRS), crs=STORAGE_CRS)
 
 
-def export_layer(engine: Engine, layer: str, out: str | Path, start=None, end=None, scope: str | None = None) -> int:
+def export_layer(engine: Engine, layer: str, out: str | Path, start=None, end=None, *, scope: Scope) -> int:
     """Write ``layer`` to ``out`` (format from its suffix), inside ``scope``; returns the number of rows."""
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
         raise ImportRefused(f"{out.name}: unsupported export format; use {', '.join(FORMATS)}")
-    gdf = read_layer(engine, layer, start, end, scope)
+    gdf = read_layer(engine, layer, start, end, scope=scope)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.part{suffix}")  # same suffix: drivers check it
     if suffix in (".geojson", ".gpkg"):

@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Date, bindparam, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from geo.core.crs import metric_crs
@@ -24,12 +24,15 @@ from geo.core.density import Surface, default_bandwidth, kde
 from geo.core.emerging import emerging
 from geo.core.hotspots import gi_classes, gi_star, local_moran
 from geo.core.weights import distance_band, islands, queen
-from geo.store import features
+from geo.store import features, filters
 from geo.store.areas import CODE_COLUMNS
 from geo.store.frames import to_frame
+from geo.store.models import IncidentDaily
+from geo.store.scope import Scope
 from geo.store.queries import counts_by_area
 from geo.store.schema import deployment_timezone
 
+DAILY = IncidentDaily.__table__
 METHODS = ("count", "gistar", "lisa", "kde", "emerging")
 KDE_CELLS_PER_BANDWIDTH = 4  # grid cells per bandwidth: smooth enough, small enough
 STEPS = ("week", "month")
@@ -43,12 +46,11 @@ class Options:
     bandwidth_m: float | None = None
     kernel: str = "quartic"
     step: str = "week"
-    under: str | None = None  # only the areas below this code (an account's scope)
     extra: dict = field(default_factory=dict)
 
 
-def _areas(conn: Connection, level: str, under: str | None) -> gpd.GeoDataFrame:
-    gdf = features.areas_within(conn, level, None, under)
+def _areas(conn: Connection, scope: Scope, level: str) -> gpd.GeoDataFrame:
+    gdf = features.areas_within(conn, scope, level)
     return gdf.reset_index(drop=True)
 
 
@@ -71,14 +73,17 @@ def _metric(areas: gpd.GeoDataFrame) -> str:
     return metric_crs((minx + maxx) / 2, (miny + maxy) / 2)
 
 
-def run(conn: Connection, level: str, method: str, start: dt.date, end: dt.date,
+def run(conn: Connection, scope: Scope, level: str, method: str, start: dt.date, end: dt.date,
         options: Options | None = None) -> gpd.GeoDataFrame:
-    """One row per area of ``level`` with the method's columns (see the module docstring)."""
+    """One row per area of ``level`` inside ``scope`` with the method's columns (see the module docstring).
+
+    Neighbours, densities and significance are computed from the areas and incidents inside the scope.
+    """
     options = options or Options()
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}: {', '.join(METHODS)}")
-    areas = _areas(conn, level, options.under)
-    counts, _ = counts_by_area(conn, level, start, end, options.categories)
+    areas = _areas(conn, scope, level)
+    counts, _ = counts_by_area(conn, scope, level, start, end, options.categories)
     table = areas[["code", "geometry"]].merge(counts, on="code", how="left")
     table["n_incidents"] = table["n_incidents"].fillna(0).astype(int)
     y = table["n_incidents"].to_numpy(dtype=float)
@@ -92,24 +97,19 @@ def run(conn: Connection, level: str, method: str, start: dt.date, end: dt.date,
         local_i, quad, p = local_moran(y, w)
         table["lisa_i"], table["lisa_q"], table["lisa_p"] = local_i.round(6), quad, p
     elif method == "kde":
-        surface, crs = density_surface(conn, start, end, options, areas)
+        surface, crs = density_surface(conn, scope, start, end, options, areas)
         table["kde_mean"] = mean_per_area(surface, areas.to_crs(crs).geometry.values).round(3)
     elif method == "emerging":
-        cube, _ = cell_cube(conn, level, start, end, options.step, options.categories, table["code"].tolist())
+        cube, _ = cell_cube(conn, scope, level, start, end, options.step, options.categories, table["code"].tolist())
         cats, _ = emerging(cube, w)
         table["emerging_class"] = cats
     return gpd.GeoDataFrame(table, geometry="geometry", crs=areas.crs)
 
 
-def density_surface(conn: Connection, start: dt.date, end: dt.date, options: Options,
+def density_surface(conn: Connection, scope: Scope, start: dt.date, end: dt.date, options: Options,
                     areas: gpd.GeoDataFrame) -> tuple[Surface, str]:
-    """The KDE surface of the period's incidents (metric CRS) over the areas' extent."""
-    within = None
-    if options.under:
-        lv = conn.execute(text("SELECT level FROM areas WHERE code = :c"), {"c": options.under}).scalar()
-        within = (CODE_COLUMNS[lv], options.under)
-    pts = features.incident_points(conn, start, end, deployment_timezone(conn), categories=options.categories,
-                                   within=within)
+    """The KDE surface of the period's incidents inside ``scope`` (metric CRS) over the areas' extent."""
+    pts = features.incident_points(conn, scope, start, end, deployment_timezone(conn), categories=options.categories)
     crs = _metric(areas)
     extent = areas.to_crs(crs).total_bounds
     if pts.empty:
@@ -142,21 +142,17 @@ def mean_per_area(surface: Surface, polygons_m: np.ndarray) -> np.ndarray:
     return out
 
 
-def cell_cube(conn: Connection, level: str, start: dt.date, end: dt.date, step: str,
+def cell_cube(conn: Connection, scope: Scope, level: str, start: dt.date, end: dt.date, step: str,
               categories: Sequence[str] | None, codes: list[str]) -> tuple[np.ndarray, list[dt.date]]:
-    """Counts per area (rows, in ``codes`` order) and step (columns: weeks from Monday, or months)."""
+    """Counts inside ``scope`` per area (rows, in ``codes`` order) and step (columns: weeks from
+    Monday, or months)."""
     if step not in STEPS:
         raise ValueError(f"unknown step {step!r}: week or month")
-    col = CODE_COLUMNS[level]
-    sql = f"SELECT {col}, day, SUM(n) FROM incident_daily WHERE day BETWEEN :s AND :e"
-    params: dict = {"s": start, "e": end}
-    binds = [bindparam("s", type_=Date), bindparam("e", type_=Date)]
-    if categories:
-        sql += " AND category IN :cats"
-        params["cats"] = list(categories)
-        binds.append(bindparam("cats", expanding=True))
-    frame = to_frame(conn.execute(text(sql + f" GROUP BY {col}, day").bindparams(*binds), params),
-                     ["code", "day", "n"])
+    d = DAILY.c
+    key = d[CODE_COLUMNS[level]]
+    stmt = select(key, d.day, func.sum(d.n)).where(
+        filters.rows(DAILY, scope, days=(start, end), categories=categories)).group_by(key, d.day)
+    frame = to_frame(conn.execute(stmt), ["code", "day", "n"])
     days = pd.to_datetime(frame["day"])
     period = "W-SUN" if step == "week" else "M"
     frame["step"] = days.dt.to_period(period).dt.start_time
@@ -166,7 +162,7 @@ def cell_cube(conn: Connection, level: str, start: dt.date, end: dt.date, step: 
     return cube.to_numpy(dtype=float), [d.date() for d in steps]
 
 
-def backtest(conn: Connection, level: str, train_start: dt.date, test_start: dt.date, test_end: dt.date,
+def backtest(conn: Connection, scope: Scope, level: str, train_start: dt.date, test_start: dt.date, test_end: dt.date,
              options: Options | None = None) -> pd.DataFrame:
     """Weekly backtest of the forecast methods (see :func:`geo.core.forecast.backtest`).
 
@@ -179,20 +175,16 @@ def backtest(conn: Connection, level: str, train_start: dt.date, test_start: dt.
     from geo.core.weights import row_standardise
 
     options = options or Options()
-    areas = _areas(conn, level, options.under)
+    areas = _areas(conn, scope, level)
     codes = areas["code"].tolist()
-    cube, steps = cell_cube(conn, level, train_start, test_end, "week", options.categories, codes)
+    cube, steps = cell_cube(conn, scope, level, train_start, test_end, "week", options.categories, codes)
     first_test = next((i for i, s in enumerate(steps) if s >= test_start), len(steps))
     crs = _metric(areas)
     metric = areas.to_crs(crs)
     area = metric.area.to_numpy()
     w = row_standardise(queen(areas.geometry.values))
-    within = None
-    if options.under:
-        lv = conn.execute(text("SELECT level FROM areas WHERE code = :c"), {"c": options.under}).scalar()
-        within = (CODE_COLUMNS[lv], options.under)
-    pts = features.incident_points(conn, train_start, test_end, deployment_timezone(conn),
-                                   categories=options.categories, within=within)
+    pts = features.incident_points(conn, scope, train_start, test_end, deployment_timezone(conn),
+                                   categories=options.categories)
     xy = gpd.GeoSeries(shapely.points(pts["lon"].to_numpy(), pts["lat"].to_numpy()), crs=4326).to_crs(crs)
     px, py = xy.x.to_numpy(), xy.y.to_numpy()
     local_day = pts["occurred_at"].dt.tz_convert(deployment_timezone(conn)).dt.date.to_numpy()

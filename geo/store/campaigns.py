@@ -7,15 +7,17 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from geo.core.campaigns import INDICATORS, CampaignRefused, check_campaign, current_phase, met
 from geo.core.timeutil import year_before
-from geo.store import audit
+from geo.store import audit, filters
 from geo.store.frames import to_frame
-from geo.store.models import Campaign, CampaignPhase, Indicator
+from geo.store.models import Camera, Campaign, CampaignPhase, IncidentDaily, Indicator, LedgerItem
 from geo.store.scope import Scope
+
+DAILY, LEDGER, CAMERAS = IncidentDaily.__table__, LedgerItem.__table__, Camera.__table__
 
 
 def create_campaign(engine: Engine, actor: str, name: str, starts_on: dt.date, ends_on: dt.date, *,
@@ -118,56 +120,38 @@ def measured_area(conn: Connection, scope: Scope, area: str | None) -> str | Non
     return scope.code
 
 
-def _area_clause(code: str | None) -> tuple[str, dict]:
-    if not code:
-        return "", {}
-    return (" AND (cell_code = :a OR community_code = :a OR street_code = :a OR district_code = :a)", {"a": code})
-
-
-def measured(conn: Connection, key: str, area: str | None, start: dt.date, end: dt.date, today: dt.date) -> float | None:
-    """An indicator's actual from the database for an area and dates (None when it has no data)."""
-    where, params = _area_clause(area)
+def measured(conn: Connection, scope: Scope, key: str, start: dt.date, end: dt.date, today: dt.date) -> float | None:
+    """An indicator's actual from the database inside ``scope`` for the dates (None when it has no data)."""
     end = min(end, today)
     if key == "yoy_incident_change_pct":
         def count(a, b):
-            return conn.execute(text("SELECT COALESCE(SUM(n), 0) FROM incident_daily WHERE day BETWEEN :s AND :e"
-                                     + where), {"s": a, "e": b, **params}).scalar()
+            return conn.execute(select(func.coalesce(func.sum(DAILY.c.n), 0))
+                                .where(filters.rows(DAILY, scope, days=(a, b)))).scalar()
         now, before = count(start, end), count(*year_before(start, end))
         return round((now - before) / before * 100, 1) if before else None
     if key == "clearance_pct":
-        rows = conn.execute(text("SELECT status FROM ledger_items WHERE found_on BETWEEN :s AND :e AND "
-                                 "status <> 'cancelled'" + where), {"s": start, "e": end, **params}).scalars().all()
+        c = LEDGER.c
+        rows = conn.execute(select(c.status).where(filters.rows(LEDGER, scope), c.found_on.between(start, end),
+                                                   c.status != "cancelled")).scalars().all()
         return round(sum(s in ("rectified", "verified") for s in rows) / len(rows) * 100, 1) if rows else None
     if key == "cameras_added":
-        return float(conn.execute(text("SELECT count(*) FROM cameras WHERE installed_on BETWEEN :s AND :e" + where),
-                                  {"s": start, "e": end, **params}).scalar())
+        c = CAMERAS.c
+        return float(conn.execute(select(func.count()).where(filters.rows(CAMERAS, scope),
+                                                             c.installed_on.between(start, end))).scalar())
     if key == "patrol_teams":
         from geo.store import features
 
-        zones = features.zones(conn, _within(conn, area))
+        zones = features.zones(conn, scope)
         return float(zones["team"].dropna().nunique())
     if key == "camera_coverage_pct":
         from geo.store import coverage
 
-        level = "district" if not area else conn.execute(text("SELECT level FROM areas WHERE code = :c"),
-                                                         {"c": area}).scalar()
-        table = coverage.area_coverage(conn, level, end, start, end)
-        if area:
-            table = table[table["code"] == area]
+        table = coverage.area_coverage(conn, scope, scope.level or "district", end, start, end)
         if table.empty:
             return None
         weights = table.to_crs(table.estimate_utm_crs()).area
         return round(float(np.average(table["area_covered_pct"], weights=weights)), 1)
     return None
-
-
-def _within(conn: Connection, area: str | None):
-    if not area:
-        return None
-    level = conn.execute(text("SELECT level FROM areas WHERE code = :c"), {"c": area}).scalar()
-    from geo.store.areas import CODE_COLUMNS
-
-    return (CODE_COLUMNS[level], area) if level else None
 
 
 def detail(conn: Connection, scope: Scope, campaign_id: int,
@@ -194,7 +178,8 @@ def detail(conn: Connection, scope: Scope, campaign_id: int,
     actual, source = [], []
     for row in inds.itertuples(index=False):
         if INDICATORS[row.key].source == "database":
-            actual.append(measured(conn, row.key, camp["measured_area"], camp["starts_on"], camp["ends_on"], today))
+            actual.append(measured(conn, scope.narrow(conn, camp["measured_area"]), row.key, camp["starts_on"],
+                                   camp["ends_on"], today))
             source.append("database")
         else:
             actual.append(None if pd.isna(row.actual_value) else float(row.actual_value))

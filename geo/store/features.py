@@ -1,7 +1,7 @@
 """Point and polygon layers read for maps: cameras, key places, ledger items, patrol zones, incidents.
 
-Each reader takes an optional area filter ``within = (code column, code)`` and returns a
-GeoDataFrame in WGS 84. No reader returns free text that could name a person: incidents
+Each reader takes the reader's :class:`~geo.store.scope.Scope` as a required argument (its filter
+comes from :mod:`geo.store.filters`) and returns a GeoDataFrame in WGS 84. No reader returns free text that could name a person: incidents
 come back as time, category and place codes only.
 """
 
@@ -14,127 +14,103 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Date, bindparam, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from geo.core.crs import STORAGE_CRS
 from geo.core.ledger import OPEN
-from geo.core.timeutil import utc_bounds
-from geo.store.areas import descendants
+from geo.store import filters
 from geo.store.frames import to_frame
-from geo.store.types import from_db
+from geo.store.models import Area, Camera, Incident, IncidentDaily, LedgerItem, PatrolZone, Place
+from geo.store.scope import Scope, require
 
-Within = tuple[str, str] | None
-
-
-def _where(within: Within, params: dict, first: bool = True) -> str:
-    if not within:
-        return ""
-    params["within"] = within[1]
-    return f"{'WHERE' if first else 'AND'} {within[0]} = :within"
+CAMERAS, PLACES, LEDGER, INCIDENTS, DAILY = (m.__table__ for m in (Camera, Place, LedgerItem, Incident, IncidentDaily))
 
 
 def _gdf(frame: pd.DataFrame) -> gpd.GeoDataFrame:
-    frame["geometry"] = [None if v is None else from_db(v) for v in frame.pop("geom")]
+    frame["geometry"] = frame.pop("geom")  # shapely already: the column type converts on read
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS)
 
 
-def cameras(conn: Connection, within: Within = None) -> gpd.GeoDataFrame:
-    params: dict = {}
-    sql = ("SELECT source_id, heading, fov, range_m, kind, status, owner, cell_code, community_code, street_code, "
-           "district_code, geom FROM cameras "
-           + _where(within, params) + " ORDER BY id")
-    return _gdf(to_frame(conn.execute(text(sql), params)))
+def _read(conn: Connection, stmt) -> gpd.GeoDataFrame:
+    return _gdf(to_frame(conn.execute(stmt)))
 
 
-def places(conn: Connection, within: Within = None) -> gpd.GeoDataFrame:
-    params: dict = {}
-    sql = ("SELECT source_id, kind, name, name_en, required_pct, cell_code, community_code, street_code, "
-           "district_code, geom FROM places "
-           + _where(within, params) + " ORDER BY id")
-    return _gdf(to_frame(conn.execute(text(sql), params)))
+def cameras(conn: Connection, scope: Scope) -> gpd.GeoDataFrame:
+    """Cameras inside ``scope`` (points with heading, field of view, range, kind, status, owner)."""
+    c = CAMERAS.c
+    stmt = select(c.source_id, c.heading, c.fov, c.range_m, c.kind, c.status, c.owner, c.cell_code, c.community_code,
+                  c.street_code, c.district_code, c.geom).where(filters.rows(CAMERAS, scope)).order_by(c.id)
+    return _read(conn, stmt)
 
 
-def open_ledger(conn: Connection, today: dt.date, within: Within = None) -> gpd.GeoDataFrame:
-    """Open ledger items with ``overdue_days`` (0 when not overdue)."""
-    params: dict = {"open": list(OPEN)}
-    sql = ("SELECT kind, category, title, responsible_unit, found_on, deadline, status, cell_code, geom "
-           "FROM ledger_items WHERE status IN :open " + _where(within, params, first=False) + " ORDER BY id")
-    frame = to_frame(conn.execute(text(sql).bindparams(bindparam("open", expanding=True)), params))
+def places(conn: Connection, scope: Scope) -> gpd.GeoDataFrame:
+    """Key places inside ``scope``."""
+    c = PLACES.c
+    stmt = select(c.source_id, c.kind, c.name, c.name_en, c.required_pct, c.cell_code, c.community_code,
+                  c.street_code, c.district_code, c.geom).where(filters.rows(PLACES, scope)).order_by(c.id)
+    return _read(conn, stmt)
+
+
+def open_ledger(conn: Connection, scope: Scope, today: dt.date) -> gpd.GeoDataFrame:
+    """Open ledger items inside ``scope`` with ``overdue_days`` (0 when not overdue)."""
+    c = LEDGER.c
+    stmt = select(c.kind, c.category, c.title, c.responsible_unit, c.found_on, c.deadline, c.status, c.cell_code,
+                  c.geom).where(filters.rows(LEDGER, scope), c.status.in_(list(OPEN))).order_by(c.id)
+    frame = to_frame(conn.execute(stmt))
     deadlines = pd.to_datetime(frame["deadline"], errors="coerce")
     frame["overdue_days"] = (pd.Timestamp(today) - deadlines).dt.days.clip(lower=0).fillna(0).astype(int)
     return _gdf(frame)
 
 
-def zones(conn: Connection, within: Within = None) -> gpd.GeoDataFrame:
-    """Patrol zones (those overlapping the area ``within`` names, when given)."""
-    sql = "SELECT code, name, name_en, team, shift, staff, geom FROM patrol_zones ORDER BY code"
-    out = _gdf(to_frame(conn.execute(text(sql))))
-    if within and not out.empty:
-        region = area_shape(conn, within[1])
-        if region.empty:
-            return out.iloc[0:0]
+def zones(conn: Connection, scope: Scope) -> gpd.GeoDataFrame:
+    """Patrol zones overlapping the area of ``scope`` (every zone for the whole jurisdiction)."""
+    z = PatrolZone.__table__.c
+    out = _read(conn, select(z.code, z.name, z.name_en, z.team, z.shift, z.staff, z.geom).order_by(z.code))
+    if not require(scope).everything and not out.empty:
+        region = area_shape(conn, scope, scope.code)
         shape = region.geometry.iloc[0]
         overlap = shapely.area(shapely.intersection(np.asarray(out.geometry.values), shape)) > 0
         out = out[overlap].reset_index(drop=True)
     return out
 
 
-def incident_points(conn: Connection, start: dt.date, end: dt.date, tz: str, *,
-                    categories: Sequence[str] | None = None, within: Within = None,
-                    limit: int | None = None, exclude: Sequence[str] = ()) -> pd.DataFrame:
-    """Incidents of local days ``start``..``end``: ``occurred_at`` (UTC), category, cell_code, lon, lat.
-
-    Newest first; ``limit`` keeps the newest N.
+def incident_points(conn: Connection, scope: Scope, start: dt.date, end: dt.date, tz: str, *,
+                    categories: Sequence[str] | None = None, limit: int | None = None,
+                    exclude: Sequence[str] = ()) -> pd.DataFrame:
+    """Incidents inside ``scope`` of local days ``start``..``end``: ``occurred_at`` (UTC), category,
+    the area codes, lon, lat. Newest first; ``limit`` keeps the newest N.
     """
-    lo, hi = utc_bounds(start, end, tz)
-    params: dict = {"lo": lo, "hi": hi}
-    sql = "SELECT occurred_at, category, cell_code, community_code, street_code, district_code, geom FROM incidents " \
-          "WHERE occurred_at >= :lo AND occurred_at < :hi "
-    stmt_binds = []
-    if categories:
-        sql += "AND category IN :cats "
-        params["cats"] = list(categories)
-        stmt_binds.append(bindparam("cats", expanding=True))
-    if exclude:
-        sql += "AND category NOT IN :exclude "
-        params["exclude"] = list(exclude)
-        stmt_binds.append(bindparam("exclude", expanding=True))
-    sql += _where(within, params, first=False) + " ORDER BY occurred_at DESC"
+    c = INCIDENTS.c
+    stmt = select(c.occurred_at, c.category, c.cell_code, c.community_code, c.street_code, c.district_code, c.geom) \
+        .where(filters.rows(INCIDENTS, scope, days=(start, end), tz=tz, categories=categories, exclude=exclude)) \
+        .order_by(c.occurred_at.desc())
     if limit:
-        sql += f" LIMIT {int(limit)}"
-    from geo.store.models import Incident
-
-    stmt = text(sql).bindparams(bindparam("lo", type_=Incident.occurred_at.type),
-                                bindparam("hi", type_=Incident.occurred_at.type), *stmt_binds)
-    frame = to_frame(conn.execute(stmt, params))
-    geoms = [from_db(v) for v in frame.pop("geom")]
+        stmt = stmt.limit(int(limit))
+    frame = to_frame(conn.execute(stmt))
+    geoms = frame.pop("geom").tolist()
     frame["lon"] = [g.x if g is not None else None for g in geoms]
     frame["lat"] = [g.y if g is not None else None for g in geoms]
     frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
     return frame
 
 
-def areas_within(conn: Connection, level: str, parent: str | None, under: str | None = None) -> gpd.GeoDataFrame:
-    """Areas of ``level``: children of ``parent``, or all below ``under``; code/name/team/population and shape."""
-    params: dict = {"level": level}
-    sql = "SELECT code, name, name_en, team, population, parent_code, geom FROM areas WHERE level = :level"
-    if parent:
-        sql += " AND parent_code = :parent"
-        params["parent"] = parent
-    frame = to_frame(conn.execute(text(sql + " ORDER BY code"), params))
-    if under:
-        frame = frame[frame["code"].isin(descendants(conn, under, level))].reset_index(drop=True)
-    return _gdf(frame)
+def areas_within(conn: Connection, scope: Scope, level: str, parent: str | None = None) -> gpd.GeoDataFrame:
+    """Areas of ``level`` inside ``scope`` (children of ``parent`` only, when given):
+    code/name/team/population, parent and shape."""
+    return _read(conn, filters.area_rows(conn, scope, level, parent))
 
 
-def area_shape(conn: Connection, code: str) -> gpd.GeoDataFrame:
-    return _gdf(to_frame(conn.execute(text("SELECT code, name, name_en, level, geom FROM areas WHERE code = :c"),
-                                      {"c": code})))
+def area_shape(conn: Connection, scope: Scope, code: str) -> gpd.GeoDataFrame:
+    """The outline of area ``code``, which must lie inside ``scope`` (:class:`ScopeError` otherwise)."""
+    require(scope).narrow(conn, code)
+    a = Area.__table__.c
+    return _read(conn, select(a.code, a.name, a.name_en, a.level, a.geom).where(a.code == code))
 
 
-def daily_totals(conn: Connection, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """Incidents per local day (``day``, ``n``) from the rollup."""
-    stmt = text("SELECT day, SUM(n) FROM incident_daily WHERE day BETWEEN :s AND :e GROUP BY day ORDER BY day") \
-        .bindparams(bindparam("s", type_=Date), bindparam("e", type_=Date))
-    return to_frame(conn.execute(stmt, {"s": start, "e": end}), ["day", "n"])
+def daily_totals(conn: Connection, scope: Scope, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Incidents per local day (``day``, ``n``) inside ``scope``, from the rollup."""
+    d = DAILY.c
+    stmt = select(d.day, func.sum(d.n)).where(filters.rows(DAILY, scope, days=(start, end))).group_by(d.day) \
+        .order_by(d.day)
+    return to_frame(conn.execute(stmt), ["day", "n"])

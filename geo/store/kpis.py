@@ -2,7 +2,7 @@
 
 Counts are of local calendar days ending today (inclusive) against the same days a year
 earlier. Latest incidents carry time, category and place names only: no address, no text.
-``within`` limits everything to an area scope; ``exclude`` leaves out categories that a
+Everything lies inside the reader's :class:`~geo.store.scope.Scope`; ``exclude`` leaves out categories that a
 shared screen must not show.
 """
 
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, bindparam, text
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
 from geo.core.coverage import covered_share, fov_polygons
@@ -23,102 +23,86 @@ from geo.core.hotspots import gi_classes, gi_star
 from geo.core.ledger import OPEN
 from geo.core.weights import islands, queen
 from geo.core.timeutil import year_before
-from geo.store import features
+from geo.store import features, filters
 from geo.store.frames import to_frame
-from geo.store.models import Incident
+from geo.store.models import Area, Camera, CoverageTarget, Incident, IncidentDaily, LedgerItem
+from geo.store.scope import Scope
 from geo.store.schema import deployment_timezone
 
 WINDOWS = (1, 7, 28)  # days: today, last 7, last 28 (each ending today)
-Within = tuple[str, str] | None
+DAILY, INCIDENTS, LEDGER, CAMERAS, AREAS = (IncidentDaily.__table__, Incident.__table__, LedgerItem.__table__,
+                                            Camera.__table__, Area.__table__)
 
 
-class _Filter:
-    """SQL conditions for the area scope and excluded categories, with their parameters."""
-
-    def __init__(self, within: Within, exclude: Sequence[str], alias: str = ""):
-        self.sql, self.params, self.binds = "", {}, []
-        prefix = f"{alias}." if alias else ""
-        if within:
-            self.sql += f" AND {prefix}{within[0]} = :within"
-            self.params["within"] = within[1]
-        if exclude:
-            self.sql += f" AND {prefix}category NOT IN :exclude"
-            self.params["exclude"] = list(exclude)
-            self.binds.append(bindparam("exclude", expanding=True))
+def _sum(conn: Connection, scope: Scope, start: dt.date, end: dt.date, exclude: Sequence[str]) -> int:
+    stmt = select(func.coalesce(func.sum(DAILY.c.n), 0)).where(
+        filters.rows(DAILY, scope, days=(start, end), exclude=exclude))
+    return int(conn.execute(stmt).scalar() or 0)
 
 
-def _sum(conn: Connection, start: dt.date, end: dt.date, f: _Filter) -> int:
-    stmt = text("SELECT COALESCE(SUM(n), 0) FROM incident_daily WHERE day BETWEEN :s AND :e" + f.sql).bindparams(
-        bindparam("s", type_=Date), bindparam("e", type_=Date), *f.binds)
-    return int(conn.execute(stmt, {"s": start, "e": end, **f.params}).scalar() or 0)
-
-
-def _today_last_year(conn: Connection, today: dt.date, now: dt.datetime, tz: str, f: _Filter) -> int:
+def _today_last_year(conn: Connection, scope: Scope, today: dt.date, now: dt.datetime, tz: str,
+                     exclude: Sequence[str]) -> int:
     """Incidents on this day last year up to the same local clock time as ``now``."""
     zone = ZoneInfo(tz)
     day = year_before(today, today)[0]
     local = now.astimezone(zone)
-    start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
-    end = dt.datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=zone)
-    stmt = text("SELECT COUNT(*) FROM incidents WHERE occurred_at >= :lo AND occurred_at < :hi" + f.sql).bindparams(
-        bindparam("lo", type_=Incident.occurred_at.type), bindparam("hi", type_=Incident.occurred_at.type), *f.binds)
-    return int(conn.execute(stmt, {"lo": start.astimezone(dt.timezone.utc), "hi": end.astimezone(dt.timezone.utc),
-                                   **f.params}).scalar() or 0)
+    start = dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.timezone.utc)
+    end = dt.datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=zone).astimezone(dt.timezone.utc)
+    c = INCIDENTS.c
+    stmt = select(func.count()).where(filters.rows(INCIDENTS, scope, exclude=exclude), c.occurred_at >= start,
+                                      c.occurred_at < end)
+    return int(conn.execute(stmt).scalar() or 0)
 
 
-def wall_snapshot(conn: Connection, today: dt.date, *, now: dt.datetime | None = None, hot_cells: int = 15,
-                  latest: int = 10, hot_days: int = 7, within: Within = None,
-                  exclude: Sequence[str] = ()) -> dict:
-    """Everything the wall shows, read in one go (a consistent snapshot).
+def wall_snapshot(conn: Connection, scope: Scope, today: dt.date, *, now: dt.datetime | None = None,
+                  hot_cells: int = 15, latest: int = 10, hot_days: int = 7, exclude: Sequence[str] = ()) -> dict:
+    """Everything the wall shows inside ``scope``, read in one go (a consistent snapshot).
 
     With ``now`` (aware) on ``today``, today's count is compared with last year's same day up
     to the same clock time, not with last year's whole day.
     """
     tz = deployment_timezone(conn)
-    f = _Filter(within, exclude)
     counts = {}
     for days in WINDOWS:
         start = today - dt.timedelta(days=days - 1)
-        current, before = _sum(conn, start, today, f), _sum(conn, *year_before(start, today), f)
+        current = _sum(conn, scope, start, today, exclude)
+        before = _sum(conn, scope, *year_before(start, today), exclude)
         if days == 1 and now is not None and now.astimezone(ZoneInfo(tz)).date() == today:
-            before = _today_last_year(conn, today, now, tz, f)
+            before = _today_last_year(conn, scope, today, now, tz, exclude)
         counts[days] = {"n": current, "n_last_year": before,
                         "yoy_pct": round((current - before) / before * 100, 1) if before else None}
-    area = _Filter(within, ())
-    ledger = conn.execute(text(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN deadline < :today THEN 1 ELSE 0 END), 0) FROM ledger_items "
-        "WHERE status IN :open" + area.sql).bindparams(bindparam("open", expanding=True),
-                                                       bindparam("today", type_=Date)),
-        {"open": list(OPEN), "today": today, **area.params}).one()
-    cams = dict(conn.execute(text("SELECT status, COUNT(*) FROM cameras WHERE 1 = 1" + area.sql + " GROUP BY status"),
-                             area.params).all())
+    lc = LEDGER.c
+    ledger = conn.execute(select(func.count(), func.coalesce(func.sum(case((lc.deadline < today, 1), else_=0)), 0))
+                          .where(filters.rows(LEDGER, scope), lc.status.in_(list(OPEN)))).one()
+    cc = CAMERAS.c
+    cams = dict(conn.execute(select(cc.status, func.count()).where(filters.rows(CAMERAS, scope))
+                             .group_by(cc.status)).all())
     installed = int(cams.get("online", 0)) + int(cams.get("offline", 0))
-    region = within[1] if within else conn.execute(
-        text("SELECT code FROM areas WHERE level = 'district' ORDER BY code")).scalar()
-    coverage, target = _coverage(conn, region, within)
+    region = scope.code if not scope.everything else conn.execute(
+        select(AREAS.c.code).where(AREAS.c.level == "district").order_by(AREAS.c.code)).scalar()
+    coverage, target = _coverage(conn, scope, region)
     hot_start = today - dt.timedelta(days=hot_days - 1)
-    cf = _Filter(within, exclude, alias="d")
-    stmt = text("SELECT d.cell_code, a.name, a.name_en, a.parent_code, SUM(d.n) AS n FROM incident_daily d "
-                "JOIN areas a ON a.code = d.cell_code WHERE d.day BETWEEN :s AND :e AND d.cell_code <> ''" + cf.sql +
-                " GROUP BY d.cell_code, a.name, a.name_en, a.parent_code ORDER BY n DESC, d.cell_code").bindparams(
-        bindparam("s", type_=Date), bindparam("e", type_=Date), *cf.binds)
-    cells = to_frame(conn.execute(stmt, {"s": hot_start, "e": today, **cf.params}),
-                     ["code", "name", "name_en", "parent_code", "n"])
-    recent = features.incident_points(conn, today - dt.timedelta(days=6), today, tz, within=within, limit=latest,
+    d, a = DAILY.c, AREAS.c
+    n = func.sum(d.n).label("n")
+    stmt = select(d.cell_code, a.name, a.name_en, a.parent_code, n).join_from(DAILY, AREAS, a.code == d.cell_code) \
+        .where(filters.rows(DAILY, scope, days=(hot_start, today), exclude=exclude), d.cell_code != "") \
+        .group_by(d.cell_code, a.name, a.name_en, a.parent_code).order_by(n.desc(), d.cell_code)
+    cells = to_frame(conn.execute(stmt), ["code", "name", "name_en", "parent_code", "n"])
+    recent = features.incident_points(conn, scope, today - dt.timedelta(days=6), today, tz, limit=latest,
                                       exclude=exclude)
-    names = dict(conn.execute(text("SELECT code, name FROM areas WHERE level IN ('grid', 'community')")).all())
-    names_en = dict(conn.execute(text("SELECT code, name_en FROM areas WHERE level IN ('grid', 'community')")).all())
+    named = to_frame(conn.execute(select(a.code, a.name, a.name_en).where(a.level.in_(("grid", "community")))),
+                     ["code", "name", "name_en"]).set_index("code")
     recent["local_time"] = recent["occurred_at"].dt.tz_convert(tz).dt.strftime("%m-%d %H:%M")
     for col in ("cell_code", "community_code"):
-        recent[col.replace("_code", "_name")] = recent[col].map(names)
-        recent[col.replace("_code", "_name_en")] = recent[col].map(names_en)
-    as_of = conn.execute(text("SELECT MAX(occurred_at) FROM incidents WHERE 1 = 1" + area.sql), area.params).scalar()
+        recent[col.replace("_code", "_name")] = recent[col].map(named["name"])
+        recent[col.replace("_code", "_name_en")] = recent[col].map(named["name_en"])
+    as_of = conn.execute(select(func.max(INCIDENTS.c.occurred_at)).where(filters.rows(INCIDENTS, scope))).scalar()
     return {
         "today": today, "timezone": tz, "counts": counts,
         "open_ledger": int(ledger[0]), "overdue_ledger": int(ledger[1]),
         "cameras_online": int(cams.get("online", 0)), "cameras_installed": installed,
         "coverage_pct": None if coverage is None else round(coverage * 100, 2), "coverage_target_pct": target,
-        "district": region, "cell_counts": cells, "hot_cells": _gi_hot_cells(conn, cells, within, hot_cells),
+        "district": region, "cell_counts": cells, "hot_cells": _gi_hot_cells(conn, scope, cells, hot_cells),
         "latest": recent.drop(columns=["lon", "lat"]),
         "data_as_of": None if as_of is None else (pd.Timestamp(as_of).tz_localize("UTC")
                                                   if pd.Timestamp(as_of).tzinfo is None
@@ -126,9 +110,9 @@ def wall_snapshot(conn: Connection, today: dt.date, *, now: dt.datetime | None =
     }
 
 
-def _gi_hot_cells(conn: Connection, cells: pd.DataFrame, within: Within, limit: int) -> pd.DataFrame:
-    """The cells that are Gi* hot spots (95 % or more) in the window, strongest first."""
-    grid = features.areas_within(conn, "grid", None, within[1] if within else None)
+def _gi_hot_cells(conn: Connection, scope: Scope, cells: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The cells inside ``scope`` that are Gi* hot spots (95 % or more) in the window, strongest first."""
+    grid = features.areas_within(conn, scope, "grid")
     if grid.empty:
         return cells.head(0).assign(gi_z=[])
     y = grid["code"].map(cells.set_index("code")["n"]).fillna(0).to_numpy(dtype=float)
@@ -141,14 +125,15 @@ def _gi_hot_cells(conn: Connection, cells: pd.DataFrame, within: Within, limit: 
     return hot.head(limit).reset_index(drop=True)
 
 
-def _coverage(conn: Connection, region: str | None, within: Within) -> tuple[float | None, float | None]:
+def _coverage(conn: Connection, scope: Scope, region: str | None) -> tuple[float | None, float | None]:
     """Share of the region inside an online camera's field of view, and its target (percent)."""
     if region is None:
         return None, None
-    target = conn.execute(text("SELECT target_pct FROM coverage_targets WHERE area_code = :c AND place_kind IS NULL "
-                               "ORDER BY set_at DESC"), {"c": region}).scalar()
-    shape = features.area_shape(conn, region)
-    cams = features.cameras(conn, within)
+    t = CoverageTarget.__table__.c
+    target = conn.execute(select(t.target_pct).where(t.area_code == region, t.place_kind.is_(None))
+                          .order_by(t.set_at.desc())).scalar()
+    shape = features.area_shape(conn, scope, region)
+    cams = features.cameras(conn, scope)
     cams = cams[cams["status"] == "online"]
     if shape.empty or cams.empty:
         return (0.0 if not shape.empty else None), target

@@ -16,22 +16,22 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import bindparam, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
 
 from geo.core import clock
 from geo.core import ledger as rules
 from geo.core.crs import STORAGE_CRS
 from geo.core.privacy import mask_pii
-from geo.store import audit
+from geo.store import audit, filters
 from geo.store import scope as scoping
 from geo.store.scope import Scope
 from geo.store.areas import AreaIndex
 from geo.store.frames import to_frame
 from geo.store.models import LedgerEvent, LedgerItem
 from geo.store.schema import deployment_timezone
-from geo.store.types import from_db
 
+ITEMS, EVENTS = LedgerItem.__table__, LedgerEvent.__table__
 EDITABLE = ("kind", "category", "title", "description", "responsible_unit", "found_on", "deadline")
 APP_SOURCE = "app"
 
@@ -110,10 +110,10 @@ def create_item(engine: Engine, actor: str, role: str | None, *, kind: str, titl
 def _current(conn: Connection, item_id: int, version: int, scope: Scope) -> dict:
     """The item as it is in this transaction (scope applied), if still at ``version``."""
     scoping.apply(conn, scope)
-    params = {"i": item_id}
-    row = conn.execute(text("SELECT id, status, version, recheck_on, found_on, deadline, cell_code, community_code, "
-                            "street_code, district_code FROM ledger_items WHERE id = :i AND " + scope.sql(params)),
-                       params).mappings().first()
+    c = ITEMS.c
+    row = conn.execute(select(c.id, c.status, c.version, c.recheck_on, c.found_on, c.deadline, c.cell_code,
+                              c.community_code, c.street_code, c.district_code)
+                       .where(c.id == item_id, filters.rows(ITEMS, scope))).mappings().first()
     if row is None:
         raise ItemRefused(f"no ledger item {item_id} (or not in your area)")
     if row["version"] != version:
@@ -196,18 +196,17 @@ def act(engine: Engine, actor: str, role: str | None, item_id: int, version: int
 
 def history(conn: Connection, scope: Scope, item_id: int) -> pd.DataFrame:
     """Every event of an item inside ``scope``, oldest first (empty for an item outside it)."""
-    params = {"i": item_id}
-    return to_frame(conn.execute(text("SELECT e.at, e.actor, e.action, e.from_status, e.to_status, e.note "
-                                      "FROM ledger_events e JOIN ledger_items i ON i.id = e.item_id "
-                                      "WHERE e.item_id = :i AND " + scope.sql(params, "i.") + " ORDER BY e.id"), params))
+    e = EVENTS.c
+    return to_frame(conn.execute(select(e.at, e.actor, e.action, e.from_status, e.to_status, e.note)
+                                 .join_from(EVENTS, ITEMS, ITEMS.c.id == e.item_id)
+                                 .where(e.item_id == item_id, filters.rows(ITEMS, scope)).order_by(e.id)))
 
 
 def events(conn: Connection, scope: Scope) -> pd.DataFrame:
     """item_id, action, at of every event of the items inside ``scope``."""
-    params = {}
-    frame = to_frame(conn.execute(text("SELECT e.item_id, e.action, e.at FROM ledger_events e "
-                                       "JOIN ledger_items i ON i.id = e.item_id WHERE " + scope.sql(params, "i.")
-                                       + " ORDER BY e.id"), params))
+    e = EVENTS.c
+    frame = to_frame(conn.execute(select(e.item_id, e.action, e.at).join_from(EVENTS, ITEMS, ITEMS.c.id == e.item_id)
+                                  .where(filters.rows(ITEMS, scope)).order_by(e.id)))
     frame["at"] = pd.to_datetime(frame["at"], utc=True)
     return frame
 
@@ -217,45 +216,35 @@ COLUMNS = ("id", "kind", "category", "title", "description", "responsible_unit",
 
 
 def items(conn: Connection, scope: Scope, today: dt.date, *, kinds: Sequence[str] = (), categories: Sequence[str] = (),
-          statuses: Sequence[str] = (), units: Sequence[str] = (), area: tuple[str, str] | None = None,
+          statuses: Sequence[str] = (), units: Sequence[str] = (), focus: str | None = None,
           overdue_only: bool = False, found_from: dt.date | None = None, found_to: dt.date | None = None,
           ids: Sequence[int] = ()) -> gpd.GeoDataFrame:
     """Ledger items inside ``scope`` with ``overdue``, ``due_soon`` and ``overdue_days``, filtered;
-    newest found first. ``area`` (a focus inside the scope) is (code column, code), e.g. ("street_code", "S01").
+    newest found first. ``focus``: an area code inside the scope (:class:`ScopeError` outside it).
     """
-    params, expanding = {}, []
-    where = [scope.sql(params)]
-    for name, col, values in (("kinds", "kind", kinds), ("cats", "category", categories),
-                              ("sts", "status", statuses), ("units", "responsible_unit", units),
-                              ("ids", "id", [int(i) for i in ids])):
+    c = ITEMS.c
+    where = [filters.rows(ITEMS, scope.narrow(conn, focus))]
+    for col, values in ((c.kind, kinds), (c.category, categories), (c.status, statuses),
+                        (c.responsible_unit, units), (c.id, [int(i) for i in ids])):
         if values:
-            where.append(f"{col} IN :{name}")
-            params[name] = list(values)
-            expanding.append(name)
-    if area:
-        if area[0] not in ("cell_code", "community_code", "street_code", "district_code"):
-            raise ValueError(f"unknown area column {area[0]!r}")
-        where.append(f"{area[0]} = :area")
-        params["area"] = area[1]
+            where.append(col.in_(list(values)))
     if found_from:
-        where.append("found_on >= :ff")
-        params["ff"] = found_from
+        where.append(c.found_on >= found_from)
     if found_to:
-        where.append("found_on <= :ft")
-        params["ft"] = found_to
-    sql = text(f"SELECT {', '.join(COLUMNS)}, geom FROM ledger_items WHERE " + " AND ".join(where)
-               + " ORDER BY found_on DESC, id DESC")
-    for name in expanding:
-        sql = sql.bindparams(bindparam(name, expanding=True))
-    frame = to_frame(conn.execute(sql, params))
+        where.append(c.found_on <= found_to)
+    sql = select(*(c[k] for k in COLUMNS), c.geom).where(*where) \
+        .order_by(c.found_on.desc(), c.id.desc())
+    frame = to_frame(conn.execute(sql))
     for col in ("found_on", "deadline", "recheck_on"):
         frame[col] = pd.to_datetime(frame[col], errors="coerce").dt.date
+    stamps = pd.to_datetime(frame["updated_at"], utc=True, errors="coerce")  # a UTC instant, marked as such
+    frame["updated_at"] = stamps.dt.strftime("%Y-%m-%dT%H:%M:%SZ").astype(object).where(stamps.notna(), None)
     frame = rules.due_flags(frame, today)
     deadline = pd.to_datetime(frame["deadline"], errors="coerce")
     frame["overdue_days"] = np.where(frame["overdue"], (pd.Timestamp(today) - deadline).dt.days, 0).astype(int)
     if overdue_only:
         frame = frame[frame["overdue"]].reset_index(drop=True)
-    frame["geometry"] = [None if v is None else from_db(v) for v in frame.pop("geom")]
+    frame["geometry"] = frame.pop("geom")  # shapely already: the column type converts on read
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS)
 
 
@@ -284,7 +273,7 @@ def recurrence(conn: Connection, scope: Scope, today: dt.date, distance_m: float
     window = pd.Timedelta(days=window_days)
     fixed_at = pd.to_datetime(closed["id"].map(dict(zip(fixes.index, fixes))), utc=True)
     found_at = pd.to_datetime(closed["found_on"]).dt.tz_localize("UTC")
-    pts = features.incident_points(conn, (found_at.min() - window).date(), today, tz, within=scope.within)
+    pts = features.incident_points(conn, scope, (found_at.min() - window).date(), today, tz)
     before = np.zeros(len(closed), dtype=int)
     after = np.zeros(len(closed), dtype=int)
     if not pts.empty:

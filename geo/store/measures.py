@@ -11,14 +11,19 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, bindparam, text
+from sqlalchemy import and_, case, func, literal, or_, select, text
 from sqlalchemy.engine import Connection
 
 from geo.core.grid import LEVELS
 from geo.core.ledger import OPEN
 from geo.core.timeutil import year_before
-from geo.store.areas import CODE_COLUMNS, descendants
+from geo.store import filters
+from geo.store.areas import CODE_COLUMNS
 from geo.store.frames import to_frame
+from geo.store.models import Camera, IncidentDaily, LedgerItem
+from geo.store.scope import Scope, require
+
+AREAS, DAILY, LEDGER, CAMERAS = filters.AREAS, IncidentDaily.__table__, LedgerItem.__table__, Camera.__table__
 
 MEASURES = ("n_incidents", "per_1000", "yoy_pct", "open_ledger")
 
@@ -31,110 +36,83 @@ def child_level(level: str | None) -> str:
     return LEVELS[min(i + 1, len(LEVELS) - 1)]
 
 
-def _incidents(conn: Connection, col: str, start: dt.date, end: dt.date, cats: Sequence[str] | None,
-               within: tuple[str, str] | None) -> pd.Series:
-    sql = f"SELECT {col} AS code, SUM(n) AS n FROM incident_daily WHERE day BETWEEN :start AND :end"
-    params: dict = {"start": start, "end": end}
-    binds = [bindparam("start", type_=Date), bindparam("end", type_=Date)]
-    if cats:
-        sql += " AND category IN :cats"
-        params["cats"] = list(cats)
-        binds.append(bindparam("cats", expanding=True))
-    if within:
-        sql += f" AND {within[0]} = :within"
-        params["within"] = within[1]
-    stmt = text(sql + f" GROUP BY {col}").bindparams(*binds)
-    got = to_frame(conn.execute(stmt, params), ["code", "n"])
-    return got.set_index("code")["n"].astype(float)
+def _counts(conn: Connection, table, col: str, where, *extra) -> pd.DataFrame:
+    """Rows per value of ``col`` of ``table`` under ``where``, plus the ``extra`` aggregates."""
+    key = table.c[col]
+    return to_frame(conn.execute(select(key, *extra).where(where).group_by(key)))
 
 
-def area_measures(conn: Connection, level: str, start: dt.date, end: dt.date, *, today: dt.date,
-                  categories: Sequence[str] | None = None, parent: str | None = None,
-                  under: str | None = None) -> pd.DataFrame:
-    """One row per area of ``level``: children of ``parent``, or all below ``under`` (any depth).
+def area_measures(conn: Connection, scope: Scope, level: str, start: dt.date, end: dt.date, *, today: dt.date,
+                  categories: Sequence[str] | None = None, parent: str | None = None) -> pd.DataFrame:
+    """One row per area of ``level`` inside ``scope`` (children of ``parent`` only, when given).
 
     Columns: ``code, name, name_en, team, population, n_incidents, n_last_year, yoy_pct,
     per_1000, open_ledger, overdue_ledger, n_cameras, cameras_online``. ``yoy_pct`` is NaN when
     last year's count is zero.
     """
     col = CODE_COLUMNS[level]
-    sql = "SELECT code, name, name_en, team, population FROM areas WHERE level = :level"
-    params = {"level": level}
-    if parent:
-        sql += " AND parent_code = :parent"
-        params["parent"] = parent
-    table = to_frame(conn.execute(text(sql + " ORDER BY code"), params),
+    a = AREAS.c
+    table = to_frame(conn.execute(select(a.code, a.name, a.name_en, a.team, a.population)
+                                  .where(filters.areas(conn, scope, level, parent)).order_by(a.code)),
                      ["code", "name", "name_en", "team", "population"])
-    if under:
-        table = table[table["code"].isin(descendants(conn, under, level))].reset_index(drop=True)
-    within = _within(conn, parent or under)
-    now = _incidents(conn, col, start, end, categories, within)
-    before = _incidents(conn, col, *year_before(start, end), categories, within)
+    focus = scope.narrow(conn, parent)
+
+    def incidents(days):
+        got = _counts(conn, DAILY, col, filters.rows(DAILY, focus, days=days, categories=categories),
+                      func.sum(DAILY.c.n))
+        return got.set_index(got.columns[0]).iloc[:, 0].astype(float)
+
+    now, before = incidents((start, end)), incidents(year_before(start, end))
     table["n_incidents"] = table["code"].map(now).fillna(0).astype(int)
     table["n_last_year"] = table["code"].map(before).fillna(0).astype(int)
     last = table["n_last_year"].replace(0, np.nan)
     table["yoy_pct"] = ((table["n_incidents"] - last) / last * 100).round(1)
     pop = pd.to_numeric(table["population"], errors="coerce")
     table["per_1000"] = (table["n_incidents"] / pop * 1000).where(pop > 0).round(2)
-    ledger = to_frame(conn.execute(
-        text(f"SELECT {col}, COUNT(*), SUM(CASE WHEN deadline < :today THEN 1 ELSE 0 END) FROM ledger_items "
-             f"WHERE status IN :open GROUP BY {col}").bindparams(bindparam("open", expanding=True),
-                                                                 bindparam("today", type_=Date)),
-        {"open": list(OPEN), "today": today}), ["code", "n", "overdue"]).set_index("code")
+    lc = LEDGER.c
+    ledger = _counts(conn, LEDGER, col, and_(filters.rows(LEDGER, focus), lc.status.in_(list(OPEN))), func.count(),
+                     func.sum(case((lc.deadline < today, 1), else_=0)))
+    ledger.columns = ["code", "n", "overdue"]
+    ledger = ledger.set_index("code")
     table["open_ledger"] = table["code"].map(ledger["n"]).fillna(0).astype(int)
     table["overdue_ledger"] = table["code"].map(ledger["overdue"]).fillna(0).astype(int)
-    cams = to_frame(conn.execute(text(
-        f"SELECT {col}, COUNT(*), SUM(CASE WHEN status = 'online' THEN 1 ELSE 0 END) FROM cameras "
-        f"WHERE status <> 'planned' GROUP BY {col}")), ["code", "n", "online"]).set_index("code")
+    cc = CAMERAS.c
+    cams = _counts(conn, CAMERAS, col, and_(filters.rows(CAMERAS, focus), cc.status != "planned"), func.count(),
+                   func.sum(case((cc.status == "online", 1), else_=0)))
+    cams.columns = ["code", "n", "online"]
+    cams = cams.set_index("code")
     table["n_cameras"] = table["code"].map(cams["n"]).fillna(0).astype(int)
     table["cameras_online"] = table["code"].map(cams["online"]).fillna(0).astype(int)
     return table
 
 
-def _within(conn: Connection, parent: str | None) -> tuple[str, str] | None:
-    if not parent:
-        return None
-    level = conn.execute(text("SELECT level FROM areas WHERE code = :c"), {"c": parent}).scalar()
-    return (CODE_COLUMNS[level], parent) if level else None
-
-
-def area_card(conn: Connection, code: str, start: dt.date, end: dt.date, *, today: dt.date,
-              categories: Sequence[str] | None = None) -> dict | None:
-    """Everything an area's card shows, or ``None`` for an unknown code.
+def area_card(conn: Connection, scope: Scope, code: str, start: dt.date, end: dt.date, *, today: dt.date,
+              with_ledger: bool, categories: Sequence[str] | None = None) -> dict:
+    """Everything an area's card shows; :class:`ScopeError` for an unknown code or one outside ``scope``.
 
     Keys: ``area`` (code, name, name_en, level, team, population, parent_code), ``by_category``
     (category, n, n_last_year), ``monthly`` (month, n: the 12 months ending with ``end``),
     ``n``, ``n_last_year``, ``yoy_pct``, ``open_ledger``, ``overdue_ledger``, ``cameras``
-    (status -> count), ``ledger`` (the open items, most overdue first).
+    (status -> count), ``ledger`` (the open items, most overdue first). Without ``with_ledger`` (an
+    account without the ledger permission) the ledger keys are None and the item list is empty.
     """
-    row = conn.execute(text("SELECT code, name, name_en, level, team, population, parent_code FROM areas "
-                            "WHERE code = :c"), {"c": code}).mappings().first()
-    if row is None:
-        return None
-    col = CODE_COLUMNS[row["level"]]
+    area = scope.narrow(conn, code)
+    a = AREAS.c
+    row = conn.execute(select(a.code, a.name, a.name_en, a.level, a.team, a.population, a.parent_code)
+                       .where(a.code == code)).mappings().first()
     last_start, last_end = year_before(start, end)
-    sql = (f"SELECT category, SUM(CASE WHEN day BETWEEN :s AND :e THEN n ELSE 0 END), "
-           f"SUM(CASE WHEN day BETWEEN :ls AND :le THEN n ELSE 0 END) FROM incident_daily "
-           f"WHERE {col} = :c AND (day BETWEEN :s AND :e OR day BETWEEN :ls AND :le)")
-    params: dict = {"c": code, "s": start, "e": end, "ls": last_start, "le": last_end}
-    binds = [bindparam(k, type_=Date) for k in ("s", "e", "ls", "le")]
-    if categories:
-        sql += " AND category IN :cats"
-        params["cats"] = list(categories)
-        binds.append(bindparam("cats", expanding=True))
-    by_cat = to_frame(conn.execute(text(sql + " GROUP BY category").bindparams(*binds), params),
-                      ["category", "n", "n_last_year"])
+    d = DAILY.c
+    in_now, in_last = d.day.between(start, end), d.day.between(last_start, last_end)
+    by_cat = to_frame(conn.execute(
+        select(d.category, func.sum(case((in_now, d.n), else_=0)), func.sum(case((in_last, d.n), else_=0)))
+        .where(filters.rows(DAILY, area, categories=categories), or_(in_now, in_last)).group_by(d.category)),
+        ["category", "n", "n_last_year"])
     by_cat[["n", "n_last_year"]] = by_cat[["n", "n_last_year"]].fillna(0).astype(int)
     by_cat = by_cat[(by_cat["n"] > 0) | (by_cat["n_last_year"] > 0)].sort_values("n", ascending=False)
     n, n_last = int(by_cat["n"].sum()), int(by_cat["n_last_year"].sum())
     first_month = (end.replace(day=1) - pd.DateOffset(months=11)).date()
-    msql = (f"SELECT day, SUM(n) FROM incident_daily WHERE {col} = :c AND day BETWEEN :s AND :e"
-            + (" AND category IN :cats" if categories else "") + " GROUP BY day")
-    mbinds = [bindparam("s", type_=Date), bindparam("e", type_=Date)] + \
-        ([bindparam("cats", expanding=True)] if categories else [])
-    days = to_frame(conn.execute(text(msql).bindparams(*mbinds),
-                                 {"c": code, "s": first_month, "e": end, **({"cats": list(categories)} if categories else {})}),
-                    ["day", "n"])
+    days = to_frame(conn.execute(select(d.day, func.sum(d.n)).where(
+        filters.rows(DAILY, area, days=(first_month, end), categories=categories)).group_by(d.day)), ["day", "n"])
     months = pd.period_range(first_month, end, freq="M")
     if days.empty:
         monthly = pd.DataFrame({"month": months.to_timestamp(), "n": 0})
@@ -142,24 +120,31 @@ def area_card(conn: Connection, code: str, start: dt.date, end: dt.date, *, toda
         per = pd.to_datetime(days["day"]).dt.to_period("M")
         monthly = days.groupby(per)["n"].sum().reindex(months, fill_value=0).rename_axis("month").reset_index()
         monthly["month"] = monthly["month"].dt.to_timestamp()
+    lc = LEDGER.c
     ledger = to_frame(conn.execute(
-        text(f"SELECT kind, category, title, responsible_unit, found_on, deadline, status FROM ledger_items "
-             f"WHERE {col} = :c AND status IN :open ORDER BY deadline").bindparams(bindparam("open", expanding=True)),
-        {"c": code, "open": list(OPEN)}), ["kind", "category", "title", "responsible_unit", "found_on", "deadline",
-                                            "status"])
+        select(lc.kind, lc.category, lc.title, lc.responsible_unit, lc.found_on, lc.deadline, lc.status)
+        .where(filters.rows(LEDGER, area), lc.status.in_(list(OPEN)), literal(with_ledger)).order_by(lc.deadline)),
+        ["kind", "category", "title", "responsible_unit", "found_on", "deadline", "status"])
     deadlines = pd.to_datetime(ledger["deadline"], errors="coerce").dt.date
     ledger["overdue_days"] = [(today - d).days if isinstance(d, dt.date) and d < today else 0 for d in deadlines]
     ledger = ledger.sort_values("overdue_days", ascending=False, kind="stable")
-    cams = dict(conn.execute(text(f"SELECT status, COUNT(*) FROM cameras WHERE {col} = :c GROUP BY status"),
-                             {"c": code}).all())
+    cc = CAMERAS.c
+    cams = dict(conn.execute(select(cc.status, func.count()).where(filters.rows(CAMERAS, area))
+                             .group_by(cc.status)).all())
     return {"area": dict(row), "by_category": by_cat.reset_index(drop=True), "monthly": monthly, "n": n,
             "n_last_year": n_last, "yoy_pct": round((n - n_last) / n_last * 100, 1) if n_last else None,
-            "open_ledger": len(ledger), "overdue_ledger": int((ledger["overdue_days"] > 0).sum()),
+            "open_ledger": len(ledger) if with_ledger else None,
+            "overdue_ledger": int((ledger["overdue_days"] > 0).sum()) if with_ledger else None,
             "cameras": {k: int(v) for k, v in cams.items()}, "ledger": ledger.reset_index(drop=True)}
 
 
-def area_path(conn: Connection, code: str | None) -> list[dict]:
-    """The chain from the top level down to ``code`` (for breadcrumbs): [{code, name, name_en, level}]."""
+def area_path(conn: Connection, scope: Scope, code: str | None) -> list[dict]:
+    """The chain from the top of ``scope`` down to ``code`` (for breadcrumbs): [{code, name, name_en, level}].
+
+    Areas above the scope's own area are left out; a code outside the scope gives an empty path.
+    """
+    if code is None or not require(scope).contains(conn, code):
+        return []
     path = []
     seen = set()
     while code and code not in seen:
@@ -169,14 +154,19 @@ def area_path(conn: Connection, code: str | None) -> list[dict]:
         if row is None:
             break
         path.append(dict(row))
+        if code == scope.code:
+            break
         code = row["parent_code"]
     return list(reversed(path))
 
 
-def search_areas(conn: Connection, query: str, limit: int = 20) -> pd.DataFrame:
-    """Areas whose code, name or English name contains ``query`` (case-insensitive)."""
+def search_areas(conn: Connection, scope: Scope, query: str, limit: int = 20) -> pd.DataFrame:
+    """Areas inside ``scope`` whose code, name or English name contains ``query`` (case-insensitive)."""
     like = f"%{query.strip().lower()}%"
-    return to_frame(conn.execute(text(
-        "SELECT code, name, name_en, level FROM areas WHERE lower(code) LIKE :q OR lower(name) LIKE :q "
-        "OR lower(coalesce(name_en, '')) LIKE :q ORDER BY length(code), code LIMIT :n"), {"q": like, "n": limit}),
-        ["code", "name", "name_en", "level"])
+    a = AREAS.c
+    found = or_(func.lower(a.code).like(like), func.lower(a.name).like(like),
+                func.lower(func.coalesce(a.name_en, "")).like(like))
+    inside = [filters.areas(conn, scope, level) for level in LEVELS]
+    stmt = select(a.code, a.name, a.name_en, a.level).where(found, or_(*inside)) \
+        .order_by(func.length(a.code), a.code).limit(limit)
+    return to_frame(conn.execute(stmt), ["code", "name", "name_en", "level"])

@@ -22,7 +22,7 @@ from geo.core.patrol import balance, cell_graph, is_contiguous, polsby_popper, p
 from geo.core.weights import islands, queen
 from geo.store import coverage, features
 from geo.store.schema import deployment_timezone
-from geo.store.scope import Scope
+from geo.store.scope import Scope, ScopeError, require
 
 HOT = ("hot_95", "hot_99")
 SHIFTS = {"day": (8, 19), "night": (20, 7)}  # local hours, first and last (a night shift wraps)
@@ -45,10 +45,20 @@ def zones_visible(scope: Scope) -> bool:
     return scope.everything or scope.level == "district"
 
 
-def cell_workload(conn: Connection, start: dt.date, end: dt.date, severity: dict | None = None) -> gpd.GeoDataFrame:
-    """Grid cells with ``workload`` (severity-weighted incidents) and ``n_incidents`` for the period."""
-    cells = features.areas_within(conn, "grid", None)
-    pts = features.incident_points(conn, start, end, deployment_timezone(conn))
+def _zones_scope(scope: Scope) -> Scope:
+    """``scope`` when it may see patrol zones (:func:`zones_visible`), else :class:`ScopeError`."""
+    if not zones_visible(require(scope)):
+        raise ScopeError("patrol zones are balanced across a whole district: they are shown to accounts of a "
+                         "district or the whole jurisdiction only")
+    return scope
+
+
+def cell_workload(conn: Connection, scope: Scope, start: dt.date, end: dt.date,
+                  severity: dict | None = None) -> gpd.GeoDataFrame:
+    """Grid cells inside ``scope`` with ``workload`` (severity-weighted incidents) and ``n_incidents``."""
+    _zones_scope(scope)
+    cells = features.areas_within(conn, scope, "grid")
+    pts = features.incident_points(conn, scope, start, end, deployment_timezone(conn))
     w = _weights(pts["category"], severity)
     by = pd.DataFrame({"code": pts["cell_code"], "w": w}).groupby("code")["w"].agg(["sum", "size"])
     cells["workload"] = cells["code"].map(by["sum"]).fillna(0.0)
@@ -56,29 +66,30 @@ def cell_workload(conn: Connection, start: dt.date, end: dt.date, severity: dict
     return cells
 
 
-def zone_scores(conn: Connection, zones: gpd.GeoDataFrame, start: dt.date, end: dt.date,
+def zone_scores(conn: Connection, scope: Scope, zones: gpd.GeoDataFrame, start: dt.date, end: dt.date,
                 severity: dict | None = None, at: dt.date | None = None) -> tuple[pd.DataFrame, dict]:
-    """Scorecard per zone (columns below) and district-wide balance.
+    """Scorecard per zone (columns below) and district-wide balance, from what lies inside ``scope``.
 
     ``code, team, staff, workload, share, workload_per_staff, area_km2, perimeter_km, polsby_popper,
     contiguous, hot_cells, hot_share, camera_covered_pct, open_ledger``.
     """
+    _zones_scope(scope)
     crs = _metric(zones)
     zm = zones.to_crs(crs)
-    pts = features.incident_points(conn, start, end, deployment_timezone(conn))
+    pts = features.incident_points(conn, scope, start, end, deployment_timezone(conn))
     idx = assign_points(pts["lon"].to_numpy(dtype=float), pts["lat"].to_numpy(dtype=float),
                         np.asarray(zones.geometry.values, dtype=object))
     w = _weights(pts["category"], severity)
     workload = np.bincount(idx[idx >= 0], weights=w[idx >= 0], minlength=len(zones))
-    cells = cell_workload(conn, start, end, severity)
+    cells = cell_workload(conn, scope, start, end, severity)
     wq = queen(cells.geometry.values)
     z, p = gi_star(cells["n_incidents"].to_numpy(dtype=float), wq)
     hot = np.isin(gi_classes(z, p, island=islands(wq)), HOT)
     cent = cells.geometry.representative_point()
     cell_zone = assign_points(cent.x.to_numpy(), cent.y.to_numpy(), np.asarray(zones.geometry.values, dtype=object))
     hot_count = np.bincount(cell_zone[(cell_zone >= 0) & hot], minlength=len(zones))
-    views = coverage.views(coverage.cameras_on(conn, at or end), crs)
-    ledger = features.open_ledger(conn, end)
+    views = coverage.views(coverage.cameras_on(conn, scope, at or end), crs)
+    ledger = features.open_ledger(conn, scope, end)
     lz = assign_points(ledger.geometry.x.to_numpy(), ledger.geometry.y.to_numpy(),
                        np.asarray(zones.geometry.values, dtype=object)) if not ledger.empty else np.array([], int)
     area, perim = zm.area.to_numpy(), zm.length.to_numpy()
@@ -100,7 +111,7 @@ def zone_scores(conn: Connection, zones: gpd.GeoDataFrame, start: dt.date, end: 
     return table, {"max_min": round(ratio, 3), "cv": round(cv, 4), "total": round(float(total), 2)}
 
 
-def propose_zones(conn: Connection, k: int, start: dt.date, end: dt.date, *, severity: dict | None = None,
+def propose_zones(conn: Connection, scope: Scope, k: int, start: dt.date, end: dt.date, *, severity: dict | None = None,
                   fixed: Sequence[str] = ()) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """K contiguous zones from grid cells, balancing workload and compact.
 
@@ -108,14 +119,14 @@ def propose_zones(conn: Connection, k: int, start: dt.date, end: dt.date, *, sev
     zone) is kept: the proposal's first zones grow from those cores and carry those codes.
     Returns the zones (``code, workload, cells, geometry``) and each cell's old and new zone.
     """
-    cells = cell_workload(conn, start, end, severity)
+    cells = cell_workload(conn, scope, start, end, severity)
     if cells.empty:
         raise ValueError("no grid cells: import or generate a grid first")
     crs = _metric(cells)
     cm = cells.to_crs(crs)
     cx, cy = cm.geometry.centroid.x.to_numpy(), cm.geometry.centroid.y.to_numpy()
     adj = queen(cells.geometry.values)
-    current = features.zones(conn)
+    current = features.zones(conn, scope)
     cent = cells.geometry.representative_point()
     old = assign_points(cent.x.to_numpy(), cent.y.to_numpy(), np.asarray(current.geometry.values, dtype=object)) \
         if not current.empty else np.full(len(cells), -1)
@@ -162,7 +173,7 @@ def _names(zone: np.ndarray, old: np.ndarray, old_codes: list[str], fixed: list[
     return [c if c is not None else next(spare) for c in codes]
 
 
-def patrol_plan(conn: Connection, zones: gpd.GeoDataFrame, start: dt.date, end: dt.date,
+def patrol_plan(conn: Connection, scope: Scope, zones: gpd.GeoDataFrame, start: dt.date, end: dt.date,
                 shifts: dict[str, tuple[int, int]], visits_per_shift: int = 8) -> pd.DataFrame:
     """Per zone and shift: the hot cells to visit and the number of short visits, by risk in those hours.
 
@@ -171,9 +182,9 @@ def patrol_plan(conn: Connection, zones: gpd.GeoDataFrame, start: dt.date, end: 
     stops are shared in proportion to risk among its Gi* hot cells (its busiest cells when none).
     """
     tz = deployment_timezone(conn)
-    pts = features.incident_points(conn, start, end, tz)
+    pts = features.incident_points(conn, _zones_scope(scope), start, end, tz)
     hours = pts["occurred_at"].dt.tz_convert(tz).dt.hour.to_numpy()
-    cells = cell_workload(conn, start, end)
+    cells = cell_workload(conn, scope, start, end)
     wq = queen(cells.geometry.values)
     z, p = gi_star(cells["n_incidents"].to_numpy(dtype=float), wq)
     hot = dict(zip(cells["code"], np.isin(gi_classes(z, p, island=islands(wq)), HOT)))
@@ -206,14 +217,18 @@ class ZoneRefused(ValueError):
     """A sketched zone that cannot be saved, with the reason."""
 
 
-def save_zone(engine, actor: str, code: str, geometry, *, name: str | None = None, team: str | None = None,
+def save_zone(engine, actor: str, code: str, geometry, *, scope: Scope, name: str | None = None,
+              team: str | None = None,
               shift: str | None = None, staff: int | None = None,
               overlap_tolerance: float = OVERLAP_TOLERANCE) -> None:
     """Save (insert or replace) a patrol zone after checking it; audited in the same transaction.
 
-    Refused: no code, not a valid polygon, outside the district (beyond ``INSIDE_TOLERANCE_M``),
-    overlapping the other zones by more than ``overlap_tolerance`` of its area.
+    Refused: an account that may not see patrol zones (:func:`zones_visible`), no code, not a valid
+    polygon, outside the district of ``scope`` (beyond ``INSIDE_TOLERANCE_M``), overlapping the other
+    zones by more than ``overlap_tolerance`` of its area.
     """
+    if not zones_visible(require(scope)):
+        raise ZoneRefused("patrol zones are changed by accounts of a district or the whole jurisdiction only")
     from sqlalchemy import text as sql
 
     from geo.store import audit
@@ -227,8 +242,8 @@ def save_zone(engine, actor: str, code: str, geometry, *, name: str | None = Non
     if not shapely.is_valid(geometry):
         raise ZoneRefused(f"the polygon is not valid: {shapely.is_valid_reason(geometry)}")
     with engine.connect() as conn:
-        district = features.areas_within(conn, "district", None)
-        others = features.zones(conn)
+        district = features.areas_within(conn, scope, "district")
+        others = features.zones(conn, Scope.jurisdiction())  # overlap is checked against every zone
     if district.empty:
         raise ZoneRefused("no district boundary to check against: import the district first")
     crs = _metric(district)

@@ -6,17 +6,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 
 from geo.core.hotspots import gi_classes, gi_star
 from geo.core.ledger import OPEN, oversight
 from geo.core.timeutil import year_before
 from geo.core.weights import islands, queen
-from geo.store import campaigns, features, ledger
-from geo.store.scope import Scope
-from geo.store.areas import CODE_COLUMNS
+from geo.store import campaigns, features, filters, ledger
 from geo.store.frames import to_frame
+from geo.store.models import IncidentDaily
+from geo.store.scope import Scope
+
+DAILY = IncidentDaily.__table__
 
 HOT = ("hot_95", "hot_99")
 
@@ -45,12 +47,13 @@ def report_data(conn: Connection, scope: Scope, area: str, start: dt.date, end: 
         raise ValueError(f"no area {area!r} inside your scope")
     if end < start:
         raise ValueError(f"the period ends ({end}) before it starts ({start})")
-    col = CODE_COLUMNS[row["level"]]
+    focus = scope.narrow(conn, area)
+    d = DAILY.c
 
     def daily(a: dt.date, b: dt.date) -> pd.DataFrame:
-        return to_frame(conn.execute(text(f"SELECT category, cell_code, SUM(n) AS n FROM incident_daily WHERE {col} = :a "
-                                          "AND day BETWEEN :s AND :e GROUP BY category, cell_code"),
-                                     {"a": area, "s": a, "e": b}))
+        return to_frame(conn.execute(select(d.category, d.cell_code, func.sum(d.n).label("n"))
+                                     .where(filters.rows(DAILY, focus, days=(a, b))).group_by(d.category, d.cell_code)),
+                        ["category", "cell_code", "n"])
 
     period, last_year = daily(start, end), daily(*year_before(start, end))
     d28 = (end - dt.timedelta(days=27), end)
@@ -67,8 +70,7 @@ def report_data(conn: Connection, scope: Scope, area: str, start: dt.date, end: 
     cats["change_pct"] = [_change(a, b) for a, b in zip(cats["n"], cats["last_year"])]
     cats = cats.sort_values("n", ascending=False).head(10).reset_index(names="category")
 
-    cells = features.areas_within(conn, "grid", None, area) if row["level"] != "grid" else \
-        features.areas_within(conn, "grid", None).query("code == @area").reset_index(drop=True)
+    cells = features.areas_within(conn, focus, "grid")
     cells["n"] = cells["code"].map(period.groupby("cell_code")["n"].sum()).fillna(0).astype(int)
     if len(cells) >= 3:
         w = queen(cells.geometry.values)
@@ -78,11 +80,13 @@ def report_data(conn: Connection, scope: Scope, area: str, start: dt.date, end: 
         cells["class"] = "ns"
     hot = cells[cells["class"].isin(HOT)].sort_values("n", ascending=False)[["code", "name", "n", "class"]]
 
-    items = ledger.items(conn, scope, today, area=(col, area))
+    items = ledger.items(conn, focus, today)
     if not with_ledger:
         items = items.iloc[0:0]
     flat = pd.DataFrame(items.drop(columns="geometry"))
-    history = ledger.events(conn, scope) if with_ledger else ledger.events(conn, scope).iloc[0:0]
+    history = ledger.events(conn, focus)
+    if not with_ledger:
+        history = history.iloc[0:0]
     units = oversight(flat, history, today, "responsible_unit")
     open_items = items[items["status"].isin(OPEN)]
     led = {"items": int((items["status"] != "cancelled").sum()), "open": len(open_items),
@@ -110,4 +114,4 @@ def report_data(conn: Connection, scope: Scope, area: str, start: dt.date, end: 
     return {"area": dict(row), "start": start, "end": end, "today": today, "d28": d28, "counts": n,
             "categories": cats, "cells": cells, "hot": hot.reset_index(drop=True), "ledger": led,
             "units": units, "open_items": open_items, "indicators": indicators,
-            "outline": features.area_shape(conn, area)}
+            "outline": features.area_shape(conn, focus, area)}

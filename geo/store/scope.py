@@ -2,9 +2,12 @@
 
 A :class:`Scope` is either one area (a district, street or community, resolved against the
 ``areas`` table) or the whole jurisdiction, which is an explicit value
-(:meth:`Scope.jurisdiction`), never the absence of one. Reads that can leave an area take a
-``Scope`` as a required argument and filter with :meth:`Scope.sql` or :meth:`Scope.clause`;
-an unknown or malformed code is a :class:`ScopeError`, never "no filter".
+(:meth:`Scope.jurisdiction`), never the absence of one. Every store read that can return
+rows of an area takes a ``Scope`` as a required argument and filters through
+:mod:`geo.store.filters` (SQLAlchemy Core clauses built from :meth:`Scope.clause`); anything that
+is not a ``Scope`` (``None``, a bare code) is a ``TypeError``, and an unknown or malformed code is
+a :class:`ScopeError`, never "no filter". A drill-down focus is a narrower scope
+(:meth:`Scope.narrow`), so it can never widen what an account sees.
 
 On PostgreSQL the same rule is also enforced by row-level security, fed by :func:`apply` with
 ``set_config(..., true)`` (``SET LOCAL``): the setting ends with the transaction, so it never
@@ -12,12 +15,11 @@ leaks to the next user of a pooled connection.
 
 Examples
 --------
->>> s = Scope("AN01", "street")
->>> params = {}
->>> s.sql(params), params
-('street_code = :scope_code', {'scope_code': 'AN01'})
->>> Scope.jurisdiction().sql({})
-'1 = 1'
+>>> from geo.store.models import Incident
+>>> str(Scope("AN01", "street").clause(Incident.__table__))
+'incidents.street_code = :street_code_1'
+>>> str(Scope.jurisdiction().clause(Incident.__table__))
+'true'
 """
 
 from __future__ import annotations
@@ -85,20 +87,8 @@ class Scope:
         return None if self.level is None else CODE_COLUMNS[self.level]
 
     @property
-    def within(self) -> tuple[str, str] | None:
-        """``(code column, code)`` for readers that take an area filter in that form."""
-        return None if self.code is None else (self.column, self.code)
-
-    @property
     def setting(self) -> str:
         return JURISDICTION_SETTING if self.code is None else self.code
-
-    def sql(self, params: dict, prefix: str = "") -> str:
-        """A WHERE condition (text) for a table with the area code columns; adds its parameter."""
-        if self.code is None:
-            return "1 = 1"
-        params["scope_code"] = self.code
-        return f"{prefix}{self.column} = :scope_code"
 
     def clause(self, table: Table) -> ColumnElement:
         """The same condition as SQLAlchemy Core over ``table``."""
@@ -117,6 +107,18 @@ class Scope:
             code = conn.execute(text("SELECT parent_code FROM areas WHERE code = :c"), {"c": code}).scalar()
         return False
 
+    def narrow(self, conn: Connection, code: str | None) -> Scope:
+        """The scope of area ``code`` (a focus inside this scope); this scope itself for None.
+
+        :class:`ScopeError` when ``code`` is unknown or lies outside this scope: a focus never widens.
+        """
+        if code is None or code == self.code:
+            return self
+        inner = Scope.of(conn, code)
+        if not self.contains(conn, code):
+            raise ScopeError(f"the area {code} lies outside your area {self.code}")
+        return inner
+
     def check_account_level(self) -> Scope:
         """This scope, if an account may have it (:data:`ACCOUNT_LEVELS`), else :class:`ScopeError`."""
         if self.level is not None and self.level not in ACCOUNT_LEVELS:
@@ -125,21 +127,16 @@ class Scope:
         return self
 
 
+def require(scope: Scope) -> Scope:
+    """``scope`` itself; a ``TypeError`` for anything else (``None`` never means "everything")."""
+    if not isinstance(scope, Scope):
+        raise TypeError(f"scope must be a Scope, not {type(scope).__name__}: "
+                        "use Scope.jurisdiction() for every row")
+    return scope
+
+
 def apply(conn: Connection, scope: Scope) -> None:
     """Set this transaction's scope for PostgreSQL's row-level security (no-op elsewhere)."""
-    if not isinstance(scope, Scope):
-        raise TypeError(f"scope must be a Scope, not {type(scope).__name__}")
+    require(scope)
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT set_config('safegrid.scope', :s, true)"), {"s": scope.setting})
-
-
-# ---- transitional helpers (callers are moving to Scope) -------------------------------------
-
-def column(conn: Connection, scope: str | None) -> tuple[str, str] | None:
-    """``(code column, code)`` for an area code; None only for None. Unknown codes raise."""
-    return None if scope is None else Scope.of(conn, scope).within
-
-
-def contains(conn: Connection, scope: str | None, code: str | None) -> bool:
-    """Whether area ``code`` is ``scope`` itself or lies below it (None: the whole jurisdiction)."""
-    return Scope.for_account(conn, scope).contains(conn, code)

@@ -21,14 +21,14 @@ from geo.ui.i18n import current_language, t
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
 def _list(url, scope):
-    with data.reading(url, scope) as (conn, within):
-        return store.campaigns(conn, within)
+    with data.reading(url, scope) as (conn, s):
+        return store.campaigns(conn, s)
 
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
 def _detail(url, scope, cid: int, today: dt.date):
-    with data.reading(url, scope) as (conn, within):
-        return store.detail(conn, within, cid, today)
+    with data.reading(url, scope) as (conn, s):
+        return store.detail(conn, s, cid, today)
 
 
 def campaign_name(row) -> str:
@@ -193,8 +193,8 @@ def report_section(start: dt.date, end: dt.date, user: dict) -> None:
     b.caption(t("report.period", start=start, end=end))
     if b.button(t("report.make"), type="primary", key="report.make"):
         with st.spinner(t("report.making")):
-            with data.reading(*data._key()) as (conn, within):
-                figures = report_data(conn, within, code, start, end, data.today(),
+            with data.reading(*data._key()) as (conn, s):
+                figures = report_data(conn, s, code, start, end, data.today(),
                                       with_ledger=may("view_ledger"))
             labels = {k: (indicator_label(k[4:]) if k.startswith("ind.") else t(f"report.{k}"))
                       for k in area_report.LABELS}

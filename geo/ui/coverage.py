@@ -34,11 +34,12 @@ def _extra() -> pd.DataFrame:
 def _areas(url, scope, level, at, start, end, planned, under, extra_rows, off):
     extra = pd.DataFrame(list(extra_rows), columns=["source_id", "lon", "lat", "heading", "fov", "range_m", "status",
                                                      "kind"]) if extra_rows else None
-    with data._conn(url, scope) as conn:
-        table = coverage.area_coverage(conn, level, at, start, end, planned=planned, under=under, extra=extra,
+    with data.reading(url, scope) as (conn, s):
+        inside = s.narrow(conn, under)
+        table = coverage.area_coverage(conn, inside, level, at, start, end, planned=planned, extra=extra,
                                        off=list(off))
-        kinds = coverage.place_kind_coverage(conn, at, planned=planned, under=under, extra=extra, off=list(off))
-        cams = coverage.cameras_on(conn, at, planned=planned, under=under, extra=extra, off=list(off))
+        kinds = coverage.place_kind_coverage(conn, inside, at, planned=planned, extra=extra, off=list(off))
+        cams = coverage.cameras_on(conn, inside, at, planned=planned, extra=extra, off=list(off))
         crs = coverage._metric_for(table) if not table.empty else None
         if crs is not None and not cams.empty:
             shapes = coverage.views(cams, crs)
@@ -122,7 +123,8 @@ def targets_form(user: dict, levels_codes: list[str], kinds: list[str]) -> None:
         if d.form_submit_button(t("cov.target.save")):
             kind, code = what.split(":", 1)
             try:
-                coverage.set_target(data.engine(), user["username"], pct, area_code=code if kind == "area" else None,
+                coverage.set_target(data.engine(), user["username"], pct, scope=data.scope(),
+                                    area_code=code if kind == "area" else None,
                                     place_kind=code if kind == "kind" else None, due_on=due)
             except ValueError as exc:
                 st.error(str(exc))
@@ -146,8 +148,8 @@ def plan_form(at: dt.date, filters: Filters, under: str | None) -> pd.DataFrame 
         go = st.form_submit_button(t("cov.plan.run"), type="primary")
     if go:
         try:
-            with data._conn(*data._key()) as conn:
-                table, summary = coverage.plan(conn, at, filters.start, filters.end,
+            with data.reading(*data._key()) as (conn, s):
+                table, summary = coverage.plan(conn, s, at, filters.start, filters.end,
                                                add=int(amount) if mode == "add" else None,
                                                target_pct=amount if mode == "target" else None, area=under,
                                                radius=radius, fov=fov, demand=demand, use_exact=use_exact)

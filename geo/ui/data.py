@@ -12,21 +12,19 @@ import datetime as dt
 from contextlib import contextmanager
 
 import streamlit as st
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from geo.core import clock
 from geo.core.coverage import fov_polygons
+from geo.core.auth import allowed
 from geo.core.crs import metric_crs
-from geo.core.grid import LEVELS
-from geo.store import features
+from geo.store import features, patrol
 from geo.store import scope as scoping
-from geo.store.scope import Scope
-from geo.store.areas import descendants
 from geo.store.engine import describe, make_engine, resolve_url
 from geo.store.kpis import wall_snapshot
 from geo.store.measures import area_card, area_measures, area_path, search_areas
-from geo.store.queries import TABLE_COUNTS, area_level_counts, categories, latest_day, table_counts
+from geo.store.queries import area_level_counts, areas_for_map, categories, latest_day, table_counts
+from geo.store.scope import Scope
 from geo.store.schema import deployment_timezone, is_initialised
 
 TTL_SECONDS = 60
@@ -53,13 +51,6 @@ def user_scope() -> str | None:
 
 
 @contextmanager
-def _conn(url: str, scope: str | None):
-    """A connection whose transaction carries ``scope`` (row-level security on PostgreSQL)."""
-    with reading(url, scope) as (conn, _):
-        yield conn
-
-
-@contextmanager
 def reading(url: str, scope: str | None):
     """``(connection, Scope)`` for an account's stored scope code: the one way loaders read.
 
@@ -82,25 +73,20 @@ def _key() -> tuple[str, str | None]:
     return resolve_url(), user_scope()
 
 
+def may_read_ledger() -> bool:
+    """Whether the signed-in account holds the ledger permission (ledger layer, card items, report sheet)."""
+    user = st.session_state.get("auth.user") or {}
+    return allowed(user.get("role"), "view_ledger")
+
+
 # ---- overview --------------------------------------------------------------------------------
 
 @st.cache_data(ttl=TTL_SECONDS)
 def _overview(url: str, scope: str | None) -> dict | None:
     if not is_initialised(_engine_for(url)):
         return None
-    with _conn(url, scope) as conn:
-        within = scoping.column(conn, scope)
-        if within is None:
-            tables, levels = table_counts(conn), area_level_counts(conn)
-        else:
-            tables = {t: int(conn.execute(text(f"SELECT COUNT(*) FROM {t} WHERE {within[0]} = :c"),
-                                          {"c": scope}).scalar())
-                      for t in TABLE_COUNTS if t not in ("areas", "patrol_zones")}
-            levels = {lv: len(descendants(conn, scope, lv)) for lv in LEVELS}
-            own = conn.execute(text("SELECT level FROM areas WHERE code = :c"), {"c": scope}).scalar()
-            levels[own] = 1
-            tables = {"areas": sum(levels.values()), **tables}
-        return {"tables": tables, "levels": levels, "latest": latest_day(conn),
+    with reading(url, scope) as (conn, s):
+        return {"tables": table_counts(conn, s), "levels": area_level_counts(conn, s), "latest": latest_day(conn, s),
                 "timezone": deployment_timezone(conn)}
 
 
@@ -111,15 +97,8 @@ def overview() -> dict | None:
 
 @st.cache_data(ttl=GEOMETRY_TTL)
 def _boundary_layers(url: str, scope: str | None):
-    with _conn(url, scope) as conn:
-        from geo.store.areas import load_areas
-
-        areas = load_areas(conn)
-        areas = areas[areas["level"].isin(("district", "street", "grid"))]
-        if scope:
-            inside = {scope} | {c for lv in LEVELS for c in descendants(conn, scope, lv)}
-            areas = areas[areas["code"].isin(inside)]
-        return areas
+    with reading(url, scope) as (conn, s):
+        return areas_for_map(conn, s, ("district", "street", "grid"))
 
 
 def boundary_layers():
@@ -145,8 +124,8 @@ def timezone() -> str:
 
 @st.cache_data(ttl=TTL_SECONDS)
 def _latest(url: str, scope: str | None) -> dt.date | None:
-    with _conn(url, scope) as conn:
-        return latest_day(conn)
+    with reading(url, scope) as (conn, s):
+        return latest_day(conn, s)
 
 
 def anchor_day() -> dt.date:
@@ -157,8 +136,8 @@ def anchor_day() -> dt.date:
 
 @st.cache_data(ttl=TTL_SECONDS)
 def _categories(url: str, scope: str | None) -> list[str]:
-    with _conn(url, scope) as conn:
-        return categories(conn)
+    with reading(url, scope) as (conn, s):
+        return categories(conn, s)
 
 
 def incident_categories() -> list[str]:
@@ -167,8 +146,8 @@ def incident_categories() -> list[str]:
 
 @st.cache_data(ttl=TTL_SECONDS)
 def _in_scope(url: str, scope: str | None, code: str | None) -> bool:
-    with _conn(url, scope) as conn:
-        return scoping.contains(conn, scope, code)
+    with reading(url, scope) as (conn, s):
+        return s.contains(conn, code)
 
 
 def in_scope(code: str | None) -> bool:
@@ -178,46 +157,47 @@ def in_scope(code: str | None) -> bool:
 
 @st.cache_data(ttl=TTL_SECONDS)
 def _measures(url, scope, level, start, end, cats, parent, under, day):
-    with _conn(url, scope) as conn:
-        return area_measures(conn, level, start, end, today=day, categories=list(cats) or None, parent=parent,
-                             under=under)
+    with reading(url, scope) as (conn, s):
+        return area_measures(conn, s.narrow(conn, under), level, start, end, today=day,
+                             categories=list(cats) or None, parent=parent)
 
 
 def measures(level: str, start: dt.date, end: dt.date, cats: tuple[str, ...], parent: str | None,
              under: str | None = None):
-    """Measures of the areas below ``parent``/``under``; callers keep those inside the scope."""
+    """Measures of the areas of ``level`` inside the scope: children of ``parent``, or all below ``under``."""
     return _measures(*_key(), level, start, end, tuple(cats), parent, under, today())
 
 
 @st.cache_data(ttl=TTL_SECONDS)
-def _card(url, scope, code, start, end, cats, day):
-    with _conn(url, scope) as conn:
-        if not scoping.contains(conn, scope, code):
+def _card(url, scope, code, start, end, cats, day, with_ledger):
+    with reading(url, scope) as (conn, s):
+        if not s.contains(conn, code):
             return None
-        return area_card(conn, code, start, end, today=day, categories=list(cats) or None)
+        return area_card(conn, s, code, start, end, today=day, with_ledger=with_ledger,
+                         categories=list(cats) or None)
 
 
 def card(code: str, start: dt.date, end: dt.date, cats: tuple[str, ...]) -> dict | None:
-    """An area's card, or None for an unknown code or one outside the account's scope."""
-    return _card(*_key(), code, start, end, tuple(cats), today())
+    """An area's card, or None for an unknown code or one outside the account's scope. Its ledger
+    items only for an account with the ledger permission."""
+    return _card(*_key(), code, start, end, tuple(cats), today(), may_read_ledger())
 
 
 @st.cache_data(ttl=GEOMETRY_TTL)
 def _path(url, scope, code):
-    with _conn(url, scope) as conn:
-        return area_path(conn, code)
+    with reading(url, scope) as (conn, s):
+        return area_path(conn, s, code)
 
 
 def path(code: str | None) -> list[dict]:
+    """Breadcrumbs from the top of the account's scope down to ``code`` (empty outside the scope)."""
     return _path(*_key(), code) if code else []
 
 
 @st.cache_data(ttl=GEOMETRY_TTL)
 def _search(url, scope, query):
-    with _conn(url, scope) as conn:
-        found = search_areas(conn, query, limit=200)
-        keep = [scoping.contains(conn, scope, c) for c in found["code"]]
-        return found[keep].head(20).reset_index(drop=True)
+    with reading(url, scope) as (conn, s):
+        return search_areas(conn, s, query, limit=20)
 
 
 def search(query: str):
@@ -227,18 +207,19 @@ def search(query: str):
 
 @st.cache_data(ttl=GEOMETRY_TTL)
 def _shapes(url, scope, level, parent, under):
-    with _conn(url, scope) as conn:
-        return features.areas_within(conn, level, parent, under)
+    with reading(url, scope) as (conn, s):
+        return features.areas_within(conn, s.narrow(conn, under), level, parent)
 
 
 def shapes(level: str, parent: str | None, under: str | None = None):
+    """Areas of ``level`` inside the account's scope (children of ``parent``, below ``under``)."""
     return _shapes(*_key(), level, parent, under)
 
 
 @st.cache_data(ttl=GEOMETRY_TTL)
 def _outline(url, scope, code):
-    with _conn(url, scope) as conn:
-        return features.area_shape(conn, code)
+    with reading(url, scope) as (conn, s):
+        return features.area_shape(conn, s, code)
 
 
 def outline(code: str):
@@ -247,10 +228,10 @@ def outline(code: str):
 
 @st.cache_data(ttl=GEOMETRY_TTL)
 def _top_areas(url, scope):
-    with _conn(url, scope) as conn:
-        if scope:
-            return features.area_shape(conn, scope)
-        return features.areas_within(conn, "district", None)
+    with reading(url, scope) as (conn, s):
+        if not s.everything:
+            return features.area_shape(conn, s, s.code)
+        return features.areas_within(conn, s, "district")
 
 
 def top_areas():
@@ -259,11 +240,11 @@ def top_areas():
 
 
 @st.cache_data(ttl=TTL_SECONDS)
-def _layer(url, scope, name, within, day):
-    with _conn(url, scope) as conn:
-        within = within or scoping.column(conn, scope)
+def _layer(url, scope, name, focus, day, with_ledger):
+    with reading(url, scope) as (conn, s):
+        inside = s.narrow(conn, focus)
         if name == "cameras":
-            cams = features.cameras(conn, within)
+            cams = features.cameras(conn, inside)
             if cams.empty:
                 return cams
             lon, lat = cams.geometry.x.to_numpy(), cams.geometry.y.to_numpy()
@@ -272,34 +253,38 @@ def _layer(url, scope, name, within, day):
                                             cams["fov"].to_numpy(dtype=float), cams["range_m"].to_numpy(dtype=float), crs)
             return cams
         if name == "places":
-            return features.places(conn, within)
+            return features.places(conn, inside)
         if name == "ledger":
-            return features.open_ledger(conn, day, within)
+            if not with_ledger:
+                raise PermissionError("the ledger layer needs the ledger permission")
+            return features.open_ledger(conn, inside, day)
         if name == "zones":
-            return features.zones(conn, within)
+            if not patrol.zones_visible(s):
+                raise PermissionError("patrol zones are shown to accounts of a district or the whole jurisdiction")
+            return features.zones(conn, inside)
     raise ValueError(name)
 
 
-def layer(name: str, within: tuple[str, str] | None = None):
-    """Cameras (as fields of view), key places, open ledger items or patrol zones, inside the scope."""
-    return _layer(*_key(), name, within, today())
+def layer(name: str, focus: str | None = None):
+    """Cameras (as fields of view), key places, open ledger items (ledger permission) or patrol zones
+    (district-wide accounts), inside the account's scope and the area ``focus``."""
+    return _layer(*_key(), name, focus, today(), may_read_ledger())
 
 
 @st.cache_data(ttl=TTL_SECONDS)
-def _incidents(url, scope, start, end, cats, within, limit):
-    with _conn(url, scope) as conn:
-        within = within or scoping.column(conn, scope)
-        return features.incident_points(conn, start, end, deployment_timezone(conn), categories=list(cats) or None,
-                                        within=within, limit=limit)
+def _incidents(url, scope, start, end, cats, focus, limit):
+    with reading(url, scope) as (conn, s):
+        return features.incident_points(conn, s.narrow(conn, focus), start, end, deployment_timezone(conn),
+                                        categories=list(cats) or None, limit=limit)
 
 
-def incidents(start: dt.date, end: dt.date, cats: tuple[str, ...] = (), within=None, limit: int | None = None):
-    return _incidents(*_key(), start, end, tuple(cats), within, limit)
+def incidents(start: dt.date, end: dt.date, cats: tuple[str, ...] = (), focus: str | None = None,
+              limit: int | None = None):
+    """Incident points inside the account's scope (and the area ``focus``)."""
+    return _incidents(*_key(), start, end, tuple(cats), focus, limit)
 
 
 def wall(day: dt.date, now: dt.datetime | None, hot_cells: int, exclude: tuple[str, ...]) -> dict:
     """A fresh wall snapshot inside the account's scope (never cached: the wall shows what is now)."""
-    url, scope = _key()
-    with _conn(url, scope) as conn:
-        return wall_snapshot(conn, day, now=now, hot_cells=hot_cells, within=scoping.column(conn, scope),
-                             exclude=exclude)
+    with reading(*_key()) as (conn, s):
+        return wall_snapshot(conn, s, day, now=now, hot_cells=hot_cells, exclude=exclude)

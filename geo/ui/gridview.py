@@ -11,7 +11,6 @@ from geo.core.classify import DIVERGING, SEQUENTIAL, SEQUENTIAL_BLUE, classify, 
 from geo.core.grid import LEVELS
 from geo.maps.views import measure_map
 from geo.store import audit
-from geo.store.areas import CODE_COLUMNS
 from geo.store.measures import child_level
 from geo.ui import config, data
 from geo.ui.filters import Filters, area_name, category_label, set_focus
@@ -27,6 +26,15 @@ MODE_KEY = "grid.mode"
 MODES = ("areas", "cells")
 MEASURES = ("n_incidents", "per_1000", "yoy_pct", "open_ledger", "n_cameras")
 EXTRA_LAYERS = ("cameras", "places", "ledger", "zones")
+
+
+def layers_allowed() -> tuple[str, ...]:
+    """The extra layers this account may switch on: the ledger with the ledger permission, patrol zones
+    for accounts of a district or the whole jurisdiction."""
+    from geo.store.patrol import zones_visible
+
+    return tuple(name for name in EXTRA_LAYERS
+                 if (name != "ledger" or data.may_read_ledger()) and (name != "zones" or zones_visible(data.scope())))
 MAP_HEIGHT = 620
 
 
@@ -75,7 +83,8 @@ def breadcrumbs(focus: str | None) -> None:
 
 def _go(code: str | None) -> None:
     set_focus(code)
-    st.session_state[CELL_KEY] = code if code and data.path(code)[-1]["level"] == "grid" else None
+    trail = data.path(code)
+    st.session_state[CELL_KEY] = code if trail and trail[-1]["level"] == "grid" else None
     st.rerun()
 
 
@@ -131,7 +140,7 @@ def show_grid_map(filters: Filters, measure: str, method: str, mode: str = "area
     if level == "grid":
         tips["team"] = t("field.team")
     chosen = st.session_state.get(LAYERS_KEY) or []
-    extra = {name: data.layer(name, _within(parent or under)) for name in chosen if name in EXTRA_LAYERS}
+    extra = {name: data.layer(name, parent or under) for name in chosen if name in layers_allowed()}
     labels = {"measure": t(f"measure.{measure}"), "outline": t("grid.outline"), "fullscreen": t("map.fullscreen"),
               "fullscreen_exit": t("map.fullscreen_exit"), "cameras": t("layer.cameras"),
               "places": t("layer.places"), "ledger": t("layer.ledger"), "zones": t("layer.zones"),
@@ -152,12 +161,6 @@ def show_grid_map(filters: Filters, measure: str, method: str, mode: str = "area
         st.session_state[CLICK_KEY] = (key, clicked)
         return clicked
     return None
-
-
-def _within(code: str | None) -> tuple[str, str] | None:
-    """The (code column, code) filter for point layers inside the area ``code``."""
-    trail = data.path(code)
-    return (CODE_COLUMNS[trail[-1]["level"]], code) if trail else None
 
 
 def handle_click(code: str) -> None:

@@ -33,17 +33,19 @@ MAP_HEIGHT = 600
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
 def _run(url, scope, level, method, start, end, cats, neighbours, fdr, bandwidth, step, under, kernel):
-    with data._conn(url, scope) as conn:
+    with data.reading(url, scope) as (conn, s):
+        inside = s.narrow(conn, under)
         options = analysis.Options(categories=list(cats) or None, neighbours=neighbours, fdr=fdr,
-                                   bandwidth_m=bandwidth, step=step, under=under, kernel=kernel)
-        table = analysis.run(conn, level, method if method not in ("yoy", "pop") else "count", start, end, options)
+                                   bandwidth_m=bandwidth, step=step, kernel=kernel)
+        table = analysis.run(conn, inside, level, method if method not in ("yoy", "pop") else "count", start, end,
+                             options)
         if method == "kde":
-            surface, crs = analysis.density_surface(conn, start, end, options, table)
+            surface, crs = analysis.density_surface(conn, inside, start, end, options, table)
             return table, surface, crs
         if method in ("yoy", "pop"):
             length = end - start + dt.timedelta(days=1)
             earlier = year_before(start, end) if method == "yoy" else (start - length, start - dt.timedelta(days=1))
-            before = analysis.run(conn, level, "count", *earlier, options)
+            before = analysis.run(conn, inside, level, "count", *earlier, options)
             table = table.merge(before[["code", "n_incidents"]].rename(columns={"n_incidents": "n_last_year"}),
                                 on="code", how="left")
             tests = [poisson_change(a, b) for a, b in zip(table["n_incidents"], table["n_last_year"].fillna(0))]
@@ -178,9 +180,9 @@ def _audit_export(method: str, kind: str, n: int) -> None:
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
 def _backtest(url, scope, level, train_start, test_start, test_end, cats, under):
-    with data._conn(url, scope) as conn:
-        return analysis.backtest(conn, level, train_start, test_start, test_end,
-                                 analysis.Options(categories=list(cats) or None, under=under))
+    with data.reading(url, scope) as (conn, s):
+        return analysis.backtest(conn, s.narrow(conn, under), level, train_start, test_start, test_end,
+                                 analysis.Options(categories=list(cats) or None))
 
 
 def backtest_section(level: str, filters: Filters, under: str | None) -> None:
@@ -208,15 +210,13 @@ def backtest_section(level: str, filters: Filters, under: str | None) -> None:
 def _rhythm(url, scope, code, start, end, cats):
     from geo.core.trends import hour_weekday_table
     from geo.store import features
-    from geo.store import scope as scoping
     from geo.store.schema import deployment_timezone
 
-    with data._conn(url, scope) as conn:
-        if not scoping.contains(conn, scope, code):
+    with data.reading(url, scope) as (conn, s):
+        if not s.contains(conn, code):
             return None
         tz = deployment_timezone(conn)
-        pts = features.incident_points(conn, start, end, tz, categories=list(cats) or None,
-                                       within=scoping.column(conn, code))
+        pts = features.incident_points(conn, s.narrow(conn, code), start, end, tz, categories=list(cats) or None)
     return hour_weekday_table(pts["occurred_at"].dt.tz_convert(tz).dt.tz_localize(None))
 
 

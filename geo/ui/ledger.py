@@ -17,7 +17,6 @@ from geo.core import ledger as rules
 from geo.ingest.export import defuse_formulas
 from geo.maps.views import points_map
 from geo.store import ledger as store
-from geo.store.areas import CODE_COLUMNS
 from geo.ui import config, data
 from geo.ui.auth import current_user
 from geo.ui.i18n import current_language, t, t_or
@@ -39,7 +38,7 @@ class Query:
     categories: tuple = ()
     statuses: tuple = ()
     units: tuple = ()
-    area: tuple | None = None
+    focus: str | None = None  # an area code inside the account's scope
     overdue_only: bool = False
     found_from: dt.date | None = None
     found_to: dt.date | None = None
@@ -47,9 +46,9 @@ class Query:
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
 def _items(url, scope, today, query: Query):
-    with data.reading(url, scope) as (conn, within):
-        return store.items(conn, within, today, kinds=query.kinds, categories=query.categories, statuses=query.statuses,
-                           units=query.units, area=query.area, overdue_only=query.overdue_only,
+    with data.reading(url, scope) as (conn, s):
+        return store.items(conn, s, today, kinds=query.kinds, categories=query.categories, statuses=query.statuses,
+                           units=query.units, focus=query.focus, overdue_only=query.overdue_only,
                            found_from=query.found_from, found_to=query.found_to)
 
 
@@ -84,7 +83,7 @@ def query_from_widgets(focus: str | None, start: dt.date, end: dt.date) -> Query
     area = None
     trail = data.path(focus) if focus else []
     if trail:
-        area = (CODE_COLUMNS[trail[-1]["level"]], trail[-1]["code"])
+        area = trail[-1]["code"]
         g.caption(t("ledger.in_area", name=trail[-1].get("name") or trail[-1]["code"]))
     return Query(tuple(kinds), tuple(cats), tuple(sts), tuple(units), area, overdue,
                  start if in_period else None, end if in_period else None)

@@ -16,15 +16,15 @@ BY = {"responsible_unit": "ledger.by.unit", "street_code": "ledger.by.street", "
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
 def _league(url, scope, today, query: Query, by: str) -> pd.DataFrame:
-    with data.reading(url, scope) as (conn, within):
-        return store.oversight(conn, within, today, by, kinds=query.kinds, categories=query.categories, units=query.units,
-                               area=query.area, found_from=query.found_from, found_to=query.found_to)
+    with data.reading(url, scope) as (conn, s):
+        return store.oversight(conn, s, today, by, kinds=query.kinds, categories=query.categories, units=query.units,
+                               focus=query.focus, found_from=query.found_from, found_to=query.found_to)
 
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
 def _recurrence(url, scope, today, distance_m: float, tz: str) -> pd.DataFrame:
-    with data.reading(url, scope) as (conn, within):
-        return store.recurrence(conn, within, today, distance_m, tz)
+    with data.reading(url, scope) as (conn, s):
+        return store.recurrence(conn, s, today, distance_m, tz)
 
 
 def _names(codes: pd.Series) -> pd.Series:
@@ -37,7 +37,7 @@ def _names(codes: pd.Series) -> pd.Series:
 
 def show(query: Query) -> None:
     today = data.today()
-    frame = items(Query(query.kinds, query.categories, (), query.units, query.area, False, query.found_from,
+    frame = items(Query(query.kinds, query.categories, (), query.units, query.focus, False, query.found_from,
                         query.found_to))
     a, b = st.columns(2)
     for col, flag, title in ((a, "overdue", "ledger.overdue_list"), (b, "due_soon", "ledger.due_soon_list")):

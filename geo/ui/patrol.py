@@ -28,13 +28,11 @@ SEVERITY_KEY = "zones.severity"
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
 def _scores(url, scope, start, end, zones_json, severity):
     zones = gpd.read_file(io.StringIO(zones_json)) if zones_json else None
-    with data.reading(url, scope) as (conn, within):
+    with data.reading(url, scope) as (conn, s):
         from geo.store import features
 
-        if not patrol.zones_visible(within):  # fail-closed, whatever the page does
-            raise PermissionError("patrol zones are shown to district-wide accounts only")
-        zones = zones if zones is not None else features.zones(conn)
-        table, summary = patrol.zone_scores(conn, zones, start, end, severity=dict(severity))
+        zones = zones if zones is not None else features.zones(conn, s)
+        table, summary = patrol.zone_scores(conn, s, zones, start, end, severity=dict(severity))
         return zones, table, summary
 
 
@@ -81,8 +79,8 @@ def propose_section(filters: Filters, current_codes: list[str], weights: dict | 
         go = st.form_submit_button(t("zones.propose"), type="primary")
     if go:
         try:
-            with data._conn(*data._key()) as conn:
-                st.session_state[PROPOSAL_KEY] = patrol.propose_zones(conn, int(k), filters.start, filters.end,
+            with data.reading(*data._key()) as (conn, s):
+                st.session_state[PROPOSAL_KEY] = patrol.propose_zones(conn, s, int(k), filters.start, filters.end,
                                                                        fixed=fixed, severity=weights)
         except ValueError as exc:
             st.error(str(exc))
@@ -106,8 +104,8 @@ def propose_section(filters: Filters, current_codes: list[str], weights: dict | 
 
 
 def plan_section(zones: gpd.GeoDataFrame, filters: Filters) -> None:
-    with data._conn(*data._key()) as conn:
-        plan = patrol.patrol_plan(conn, zones, filters.start, filters.end, SHIFTS)
+    with data.reading(*data._key()) as (conn, s):
+        plan = patrol.patrol_plan(conn, s, zones, filters.start, filters.end, SHIFTS)
     code = st.selectbox(t("zones.zone"), zones["code"].tolist(), key="zones.plan.zone")
     mine = plan[plan["zone"] == code]
     st.dataframe(mine.rename(columns=lambda c: t(f"zones.plan.{c}")), hide_index=True, width="stretch")
@@ -160,7 +158,7 @@ def sketch_section(user: dict, zones: gpd.GeoDataFrame) -> None:
         if st.form_submit_button(t("zones.sketch.save"), type="primary"):
             try:
                 patrol.save_zone(data.engine(), user["username"], code, shapely.geometry.shape(sketch),
-                                 name=name or None, team=team or None, shift=shift or None, staff=int(staff))
+                                 scope=data.scope(), name=name or None, team=team or None, shift=shift or None, staff=int(staff))
             except patrol.ZoneRefused as exc:
                 st.error(t("zones.sketch.refused", reason=str(exc)))
                 return

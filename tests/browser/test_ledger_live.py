@@ -13,6 +13,9 @@ from geo.store import features
 from geo.store.engine import make_engine
 from tests.browser.conftest import sign_in
 from tests.browser.test_pages_live import CELL_POINT, POLYGONS, _frame_where, _shot
+from geo.store.scope import Scope
+
+EVERYTHING = Scope.jurisdiction()
 
 pytestmark = pytest.mark.browser
 RECTIFIED = ("(n) => Object.values(window.map._layers).some(l => l.feature && String(l.feature.properties.id) === n "
@@ -64,7 +67,7 @@ def test_clerk_adds_an_item_moves_it_through_the_workflow_and_sees_it_on_the_map
 def test_bulk_import_of_ledger_rows_shows_its_report_on_the_ledger_page(offline_page, app_url, demo_url, tmp_path):
     engine = make_engine(demo_url)
     with engine.connect() as conn:
-        spot = features.areas_within(conn, "grid", None).geometry.iloc[20].representative_point()
+        spot = features.areas_within(conn, EVERYTHING, "grid").geometry.iloc[20].representative_point()
     upload = tmp_path / "ledger_rows.csv"
     upload.write_text("source_id,kind,found_on,x,y,title,responsible_unit,deadline\n"
                       f"BULK1,hazard,2026-06-01,{spot.x:.6f},{spot.y:.6f},井盖缺失,市政,2026-06-20\n"

@@ -20,6 +20,9 @@ from geo.ingest.areas import import_areas
 from geo.ingest.errors import ImportRefused
 from geo.ingest.pipeline import import_file
 from tests.helpers import centre, small_city
+from geo.store.scope import Scope
+
+EVERYTHING = Scope.jurisdiction()
 
 X, Y = centre("C1")
 HEAD = "id,occurred_at,lon,lat,category,description\n"
@@ -238,12 +241,12 @@ def test_formula_injection_is_defused_on_export(city_db, tmp_path):
     path.write_bytes(csv_bytes(f'G1,2024-03-01 10:00,{X},{Y},"=HYPERLINK(""http://x"",""y"")",+cmd|calc\n'))
     import_file(city_db, path, "incidents")
     out = tmp_path / "out.xlsx"
-    export_layer(city_db, "incidents", out)
+    export_layer(city_db, "incidents", out, scope=EVERYTHING)
     sheet = openpyxl.load_workbook(out).active
     header = [c.value for c in sheet[1]]
     row = {h: c for h, c in zip(header, sheet[2])}
     assert row["category"].data_type == "s" and row["category"].value.startswith("'=HYPERLINK")
     assert row["description"].value == "'+cmd|calc"
     csv_out = tmp_path / "out.csv"
-    export_layer(city_db, "incidents", csv_out)
+    export_layer(city_db, "incidents", csv_out, scope=EVERYTHING)
     assert "'=HYPERLINK" in csv_out.read_text(encoding="utf-8-sig")

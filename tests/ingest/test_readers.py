@@ -14,10 +14,13 @@ from sqlalchemy import text
 
 from geo.core.crs import wgs84_to_gcj02, gcj02_to_bd09
 from geo.ingest.areas import generate_grid, import_areas
+from geo.store.scope import Scope
 from geo.ingest.export import export_layer, read_layer
 from geo.ingest.pipeline import import_file
 from geo.ingest.readers import decode_text, read_table
 from tests.helpers import CELLS, cell_box, centre, district_file, small_city
+
+EVERYTHING = Scope.jurisdiction()
 
 X, Y = centre("C2")
 ROWS = [("A1", "2024-03-01 10:00", X, Y, "盗窃", "电动车被盗")]
@@ -82,7 +85,7 @@ def test_source_crs_is_converted_to_wgs84(city_db, tmp_path, crs, convert):
     path = tmp_path / "a.csv"
     path.write_text(f"id,occurred_at,x,y\nA1,2024-03-01 10:00,{float(x[0])!r},{float(y[0])!r}\n", encoding="utf-8")
     import_file(city_db, path, "incidents", crs=crs)
-    stored = read_layer(city_db, "incidents").geometry.iloc[0]
+    stored = read_layer(city_db, "incidents", scope=EVERYTHING).geometry.iloc[0]
     assert stored.distance(shapely.Point(X, Y)) < 1e-6
 
 
@@ -117,7 +120,7 @@ def test_shapefile_zip_folder_and_geopackage_areas(make_db, tmp_path):
             rows = conn.execute(text("SELECT code, name, parent_code, population FROM areas WHERE level='grid' "
                                      "ORDER BY code")).all()
         assert rows[0] == ("C1", "cell C1", "D1", 10)
-        got = read_layer(engine, "areas").set_index("code").geometry["C3"]
+        got = read_layer(engine, "areas", scope=EVERYTHING).set_index("code").geometry["C3"]
         assert got.symmetric_difference(cell_box("C3")).area < 1e-10
 
 
@@ -135,7 +138,7 @@ def test_invalid_polygon_repaired_and_duplicate_codes_merged(make_db, tmp_path):
     report = import_areas(engine, path, "district")
     assert any("repaired" in n and "BOW" in n for n in report.notes)
     assert any("merged" in n for n in report.notes)
-    areas = read_layer(engine, "areas").set_index("code")
+    areas = read_layer(engine, "areas", scope=EVERYTHING).set_index("code")
     assert areas.geometry["BOW"].is_valid and areas.geometry["TWO"].geom_type == "MultiPolygon"
     assert len(areas.geometry["TWO"].geoms) == 2
     again = import_areas(engine, path, "district")
@@ -151,7 +154,7 @@ def test_generate_grid_is_clipped_stable_and_idempotent(make_db, tmp_path, shape
         codes = conn.execute(text("SELECT code FROM areas WHERE level='grid' ORDER BY code")).scalars().all()
         parents = set(conn.execute(text("SELECT parent_code FROM areas WHERE level='grid'")).scalars())
     assert first.inserted == len(codes) > 20 and parents == {"D1"}
-    cells = read_layer(engine, "areas")
+    cells = read_layer(engine, "areas", scope=EVERYTHING)
     union = shapely.union_all(cells[cells["level"] == "grid"].geometry.values)
     district = cells.set_index("code").geometry["D1"]
     assert union.symmetric_difference(district).area / district.area < 1e-4  # edges re-projected
@@ -169,7 +172,7 @@ def test_export_every_format(city_db, tmp_path, suffix):
     path.write_bytes(_csv_text().encode())
     import_file(city_db, path, "incidents")
     out = tmp_path / f"out{suffix}"
-    assert export_layer(city_db, "incidents", out) == 1
+    assert export_layer(city_db, "incidents", out, scope=EVERYTHING) == 1
     if suffix in (".geojson", ".gpkg"):
         back = gpd.read_file(out)
         assert back.geometry.iloc[0].distance(shapely.Point(X, Y)) < 1e-9

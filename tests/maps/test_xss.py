@@ -18,6 +18,9 @@ from geo.maps.layers import safe_text
 from geo.maps.views import measure_map
 from geo.store import features
 from geo.store.engine import make_engine
+from geo.store.scope import Scope
+
+EVERYTHING = Scope.jurisdiction()
 
 BASE = [
     "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "\"><svg onload=alert(1)>", "javascript:alert(1)",
@@ -62,8 +65,8 @@ def test_payloads_are_stored_as_plain_text(hostile_db):
 
 def test_map_tooltips_escape_every_payload(hostile_db):
     with hostile_db.connect() as conn:
-        ledger = features.open_ledger(conn, dt.date(2026, 6, 30))
-        cells = features.areas_within(conn, "grid", None)
+        ledger = features.open_ledger(conn, EVERYTHING, dt.date(2026, 6, 30))
+        cells = features.areas_within(conn, EVERYTHING, "grid")
     cells = cells.assign(value="1", label=cells["name"])
     classes = classify(np.ones(len(cells)))
     tips = {"title": "Item", "status": "Status", "deadline": "Deadline", "responsible_unit": "Unit"}
@@ -83,13 +86,13 @@ def test_map_tooltips_escape_every_payload(hostile_db):
 
 def test_exports_defuse_formulas_and_keep_text(hostile_db, tmp_path):
     out = tmp_path / "ledger.xlsx"
-    export_layer(hostile_db, "ledger", out)
+    export_layer(hostile_db, "ledger", out, scope=EVERYTHING)
     frame = pd.read_excel(out, dtype=str)
     mine = frame[frame["source_id"].str.startswith("X")].sort_values("source_id", key=lambda s: s.str[1:].astype(int))
     for got, sent in zip(mine["title"], PAYLOADS):
         assert not str(got).startswith(FORMULA_START)
         assert str(got) in (sent, "'" + sent)  # a formula-like text gains one leading apostrophe
     csv = tmp_path / "ledger.csv"
-    export_layer(hostile_db, "ledger", csv)
+    export_layer(hostile_db, "ledger", csv, scope=EVERYTHING)
     rows = pd.read_csv(csv, dtype=str, encoding="utf-8-sig")
     assert not rows["responsible_unit"].dropna().str.startswith(FORMULA_START).any()

@@ -42,7 +42,7 @@ def _button(at, label):
 
 def _spot(engine):
     with engine.connect() as conn:
-        p = features.areas_within(conn, "grid", None).geometry.iloc[3].representative_point()
+        p = features.areas_within(conn, ALL, "grid").geometry.iloc[3].representative_point()
     return round(p.x, 6), round(p.y, 6)
 
 

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.core import clock
 from geo.store.engine import make_engine
+from geo.store.scope import Scope
 from tests.conftest import ROOT, TEST_NOW
 from tests.pages.common import run_page
 
@@ -271,7 +272,7 @@ def test_zones_page_saves_a_sketch_or_says_why_not(app_env, demo_url):
     from geo.store import features as f
 
     with make_engine(demo_url).connect() as conn:
-        zone = f.zones(conn).iloc[0]
+        zone = f.zones(conn, Scope.jurisdiction()).iloc[0]
     at = _open("pages/zones.py", "en", "planner")
     # what the drawing tool hands back: a polygon lying on an existing zone, under a new code
     at.session_state["zones.sketch"] = mapping(zone.geometry.buffer(-0.002))

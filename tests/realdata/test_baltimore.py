@@ -14,6 +14,9 @@ from sqlalchemy import text
 from geo.ingest.areas import import_areas
 from geo.ingest.pipeline import import_file
 from geo.store import coverage
+from geo.store.scope import Scope
+
+EVERYTHING = Scope.jurisdiction()
 
 UTM_18N = "EPSG:32618"
 
@@ -29,7 +32,7 @@ def test_baltimore_incident_coverage_equals_geopandas(make_db, shared_data, back
     with engine.begin() as conn:  # the file has no lens data: domes of 150 m
         conn.execute(text("UPDATE cameras SET fov = 360, range_m = 150, heading = NULL, status = 'online', "
                           "installed_on = NULL"))
-        table = coverage.area_coverage(conn, "district", dt.date(2018, 12, 31), dt.date(2018, 1, 1),
+        table = coverage.area_coverage(conn, EVERYTHING, "district", dt.date(2018, 12, 31), dt.date(2018, 1, 1),
                                        dt.date(2018, 12, 31))
     ours_seen = int((table["incident_covered_pct"].fillna(0) / 100 * table["n_incidents"]).round().sum())
     ours_total = int(table["n_incidents"].sum())

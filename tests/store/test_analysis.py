@@ -14,6 +14,9 @@ from geo.core.hotspots import gi_star
 from geo.store import analysis
 from geo.store.frames import to_frame
 from tests.conftest import BACKENDS, backend_demo
+from geo.store.scope import Scope
+
+EVERYTHING = Scope.jurisdiction()
 
 START, END = dt.date(2025, 7, 1), dt.date(2026, 6, 30)
 
@@ -28,9 +31,9 @@ def city(request, tmp_path_factory):
 def test_gistar_run_equals_the_core_on_the_stored_counts(city):
     engine, _ = city
     with engine.connect() as conn:
-        table = analysis.run(conn, "grid", "gistar", START, END)
+        table = analysis.run(conn, EVERYTHING, "grid", "gistar", START, END)
         raw = to_frame(conn.execute(text("SELECT cell_code, occurred_on FROM incidents")))
-        areas = analysis._areas(conn, "grid", None)
+        areas = analysis._areas(conn, EVERYTHING, "grid")
     days = pd.to_datetime(raw["occurred_on"]).dt.date
     counts = raw[(days >= START) & (days <= END)].groupby("cell_code").size()
     y = table["code"].map(counts).fillna(0).to_numpy(dtype=float)
@@ -44,8 +47,8 @@ def test_gistar_run_equals_the_core_on_the_stored_counts(city):
 def test_cube_adds_up_to_the_period_counts(city):
     engine, _ = city
     with engine.connect() as conn:
-        table = analysis.run(conn, "grid", "count", START, END)
-        cube, steps = analysis.cell_cube(conn, "grid", START, END, "month", None, table["code"].tolist())
+        table = analysis.run(conn, EVERYTHING, "grid", "count", START, END)
+        cube, steps = analysis.cell_cube(conn, EVERYTHING, "grid", START, END, "month", None, table["code"].tolist())
     assert cube.shape == (1000, 12) and steps[0] == dt.date(2025, 7, 1)
     np.testing.assert_array_equal(cube.sum(axis=1), table["n_incidents"].to_numpy())
 
@@ -53,9 +56,9 @@ def test_cube_adds_up_to_the_period_counts(city):
 def test_kde_and_emerging_and_lisa_runs(city):
     engine, _ = city
     with engine.connect() as conn:
-        dens = analysis.run(conn, "community", "kde", START, END, analysis.Options(bandwidth_m=400))
-        emerging = analysis.run(conn, "grid", "emerging", START, END, analysis.Options(step="month"))
-        lisa = analysis.run(conn, "grid", "lisa", START, END)
+        dens = analysis.run(conn, EVERYTHING, "community", "kde", START, END, analysis.Options(bandwidth_m=400))
+        emerging = analysis.run(conn, EVERYTHING, "grid", "emerging", START, END, analysis.Options(step="month"))
+        lisa = analysis.run(conn, EVERYTHING, "grid", "lisa", START, END)
     assert (dens["kde_mean"] >= 0).all()
     busiest = dens.loc[dens["n_incidents"].idxmax(), "kde_mean"]
     assert busiest > dens["kde_mean"].median()
@@ -80,7 +83,7 @@ def test_command_line_hotspots_writes_code_and_the_method_columns(city, tmp_path
 def test_backtest_reports_every_method_and_share(city):
     engine, _ = city
     with engine.connect() as conn:
-        table = analysis.backtest(conn, "grid", dt.date(2025, 7, 7), dt.date(2026, 4, 6), dt.date(2026, 6, 28))
+        table = analysis.backtest(conn, EVERYTHING, "grid", dt.date(2025, 7, 7), dt.date(2026, 4, 6), dt.date(2026, 6, 28))
     assert set(table["method"]) == {"baseline", "kde", "near_repeat"}
     assert sorted(set(table["share"])) == [0.01, 0.05, 0.10]
     assert table["hit_rate"].between(0, 1).all() and (table["pai"] >= 0).all()

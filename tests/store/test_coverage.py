@@ -11,6 +11,9 @@ import pytest
 from geo.cli import main
 from geo.store import audit, coverage
 from tests.conftest import BACKENDS, backend_demo
+from geo.store.scope import Scope
+
+EVERYTHING = Scope.jurisdiction()
 
 END = dt.date(2026, 6, 30)
 START = dt.date(2026, 1, 1)
@@ -25,13 +28,13 @@ def city(request, tmp_path_factory):
 
 def test_measures_targets_and_gaps(city):
     engine, _ = city
-    coverage.set_target(engine, "planner1", 40.0, area_code="AN01", due_on=dt.date(2026, 12, 31))
-    coverage.set_target(engine, "planner1", 90.0, place_kind="school")
+    coverage.set_target(engine, "planner1", 40.0, scope=EVERYTHING, area_code="AN01", due_on=dt.date(2026, 12, 31))
+    coverage.set_target(engine, "planner1", 90.0, scope=EVERYTHING, place_kind="school")
     with pytest.raises(ValueError, match="no area"):
-        coverage.set_target(engine, "planner1", 50.0, area_code="NOPE")
+        coverage.set_target(engine, "planner1", 50.0, scope=EVERYTHING, area_code="NOPE")
     with engine.connect() as conn:
-        streets = coverage.area_coverage(conn, "street", END, START, END)
-        kinds = coverage.place_kind_coverage(conn, END)
+        streets = coverage.area_coverage(conn, EVERYTHING, "street", END, START, END)
+        kinds = coverage.place_kind_coverage(conn, EVERYTHING, END)
         entries = audit.entries(conn, action="target.set")
     row = streets.set_index("code").loc["AN01"]
     assert row["target_pct"] == 40.0 and row["gap_pct"] == pytest.approx(max(0, 40 - row["area_covered_pct"]))
@@ -44,10 +47,10 @@ def test_measures_targets_and_gaps(city):
 def test_switching_planned_cameras_in_never_lowers_coverage(city):
     engine, _ = city
     with engine.connect() as conn:
-        now = coverage.area_coverage(conn, "community", END, START, END)
-        more = coverage.area_coverage(conn, "community", END, START, END, planned=True)
-        off = coverage.cameras_on(conn, END)["source_id"].head(50).tolist()
-        fewer = coverage.area_coverage(conn, "community", END, START, END, off=off)
+        now = coverage.area_coverage(conn, EVERYTHING, "community", END, START, END)
+        more = coverage.area_coverage(conn, EVERYTHING, "community", END, START, END, planned=True)
+        off = coverage.cameras_on(conn, EVERYTHING, END)["source_id"].head(50).tolist()
+        fewer = coverage.area_coverage(conn, EVERYTHING, "community", END, START, END, off=off)
     assert (more["area_covered_pct"].to_numpy() >= now["area_covered_pct"].to_numpy() - 1e-9).all()
     assert (fewer["area_covered_pct"].to_numpy() <= now["area_covered_pct"].to_numpy() + 1e-9).all()
     assert fewer["area_covered_pct"].sum() < now["area_covered_pct"].sum()
@@ -57,8 +60,8 @@ def test_switching_planned_cameras_in_never_lowers_coverage(city):
 def test_plan_adds_coverage_greedy_close_to_exact(city, demand):
     engine, _ = city
     with engine.connect() as conn:
-        g, gs = coverage.plan(conn, END, START, END, add=5, area="AN01", demand=demand)
-        e, es = coverage.plan(conn, END, START, END, add=5, area="AN01", demand=demand, use_exact=True)
+        g, gs = coverage.plan(conn, EVERYTHING, END, START, END, add=5, area="AN01", demand=demand)
+        e, es = coverage.plan(conn, EVERYTHING, END, START, END, add=5, area="AN01", demand=demand, use_exact=True)
     assert len(g) == 5 and g["cumulative_pct"].is_monotonic_increasing
     assert gs["covered_after_pct"] > gs["covered_before_pct"]
     assert es["gap"] == pytest.approx(0.0, abs=1e-9)

@@ -31,7 +31,7 @@ def city(request, tmp_path_factory):
 
 def _spot(engine):
     with engine.connect() as conn:
-        cell = features.areas_within(conn, "grid", None).iloc[0]
+        cell = features.areas_within(conn, ALL, "grid").iloc[0]
     p = cell.geometry.representative_point()
     return cell["code"], p.x, p.y
 

@@ -16,6 +16,9 @@ from geo.store.frames import to_frame
 from geo.store.kpis import wall_snapshot
 from geo.store.measures import area_card, area_measures, area_path, search_areas
 from tests.conftest import BACKENDS, backend_demo
+from geo.store.scope import Scope, ScopeError
+
+EVERYTHING = Scope.jurisdiction()
 
 END = dt.date(2026, 6, 30)
 TODAY = dt.date(2026, 7, 10)
@@ -51,7 +54,7 @@ def _count(inc: pd.DataFrame, col: str, start: dt.date, end: dt.date) -> pd.Seri
 def test_area_measures_match_the_raw_tables(demo, raw):
     inc, led, cams = raw
     with demo.connect() as conn:
-        table = area_measures(conn, "grid", START, END, today=TODAY)
+        table = area_measures(conn, EVERYTHING, "grid", START, END, today=TODAY)
     assert len(table) == 1000
     now = table.set_index("code")
     want = _count(inc, "cell_code", START, END).reindex(now.index, fill_value=0)
@@ -73,10 +76,10 @@ def test_area_measures_match_the_raw_tables(demo, raw):
 def test_area_measures_children_and_descendants(demo, raw):
     inc, _, _ = raw
     with demo.connect() as conn:
-        streets = area_measures(conn, "street", START, END, today=TODAY, parent="AN")
+        streets = area_measures(conn, EVERYTHING, "street", START, END, today=TODAY, parent="AN")
         street = streets["code"].iloc[0]
-        cells = area_measures(conn, "grid", START, END, today=TODAY, under=street)
-        comms = area_measures(conn, "community", START, END, today=TODAY, parent=street)
+        cells = area_measures(conn, Scope(street, "street"), "grid", START, END, today=TODAY)
+        comms = area_measures(conn, EVERYTHING, "community", START, END, today=TODAY, parent=street)
         under = descendants(conn, street, "grid")
     assert len(streets) == 6
     assert sorted(cells["code"]) == under and len(under) > 10
@@ -88,7 +91,7 @@ def test_area_measures_children_and_descendants(demo, raw):
 def test_area_measures_filter_categories(demo, raw):
     inc, _, _ = raw
     with demo.connect() as conn:
-        table = area_measures(conn, "street", START, END, today=TODAY, categories=["theft"], parent="AN")
+        table = area_measures(conn, EVERYTHING, "street", START, END, today=TODAY, categories=["theft"], parent="AN")
     want = _count(inc[inc["category"] == "theft"], "street_code", START, END)
     assert table.set_index("code")["n_incidents"].to_dict() == want.reindex(table["code"], fill_value=0).to_dict()
 
@@ -97,8 +100,11 @@ def test_area_card_adds_up(demo, raw):
     inc, led, _ = raw
     busiest = _count(inc, "cell_code", START, END).idxmax()
     with demo.connect() as conn:
-        card = area_card(conn, busiest, START, END, today=TODAY)
-        assert area_card(conn, "NO-SUCH-CODE", START, END, today=TODAY) is None
+        card = area_card(conn, EVERYTHING, busiest, START, END, today=TODAY, with_ledger=True)
+        blind = area_card(conn, EVERYTHING, busiest, START, END, today=TODAY, with_ledger=False)
+        with pytest.raises(ScopeError):
+            area_card(conn, EVERYTHING, "NO-SUCH-CODE", START, END, today=TODAY, with_ledger=True)
+    assert blind["open_ledger"] is None and blind["ledger"].empty and blind["n"] == card["n"]
     assert card["area"]["code"] == busiest and card["area"]["level"] == "grid"
     assert card["n"] == card["by_category"]["n"].sum() == _count(inc, "cell_code", START, END)[busiest]
     assert len(card["monthly"]) == 12
@@ -111,9 +117,9 @@ def test_area_card_adds_up(demo, raw):
 def test_area_path_and_search(demo):
     with demo.connect() as conn:
         cell = conn.execute(text("SELECT code FROM areas WHERE level = 'grid' ORDER BY code")).scalar()
-        path = area_path(conn, cell)
-        found = search_areas(conn, path[1]["name"])
-        by_code = search_areas(conn, cell.lower())
+        path = area_path(conn, EVERYTHING, cell)
+        found = search_areas(conn, EVERYTHING, path[1]["name"])
+        by_code = search_areas(conn, EVERYTHING, cell.lower())
     assert [p["level"] for p in path] == ["district", "street", "community", "grid"]
     assert path[-1]["code"] == cell and path[0]["code"] == "AN"
     assert path[1]["code"] in found["code"].tolist()
@@ -123,11 +129,11 @@ def test_area_path_and_search(demo):
 def test_layers_for_maps(demo, raw):
     inc, led, cams = raw
     with demo.connect() as conn:
-        cameras = features.cameras(conn)
-        ledger = features.open_ledger(conn, TODAY)
-        points = features.incident_points(conn, START, END, "Asia/Shanghai")
-        newest = features.incident_points(conn, START, END, "Asia/Shanghai", limit=5)
-        zones = features.zones(conn)
+        cameras = features.cameras(conn, EVERYTHING)
+        ledger = features.open_ledger(conn, EVERYTHING, TODAY)
+        points = features.incident_points(conn, EVERYTHING, START, END, "Asia/Shanghai")
+        newest = features.incident_points(conn, EVERYTHING, START, END, "Asia/Shanghai", limit=5)
+        zones = features.zones(conn, EVERYTHING)
     assert len(cameras) == len(cams) and cameras.crs.to_epsg() == 4326
     assert len(ledger) == int(led["status"].isin(OPEN).sum())
     assert len(points) == len(inc[(inc["occurred_on"] >= START) & (inc["occurred_on"] <= END)])
@@ -139,7 +145,7 @@ def test_layers_for_maps(demo, raw):
 def test_wall_snapshot_counts_windows_ending_today(demo, raw):
     inc, led, cams = raw
     with demo.connect() as conn:
-        snap = wall_snapshot(conn, END, hot_cells=5)
+        snap = wall_snapshot(conn, EVERYTHING, END, hot_cells=5)
     for days in (1, 7, 28):
         start = END - dt.timedelta(days=days - 1)
         before = (start.replace(year=start.year - 1), END.replace(year=END.year - 1))
@@ -157,8 +163,8 @@ def test_wall_snapshot_counts_windows_ending_today(demo, raw):
 def test_wall_snapshot_compares_today_so_far_with_the_same_hours_last_year(demo):
     noon = dt.datetime(2026, 6, 30, 4, 0, tzinfo=dt.timezone.utc)  # 12:00 in Asia/Shanghai
     with demo.connect() as conn:
-        whole = wall_snapshot(conn, END)["counts"][1]["n_last_year"]
-        so_far = wall_snapshot(conn, END, now=noon)["counts"][1]["n_last_year"]
+        whole = wall_snapshot(conn, EVERYTHING, END)["counts"][1]["n_last_year"]
+        so_far = wall_snapshot(conn, EVERYTHING, END, now=noon)["counts"][1]["n_last_year"]
         times = pd.to_datetime(to_frame(conn.execute(text("SELECT occurred_at FROM incidents")))["occurred_at"],
                                utc=True)
     local = times.dt.tz_convert("Asia/Shanghai")

@@ -15,6 +15,9 @@ from geo.cli import main
 from geo.store import features, patrol
 from geo.store.frames import to_frame
 from tests.conftest import BACKENDS, backend_demo
+from geo.store.scope import Scope
+
+EVERYTHING = Scope.jurisdiction()
 
 END = dt.date(2026, 6, 30)
 START = dt.date(2026, 1, 1)
@@ -30,13 +33,13 @@ def city(request, tmp_path_factory):
 def test_scorecard_by_hand_on_two_squares(city):
     engine, _ = city
     with engine.connect() as conn:
-        inc = features.incident_points(conn, START, END, "Asia/Shanghai")
+        inc = features.incident_points(conn, EVERYTHING, START, END, "Asia/Shanghai")
         cx, cy = inc["lon"].median(), inc["lat"].median()
         d = 0.01
         zones = gpd.GeoDataFrame({"code": ["W", "E"], "team": ["a", "b"], "staff": [2, 4]},
                                  geometry=[shapely.box(cx - d, cy - d, cx, cy + d), shapely.box(cx, cy - d, cx + d, cy + d)],
                                  crs=4326)
-        table, summary = patrol.zone_scores(conn, zones, START, END, severity={"fight": 3.0})
+        table, summary = patrol.zone_scores(conn, EVERYTHING, zones, START, END, severity={"fight": 3.0})
     west = inc[(inc["lon"] >= cx - d) & (inc["lon"] < cx) & (inc["lat"].between(cy - d, cy + d))]
     by_hand = (west["category"] == "fight").sum() * 3 + (west["category"] != "fight").sum()
     row = table.set_index("code")
@@ -53,7 +56,7 @@ def test_scorecard_by_hand_on_two_squares(city):
 def test_proposal_is_contiguous_balanced_and_covers_every_cell(city):
     engine, _ = city
     with engine.connect() as conn:
-        proposal, changes = patrol.propose_zones(conn, 12, START, END, fixed=["PZ03"])
+        proposal, changes = patrol.propose_zones(conn, EVERYTHING, 12, START, END, fixed=["PZ03"])
         cells = to_frame(conn.execute(text("SELECT code FROM areas WHERE level = 'grid'")))["code"]
     assert len(proposal) == 12 and proposal["contiguous"].all()
     assert proposal.loc[0, "code"] == "PZ03"
@@ -67,8 +70,8 @@ def test_proposal_is_contiguous_balanced_and_covers_every_cell(city):
 def test_patrol_plan_visits_per_zone_and_shift(city):
     engine, _ = city
     with engine.connect() as conn:
-        zones = features.zones(conn)
-        plan = patrol.patrol_plan(conn, zones, START, END, {"day": (8, 19), "night": (20, 7)}, visits_per_shift=8)
+        zones = features.zones(conn, EVERYTHING)
+        plan = patrol.patrol_plan(conn, EVERYTHING, zones, START, END, {"day": (8, 19), "night": (20, 7)}, visits_per_shift=8)
     assert set(plan["shift"]) <= {"day", "night"} and set(plan["zone"]) <= set(zones["code"])
     per = plan.groupby(["zone", "shift"])["visits"].sum()
     assert (per <= 8 + 3).all() and (plan["visits"] >= 1).all() and (plan["minutes"] == "10-15").all()
@@ -99,8 +102,8 @@ def test_patrol_sheets_pdf_and_excel_hold_every_zone_shift_and_visit(city, tmp_p
     assert main(["zones", "plan", "--db", url, "--out", str(tmp_path / "plan.docx")]) == 2
     engine, _ = city
     with engine.connect() as conn:
-        zones = features.zones(conn)
-        plan = patrol.patrol_plan(conn, zones, START, END, patrol.SHIFTS)
+        zones = features.zones(conn, EVERYTHING)
+        plan = patrol.patrol_plan(conn, EVERYTHING, zones, START, END, patrol.SHIFTS)
     pages = [p.extract_text().replace("\x00", "") for p in PdfReader(pdf).pages]
     assert len(pages) == len(zones) * len(patrol.SHIFTS)  # one page per zone and shift, in order
     for i, (code, shift) in enumerate((c, s) for c in zones["code"] for s in patrol.SHIFTS):
@@ -117,7 +120,7 @@ def test_patrol_sheets_pdf_and_excel_hold_every_zone_shift_and_visit(city, tmp_p
 def _inside_square(conn, half_deg=0.003):
     from geo.store import features as f
 
-    cx, cy = f.areas_within(conn, "district", None).geometry.iloc[0].representative_point().coords[0]
+    cx, cy = f.areas_within(conn, EVERYTHING, "district").geometry.iloc[0].representative_point().coords[0]
     return shapely.box(cx - half_deg, cy - half_deg, cx + half_deg, cy + half_deg)
 
 
@@ -126,7 +129,7 @@ def test_a_sketched_zone_is_refused_for_each_invalid_case(city, case):
     engine, _ = city
     with engine.connect() as conn:
         square = _inside_square(conn)
-        zones = features.zones(conn)
+        zones = features.zones(conn, EVERYTHING)
         before = len(zones)
         n_audit = conn.execute(text("SELECT COUNT(*) FROM audit_log")).scalar()
     x0, y0, x1, y1 = square.bounds
@@ -138,21 +141,21 @@ def test_a_sketched_zone_is_refused_for_each_invalid_case(city, case):
     message = {"no-code": "code", "line": "polygon", "bowtie": "not valid", "outside": "outside the district",
                "overlap": "overlaps other zones"}[case]
     with pytest.raises(patrol.ZoneRefused, match=message):
-        patrol.save_zone(engine, "planner1", code, geometry)
+        patrol.save_zone(engine, "planner1", code, geometry, scope=EVERYTHING)
     with engine.connect() as conn:
-        assert len(features.zones(conn)) == before
+        assert len(features.zones(conn, EVERYTHING)) == before
         assert conn.execute(text("SELECT COUNT(*) FROM audit_log")).scalar() == n_audit
 
 
 def test_a_valid_sketch_replaces_its_zone_and_is_audited(city):
     engine, _ = city
     with engine.connect() as conn:
-        zones = features.zones(conn)
+        zones = features.zones(conn, EVERYTHING)
     code = zones["code"].iloc[0]
     smaller = zones.geometry.iloc[0].buffer(-0.002)  # well inside its own zone: overlaps nothing else
-    patrol.save_zone(engine, "planner1", code, smaller, team="night team", shift="night", staff=6)
+    patrol.save_zone(engine, "planner1", code, smaller, scope=EVERYTHING, team="night team", shift="night", staff=6)
     with engine.connect() as conn:
-        again = features.zones(conn).set_index("code")
+        again = features.zones(conn, EVERYTHING).set_index("code")
         entries = conn.execute(text("SELECT action, object FROM audit_log WHERE action LIKE 'zone.%'")).all()
     assert again.loc[code, "team"] == "night team" and again.loc[code, "staff"] == 6
     assert again.loc[code, "geometry"].area == pytest.approx(smaller.area, rel=1e-6)

@@ -46,8 +46,9 @@ def test_incident_figures_match_an_independent_count(city, street):
     code, data = street
     with engine.connect() as conn:
         tz = deployment_timezone(conn)
-        pts = features.incident_points(conn, START, END, tz, within=("street_code", code))
-        d28 = features.incident_points(conn, END - dt.timedelta(days=27), END, tz, within=("street_code", code))
+        inside = Scope(code, "street")
+        pts = features.incident_points(conn, inside, START, END, tz)
+        d28 = features.incident_points(conn, inside, END - dt.timedelta(days=27), END, tz)
     assert data["counts"]["period"] == len(pts) > 0
     assert data["counts"]["d28"] == len(d28)
     top = pts["category"].value_counts()

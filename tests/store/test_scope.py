@@ -20,6 +20,7 @@ from geo.store.areas import descendants
 from geo.store.frames import to_frame
 from geo.store.kpis import wall_snapshot
 from geo.store.measures import area_measures
+from geo.store.scope import Scope
 from tests.conftest import BACKENDS, backend_demo
 
 END = dt.date(2026, 6, 30)
@@ -44,14 +45,15 @@ def test_a_scoped_account_sees_nothing_outside_its_area(city, tmp_path, data):
     engine, codes = city
     scope = data.draw(st.sampled_from(codes))
     with engine.connect() as conn:
-        scoping.apply(conn, scoping.Scope.of(conn, scope))
+        resolved = Scope.of(conn, scope)
+        scoping.apply(conn, resolved)
         inside = _inside(conn, scope)
-        within = scoping.column(conn, scope)
-        cells = area_measures(conn, "grid", END - dt.timedelta(days=90), END, today=END, under=scope)
-        points = features.incident_points(conn, END - dt.timedelta(days=90), END, "Asia/Shanghai", within=within)
-        cams, places = features.cameras(conn, within), features.places(conn, within)
-        ledger = features.open_ledger(conn, END, within)
-        snap = wall_snapshot(conn, END, within=within)
+        column = resolved.column
+        cells = area_measures(conn, resolved, "grid", END - dt.timedelta(days=90), END, today=END)
+        points = features.incident_points(conn, resolved, END - dt.timedelta(days=90), END, "Asia/Shanghai")
+        cams, places = features.cameras(conn, resolved), features.places(conn, resolved)
+        ledger = features.open_ledger(conn, resolved, END)
+        snap = wall_snapshot(conn, resolved, END)
         everything = to_frame(conn.execute(text("SELECT occurred_on, cell_code, community_code, street_code, "
                                                 "district_code FROM incidents")))
     assert set(cells["code"]) <= inside
@@ -59,13 +61,13 @@ def test_a_scoped_account_sees_nothing_outside_its_area(city, tmp_path, data):
         assert frame["cell_code"].dropna().isin(inside).all()
     days = pd.to_datetime(everything["occurred_on"]).dt.date
     in_period = (days >= END - dt.timedelta(days=90)) & (days <= END)
-    assert len(points) == int(((everything[within[0]] == scope) & in_period).sum())
+    assert len(points) == int(((everything[column] == scope) & in_period).sum())
     assert set(snap["cell_counts"]["code"]) <= inside and snap["latest"]["cell_code"].dropna().isin(inside).all()
     out = tmp_path / f"ledger-{uuid.uuid4().hex[:6]}.csv"
-    export_layer(engine, "ledger", out, scope=scope)
+    export_layer(engine, "ledger", out, scope=resolved)
     exported = pd.read_csv(out, dtype=str)
     assert exported["cell_code"].dropna().isin(inside).all()
-    assert (exported[within[0]] == scope).all()
+    assert (exported[column] == scope).all()
 
 
 @pytest.mark.parametrize("city", [pytest.param("postgis", marks=pytest.mark.postgis)], indirect=True)

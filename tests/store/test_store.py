@@ -17,6 +17,9 @@ from geo.store.models import Area, Base, Camera, Incident, LedgerEvent, LedgerIt
 from geo.store.queries import counts_by_area
 from geo.store.schema import deployment_timezone, init_db
 from tests.helpers import centre, incidents_csv, small_city
+from geo.store.scope import Scope
+
+EVERYTHING = Scope.jurisdiction()
 
 
 def _count(engine, table: str) -> int:
@@ -106,7 +109,7 @@ def test_reimport_changes_nothing_and_updates_change_rollup(db, tmp_path):
     report = import_file(db, moved, "incidents")
     assert (report.inserted, report.updated) == (0, 1)
     with db.connect() as conn:
-        table, _ = counts_by_area(conn, "grid", dt.date(2024, 3, 1), dt.date(2024, 3, 31))
+        table, _ = counts_by_area(conn, EVERYTHING, "grid", dt.date(2024, 3, 1), dt.date(2024, 3, 31))
         daily = conn.execute(text("SELECT day, cell_code, category, n FROM incident_daily ORDER BY day")).all()
     assert dict(zip(table["code"], table["n_incidents"])) == {"C1": 1, "C2": 1, "C3": 0, "C4": 0}
     assert [(str(d), c, k, n) for d, c, k, n in daily] == [("2024-03-01", "C1", "theft", 1),

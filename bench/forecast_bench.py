@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         init_db(engine, "America/Chicago")
         import_areas(engine, DATA / "police_beats.geojson", "district", code_field="beat_num")
         grid = generate_grid(engine, cell_m, "square")
-        report = import_file(engine, DATA / name, "incidents", preset="chicago")
+        report = import_file(engine, DATA / name, "incidents", scope=Scope.jurisdiction(), preset="chicago")
         with engine.connect() as conn:
             table = analysis.backtest(conn, Scope.jurisdiction(), "grid", history, first, last)
     print(f"\nChicago {name}, {grid.inserted:,} cells of {cell_m:.0f} m, {report.written:,} incidents; "

@@ -75,7 +75,7 @@ def build(workdir: Path, n: int, side: float) -> tuple:
                           "category": rng.choice(["theft", "fraud", "fight", "traffic"], n)})
     frame.to_csv(workdir / "incidents.csv", index=False)
     t = time.perf_counter()
-    import_file(engine, workdir / "incidents.csv", "incidents")
+    import_file(engine, workdir / "incidents.csv", "incidents", scope=EVERYTHING)
     return engine, crs, xy, time.perf_counter() - t
 
 

@@ -23,6 +23,9 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from geo.store.scope import Scope  # noqa: E402
+
+EVERYTHING = Scope.jurisdiction()
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "chicago"
@@ -47,10 +50,10 @@ def run_safegrid(url: str, crimes: Path) -> dict:
     init_db(engine, "America/Chicago")
     import_areas(engine, BEATS, "grid", code_field="beat_num")
     start = time.perf_counter()
-    report = import_file(engine, crimes, "incidents", preset="chicago")
+    report = import_file(engine, crimes, "incidents", scope=EVERYTHING, preset="chicago")
     seconds = time.perf_counter() - start
     start = time.perf_counter()
-    again = import_file(engine, crimes, "incidents", preset="chicago")
+    again = import_file(engine, crimes, "incidents", scope=EVERYTHING, preset="chicago")
     reimport = time.perf_counter() - start
     assert again.written == 0
     return {"rows": report.rows_read, "written": report.written, "seconds": seconds, "reimport": reimport,

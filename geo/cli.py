@@ -43,7 +43,17 @@ def cmd_init(args) -> str:
 
     engine = _engine(args)
     zone = init_db(engine, args.tz)
-    return f"schema up to date in {describe(engine)} (time zone {zone})"
+    done = f"schema up to date in {describe(engine)} (time zone {zone})"
+    if args.app_role:
+        from geo.store.roles import RoleError, grant_app
+
+        try:
+            with engine.begin() as conn:
+                grant_app(conn, args.app_role)
+        except RoleError as exc:
+            raise CommandError(f"--app-role: {exc}") from None
+        done += f"; {args.app_role} may read and write, bound by row-level security"
+    return done
 
 
 def cmd_demo(args) -> str:
@@ -80,8 +90,11 @@ def cmd_import(args) -> str:
     elif args.layer == "grid":
         report = generate_grid(engine, args.cell_size, args.shape, args.within, progress=_progress())
     else:
-        report = import_file(engine, args.file, args.layer, preset=args.preset, maps=args.map, crs=args.crs,
-                             source=args.source, tz=args.tz, progress=_progress())
+        from geo.store.scope import Scope
+
+        # the command line is the operator's (the table owner's): it imports for the whole jurisdiction
+        report = import_file(engine, args.file, args.layer, scope=Scope.jurisdiction(), preset=args.preset,
+                             maps=args.map, crs=args.crs, source=args.source, tz=args.tz, progress=_progress())
     if args.report:
         report.skipped_frame().to_csv(args.report, index=False)
     detail = report.details(limit=args.show_skipped)
@@ -416,6 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("init", parents=[common], help="create or upgrade the schema")
     p.add_argument("--tz", help="deployment time zone, set once (default Asia/Shanghai)")
+    p.add_argument("--app-role", metavar="ROLE",
+                   help="PostgreSQL: grant this existing role (the app's, owning no table) what the app needs")
     p.set_defaults(run=cmd_init)
 
     p = sub.add_parser("demo", parents=[common], help="build the demo city into the database")

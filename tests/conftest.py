@@ -142,6 +142,27 @@ def demo_url(tmp_path_factory):
     return url
 
 
+APP_ROLE = os.environ.get("SAFEGRID_TEST_PG_APP_ROLE", "safegrid_app")
+APP_PASSWORD = os.environ.get("SAFEGRID_TEST_PG_APP_PASSWORD", "safegrid-app-test")
+
+
+def app_role_url(owner_url: str) -> str:
+    """The database at ``owner_url`` reached as the app role (created when missing, then granted with
+    ``geo.store.roles.grant_app``): a login that owns no table, so row-level security binds it."""
+    from geo.store.roles import grant_app
+
+    owner = make_engine(owner_url)
+    try:
+        with owner.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(424242)"))  # xdist workers share the cluster's roles
+            if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).first() is None:
+                conn.execute(text(f"CREATE ROLE \"{APP_ROLE}\" LOGIN PASSWORD '{APP_PASSWORD}'"))
+            grant_app(conn, APP_ROLE)
+    finally:
+        owner.dispose()
+    return make_url(owner_url).set(username=APP_ROLE, password=APP_PASSWORD).render_as_string(hide_password=False)
+
+
 def backend_demo(request, tmp_path_factory, seed: int, scale: float, end: dt.date = DEMO_END):
     """A small demo city on the backend named by ``request.param`` ("sqlite" or "postgis").
 

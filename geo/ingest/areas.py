@@ -28,6 +28,7 @@ from geo.ingest.report import ImportReport
 from geo.ingest.validate import validate
 from geo.store.areas import load_areas
 from geo.store.schema import deployment_timezone
+from geo.store.scope import Scope
 
 AREA_TARGET = Target("areas", ("code",), ("name", "name_en", "level", "parent_code", "population", "team",
                                           "area_km2"))
@@ -143,7 +144,9 @@ def _store(engine: Engine, gdf: gpd.GeoDataFrame, report: ImportReport, progress
         if in_transaction:  # e.g. the audit record: without it the import is not kept
             in_transaction(conn, report)
 
-    _write(engine, rows, "areas", AREA_TARGET, "", report, progress, after=after)
+    # Areas are the jurisdiction's own hierarchy: only an account of the whole jurisdiction imports them
+    # (the import page and the command line see to it), and re-assigning codes touches every record.
+    _write(engine, rows, "areas", AREA_TARGET, "", report, Scope.jurisdiction(), progress, after=after)
 
 
 def _reparent_children(conn, report: ImportReport) -> None:

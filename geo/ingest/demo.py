@@ -22,6 +22,7 @@ from geo.ingest.pipeline import import_table
 from geo.ingest.readers import RawTable
 from geo.store.models import Base, Setting
 from geo.store.schema import init_db, wipe_ledger_history
+from geo.store.scope import Scope
 
 RECIPE = Path(__file__).resolve().parents[2] / "data" / "demo_city.json"
 DEMO_KEY = "demo"
@@ -101,7 +102,6 @@ def _ledger_history(engine, seed: int) -> None:
 def _campaign(engine, end: dt.date) -> None:
     """A running district-wide campaign with its four phases and indicator targets."""
     from geo.store.campaigns import create_campaign, set_actual
-    from geo.store.scope import Scope
 
     everything = Scope.jurisdiction()
 
@@ -155,11 +155,12 @@ def build_demo(engine: Engine, seed: int, scale: float = 1.0, replace: bool = Fa
                           name=f"demo {level}", parent_field="parent")
     zones = city.zones
     import_table(engine, _table(pd.DataFrame(zones.drop(columns="geometry")), gpd.GeoSeries(zones.geometry.values)),
-                 "zones", name="demo zones", source=SOURCE)
+                 "zones", scope=Scope.jurisdiction(), name="demo zones", source=SOURCE)
     counts = {}
     for layer, frame in (("places", city.places), ("cameras", city.cameras), ("ledger", city.ledger),
                          ("incidents", city.incidents)):
-        report = import_table(engine, _table(frame), layer, name=f"demo {layer}", source=SOURCE,
+        report = import_table(engine, _table(frame), layer, scope=Scope.jurisdiction(), name=f"demo {layer}",
+                              source=SOURCE,
                               progress=progress)
         if report.skipped:
             raise RuntimeError(f"demo {layer}: {len(report.skipped)} rows refused: {report.skipped[:3]}")

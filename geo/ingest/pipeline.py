@@ -34,6 +34,8 @@ from geo.store.rollup import add_to_daily, rebuild_daily
 from geo.store.schema import deployment_timezone
 from geo.store.types import points_to_db, to_db
 from geo.store.frames import raw_frame
+from geo.store import scope as scoping
+from geo.store.scope import Scope, require
 
 Progress = Callable[[float, str], None]
 WRITE_CHUNK = 50_000
@@ -71,25 +73,48 @@ def stderr_progress(fraction: float, message: str) -> None:
     sys.stderr.flush()
 
 
-def import_file(engine: Engine, path: str | Path, layer: str, **options) -> ImportReport:
-    """Import one file of ``layer``; see :func:`import_table` for the options."""
+def import_file(engine: Engine, path: str | Path, layer: str, *, scope: Scope, **options) -> ImportReport:
+    """Import one file of ``layer`` inside ``scope``; see :func:`import_table` for the options."""
+    _check_layer_scope(layer, scope)
     if options.get("progress"):
         options["progress"](0.0, "reading")
     table = read_table(path)
-    return import_table(engine, table, layer, name=Path(path).name, **options)
+    return import_table(engine, table, layer, name=Path(path).name, scope=scope, **options)
+
+
+def _check_layer_scope(layer: str, scope: Scope) -> None:
+    """Patrol zones reach past any area: only an account of the whole jurisdiction imports them."""
+    if layer == "zones" and not require(scope).everything:
+        raise ImportRefused("patrol zones are not coded to areas: only an account of the whole jurisdiction "
+                            "imports them")
+
+
+def _keep_inside(rows: pd.DataFrame, scope: Scope, numbers: pd.Series, report: ImportReport) -> pd.DataFrame:
+    """The rows that lie inside ``scope``; the others are skipped and listed with their row numbers."""
+    if scope.everything:
+        return rows
+    inside = (rows[scope.column] == scope.code).to_numpy()
+    if not inside.all():
+        report.skipped = sorted(report.skipped + [(int(numbers[i]), f"outside your area {scope.code}")
+                                                  for i in rows.index[~inside]])
+    return rows[inside]
 
 
 def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "table",
                  preset: str | None = None, maps: list[str] | None = None, crs: str | None = None,
                  source: str | None = None, tz: str | None = None, progress: Progress | None = None,
-                 today: dt.date | None = None, in_transaction=None) -> ImportReport:
+                 today: dt.date | None = None, in_transaction=None, scope: Scope) -> ImportReport:
     """Validate and write ``table`` as ``layer`` in one transaction; return the report.
+
+    Rows that fall outside ``scope`` (the importing account's area) are skipped and listed; the
+    transaction carries the scope for PostgreSQL's row-level security.
 
     ``in_transaction(conn, report)`` runs inside that transaction after the rows are written
     (the audit record of the import): if it fails, nothing of the import is kept.
     """
     if layer not in TARGETS:
         raise ImportRefused(f"unknown layer {layer!r}: {', '.join(TARGETS)}")
+    _check_layer_scope(layer, scope)
     chosen = load_preset(preset)
     mapping = {**chosen.mapping(layer), **parse_map_args(maps, layer)}
     try:
@@ -119,9 +144,12 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
                             if report.skipped else f"{name}: no rows")
     target = TARGETS[layer]
     _tell(progress, 0.35, "assigning grid cells")
-    rows = _rows_to_write(frame, layer, target, source, db_zone, index, report)
+    rows = _keep_inside(_rows_to_write(frame, layer, target, source, db_zone, index, report), scope, table.rows,
+                        report)
+    if rows.empty:
+        raise ImportRefused(f"{name}: no row lies inside your area {scope.code}")
     _tell(progress, 0.5, "writing")
-    _write(engine, rows, layer, target, source, report,
+    _write(engine, rows, layer, target, source, report, scope,
            (lambda f, m: progress(0.5 + 0.45 * f, m)) if progress else None,
            after=(lambda conn: in_transaction(conn, report)) if in_transaction else None)
     _tell(progress, 1.0, "done")
@@ -187,13 +215,14 @@ def _all_strings(s: pd.Series) -> bool:
 
 
 def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, source: str,
-           report: ImportReport, progress: Progress | None, after=None) -> None:
+           report: ImportReport, scope: Scope, progress: Progress | None, after=None) -> None:
     """Upsert the new and changed rows in one transaction; ``after(conn)`` runs inside it."""
     dialect = dialect_for(engine)
     key = target.keys[-1]
     extra = ", occurred_on" if layer == "incidents" else (", status" if layer == "ledger" else "")
     where = " WHERE source = :source" if "source" in target.keys else ""
     with engine.begin() as conn:
+        scoping.apply(conn, scope)
         existing = raw_frame(conn, f"SELECT {key}, row_hash{extra} FROM {target.table}{where}",
                              {"source": source} if where else {}).set_index(key)
         known = rows[key].isin(existing.index)

@@ -142,9 +142,15 @@ class PostgresDialect:
 
     @contextmanager
     def bulk_load(self, conn: Connection, table: str, n_new: int):
-        """For a large load, drop secondary indexes (not constraint ones) and rebuild after."""
+        """For a large load, drop secondary indexes (not constraint ones) and rebuild after.
+
+        Only the table's owner may drop its indexes: the app role (which owns no table, so that
+        row-level security binds it) loads with the indexes in place.
+        """
         n_old = conn.exec_driver_sql(f"SELECT COUNT(*) FROM {_quote(table)}").scalar()
-        if n_new < BULK_ROWS or n_new < n_old:
+        owner = conn.exec_driver_sql("SELECT pg_has_role(current_user, tableowner, 'USAGE') FROM pg_tables "
+                                     "WHERE schemaname = current_schema() AND tablename = %(t)s", {"t": table}).scalar()
+        if n_new < BULK_ROWS or n_new < n_old or not owner:
             yield
             return
         indexes = conn.exec_driver_sql(

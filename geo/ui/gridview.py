@@ -201,8 +201,8 @@ def _audit_read(code: str, n: int) -> None:
 
 def show_card(code: str, filters: Filters) -> None:
     card = data.card(code, filters.start, filters.end, filters.categories)
-    if card is None:
-        st.warning(t("card.unknown", code=code))
+    if card is None:  # unknown, or outside the scope: the same words either way, and the code is not echoed
+        st.warning(t("card.unknown"))
         return
     area = card["area"]
     st.subheader(area_name(area))

@@ -43,11 +43,14 @@ def run_import(upload, choice: str, preset: str | None, crs: str | None, code_fi
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.getbuffer())
         try:
+            scope = data.scope()
+            if choice.startswith("areas:") and not scope.everything:
+                raise ImportRefused(t("import.scoped"))
             if choice.startswith("areas:"):
                 report = import_areas(data.engine(), path, choice.split(":", 1)[1], code_field=code_field or None,
                                       crs=crs or None, progress=progress, in_transaction=audited)
             else:
-                report = import_file(data.engine(), path, choice, preset=preset or None, crs=crs or None,
+                report = import_file(data.engine(), path, choice, scope=scope, preset=preset or None, crs=crs or None,
                                      progress=progress, in_transaction=audited)
         except ImportRefused as exc:
             bar.empty()

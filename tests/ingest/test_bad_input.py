@@ -171,7 +171,7 @@ def test_refused_file_has_message_and_writes_nothing(city_db, tmp_path, case):
     path.write_bytes(content)
     before = _snapshot(city_db)
     with pytest.raises(ImportRefused, match=message):
-        import_file(city_db, path, layer, **options)
+        import_file(city_db, path, layer, scope=EVERYTHING, **options)
     assert _snapshot(city_db) == before
 
 
@@ -180,7 +180,7 @@ def test_bad_row_is_reported_and_only_good_rows_written(city_db, tmp_path, case)
     case_id, content, layer, (row, reason) = case
     path = tmp_path / f"{case_id}{ROW_SUFFIX.get(case_id, '.csv')}"
     path.write_bytes(content)
-    report = import_file(city_db, path, layer)
+    report = import_file(city_db, path, layer, scope=EVERYTHING)
     assert len(report.skipped) == 1, report.skipped
     got_row, got_reason = report.skipped[0]
     assert got_row == row
@@ -216,7 +216,7 @@ def test_areas_with_only_points_refused(city_db, tmp_path):
 def test_html_in_text_is_stored_as_text_and_noted(city_db, tmp_path):
     path = tmp_path / "html.csv"
     path.write_bytes(csv_bytes(f"G1,2024-03-01 10:00,{X},{Y},theft,<script>alert(1)</script> <b>bold</b>\n"))
-    report = import_file(city_db, path, "incidents")
+    report = import_file(city_db, path, "incidents", scope=EVERYTHING)
     assert any("HTML markup" in n for n in report.notes)
     with city_db.connect() as conn:
         assert conn.execute(text("SELECT description FROM incidents")).scalar() == \
@@ -226,7 +226,7 @@ def test_html_in_text_is_stored_as_text_and_noted(city_db, tmp_path):
 def test_personal_identifiers_are_masked_and_counted(city_db, tmp_path):
     path = tmp_path / "pii.csv"
     path.write_bytes(csv_bytes(f"G1,2024-03-01 10:00,{X},{Y},dispute,报警人13812345678 身份证110105199003071234\n"))
-    report = import_file(city_db, path, "incidents")
+    report = import_file(city_db, path, "incidents", scope=EVERYTHING)
     assert (report.masked, report.masked_rows) == (2, 1)
     assert "2 personal identifiers masked" in report.summary()
     with city_db.connect() as conn:
@@ -239,7 +239,7 @@ def test_formula_injection_is_defused_on_export(city_db, tmp_path):
 
     path = tmp_path / "formula.csv"
     path.write_bytes(csv_bytes(f'G1,2024-03-01 10:00,{X},{Y},"=HYPERLINK(""http://x"",""y"")",+cmd|calc\n'))
-    import_file(city_db, path, "incidents")
+    import_file(city_db, path, "incidents", scope=EVERYTHING)
     out = tmp_path / "out.xlsx"
     export_layer(city_db, "incidents", out, scope=EVERYTHING)
     sheet = openpyxl.load_workbook(out).active

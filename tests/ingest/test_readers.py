@@ -46,7 +46,7 @@ def _cells(engine):
 def test_csv_encodings_with_chinese_aliases(city_db, tmp_path, encoding):
     path = tmp_path / "a.csv"
     path.write_bytes(_csv_text().encode(encoding))
-    report = import_file(city_db, path, "incidents")
+    report = import_file(city_db, path, "incidents", scope=EVERYTHING)
     assert report.inserted == 1
     assert _cells(city_db) == [("A1", "C2", "盗窃")]
 
@@ -59,7 +59,7 @@ def test_decode_text_reports_encoding():
 def test_gzip_csv_and_xlsx(city_db, tmp_path):
     gz = tmp_path / "a.csv.gz"
     gz.write_bytes(gzip.compress(_csv_text().encode()))
-    assert import_file(city_db, gz, "incidents").inserted == 1
+    assert import_file(city_db, gz, "incidents", scope=EVERYTHING).inserted == 1
     wb = openpyxl.Workbook()
     wb.active.append(["id", "occurred_at", "lon", "lat", "category"])
     wb.active.append(["B1", "2024-03-02 09:00", X, Y, "fraud"])
@@ -67,7 +67,7 @@ def test_gzip_csv_and_xlsx(city_db, tmp_path):
     wb.active.append(["B2", dt.datetime(2024, 3, 2, 10, 0), X, Y, "fraud"])  # a real Excel date cell
     xlsx = tmp_path / "a.xlsx"
     wb.save(xlsx)
-    report = import_file(city_db, xlsx, "incidents")
+    report = import_file(city_db, xlsx, "incidents", scope=EVERYTHING)
     assert (report.inserted, report.skipped) == (2, [])
     with city_db.connect() as conn:
         times = conn.execute(text("SELECT occurred_at FROM incidents WHERE source_id = 'B2'")).scalar()
@@ -84,7 +84,7 @@ def test_source_crs_is_converted_to_wgs84(city_db, tmp_path, crs, convert):
     x, y = convert(np.array([X]), np.array([Y]))
     path = tmp_path / "a.csv"
     path.write_text(f"id,occurred_at,x,y\nA1,2024-03-01 10:00,{float(x[0])!r},{float(y[0])!r}\n", encoding="utf-8")
-    import_file(city_db, path, "incidents", crs=crs)
+    import_file(city_db, path, "incidents", scope=EVERYTHING, crs=crs)
     stored = read_layer(city_db, "incidents", scope=EVERYTHING).geometry.iloc[0]
     assert stored.distance(shapely.Point(X, Y)) < 1e-6
 
@@ -95,7 +95,7 @@ def test_geojson_crs_member_is_honoured(city_db, tmp_path):
     path.write_text('{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::3857"}},'
                     f'"features":[{{"type":"Feature","properties":{{"id":"A1","occurred_at":"2024-03-01"}},'
                     f'"geometry":{{"type":"Point","coordinates":[{p.x},{p.y}]}}}}]}}', encoding="utf-8")
-    import_file(city_db, path, "incidents")
+    import_file(city_db, path, "incidents", scope=EVERYTHING)
     assert _cells(city_db)[0][1] == "C2"
 
 
@@ -170,7 +170,7 @@ def test_generate_grid_is_clipped_stable_and_idempotent(make_db, tmp_path, shape
 def test_export_every_format(city_db, tmp_path, suffix):
     path = tmp_path / "a.csv"
     path.write_bytes(_csv_text().encode())
-    import_file(city_db, path, "incidents")
+    import_file(city_db, path, "incidents", scope=EVERYTHING)
     out = tmp_path / f"out{suffix}"
     assert export_layer(city_db, "incidents", out, scope=EVERYTHING) == 1
     if suffix in (".geojson", ".gpkg"):

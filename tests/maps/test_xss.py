@@ -51,7 +51,7 @@ def hostile_db(demo_url, tmp_path_factory):
     })
     csv = path.parent / "hostile.csv"
     rows.to_csv(csv, index=False)
-    report = import_file(engine, csv, "ledger", source="xss")
+    report = import_file(engine, csv, "ledger", scope=EVERYTHING, source="xss")
     assert report.inserted == len(PAYLOADS)
     yield engine
     engine.dispose()

@@ -26,8 +26,8 @@ def test_baltimore_incident_coverage_equals_geopandas(make_db, shared_data, back
     base = shared_data / "baltimore"
     engine = make_db(backend, tz="America/New_York")
     import_areas(engine, base / "police_districts.geojson", "district", code_field="name")
-    cams = import_file(engine, base / "cctv_cameras_2014.csv", "cameras", preset="baltimore")
-    inc = import_file(engine, base / "part1_burglary_arson_2018.csv", "incidents", preset="baltimore")
+    cams = import_file(engine, base / "cctv_cameras_2014.csv", "cameras", scope=EVERYTHING, preset="baltimore")
+    inc = import_file(engine, base / "part1_burglary_arson_2018.csv", "incidents", scope=EVERYTHING, preset="baltimore")
     assert cams.written == 614
     with engine.begin() as conn:  # the file has no lens data: domes of 150 m
         conn.execute(text("UPDATE cameras SET fov = 360, range_m = 150, heading = NULL, status = 'online', "

@@ -14,6 +14,9 @@ from sqlalchemy import text
 from geo.cli import main
 from geo.ingest.areas import import_areas
 from geo.ingest.pipeline import import_file
+from geo.store.scope import Scope  # noqa: E402
+
+EVERYTHING = Scope.jurisdiction()
 
 pytestmark = pytest.mark.realdata
 
@@ -43,7 +46,7 @@ def chicago_db(request, make_db, shared_data):
 
 
 def test_chicago_july_counts_equal_sjoin(chicago_db, shared_data, tmp_path):
-    report = import_file(chicago_db, shared_data / "chicago" / "chicago_crimes_2017_07.csv", "incidents",
+    report = import_file(chicago_db, shared_data / "chicago" / "chicago_crimes_2017_07.csv", "incidents", scope=EVERYTHING,
                          preset="chicago")
     expected, outside, no_coords = expected_per_beat(shared_data)
     assert report.rows_read == 24_783
@@ -60,7 +63,7 @@ def test_chicago_july_counts_equal_sjoin(chicago_db, shared_data, tmp_path):
     got = got[got > 0].sort_index()
     pd.testing.assert_series_equal(got, expected.astype(got.dtype), check_names=False, check_index_type=False)
 
-    again = import_file(chicago_db, shared_data / "chicago" / "chicago_crimes_2017_07.csv", "incidents",
+    again = import_file(chicago_db, shared_data / "chicago" / "chicago_crimes_2017_07.csv", "incidents", scope=EVERYTHING,
                         preset="chicago")
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, report.inserted)
     with chicago_db.connect() as conn:
@@ -73,6 +76,6 @@ def test_chicago_swapped_coordinates_are_caught(chicago_db, shared_data, tmp_pat
     raw.loc[raw.index[1], ["Latitude", "Longitude"]] = raw.loc[raw.index[1], ["Longitude", "Latitude"]].to_numpy()
     path = tmp_path / "swapped.csv"
     raw.to_csv(path, index=False)
-    report = import_file(chicago_db, path, "incidents", preset="chicago")
+    report = import_file(chicago_db, path, "incidents", scope=EVERYTHING, preset="chicago")
     assert report.inserted == 2
     assert len(report.skipped) == 1 and "swapped" in report.skipped[0][1]

@@ -211,7 +211,7 @@ def test_recurrence_counts_incidents_near_an_item_after_it_was_closed(city, tmp_
     csv = tmp_path / "after.csv"
     csv.write_text("source_id,occurred_at,x,y,category\n"
                    f"r1,{later},{x + 0.0002},{y},theft\nr2,{later},{x},{y + 0.0003},theft\nr3,{later},{far},{y},theft\n")
-    import_file(engine, csv, "incidents", source="recur-test", tz="UTC")
+    import_file(engine, csv, "incidents", scope=ALL, source="recur-test", tz="UTC")
     with engine.connect() as conn:
         table = ledger.recurrence(conn, ALL, TODAY + dt.timedelta(days=1), distance_m=100, tz="UTC").set_index("id")
     assert table.loc[item_id, "incidents_after"] == 2  # ~20 m and ~33 m away; the third is ~1 km off

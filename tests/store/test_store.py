@@ -82,7 +82,7 @@ def test_import_assigns_cells_and_rolls_up_daily(db, tmp_path):
         (3, "2024-03-02 00:30", x4, y4, "fight", ""),
         (4, "2024-03-02 01:00", 113.5, 28.5, "fight", ""),  # outside every cell, kept
     ])
-    report = import_file(db, path, "incidents")
+    report = import_file(db, path, "incidents", scope=EVERYTHING)
     assert (report.inserted, report.outside, report.skipped) == (4, 1, [])
     with db.connect() as conn:
         rows = conn.execute(text("SELECT source_id, cell_code, district_code, occurred_on FROM incidents "
@@ -102,11 +102,11 @@ def test_reimport_changes_nothing_and_updates_change_rollup(db, tmp_path):
     x2, y2 = centre("C2")
     first = incidents_csv(tmp_path, [(1, "2024-03-01 10:00", x1, y1, "theft", ""),
                                      (2, "2024-03-01 11:00", x1, y1, "theft", "")])
-    import_file(db, first, "incidents")
-    again = import_file(db, first, "incidents")
+    import_file(db, first, "incidents", scope=EVERYTHING)
+    again = import_file(db, first, "incidents", scope=EVERYTHING)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
     moved = incidents_csv(tmp_path, [(2, "2024-03-05 11:00", x2, y2, "fraud", "")], name="moved.csv")
-    report = import_file(db, moved, "incidents")
+    report = import_file(db, moved, "incidents", scope=EVERYTHING)
     assert (report.inserted, report.updated) == (0, 1)
     with db.connect() as conn:
         table, _ = counts_by_area(conn, EVERYTHING, "grid", dt.date(2024, 3, 1), dt.date(2024, 3, 31))
@@ -127,7 +127,7 @@ def test_failed_import_leaves_nothing_behind(db, tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "rebuild_daily", broken_rollup)
     monkeypatch.setattr(pipeline, "add_to_daily", broken_rollup)
     with pytest.raises(RuntimeError, match="disk full"):
-        import_file(db, path, "incidents")
+        import_file(db, path, "incidents", scope=EVERYTHING)
     assert _count(db, "incidents") == 0
     assert _count(db, "incident_daily") == 0
 
@@ -138,7 +138,7 @@ def test_importing_cells_later_reassigns_incidents(db, tmp_path):
 
     import_areas(db, district_file(tmp_path), "district")
     x3, y3 = centre("C3")
-    import_file(db, incidents_csv(tmp_path, [(1, "2024-03-01 10:00", x3, y3, "theft", "")]), "incidents")
+    import_file(db, incidents_csv(tmp_path, [(1, "2024-03-01 10:00", x3, y3, "theft", "")]), "incidents", scope=EVERYTHING)
     report = import_areas(db, cells_file(tmp_path), "grid")
     assert any("re-assigned" in n for n in report.notes)
     with db.connect() as conn:
@@ -153,10 +153,10 @@ def test_ledger_import_records_history_and_bumps_version(db, tmp_path):
     head = ["source_id", "kind", "found_on", "x", "y", "title", "deadline", "status"]
     first = incidents_csv(tmp_path, [("L1", "隐患", "2024-03-01", x1, y1, "消防通道堵塞", "2024-03-15", "已上报")],
                           name="l1.csv", header=head)
-    import_file(db, first, "ledger")
+    import_file(db, first, "ledger", scope=EVERYTHING)
     later = incidents_csv(tmp_path, [("L1", "隐患", "2024-03-01", x1, y1, "消防通道堵塞", "2024-03-15", "整改中")],
                           name="l2.csv", header=head)
-    import_file(db, later, "ledger")
+    import_file(db, later, "ledger", scope=EVERYTHING)
     with Session(db) as session:
         item = session.scalars(select(LedgerItem)).one()
         events = session.scalars(select(LedgerEvent).order_by(LedgerEvent.id)).all()
@@ -170,7 +170,7 @@ def test_refused_file_writes_nothing(db, tmp_path):
     path = incidents_csv(tmp_path, [(1, "2024-03-01", 113.0, 28.0)], header=["id", "occurred_at", "lon", "lat"])
     path.write_text("id,when,where\n1,2024-03-01,here\n", encoding="utf-8")
     with pytest.raises(ImportRefused, match="required column"):
-        import_file(db, path, "incidents")
+        import_file(db, path, "incidents", scope=EVERYTHING)
     assert _count(db, "incidents") == 0
 
 
@@ -183,7 +183,7 @@ def test_deployment_timezone_is_stored(make_db, backend):
 def test_orm_reads_utc_instants(db, tmp_path):
     small_city(db, tmp_path)
     x1, y1 = centre("C1")
-    import_file(db, incidents_csv(tmp_path, [(1, "2024-03-01 08:00", x1, y1, "theft", "")]), "incidents")
+    import_file(db, incidents_csv(tmp_path, [(1, "2024-03-01 08:00", x1, y1, "theft", "")]), "incidents", scope=EVERYTHING)
     with Session(db) as session:
         inc = session.scalars(select(Incident)).one()
     got = pd.Timestamp(inc.occurred_at)

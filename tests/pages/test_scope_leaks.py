@@ -24,6 +24,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import text
 
+from geo.store.areas import load_areas
 from geo.store.engine import make_engine
 from tests.conftest import BACKENDS, ROOT, app_role_url, backend_demo
 from tests.pages.common import run_page, sign_in
@@ -35,15 +36,16 @@ SWITCHES = ("ledger.recurrence.on", "ledger.pick.on")
 OFFERS_FILES = {("pages/ledger.py", CLERK): 2, ("pages/campaigns.py", USER): 2, ("pages/hotspots.py", USER): 3}
 
 
-def _router_pages() -> list[tuple[str, str]]:
+def _router_titles() -> list[tuple[str, str, str]]:
     tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
-            return [(elt.elts[0].value, elt.elts[-1].value) for elt in node.value.elts]  # (file, permission)
+            return [(elt.elts[0].value, elt.elts[1].value, elt.elts[-1].value) for elt in node.value.elts]
     raise AssertionError("app.py has no PAGES table")
 
 
-PAGES = _router_pages()
+PAGES_WITH_TITLES = _router_titles()  # (file, title key, permission): the browser walk clicks the titles
+PAGES = [(path, permission) for path, _, permission in PAGES_WITH_TITLES]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -67,13 +69,16 @@ def city(request, tmp_path_factory):
         item_out = conn.execute(text("SELECT id FROM ledger_items WHERE street_code = :s ORDER BY id"),
                                 {"s": others[0]}).scalar()
         street_name = conn.execute(text("SELECT name FROM areas WHERE code = :c"), {"c": others[0]}).scalar()
+        areas = load_areas(conn, "street")
     engine.dispose()
+    county = areas.total_bounds
+    box = areas[areas["code"] == mine].total_bounds
     assert mine and len(others) >= 2 and names and cell_out and item_out
     # demo codes nest: a cell's code starts with its community's, which starts with its street's
     yield SimpleNamespace(url=app_url, owner_url=url, mine=mine, others=others,
                           codes=re.compile("|".join(re.escape(c) for c in others)),
                           names=sorted(set(names) - {""}), cell_out=cell_out, item_out=int(item_out),
-                          street_name=street_name)
+                          street_name=street_name, county=county, box=box)
 
 
 @pytest.fixture
@@ -132,11 +137,34 @@ def _everything_sent(at, files: list[bytes]) -> str:
     return "\n".join(out)
 
 
+PAIR = re.compile(r"\[\s*(-?\d{1,3}\.\d{2,})\s*,\s*(-?\d{1,3}\.\d{2,})\s*\]")
+TOLERANCE_DEG = 0.004  # ~400 m: a camera's field of view or a kernel's edge may reach past the street
+
+
+def positions_outside(city, sent: str) -> list[tuple[float, float]]:
+    """Coordinate pairs on the page (GeoJSON [lon, lat] or Leaflet [lat, lon]) that lie in the county
+    but outside the account's street (with a small tolerance): drawn places of another street."""
+    x0, y0, x1, y1 = city.county
+    bx0, by0, bx1, by1 = city.box
+    out = []
+    for a, b in PAIR.findall(sent):
+        a, b = float(a), float(b)
+        for lon, lat in ((a, b), (b, a)):
+            if x0 <= lon <= x1 and y0 <= lat <= y1:
+                if not (bx0 - TOLERANCE_DEG <= lon <= bx1 + TOLERANCE_DEG
+                        and by0 - TOLERANCE_DEG <= lat <= by1 + TOLERANCE_DEG):
+                    out.append((lon, lat))
+                break
+    return out
+
+
 def assert_nothing_outside(city, sent: str, where: str) -> None:
     leaked = sorted(set(city.codes.findall(sent)))
     assert not leaked, f"{where} shows codes of other streets: {leaked[:10]}"
     shown = [n for n in city.names if n in sent]
     assert not shown, f"{where} shows names of other areas: {shown[:10]}"
+    drawn = positions_outside(city, sent)
+    assert not drawn, f"{where} draws {len(drawn)} places outside the account's street, e.g. {drawn[:3]}"
 
 
 def _poke(at, city) -> list[str]:
@@ -147,8 +175,13 @@ def _poke(at, city) -> list[str]:
             at.toggle(key=key).set_value(True).run()
             seen.append(_everything_sent(at, []))
     if any(getattr(w, "key", None) == "grid.layers" for w in at.multiselect):
+        from geo.ui.gridview import EXTRA_LAYERS
+        from geo.ui.i18n import catalogue
+
         box = at.multiselect(key="grid.layers")
-        box.set_value(list(box.options)).run()
+        offered = [name for name in EXTRA_LAYERS if catalogue()[f"layer.{name}"]["zh"] in box.options]
+        assert offered, box.options
+        box.set_value(offered).run()
         seen.append(_everything_sent(at, []))
     for key in ACTIONS:
         if any(getattr(b, "key", None) == key for b in at.button):

@@ -158,3 +158,47 @@ def test_an_account_cannot_be_scoped_to_a_single_grid_cell(city):
     with pytest.raises(accounts.AccountError, match="not a grid"):
         accounts.add(engine, "root", name, "A-long-secret-2026", "leader", cell)
     assert accounts.add(engine, "root", name, "A-long-secret-2026", "leader", community).scope_code == community
+
+
+SCOPED_MODULES = ("features", "measures", "queries", "kpis", "coverage", "analysis", "patrol", "ledger", "campaigns",
+                  "reports")
+
+
+@pytest.mark.parametrize("module", SCOPED_MODULES)
+def test_every_store_read_and_write_requires_a_scope(module):
+    """A new public function of these modules that reads or writes through a connection or an engine
+    has no way to be called without a scope: the parameter is there and has no default."""
+    import importlib
+    import inspect
+
+    mod = importlib.import_module(f"geo.store.{module}")
+    checked = 0
+    for name, fn in inspect.getmembers(mod, inspect.isfunction):
+        if fn.__module__ != mod.__name__ or name.startswith("_"):
+            continue
+        params = inspect.signature(fn).parameters
+        if next(iter(params), None) not in ("conn", "engine"):
+            continue
+        assert "scope" in params and params["scope"].default is inspect.Parameter.empty, f"{module}.{name}"
+        checked += 1
+    assert checked, module
+
+
+def test_a_focus_narrows_and_never_widens(city):
+    from geo.store import filters
+    from geo.store.models import Incident
+
+    engine, codes = city
+    street = next(c for c in codes if len(c) == 4)
+    other = next(c for c in codes if len(c) == 4 and c != street)
+    with engine.connect() as conn:
+        scope = Scope.of(conn, street)
+        inner = next(c for c in descendants(conn, street, "community"))
+        assert scope.narrow(conn, None) == scope and scope.narrow(conn, inner) == Scope.of(conn, inner)
+        with pytest.raises(scoping.ScopeError, match="outside your area"):
+            scope.narrow(conn, other)
+        assert Scope.jurisdiction().narrow(conn, other) == Scope.of(conn, other)
+        with pytest.raises(TypeError):
+            filters.rows(Incident.__table__, None)
+        with pytest.raises(TypeError):
+            filters.rows(Incident.__table__, street)

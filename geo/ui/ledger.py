@@ -110,7 +110,7 @@ def table_and_map(frame: gpd.GeoDataFrame) -> None:
                   "fullscreen_exit": t("map.fullscreen_exit"),
                   "legend": t("ledger.legend"),
                   "legend_labels": {k: (t("ledger.overdue") if k == "overdue" else status_label(k)) for k in COLORS}}
-        fmap = points_map(points, data.shapes("district", None), "shade", COLORS, labels,
+        fmap = points_map(points, data.top_areas(), "shade", COLORS, labels,
                           tooltip_fields={"id": "#", "title": t("ledger.col.title"),
                                           "status_text": t("ledger.col.status")},
                           basemap=config.basemap())

@@ -350,6 +350,24 @@ def cmd_report(args) -> str:
             f"({data['ledger']['overdue']} overdue), {len(data['indicators'])} campaign indicators")
 
 
+def cmd_wall_snapshot(args) -> str:
+    """Exactly what the wall shows now (through the page's own code path), as JSON."""
+    import json
+
+    from geo.store.kpis import wall_view
+    from geo.store.wallfile import wall_document
+    from geo.ui.config import wall_settings
+
+    _check_out(args.out, (".json",))
+    engine = _engine(args)
+    with engine.connect() as conn:
+        view = wall_view(conn, _scope(args, conn), clock.now_utc(), **wall_settings())
+    doc = wall_document(view)
+    _write_bytes(args.out, json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8"))
+    return (f"{args.out}: the wall at {doc['today']} (k={doc['k']}): {len(doc['tiles'])} tiles, {len(doc['map'])} cells, "
+            f"{len(doc['chart']['bars'])} bars, {len(doc['latest'])} latest, {len(doc['hot_cells'])} hot cells")
+
+
 def cmd_export(args) -> str:
     from geo.ingest.export import export_layer
 
@@ -536,6 +554,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to", metavar="DATE")
     p.add_argument("--out", required=True, metavar="FILE.pdf|.xlsx")
     p.set_defaults(run=cmd_report)
+
+    p = sub.add_parser("wall-snapshot", parents=[scoped], help="what the wall shows now, as JSON (for audit)")
+    p.add_argument("--out", required=True, metavar="FILE.json")
+    p.set_defaults(run=cmd_wall_snapshot)
 
     p = sub.add_parser("export", parents=[scoped], help="export a layer")
     p.add_argument("layer", choices=EXPORTABLE)

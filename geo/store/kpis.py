@@ -18,12 +18,14 @@ from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
 from geo.core.coverage import covered_share, fov_polygons
+from geo.core.disclosure import publish_wall
 from geo.core.crs import metric_crs
 from geo.core.hotspots import gi_classes, gi_star
 from geo.core.ledger import OPEN
 from geo.core.weights import islands, queen
 from geo.core.timeutil import year_before
 from geo.store import features, filters
+from geo.store.areas import CODE_COLUMNS
 from geo.store.frames import to_frame
 from geo.store.models import Area, Camera, CoverageTarget, Incident, IncidentDaily, LedgerItem
 from geo.store.scope import Scope
@@ -90,13 +92,14 @@ def wall_snapshot(conn: Connection, scope: Scope, today: dt.date, *, now: dt.dat
     cells = to_frame(conn.execute(stmt), ["code", "name", "name_en", "parent_code", "n"])
     recent = features.incident_points(conn, scope, today - dt.timedelta(days=6), today, tz, limit=latest,
                                       exclude=exclude)
-    named = to_frame(conn.execute(select(a.code, a.name, a.name_en).where(a.level.in_(("grid", "community")))),
+    named = to_frame(conn.execute(select(a.code, a.name, a.name_en).where(a.level != "district")),
                      ["code", "name", "name_en"]).set_index("code")
     recent["local_time"] = recent["occurred_at"].dt.tz_convert(tz).dt.strftime("%m-%d %H:%M")
-    for col in ("cell_code", "community_code"):
+    for col in ("cell_code", "community_code", "street_code"):
         recent[col.replace("_code", "_name")] = recent[col].map(named["name"])
         recent[col.replace("_code", "_name_en")] = recent[col].map(named["name_en"])
     as_of = conn.execute(select(func.max(INCIDENTS.c.occurred_at)).where(filters.rows(INCIDENTS, scope))).scalar()
+    level = chart_level(scope)
     return {
         "today": today, "timezone": tz, "counts": counts,
         "open_ledger": int(ledger[0]), "overdue_ledger": int(ledger[1]),
@@ -104,10 +107,52 @@ def wall_snapshot(conn: Connection, scope: Scope, today: dt.date, *, now: dt.dat
         "coverage_pct": None if coverage is None else round(coverage * 100, 2), "coverage_target_pct": target,
         "district": region, "cell_counts": cells, "hot_cells": _gi_hot_cells(conn, scope, cells, hot_cells),
         "latest": recent.drop(columns=["lon", "lat"]),
+        "area_level": level, "area_counts": _area_counts(conn, scope, level, today, exclude, named),
         "data_as_of": None if as_of is None else (pd.Timestamp(as_of).tz_localize("UTC")
                                                   if pd.Timestamp(as_of).tzinfo is None
                                                   else pd.Timestamp(as_of).tz_convert("UTC")),
     }
+
+
+def wall_view(conn: Connection, scope: Scope, now: dt.datetime, *, k: int, hot_cells: int = 15,
+              exclude: Sequence[str] = (), delay_days: int = 0) -> dict:
+    """What the wall shows at ``now`` inside ``scope``: the snapshot of the day ``delay_days`` before
+    today, through disclosure control (``geo.core.disclosure.publish_wall``). The wall page and
+    ``python -m geo wall-snapshot`` both read it here."""
+    day = now.astimezone(ZoneInfo(deployment_timezone(conn))).date() - dt.timedelta(days=delay_days)
+    raw = wall_snapshot(conn, scope, day, now=None if delay_days else now, hot_cells=hot_cells, exclude=exclude)
+    return publish_wall(raw, k)
+
+
+def chart_level(scope: Scope) -> str:
+    """The areas the wall's chart compares: streets, or the communities of an account limited to a street
+    or community."""
+    return "street" if scope.level in (None, "district") else "community"
+
+
+def _area_counts(conn: Connection, scope: Scope, level: str, today: dt.date, exclude: Sequence[str],
+                 named: pd.DataFrame) -> pd.DataFrame:
+    """Incidents of the last 28 days and the same days a year before per area of ``level`` inside ``scope``
+    (``code, name, name_en, n, n_last_year``); together with the incidents in no such area they add up
+    to the 28-day tile."""
+    d = DAILY.c
+    key = d[CODE_COLUMNS[level]]
+    start = today - dt.timedelta(days=27)
+
+    def per_area(a: dt.date, b: dt.date) -> pd.Series:
+        got = to_frame(conn.execute(select(key, func.sum(d.n)).where(
+            filters.rows(DAILY, scope, days=(a, b), exclude=exclude), key != "").group_by(key)), ["code", "n"])
+        return got.set_index("code")["n"]
+
+    codes = filters.area_codes(conn, scope, level)
+    if codes is None:
+        codes = list(conn.execute(select(AREAS.c.code).where(AREAS.c.level == level)).scalars())
+    out = pd.DataFrame({"code": sorted(codes)})
+    out["name"] = out["code"].map(named["name"])
+    out["name_en"] = out["code"].map(named["name_en"])
+    out["n"] = out["code"].map(per_area(start, today)).fillna(0).astype(int)
+    out["n_last_year"] = out["code"].map(per_area(*year_before(start, today))).fillna(0).astype(int)
+    return out
 
 
 def _gi_hot_cells(conn: Connection, scope: Scope, cells: pd.DataFrame, limit: int) -> pd.DataFrame:

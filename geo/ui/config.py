@@ -72,3 +72,10 @@ def parse_weights(text: str) -> dict[str, float]:
         if out[cat.strip()] < 0:
             raise ValueError(f"{item.strip()!r}: a weight cannot be negative")
     return out
+
+
+def wall_settings() -> dict:
+    """The shared-screen settings as ``geo.store.kpis.wall_view`` takes them (the wall page and
+    ``python -m geo wall-snapshot`` read them here)."""
+    return {"k": get_int("SAFEGRID_PUBLIC_K", 2), "hot_cells": get_int("SAFEGRID_WALL_HOT_CELLS", 1),
+            "exclude": sensitive_categories(), "delay_days": get_int("SAFEGRID_PUBLIC_DELAY_DAYS")}

@@ -21,7 +21,7 @@ from geo.core.crs import metric_crs
 from geo.store import features, patrol
 from geo.store import scope as scoping
 from geo.store.engine import describe, make_engine, resolve_url
-from geo.store.kpis import wall_snapshot
+from geo.store.kpis import wall_view
 from geo.store.measures import area_card, area_measures, area_path, search_areas
 from geo.store.queries import area_level_counts, areas_for_map, categories, latest_day, table_counts
 from geo.store.scope import Scope
@@ -284,7 +284,7 @@ def incidents(start: dt.date, end: dt.date, cats: tuple[str, ...] = (), focus: s
     return _incidents(*_key(), start, end, tuple(cats), focus, limit)
 
 
-def wall(day: dt.date, now: dt.datetime | None, hot_cells: int, exclude: tuple[str, ...]) -> dict:
-    """A fresh wall snapshot inside the account's scope (never cached: the wall shows what is now)."""
+def wall(now: dt.datetime, *, k: int, hot_cells: int, exclude: tuple[str, ...], delay_days: int) -> dict:
+    """What the wall shows now inside the account's scope, through disclosure control (never cached)."""
     with reading(*_key()) as (conn, s):
-        return wall_snapshot(conn, s, day, now=now, hot_cells=hot_cells, exclude=exclude)
+        return wall_view(conn, s, now, k=k, hot_cells=hot_cells, exclude=exclude, delay_days=delay_days)

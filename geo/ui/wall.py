@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from geo.core import clock
 from geo.core.classify import SEQUENTIAL, classify
 from geo.maps.views import wall_map
-from geo.core.privacy import SUPPRESSED, suppress_small_counts
+from geo.core.disclosure import SUPPRESSED
 from geo.ui import config, data
 from geo.ui.filters import area_name, category_label
 from geo.ui.i18n import t
@@ -57,11 +57,7 @@ CSS = """
 def load_snapshot() -> tuple[dict | None, bool]:
     """(snapshot, stale): a fresh read, or the last good one marked stale when the read fails."""
     try:
-        delay = config.get_int("SAFEGRID_PUBLIC_DELAY_DAYS")
-        day = data.today() - dt.timedelta(days=delay)
-        snap = data.wall(day, None if delay else clock.now_utc(),
-                         config.get_int("SAFEGRID_WALL_HOT_CELLS", 1), config.sensitive_categories())
-        snap = publishable(snap, config.get_int("SAFEGRID_PUBLIC_K", 2))
+        snap = data.wall(clock.now_utc(), **config.wall_settings())
         snap["read_at"] = clock.now_utc()
         st.session_state[SNAPSHOT_KEY] = snap
         st.session_state.pop(FAILED_KEY, None)
@@ -70,23 +66,6 @@ def load_snapshot() -> tuple[dict | None, bool]:
         data.engine().dispose()  # drop broken connections; the next refresh reconnects
         st.session_state.setdefault(FAILED_KEY, clock.now_utc())
         return st.session_state.get(SNAPSHOT_KEY), True
-
-
-def publishable(snap: dict, k: int) -> dict:
-    """The snapshot as a shared screen may show it: no count from 1 to k-1 (complements too)."""
-    out = dict(snap)
-    counts = {}
-    for days, c in snap["counts"].items():
-        small = 0 < c["n"] < k
-        counts[days] = {**c, "n": SUPPRESSED if small else c["n"], "yoy_pct": None if small else c["yoy_pct"]}
-    out["counts"] = counts
-    cells = snap["cell_counts"].copy()
-    cells["n"] = suppress_small_counts(cells["n"].to_numpy(), cells["parent_code"].fillna("").to_numpy(), k)
-    out["cell_counts"] = cells
-    hot = snap["hot_cells"]
-    out["hot_cells"] = hot[hot["n"] >= k]  # Gi* hot spots whose own count may be shown
-    out["k"] = k
-    return out
 
 
 def _count(n: int, k: int) -> str:
@@ -117,8 +96,8 @@ def tiles_html(snap: dict) -> str:
         _tile("today", _count(c[1]["n"], snap["k"]), _delta(c[1]["yoy_pct"])),
         _tile("week", _count(c[7]["n"], snap["k"]), _delta(c[7]["yoy_pct"])),
         _tile("month", _count(c[28]["n"], snap["k"]), _delta(c[28]["yoy_pct"])),
-        _tile("open", f"{snap['open_ledger']:,}", html.escape(t("wall.items"))),
-        _tile("overdue", f"{snap['overdue_ledger']:,}", html.escape(t("wall.items"))),
+        _tile("open", _count(snap["open_ledger"], snap["k"]), html.escape(t("wall.items"))),
+        _tile("overdue", _count(snap["overdue_ledger"], snap["k"]), html.escape(t("wall.items"))),
         _tile("coverage", "—" if cov is None else f"{cov:.1f}%",
               html.escape(t("wall.target", target=f"{target:.0f}%") if target is not None else t("wall.no_target"))),
         _tile("online", ratio, html.escape(t("wall.cameras", online=online, installed=installed))),
@@ -155,12 +134,13 @@ def _zone(tz: str):
 
 
 def latest_html(snap: dict) -> str:
+    """The latest incidents as the shared screen may list them: category, area and hour (see
+    ``geo.core.disclosure.publish_wall``)."""
     rows = []
     for r in snap["latest"].to_dict("records"):
-        place = area_name({"name": _text(r.get("cell_name")) or _text(r.get("community_name")),
-                           "name_en": _text(r.get("cell_name_en")) or _text(r.get("community_name_en")),
-                           "code": _text(r.get("cell_code")) or t("wall.outside")})
-        rows.append(f'<div><span class="time">{html.escape(r["local_time"])}</span>'
+        place = area_name({"name": _text(r.get("area_name")), "name_en": _text(r.get("area_name_en")),
+                           "code": _text(r.get("area_code")) or t("wall.outside")})
+        rows.append(f'<div><span class="time">{html.escape(r["hour"])}</span>'
                     f'<span class="cat">{html.escape(category_label(r["category"]))}</span>{html.escape(place)}</div>')
     return '<div class="wall-list">' + ("".join(rows) or html.escape(t("wall.none"))) + "</div>"
 
@@ -196,15 +176,10 @@ def show_map(snap: dict) -> None:
 
 
 def show_streets(snap: dict) -> None:
-    end = snap["today"]
-    scope = data.user_scope()
-    level = "community" if scope else "street"
-    hidden = config.sensitive_categories()
-    shown = tuple(c for c in data.incident_categories() if c not in hidden) if hidden else ()
-    table = data.measures(level, end - dt.timedelta(days=27), end, shown, None, scope)
-    k = snap.get("k", 1)
-    table = table.assign(n_incidents=table["n_incidents"].where(~table["n_incidents"].between(1, k - 1), 0),
-                         n_last_year=table["n_last_year"].where(~table["n_last_year"].between(1, k - 1), 0))
+    """Last 28 days per area beside the same days a year before; a hidden count draws no bar."""
+    table = snap["area_counts"]
+    table = table.assign(n_incidents=table["n"].where(table["n"] != SUPPRESSED),
+                         n_last_year=table["n_last_year"].where(table["n_last_year"] != SUPPRESSED))
     table = table.assign(label=[area_name(r) for r in table[["code", "name", "name_en"]].to_dict("records")])
     st.markdown(f'<div class="wall-section">{html.escape(t("wall.streets"))}</div>', unsafe_allow_html=True)
     chart = table.set_index("label")[["n_incidents", "n_last_year"]].rename(

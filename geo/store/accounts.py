@@ -6,8 +6,10 @@ details. Each change and its audit record are written in one transaction.
 
 from __future__ import annotations
 
+import hashlib
+
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -33,6 +35,12 @@ class Account:
     role: str
     scope_code: str | None
     disabled: bool
+    # changes whenever the password does: a session started before a reset is ended by it
+    credential: str = field(default="", compare=False, repr=False)
+
+
+def _credential(pw_hash: str | None) -> str:
+    return hashlib.sha256((pw_hash or "").encode("utf-8")).hexdigest()[:16]
 
 
 def _now() -> dt.datetime:
@@ -46,9 +54,9 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def get(conn: Connection, username: str) -> Account | None:
-    row = conn.execute(select(User.username, User.role, User.scope_code, User.disabled)
+    row = conn.execute(select(User.username, User.role, User.scope_code, User.disabled, User.password_hash)
                        .where(User.username == username)).first()
-    return None if row is None else Account(row[0], row[1], row[2], bool(row[3]))
+    return None if row is None else Account(row[0], row[1], row[2], bool(row[3]), _credential(row[4]))
 
 
 def list_accounts(conn: Connection) -> list[dict]:

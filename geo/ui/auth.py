@@ -37,10 +37,10 @@ def role() -> str | None:
     return user["role"] if user else None
 
 
-def _start_session(account: accounts.Account) -> None:
+def _start_session(account: accounts.Account, sso: bool = False) -> None:
     now = _now()
     st.session_state[USER_KEY] = {"username": account.username, "role": account.role, "scope": account.scope_code,
-                                  "started": now, "last_seen": now}
+                                  "credential": account.credential, "started": now, "last_seen": now, "sso": sso}
 
 
 def end_session(reason: str = "logoff") -> None:
@@ -59,6 +59,8 @@ def end_session(reason: str = "logoff") -> None:
         st.session_state["app.lang"] = lang
     if reason != "logoff":
         st.session_state[NOTICE_KEY] = reason
+    if user and user.get("sso") and _sso_configured():
+        st.logout()  # else the identity cookie would sign the user straight back in
 
 
 def check_session() -> dict | None:
@@ -82,6 +84,9 @@ def check_session() -> dict | None:
         return user
     if account is None or account.disabled:
         end_session("disabled")
+        return None
+    if account.credential != user.get("credential"):  # the password was reset since sign-in
+        end_session("reset")
         return None
     user.update(role=account.role, scope=account.scope_code, last_seen=now)  # permission changes apply at once
     return user
@@ -149,7 +154,7 @@ def _single_sign_on() -> None:
         with data.engine().begin() as conn:
             audit.record(conn, name or "-", "logon.sso", name, "ok" if account and not account.disabled else "denied")
         if account and not account.disabled:
-            _start_session(account)
+            _start_session(account, sso=True)
             st.rerun()
         st.error(t("auth.fail.sso"))
         return

@@ -17,7 +17,9 @@ from geo.core import clock
 from geo.core.classify import SEQUENTIAL, classify
 from geo.maps.views import wall_map
 from geo.core.disclosure import SUPPRESSED
+from geo.core.auth import allowed
 from geo.ui import config, data
+from geo.ui.auth import check_session
 from geo.ui.filters import area_name, category_label
 from geo.ui.i18n import t
 
@@ -231,6 +233,11 @@ def run() -> None:
 
     @st.fragment(run_every=dt.timedelta(seconds=every))
     def refresh() -> None:
+        # a timed refresh reruns only this part: it checks the account itself, so that disabling the
+        # account, changing its role or scope, or resetting its password reaches a screen already open
+        user = check_session()
+        if user is None or not allowed(user["role"], "view_wall"):
+            st.rerun(scope="app")
         render()
 
     refresh()

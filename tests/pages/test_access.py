@@ -107,11 +107,16 @@ def test_wrong_passwords_lock_the_account_and_are_audited(app_env):
 def _session(user: str, role: str, *, idle: dt.timedelta = dt.timedelta(0), age: dt.timedelta = dt.timedelta(0),
              page: str = "app.py") -> AppTest:
     """A fresh run of ``page`` for a session signed in ``age`` ago and last active ``idle`` ago."""
+    from geo.store import accounts
+    from geo.store.engine import resolve_url
+
     now = clock.now_utc()
+    with make_engine(resolve_url()).connect() as conn:
+        found = accounts.get(conn, user)
     at = AppTest.from_file(str(ROOT / page), default_timeout=60)
     at.session_state["app.lang"] = "en"
     at.session_state["auth.user"] = {"username": user, "role": role, "scope": None, "started": now - age,
-                                     "last_seen": now - idle}
+                                     "last_seen": now - idle, "credential": found.credential if found else ""}
     return at.run()
 
 

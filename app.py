@@ -6,7 +6,7 @@ Only the pages the signed-in role may use are listed; each page checks again its
 
 import streamlit as st
 
-from geo.ui.auth import check_session, logon_form, may, sidebar_account
+from geo.ui.auth import check_session, kiosk_session, logon_form, may, sidebar_account
 from geo.ui.chrome import sidebar
 from geo.ui.i18n import t
 
@@ -14,6 +14,8 @@ WALL = st.query_params.get("wall") == "1"
 st.set_page_config(page_title=t("app.title"), page_icon="🗺️", layout="wide",
                    initial_sidebar_state="collapsed" if WALL else "auto")
 user = check_session()
+if user is None and WALL and st.query_params.get("key"):  # a kiosk: its display key signs the wall in
+    user = kiosk_session(st.query_params["key"])
 if user is None:
     if not WALL:
         sidebar(with_filters=False)

@@ -417,10 +417,35 @@ def cmd_users(args) -> str:
         if args.action == "enable":
             accounts.enable(engine, actor, args.username)
             return f"account {args.username} enabled"
+        if args.action == "display-key":
+            return _display_key(engine, actor, args)
         accounts.reset_password(engine, actor, args.username, _read_password(args))
         return f"password of {args.username} reset"
     except accounts.AccountError as exc:
         raise CommandError(str(exc)) from exc
+
+
+def _display_key(engine, actor: str, args) -> str:
+    """Issue (or rotate, revoke, list) a wall account's display keys; the kiosk URL is the last line."""
+    from urllib.parse import quote
+
+    from geo.store import displaykeys
+
+    try:
+        if args.list:
+            with engine.connect() as conn:
+                rows = displaykeys.list_keys(conn, args.username)
+            return "\n".join(f"{r['username']:<20} {r['hint']}…  issued {r['created_at']:%Y-%m-%d %H:%M} by "
+                             f"{r['created_by']}  " + (f"revoked {r['revoked_at']:%Y-%m-%d %H:%M}" if r['revoked_at']
+                                                        else "live") for r in rows) or "no display keys"
+        if args.revoke:
+            return f"{displaykeys.revoke(engine, actor, args.username)} display keys of {args.username} revoked"
+        key = (displaykeys.rotate if args.rotate else displaykeys.issue)(engine, actor, args.username)
+    except displaykeys.KeyRefused as exc:
+        raise CommandError(str(exc)) from exc
+    return (f"display key for {args.username} issued{' (earlier keys revoked)' if args.rotate else ''}; "
+            "open this address on the kiosk (keep it like a password):\n"
+            f"{args.base_url.rstrip('/')}/?wall=1&key={quote(key)}")
 
 
 def _check_out(path: str, suffixes) -> None:
@@ -572,6 +597,13 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("username")
     u.add_argument("--role", required=True, choices=("wall", "leader", "planner", "clerk", "admin"))
     u.add_argument("--scope", metavar="CODE", help="area code the account is limited to (default: all)")
+    u = usub.add_parser("display-key", parents=[common], help="a kiosk address that opens a wall account's wall")
+    u.add_argument("username")
+    what = u.add_mutually_exclusive_group()
+    what.add_argument("--revoke", action="store_true", help="revoke every key of the account")
+    what.add_argument("--rotate", action="store_true", help="revoke the account's keys and issue a new one")
+    what.add_argument("--list", action="store_true", help="list the account's keys (never the keys themselves)")
+    u.add_argument("--base-url", default="http://127.0.0.1:8501", help="the app's address as the kiosk reaches it")
     for action, text_ in (("disable", "disable an account"), ("enable", "enable an account and lift a lock"),
                           ("reset", "set a new password (stdin, or asked twice)")):
         u = usub.add_parser(action, parents=[common], help=text_)

@@ -9,4 +9,5 @@ from geo.ui.i18n import t
 user = require("manage_users")
 st.title(t("admin.title"))
 admin.accounts_section(user["username"])
+admin.display_keys_section(user["username"])
 admin.audit_section(user["username"])

@@ -236,6 +236,19 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTC)
 
 
+class DisplayKey(Base):
+    """A key that opens the wall on a kiosk without a sign-in; only its SHA-256 is kept."""
+
+    __tablename__ = "display_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(8))  # the key's first characters, to tell keys apart in lists
+    created_at: Mapped[dt.datetime] = mapped_column(UTC)
+    created_by: Mapped[str] = mapped_column(String(64))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+
+
 class AuditEntry(Base):
     """Append-only audit of log-ons, reads, edits, imports and exports."""
 

@@ -65,6 +65,43 @@ def accounts_section(actor: str) -> None:
             _apply(work, t("admin.done.change", user=who))
 
 
+def display_keys_section(actor: str) -> None:
+    """Kiosk addresses for wall accounts: issue, rotate, revoke; the keys listed by hint only."""
+    from urllib.parse import quote
+
+    from geo.store import displaykeys
+
+    st.subheader(t("admin.keys"))
+    with data.engine().connect() as conn:
+        walls = [r["username"] for r in accounts.list_accounts(conn) if r["role"] == "wall" and not r["disabled"]]
+        keys = pd.DataFrame(displaykeys.list_keys(conn),
+                            columns=["username", "hint", "created_at", "created_by", "revoked_at"])
+    if not keys.empty:
+        st.dataframe(keys.assign(hint=keys["hint"] + "…").rename(columns={c: t(f"admin.keys.col.{c}")
+                                                                          for c in keys.columns}),
+                     hide_index=True, width="stretch")
+    if not walls:
+        st.caption(t("admin.keys.none"))
+        return
+    a, b = st.columns([1, 2])
+    who = a.selectbox(t("auth.username"), walls, key="admin.keys.user")
+    base = b.text_input(t("admin.keys.base"), value="http://127.0.0.1:8501", key="admin.keys.base")
+    c, d, e = st.columns(3)
+    made = None
+    try:
+        if c.button(t("admin.keys.issue"), key="admin.keys.issue"):
+            made = displaykeys.issue(data.engine(), actor, who)
+        if d.button(t("admin.keys.rotate"), key="admin.keys.rotate"):
+            made = displaykeys.rotate(data.engine(), actor, who)
+        if e.button(t("admin.keys.revoke"), key="admin.keys.revoke"):
+            st.success(t("admin.keys.revoked", n=displaykeys.revoke(data.engine(), actor, who), user=who))
+    except displaykeys.KeyRefused as exc:
+        st.error(str(exc))
+    if made:  # shown once: only its hash is kept
+        st.success(t("admin.keys.made", user=who))
+        st.code(f"{base.rstrip('/')}/?wall=1&key={quote(made)}", language=None)
+
+
 def _apply(work, done: str) -> None:
     try:
         work()

@@ -37,10 +37,27 @@ def role() -> str | None:
     return user["role"] if user else None
 
 
-def _start_session(account: accounts.Account, sso: bool = False) -> None:
+def _start_session(account: accounts.Account, sso: bool = False, key: str | None = None) -> None:
     now = _now()
     st.session_state[USER_KEY] = {"username": account.username, "role": account.role, "scope": account.scope_code,
-                                  "credential": account.credential, "started": now, "last_seen": now, "sso": sso}
+                                  "credential": account.credential, "started": now, "last_seen": now, "sso": sso,
+                                  "key": key}
+
+
+def kiosk_session(key: str) -> dict | None:
+    """A wall session opened by a display key (``geo.store.displaykeys``), or None for a key that opens
+    nothing (revoked, unknown, or its account disabled or no longer a wall account)."""
+    from geo.store import displaykeys
+
+    with data.engine().connect() as conn:
+        account = displaykeys.account_for(conn, key)
+    if account is None:
+        st.session_state[NOTICE_KEY] = "revoked"
+        return None
+    with data.engine().begin() as conn:
+        audit.record(conn, account.username, "logon.key", account.username)
+    _start_session(account, key=key)
+    return current_user()
 
 
 def end_session(reason: str = "logoff") -> None:
@@ -85,6 +102,13 @@ def check_session() -> dict | None:
     if account is None or account.disabled:
         end_session("disabled")
         return None
+    if user.get("key"):  # a kiosk: its key is checked on every run, the wall's timed refresh included
+        from geo.store import displaykeys
+
+        with data.engine().connect() as conn:
+            if displaykeys.account_for(conn, user["key"]) is None:
+                end_session("revoked")
+                return None
     if account.credential != user.get("credential"):  # the password was reset since sign-in
         end_session("reset")
         return None

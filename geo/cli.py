@@ -419,6 +419,9 @@ def cmd_users(args) -> str:
             return f"account {args.username} enabled"
         if args.action == "display-key":
             return _display_key(engine, actor, args)
+        if args.action == "link-sso":
+            accounts.link_identity(engine, actor, args.username, args.issuer, args.subject)
+            return f"account {args.username} is the single sign-on identity {args.subject} of {args.issuer}"
         accounts.reset_password(engine, actor, args.username, _read_password(args))
         return f"password of {args.username} reset"
     except accounts.AccountError as exc:
@@ -597,6 +600,10 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("username")
     u.add_argument("--role", required=True, choices=("wall", "leader", "planner", "clerk", "admin"))
     u.add_argument("--scope", metavar="CODE", help="area code the account is limited to (default: all)")
+    u = usub.add_parser("link-sso", parents=[common], help="link an account to a single sign-on identity")
+    u.add_argument("username")
+    u.add_argument("--issuer", required=True, help="the identity provider's issuer (the token's iss)")
+    u.add_argument("--subject", required=True, help="the user's subject at that provider (the token's sub)")
     u = usub.add_parser("display-key", parents=[common], help="a kiosk address that opens a wall account's wall")
     u.add_argument("username")
     what = u.add_mutually_exclusive_group()

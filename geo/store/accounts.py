@@ -59,6 +59,29 @@ def get(conn: Connection, username: str) -> Account | None:
     return None if row is None else Account(row[0], row[1], row[2], bool(row[3]), _credential(row[4]))
 
 
+def for_identity(conn: Connection, issuer: str | None, subject: str | None) -> Account | None:
+    """The account linked to the single sign-on identity (issuer, subject), else None."""
+    if not issuer or not subject:
+        return None
+    name = conn.execute(select(User.username).where(User.sso_issuer == issuer, User.sso_subject == subject)).scalar()
+    return get(conn, name) if name else None
+
+
+def link_identity(engine: Engine, actor: str, username: str, issuer: str, subject: str) -> None:
+    """Link an account to a single sign-on identity (issuer and subject; audited). One identity, one account."""
+    if not issuer.strip() or not subject.strip():
+        raise AccountError("a single sign-on identity is an issuer and a subject")
+    with engine.begin() as conn:
+        if get(conn, username) is None:
+            raise AccountError(f"no account {username!r}")
+        other = conn.execute(select(User.username).where(User.sso_issuer == issuer, User.sso_subject == subject,
+                                                         User.username != username)).scalar()
+        if other:
+            raise AccountError(f"that identity is linked to {other} already")
+        conn.execute(update(User).where(User.username == username).values(sso_issuer=issuer, sso_subject=subject))
+        audit.record(conn, actor, "user.sso", username, detail=f"issuer={issuer}")
+
+
 def list_accounts(conn: Connection) -> list[dict]:
     rows = conn.execute(select(User.username, User.role, User.scope_code, User.disabled, User.failed_logons,
                                User.locked_until, User.created_at).order_by(User.username)).all()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer,
-                        String, Text)
+                        String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from geo.store.types import Geometry
@@ -225,6 +225,7 @@ class User(Base):
     """A log-on account: a user name, a role and an area scope. No personal details."""
 
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("sso_issuer", "sso_subject", name="uq_users_sso"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -234,6 +235,9 @@ class User(Base):
     failed_logons: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTC)
     created_at: Mapped[dt.datetime] = mapped_column(UTC)
+    # the single sign-on identity this account is (issuer and subject: names and e-mails can be reused)
+    sso_issuer: Mapped[str | None] = mapped_column(String(255))
+    sso_subject: Mapped[str | None] = mapped_column(String(255))
 
 
 class DisplayKey(Base):

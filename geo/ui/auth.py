@@ -4,7 +4,8 @@ Every page calls :func:`require` first, so a page opened by its URL checks again
 ends after ``SAFEGRID_IDLE_MINUTES`` without activity and ``SAFEGRID_MAX_SESSION_HOURS``
 after log-on (the display-only wall account is exempt: it is meant to stay on). Optional
 single sign-on uses Streamlit's ``st.login`` when ``[auth]`` is configured in secrets; the
-identity must match a local, enabled account, which gives the role and scope.
+identity (its issuer and subject) must be linked to a local, enabled account, which gives the role and
+scope.
 """
 
 from __future__ import annotations
@@ -172,9 +173,10 @@ def _single_sign_on() -> None:
         return
     user = getattr(st, "user", None)
     if user is not None and getattr(user, "is_logged_in", False):
-        name = str(user.get("preferred_username") or user.get("email") or "")
-        with data.engine().connect() as conn:
-            account = accounts.get(conn, name)
+        issuer, subject = str(user.get("iss") or ""), str(user.get("sub") or "")
+        with data.engine().connect() as conn:  # by issuer and subject: a user name or an e-mail can be reused
+            account = accounts.for_identity(conn, issuer, subject)
+        name = account.username if account else f"{issuer}#{subject}"[:64]
         with data.engine().begin() as conn:
             audit.record(conn, name or "-", "logon.sso", name, "ok" if account and not account.disabled else "denied")
         if account and not account.disabled:

@@ -53,3 +53,29 @@ def test_a_changed_scope_applies_on_the_next_rerun(app_env, account):
     accounts.set_role(engine, "root", name, "leader", "AN01")
     at.run()
     assert not _signed_out(at) and at.session_state["auth.user"]["scope"] == "AN01"
+
+
+def _sso_run(user: dict):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["app.lang"] = "zh"
+    at.secrets["auth"] = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "safegrid", "client_secret": "s",
+                          "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
+    at.user = user
+    return at.run()
+
+
+def test_single_sign_on_matches_issuer_and_subject_not_the_user_name(app_env, account):
+    engine, name = account
+    claims = {"is_logged_in": True, "iss": "https://idp.example", "sub": f"sub-{name}", "preferred_username": name}
+    at = _sso_run(claims)
+    assert _signed_out(at) and at.error  # a matching user name alone signs nobody in
+    accounts.link_identity(engine, "root", name, "https://idp.example", f"sub-{name}")
+    at = _sso_run(claims)
+    assert not _signed_out(at) and at.session_state["auth.user"]["username"] == name
+    at = _sso_run({**claims, "iss": "https://other.example"})  # same subject, another provider
+    assert _signed_out(at)
+    with pytest.raises(accounts.AccountError, match="linked to"):
+        accounts.link_identity(engine, "root", "leader", "https://idp.example", f"sub-{name}")

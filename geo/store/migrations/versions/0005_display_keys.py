@@ -1,4 +1,5 @@
-"""display keys: a wall account's kiosk opens the wall without a sign-in (keys kept hashed)
+"""display keys: a wall account's kiosk opens the wall without a sign-in (keys kept hashed);
+accounts name their single sign-on identity by issuer and subject
 
 Revision ID: 0005
 Revises: 0004
@@ -27,8 +28,16 @@ def upgrade() -> None:
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_display_keys_username", "display_keys", ["username"])
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("sso_issuer", sa.String(length=255), nullable=True))
+        batch.add_column(sa.Column("sso_subject", sa.String(length=255), nullable=True))
+        batch.create_unique_constraint("uq_users_sso", ["sso_issuer", "sso_subject"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.drop_constraint("uq_users_sso", type_="unique")
+        batch.drop_column("sso_subject")
+        batch.drop_column("sso_issuer")
     op.drop_index("ix_display_keys_username", table_name="display_keys")
     op.drop_table("display_keys")

@@ -1,6 +1,6 @@
 """A kiosk address (a wall account's display key) in Chromium: the wall with no sign-in, again after a
 reload and in a fresh browser context (a restarted browser), never another page, and back to the
-sign-in form within one refresh (2 s on the test server) once the key is revoked."""
+sign-in form within one refresh (2 s on the test server) once the key is revoked or the account disabled."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from geo.store.engine import make_engine
 pytestmark = pytest.mark.browser
 
 
-def test_a_kiosk_address_survives_reloads_and_stops_when_revoked(browser, offline_page, app_url, demo_url):
+@pytest.mark.parametrize("stop", ["revoke", "disable"])
+def test_a_kiosk_address_survives_reloads_and_stops_when_revoked(browser, offline_page, app_url, demo_url, stop):
     name = f"kiosk.{uuid.uuid4().hex[:6]}"
     engine = make_engine(demo_url)
     accounts.add(engine, "test", name, "A-long-secret-2026", "wall")
@@ -35,7 +36,10 @@ def test_a_kiosk_address_survives_reloads_and_stops_when_revoked(browser, offlin
         assert other.locator("[data-kpi='today']").count() == 0
     finally:
         fresh.close()
-    displaykeys.revoke(engine, "test", name)
+    if stop == "revoke":
+        displaykeys.revoke(engine, "test", name)
+    else:
+        accounts.disable(engine, "test", name)
     engine.dispose()
     page.get_by_label("账号").wait_for(timeout=30_000)  # the open screen signs out by itself
     assert page.locator("[data-kpi='today']").count() == 0

@@ -42,6 +42,8 @@ def cmd_init(args) -> str:
     from geo.store.schema import init_db
 
     engine = _engine(args)
+    if args.app_role and engine.dialect.name != "postgresql":  # refuse before migrating anything
+        raise CommandError("--app-role: roles exist on PostgreSQL only; the SQLite file has no row-level security")
     zone = init_db(engine, args.tz)
     done = f"schema up to date in {describe(engine)} (time zone {zone})"
     if args.app_role:

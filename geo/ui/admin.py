@@ -74,12 +74,6 @@ def display_keys_section(actor: str) -> None:
     st.subheader(t("admin.keys"))
     with data.engine().connect() as conn:
         walls = [r["username"] for r in accounts.list_accounts(conn) if r["role"] == "wall" and not r["disabled"]]
-        keys = pd.DataFrame(displaykeys.list_keys(conn),
-                            columns=["username", "hint", "created_at", "created_by", "revoked_at"])
-    if not keys.empty:
-        st.dataframe(keys.assign(hint=keys["hint"] + "…").rename(columns={c: t(f"admin.keys.col.{c}")
-                                                                          for c in keys.columns}),
-                     hide_index=True, width="stretch")
     if not walls:
         st.caption(t("admin.keys.none"))
         return
@@ -100,6 +94,14 @@ def display_keys_section(actor: str) -> None:
     if made:  # shown once: only its hash is kept
         st.success(t("admin.keys.made", user=who))
         st.code(f"{base.rstrip('/')}/?wall=1&key={quote(made)}", language=None)
+    with data.engine().connect() as conn:  # read after the buttons: the list shows what they just did
+        keys = pd.DataFrame(displaykeys.list_keys(conn),
+                            columns=["username", "hint", "created_at", "created_by", "revoked_at"])
+    if not keys.empty:
+        shown = keys.assign(hint=keys["hint"] + "…", revoked_at=keys["revoked_at"].astype(object).where(
+            keys["revoked_at"].notna(), "—"))
+        st.dataframe(shown.rename(columns={c: t(f"admin.keys.col.{c}") for c in keys.columns}), hide_index=True,
+                     width="stretch")
 
 
 def _apply(work, done: str) -> None:

@@ -79,3 +79,20 @@ def test_single_sign_on_matches_issuer_and_subject_not_the_user_name(app_env, ac
     assert _signed_out(at)
     with pytest.raises(accounts.AccountError, match="linked to"):
         accounts.link_identity(engine, "root", "leader", "https://idp.example", f"sub-{name}")
+
+
+def test_the_accounts_page_issues_a_kiosk_address_and_lists_it(app_env, demo_url):
+    from geo.store import displaykeys
+
+    at = run_page("pages/admin.py", "en", "admin")
+    at.selectbox(key="admin.keys.user").set_value("wall")
+    at.button(key="admin.keys.issue").click().run()
+    assert not at.exception
+    address = at.code[-1].value
+    assert address.startswith("http://127.0.0.1:8501/?wall=1&key=")
+    engine = make_engine(demo_url)
+    with engine.connect() as conn:
+        assert displaykeys.account_for(conn, address.split("key=", 1)[1]).username == "wall"
+    engine.dispose()
+    listed = next(d.value for d in at.dataframe if "Key starts" in d.value.columns)
+    assert address.split("key=", 1)[1][:6] + "…" in listed["Key starts"].tolist()  # listed at once, by its hint

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from geo.core import clock
 from geo.core.grid import LEVELS, SHAPES
@@ -28,9 +28,16 @@ class CommandError(Exception):
 
 
 def _engine(args):
-    from geo.store.engine import make_engine
+    from geo.store.engine import make_engine, resolve_url
     from geo.store.schema import is_initialised
 
+    url = resolve_url(args.db)
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        path = Path(url[len("sqlite:///"):])
+        if path.is_dir():
+            raise CommandError(f"--db: {path} is a folder, not a database file")
+        if not path.exists() and args.command not in ("init", "demo"):  # never create a file to say so
+            raise CommandError(f"--db: no database file at {path}: run `python -m geo init` first")
     engine = make_engine(args.db)
     if args.command not in ("init", "demo") and not is_initialised(engine):
         raise CommandError("the database has no schema yet: run `python -m geo init` first")
@@ -84,6 +91,8 @@ def cmd_import(args) -> str:
     from geo.ingest.areas import generate_grid, import_areas
     from geo.ingest.pipeline import import_file
 
+    if args.report:  # checked before the import, which commits: a bad path must not fail after it
+        _check_report_path(args.report)
     engine = _engine(args)
     if args.layer == "areas":
         report = import_areas(engine, args.file, args.level, code_field=args.code_field,
@@ -98,11 +107,24 @@ def cmd_import(args) -> str:
         report = import_file(engine, args.file, args.layer, scope=Scope.jurisdiction(), preset=args.preset,
                              maps=args.map, crs=args.crs, source=args.source, tz=args.tz, progress=_progress())
     if args.report:
-        report.skipped_frame().to_csv(args.report, index=False)
+        _write_csv(report.skipped_frame(), args.report)
     detail = report.details(limit=args.show_skipped)
     if detail.count("\n"):
         print(detail.split("\n", 1)[1], file=sys.stderr)
     return report.summary()
+
+
+def _check_report_path(out: str) -> None:
+    path = Path(out)
+    if path.suffix.lower() != ".csv":
+        raise CommandError(f"--report {out}: expected a .csv file")
+    if path.is_dir():
+        raise CommandError(f"--report {out}: is a folder")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise CommandError(f"--report {out}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise CommandError(f"--report {out}: cannot write there")
 
 
 def _scope(args, conn):
@@ -631,6 +653,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except (CommandError, ImportRefused, ValueError, ScopeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-    except (OperationalError, ProgrammingError, IntegrityError) as exc:
-        print(f"error: database: {str(exc.orig).strip().splitlines()[0]}", file=sys.stderr)
+    except DBAPIError as exc:
+        print(f"error: database: {(str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0]}",
+              file=sys.stderr)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        print(f"error: --db: not a database URL SafeGrid can open ({exc})", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\ninterrupted: the step under way was rolled back; nothing of it was written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line for the operator, the traceback on request
+        if os.environ.get("SAFEGRID_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (the step under way was rolled back; "
+              "set SAFEGRID_DEBUG=1 for the details and please report it)", file=sys.stderr)
+        return 1
     return 2

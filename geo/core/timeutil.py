@@ -20,6 +20,9 @@ from geo.core.textscan import contains
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_PERIOD_DAYS = 365
 _OFFSET_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})\s*$"
+# Parsed instants are held within these bounds (a 64-bit nanosecond time spans 1677-2262).
+FAR_PAST = pd.Timestamp(1800, 1, 1)
+FAR_FUTURE = pd.Timestamp(2200, 1, 1)
 
 
 class TimeZoneError(ValueError):
@@ -57,6 +60,7 @@ def parse_local_times(values: pd.Series, tz: str, fmt: str | None = None) -> Par
     check_timezone(tz)
     raw = values.astype("string").str.strip()
     missing = raw.isna() | (raw == "")
+    raw = raw.where(missing | raw.str.contains(r"\d", regex=True), "?")  # words like 'now' are not dates
     utc = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     if pd.api.types.is_datetime64_any_dtype(values):  # Excel cells already typed
         parsed = pd.to_datetime(values, errors="coerce")
@@ -68,7 +72,8 @@ def parse_local_times(values: pd.Series, tz: str, fmt: str | None = None) -> Par
     else:
         offset_mask = pd.Series(contains(raw, _OFFSET_SUFFIX), index=values.index)
         if offset_mask.any():
-            utc[offset_mask] = pd.to_datetime(raw[offset_mask], errors="coerce", utc=True, format="mixed")
+            aware = pd.to_datetime(raw[offset_mask], errors="coerce", utc=True, format="mixed")
+            utc[offset_mask] = aware.clip(lower=FAR_PAST.tz_localize("UTC"), upper=FAR_FUTURE.tz_localize("UTC"))
         naive = _parse_naive(raw.where(~offset_mask & ~missing), fmt)
     local_mask = naive.notna() & ~offset_mask
     shifted = ambiguous = 0
@@ -105,7 +110,8 @@ def _parse_naive(raw: pd.Series, fmt: str | None) -> pd.Series:
         out[rest] = pd.to_datetime(raw[rest], format="mixed", errors="coerce", dayfirst=False)
     if getattr(out.dt, "tz", None) is not None:
         out = out.dt.tz_localize(None)
-    return out
+    # Year 1 or 9999 parse, but no caller accepts them: pinned to the bounds, they fail range checks.
+    return out.clip(lower=FAR_PAST, upper=FAR_FUTURE)
 
 
 def local_dates(utc: pd.Series, tz: str) -> pd.Series:

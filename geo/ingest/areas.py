@@ -61,7 +61,7 @@ def import_area_table(engine: Engine, table: RawTable, level: str, *, name: str 
         existing = load_areas(conn)
     checked = validate(fields, table.rows, "areas", crs=src_crs, tz=tz, geometry=table.geometry)
     report = ImportReport(name, "areas", rows_read=len(table.frame), row_word=table.row_word,
-                          skipped=checked.skipped, notes=checked.notes)
+                          skipped=sorted(table.skipped + checked.skipped), notes=checked.notes)
     frame = checked.frame
     if frame.empty:
         raise ImportRefused(f"{name}: no area could be imported" +

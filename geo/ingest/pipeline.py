@@ -131,7 +131,7 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
     _tell(progress, 0.1, "checking rows")
     checked = validate(fields, table.rows, layer, crs=src_crs, tz=zone or db_zone, formats=chosen.formats(layer),
                        geometry=table.geometry, extent=index.extent, today=today)
-    report.skipped = checked.skipped
+    report.skipped = sorted(table.skipped + checked.skipped)
     report.masked, report.masked_rows = checked.masked, checked.masked_rows
     report.notes.extend(checked.notes)
     bad_geometry = table.frame.attrs.get("bad_geometry")

@@ -41,6 +41,8 @@ def preset_names() -> list[str]:
 def load_preset(name: str | None) -> Preset:
     if not name:
         return Preset("none")
+    if name not in preset_names():  # only the shipped files: a name is never a path
+        raise ImportRefused(f"unknown preset {name!r}; presets: {', '.join(preset_names())}")
     path = PRESET_DIR / f"{name}.json"
     if not path.exists():
         raise ImportRefused(f"unknown preset {name!r}; presets: {', '.join(preset_names())}")

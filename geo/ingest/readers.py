@@ -7,25 +7,31 @@ saying so. Text is UTF-8 (with or without BOM) or GB18030 (a superset of GBK), d
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import json
+import math
 import re
+import stat
+import tempfile
 import zipfile
 import zlib
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 import geopandas as gpd
 import pandas as pd
 
 from geo.ingest.errors import ImportRefused
+from geo.ingest.limits import describe, limit
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
-MAX_BYTES = 2 * 1024 ** 3
+CHUNK = 1024 ** 2
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 JSON_SUFFIXES = (".geojson", ".json")
 OGR_SUFFIXES = (".shp", ".gpkg", ".zip")
@@ -40,21 +46,32 @@ class RawTable:
     file_crs: str | None  # "EPSG:<code>" when the file says
     rows: pd.Series  # the number a person finds the row by (line in the file, or feature no.)
     row_word: str  # "line" or "feature"
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # rows the reader could not take
 
 
 def read_table(path: str | Path) -> RawTable:
-    """Read a CSV (optionally gzip-compressed), Excel, GeoJSON, Shapefile or GeoPackage."""
+    """Read a CSV (optionally gzip-compressed or zipped), Excel, GeoJSON, Shapefile or GeoPackage.
+
+    Nothing larger than the limits of :mod:`geo.ingest.limits` is ever held in memory: sizes are
+    checked before reading, and compressed data is unpacked in chunks up to the limit.
+    """
     path = Path(path)
     if not path.exists():
         raise ImportRefused(f"{path}: no such file or folder")
     if path.is_dir():
-        return _read_ogr(path)
+        return _read_ogr(path, path.name)
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise ImportRefused(f"{path.name}: not a regular file (a device, pipe or socket); give a file")
     name = path.name.lower()
-    head = path.open("rb").read(16)
+    size = path.stat().st_size
+    cap = limit("SAFEGRID_MAX_FILE_BYTES")
+    if size > cap:
+        raise ImportRefused(f"{path.name}: the file is larger than {describe(cap)} "
+                            f"(SAFEGRID_MAX_FILE_BYTES); split it")
+    with path.open("rb") as fh:
+        head = fh.read(16)
     if not head:
         raise ImportRefused(f"{path.name}: the file is empty")
-    if path.stat().st_size > MAX_BYTES:
-        raise ImportRefused(f"{path.name}: larger than {MAX_BYTES // 1024 ** 3} GiB; split it")
     if name.endswith(".xls") or head.startswith(OLE_MAGIC):
         raise ImportRefused(f"{path.name}: old binary Excel (.xls) is not supported; save it as .xlsx")
     if name.endswith(".xlsx"):
@@ -64,29 +81,134 @@ def read_table(path: str | Path) -> RawTable:
     if name.endswith(".gz"):
         if not head.startswith(GZIP_MAGIC):
             raise ImportRefused(f"{path.name}: named .gz but not gzip-compressed")
-        return _read_text_table(_gunzip(path), path.name, inner=name[:-3])
+        return _read_named(_gunzip(path), path.name, name[:-3])
     if name.endswith(JSON_SUFFIXES):
-        return _read_geojson(path.read_bytes(), path.name)
+        return _read_geojson(_read_file(path, "SAFEGRID_MAX_TEXT_BYTES"), path.name)
+    if name.endswith(".zip"):
+        if not head.startswith(ZIP_MAGIC):
+            raise ImportRefused(f"{path.name}: named .zip but not a zip archive")
+        return _read_zip(path)
     if name.endswith(OGR_SUFFIXES):
         if name.endswith(".gpkg") and not head.startswith(SQLITE_MAGIC):
             raise ImportRefused(f"{path.name}: not a GeoPackage (a GeoPackage is an SQLite file; this is not)")
-        if name.endswith(".zip") and not head.startswith(ZIP_MAGIC):
-            raise ImportRefused(f"{path.name}: named .zip but not a zip archive")
-        return _read_ogr(path)
+        return _read_ogr(path, path.name)
     if name.endswith(TEXT_SUFFIXES):
         if head.startswith(GZIP_MAGIC):
             return _read_text_table(_gunzip(path), path.name, inner=name)
-        return _read_text_table(path.read_bytes(), path.name, inner=name)
+        return _read_text_table(_read_file(path, "SAFEGRID_MAX_TEXT_BYTES"), path.name, inner=name)
     raise ImportRefused(f"{path.name}: unsupported file type; use .csv, .csv.gz, .xlsx, .geojson, "
-                        ".shp (or a zipped shapefile) or .gpkg")
+                        ".shp (or a zipped shapefile), .gpkg or a .zip holding one of them")
+
+
+def _read_named(data: bytes, name: str, inner: str) -> RawTable:
+    """Unpacked bytes read by the name they had inside the archive (``a.geojson`` in ``a.geojson.gz``)."""
+    if inner.endswith(JSON_SUFFIXES):
+        return _read_geojson(data, name)
+    return _read_text_table(data, name, inner=inner)
+
+
+def _too_big(name: str, what: str, setting: str) -> ImportRefused:
+    cap = limit(setting)
+    return ImportRefused(f"{name}: {what} is larger than {describe(cap)} ({setting}); split the file "
+                         "or raise the setting")
+
+
+def _read_bounded(fh: BinaryIO, name: str, what: str, setting: str) -> bytes:
+    """Everything ``fh`` gives, in chunks, refusing as soon as it passes the limit ``setting``."""
+    cap = limit(setting)
+    buf = bytearray()
+    while True:
+        chunk = fh.read(min(CHUNK, cap + 1 - len(buf)))
+        if not chunk:
+            return bytes(buf)
+        buf += chunk
+        if len(buf) > cap:
+            raise _too_big(name, what, setting)
+
+
+def _read_file(path: Path, setting: str) -> bytes:
+    with path.open("rb") as fh:
+        return _read_bounded(fh, path.name, "the file", setting)
 
 
 def _gunzip(path: Path) -> bytes:
     try:
         with gzip.open(path, "rb") as fh:
-            return fh.read()
+            return _read_bounded(fh, path.name, "the unpacked text", "SAFEGRID_MAX_TEXT_BYTES")
     except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
         raise ImportRefused(f"{path.name}: the compressed file is damaged or truncated ({exc})") from exc
+
+
+def _members(archive: zipfile.ZipFile, name: str) -> list[zipfile.ZipInfo]:
+    """The archive's files, checked against the count and unpacked-size limits before any is read."""
+    infos = [i for i in archive.infolist() if not i.is_dir()]
+    most = limit("SAFEGRID_MAX_ZIP_FILES")
+    if len(infos) > most:
+        raise ImportRefused(f"{name}: the archive holds {len(infos)} files, more than {most} "
+                            "(SAFEGRID_MAX_ZIP_FILES)")
+    if sum(i.file_size for i in infos) > limit("SAFEGRID_MAX_ARCHIVE_BYTES"):
+        raise _too_big(name, "the archive once unpacked", "SAFEGRID_MAX_ARCHIVE_BYTES")
+    if any(i.flag_bits & 0x1 for i in infos):
+        raise ImportRefused(f"{name}: the archive is encrypted; zip it again without a password")
+    return infos
+
+
+def _read_zip(path: Path) -> RawTable:
+    """A zipped shapefile or GeoPackage, or a zip holding exactly one CSV or GeoJSON."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = [i for i in _members(archive, path.name)
+                     if not i.filename.startswith("__MACOSX/") and not PurePosixPath(i.filename).name.startswith(".")]
+            kinds = {}
+            for info in infos:
+                kinds.setdefault(_zip_kind(info.filename), []).append(info)
+            for kind in ("shp", "gpkg"):
+                if kinds.get(kind):
+                    if len(kinds[kind]) > 1:
+                        raise ImportRefused(f"{path.name}: the archive holds {len(kinds[kind])} .{kind} files; "
+                                            "zip one layer per file")
+                    return _read_zipped_ogr(archive, infos, kinds[kind][0], path.name)
+            tables = kinds.get("json", []) + kinds.get("text", [])
+            if len(tables) != 1:
+                found = ", ".join(sorted(PurePosixPath(i.filename).name for i in tables)) or "none"
+                raise ImportRefused(f"{path.name}: a .zip must hold one shapefile, GeoPackage, GeoJSON or CSV "
+                                    f"(tables found: {found})")
+            inner = PurePosixPath(tables[0].filename).name.lower()
+            with archive.open(tables[0]) as fh:
+                data = _read_bounded(fh, path.name, f"{inner} unpacked", "SAFEGRID_MAX_TEXT_BYTES")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, zlib.error, OSError) as exc:
+        raise ImportRefused(f"{path.name}: the zip archive is damaged or uses an unsupported method "
+                            f"({_short(exc)})") from exc
+    return _read_named(data, path.name, inner)
+
+
+def _zip_kind(member: str) -> str:
+    suffix = PurePosixPath(member).suffix.lower()
+    if suffix in (".shp", ".gpkg"):
+        return suffix[1:]
+    if suffix in JSON_SUFFIXES:
+        return "json"
+    if suffix in TEXT_SUFFIXES:
+        return "text"
+    return "other"
+
+
+def _read_zipped_ogr(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], main: zipfile.ZipInfo,
+                     name: str) -> RawTable:
+    """Unpack the layer's files (flat, under names of our own) into a temporary folder and read it."""
+    stem = PurePosixPath(main.filename).with_suffix("")
+    wanted = [i for i in infos if PurePosixPath(i.filename).with_suffix("") == stem]
+    budget = limit("SAFEGRID_MAX_ARCHIVE_BYTES")
+    with tempfile.TemporaryDirectory(prefix="safegrid-zip-") as tmp:
+        for info in wanted:
+            target = Path(tmp) / ("layer" + PurePosixPath(info.filename).suffix.lower())
+            with archive.open(info) as src, target.open("wb") as dst:
+                while chunk := src.read(CHUNK):
+                    budget -= len(chunk)
+                    if budget < 0:
+                        raise _too_big(name, "the archive once unpacked", "SAFEGRID_MAX_ARCHIVE_BYTES")
+                    dst.write(chunk)
+        return _read_ogr(Path(tmp) / ("layer" + PurePosixPath(main.filename).suffix.lower()), name)
 
 
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
@@ -112,36 +234,84 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
 
 
 def _read_text_table(data: bytes, name: str, inner: str) -> RawTable:
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    most = limit("SAFEGRID_MAX_ROWS")
+    if lines > most + 1:
+        raise ImportRefused(f"{name}: {lines - 1:,} lines, more than {most:,} rows (SAFEGRID_MAX_ROWS); "
+                            "split the file")
     text, encoding = decode_text(data, name)
     if not text.strip():
         raise ImportRefused(f"{name}: the file has no rows")
     first = text.split("\n", 1)[0]
     sep = "\t" if inner.endswith(".tsv") or ("\t" in first and "," not in first) else \
         (";" if ";" in first and "," not in first else ",")
+    if first.count(sep) + 1 > limit("SAFEGRID_MAX_COLUMNS"):
+        raise ImportRefused(f"{name}: the header has {first.count(sep) + 1:,} columns, more than "
+                            f"{limit('SAFEGRID_MAX_COLUMNS')} (SAFEGRID_MAX_COLUMNS)")
+    if data.count(b'"') % 2:  # an unclosed quote swallows the rest of the file: refuse, saying where
+        _refuse_malformed(text, sep, name)
+    frame = _fast_csv(data[3:] if data.startswith(b"\xef\xbb\xbf") else data, sep) \
+        if encoding == "utf-8" else _fast_csv(text.encode("utf-8"), sep)
+    if frame is not None and len(frame) + 1 == lines:  # one line a row: the line numbers follow
+        _check_header(frame, name)
+        return RawTable(frame, None, None, pd.Series(frame.index.to_numpy() + 2, index=frame.index), "line")
+    # Blank lines, quoted line breaks or rows of the wrong width: read record by record.
+    frame, numbers, skipped = _csv_records(text, sep, name)
+    _check_header(frame, name, skipped)
+    return RawTable(frame, None, None, pd.Series(numbers, index=frame.index), "line", skipped)
+
+
+def _csv_records(text: str, sep: str, name: str) -> tuple[pd.DataFrame, list[int], list[tuple[int, str]]]:
+    """Records with the line each starts on; blank lines are passed over, over-wide rows skipped."""
+    csv.field_size_limit(max(limit("SAFEGRID_MAX_TEXT_BYTES"), csv.field_size_limit()))  # long cells: row skips
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     try:
-        frame = _fast_csv(data[3:] if data.startswith(b"\xef\xbb\xbf") else data, sep) \
-            if encoding == "utf-8" else _fast_csv(text.encode("utf-8"), sep)
-        if frame is None:  # the fast reader refused: the C reader gives the precise message
-            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                                na_values=[""], skipinitialspace=False, engine="c")
-    except pd.errors.ParserError as exc:
-        raise ImportRefused(f"{name}: malformed CSV ({_short(exc)}); is the file truncated or mis-quoted?") from exc
-    except pd.errors.EmptyDataError as exc:
-        raise ImportRefused(f"{name}: the file has no header row") from exc
-    _check_header(frame, name)
-    rows = pd.Series(frame.index.to_numpy() + 2, index=frame.index)  # header is line 1
-    return RawTable(frame, None, None, rows, "line")
+        header = next(reader)
+        while not any(cell.strip() for cell in header):
+            header = next(reader)
+    except StopIteration:
+        raise ImportRefused(f"{name}: the file has no header row") from None
+    except csv.Error as exc:
+        raise ImportRefused(f"{name}: malformed CSV in the header ({exc})") from None
+    width = len(header)
+    records, numbers, skipped = [], [], []
+    line = reader.line_num
+    try:
+        for record in reader:
+            start, line = line + 1, reader.line_num
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(record) > width:
+                skipped.append((start, f"{len(record)} fields where the header has {width}"))
+                continue
+            records.append([cell if cell != "" else None for cell in record] + [None] * (width - len(record)))
+            numbers.append(start)
+    except csv.Error as exc:
+        raise ImportRefused(f"{name}: malformed CSV near line {line + 1} ({exc}); is the file truncated "
+                            "or mis-quoted?") from None
+    return pd.DataFrame(records, columns=header, dtype=object), numbers, skipped
+
+
+def _refuse_malformed(text: str, sep: str, name: str) -> None:
+    """The line where a quoted field opens and never closes."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    line = 0
+    try:
+        for _ in reader:
+            line = reader.line_num
+    except csv.Error:
+        pass
+    raise ImportRefused(f"{name}: malformed CSV: a quoted field opened on line {line + 1} is never closed; "
+                        "is the file truncated or mis-quoted?")
 
 
 def _fast_csv(data: bytes, sep: str) -> pd.DataFrame | None:
     """Multi-threaded parse with pyarrow (all columns as text); None when it cannot."""
-    if data.count(b'"') % 2:  # an unclosed quote: only the C reader says where
-        return None
     try:
-        import pyarrow  # noqa: F401  (streamlit depends on it; absent, the C reader is used)
+        import pyarrow  # noqa: F401  (streamlit depends on it; absent, the record reader is used)
         frame = pd.read_csv(io.BytesIO(data), sep=sep, dtype=str, engine="pyarrow",
                             keep_default_na=False, na_values=[""])
-    except Exception:  # pyarrow's errors are not precise: let the C reader explain
+    except Exception:  # pyarrow's errors are not precise: the record reader explains
         return None
     if any(str(c).startswith("Unnamed") or str(c) == "" for c in frame.columns):
         return None
@@ -149,25 +319,87 @@ def _fast_csv(data: bytes, sep: str) -> pd.DataFrame | None:
 
 
 def _read_excel(path: Path) -> RawTable:
+    """The first sheet, row by row (read-only, so memory follows the cells, not the styles)."""
+    import openpyxl
+
     try:
-        frame = pd.read_excel(path, dtype=object, engine="openpyxl")
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            if sum(i.file_size for i in infos) > limit("SAFEGRID_MAX_ARCHIVE_BYTES"):
+                raise _too_big(path.name, "the workbook once unpacked", "SAFEGRID_MAX_ARCHIVE_BYTES")
+            cells = sum(i.file_size for i in infos if i.filename.startswith("xl/worksheets/")
+                        or i.filename == "xl/sharedStrings.xml")
+            if cells > limit("SAFEGRID_MAX_TEXT_BYTES"):
+                raise _too_big(path.name, "the workbook's sheets unpacked", "SAFEGRID_MAX_TEXT_BYTES")
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    except ImportRefused:
+        raise
+    except Exception as exc:  # zipfile, XML and openpyxl's own errors: the workbook is unreadable
         raise ImportRefused(f"{path.name}: not a readable Excel workbook ({_short(exc)})") from exc
-    _check_header(frame, path.name)
-    frame = frame.map(lambda v: None if (v is None or (isinstance(v, float) and v != v)) else
-                      (v.strip() if isinstance(v, str) else v))
-    rows = pd.Series(frame.index.to_numpy() + 2, index=frame.index)
-    return RawTable(frame, None, None, rows, "line")
+    try:
+        header, records, numbers, skipped = _sheet_records(book.worksheets[0], path.name)
+    except ImportRefused:
+        raise
+    except Exception as exc:
+        raise ImportRefused(f"{path.name}: not a readable Excel workbook ({_short(exc)})") from exc
+    finally:
+        book.close()
+    frame = pd.DataFrame(records, columns=header, dtype=object)
+    _check_header(frame, path.name, skipped)
+    return RawTable(frame, None, None, pd.Series(numbers, index=frame.index), "line", skipped)
 
 
-def _check_header(frame: pd.DataFrame, name: str) -> None:
+def _sheet_records(sheet, name: str):
+    most, header, width = limit("SAFEGRID_MAX_ROWS"), None, 0
+    records, numbers, skipped = [], [], []
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        values = [v.strip() or None if isinstance(v, str) else v for v in values]
+        if not any(v is not None for v in values):
+            continue
+        if header is None:
+            while values and values[-1] is None:
+                values.pop()
+            if len(values) > limit("SAFEGRID_MAX_COLUMNS"):
+                raise ImportRefused(f"{name}: {len(values):,} columns, more than "
+                                    f"{limit('SAFEGRID_MAX_COLUMNS')} (SAFEGRID_MAX_COLUMNS)")
+            header = [f"Unnamed: {i}" if v is None else str(v) for i, v in enumerate(values)]
+            width = len(header)
+            continue
+        if any(v is not None for v in values[width:]):
+            skipped.append((number, f"cells beyond the header's {width} columns"))
+            continue
+        if len(records) >= most:
+            raise ImportRefused(f"{name}: more than {most:,} rows (SAFEGRID_MAX_ROWS); split the file")
+        records.append(list(values[:width]) + [None] * (width - len(values)))
+        numbers.append(number)
+    if header is None:
+        raise ImportRefused(f"{name}: the first sheet is empty")
+    return header, records, numbers, skipped
+
+
+def _check_header(frame: pd.DataFrame, name: str, skipped: list[tuple[int, str]] | None = None) -> None:
     cols = [str(c) for c in frame.columns]
-    if frame.empty:
+    if len(cols) > limit("SAFEGRID_MAX_COLUMNS"):
+        raise ImportRefused(f"{name}: {len(cols):,} columns, more than {limit('SAFEGRID_MAX_COLUMNS')} "
+                            "(SAFEGRID_MAX_COLUMNS)")
+    if len(frame) > limit("SAFEGRID_MAX_ROWS"):
+        raise ImportRefused(f"{name}: {len(frame):,} rows, more than {limit('SAFEGRID_MAX_ROWS'):,} "
+                            "(SAFEGRID_MAX_ROWS); split the file")
+    if len(frame) == 0:
+        if skipped:
+            raise ImportRefused(f"{name}: no row could be read (line {skipped[0][0]}: {skipped[0][1]})")
         raise ImportRefused(f"{name}: the file has a header but no rows")
     dupes = sorted({c for c in cols if cols.count(c) > 1
                     or (re.fullmatch(r".+\.\d+", c) and c.rsplit(".", 1)[0] in cols)})
     if dupes:
         raise ImportRefused(f"{name}: duplicate column names {dupes}")
+    folded: dict[str, str] = {}
+    for col in cols:
+        key = col.strip().casefold()
+        if key in folded:
+            raise ImportRefused(f"{name}: columns {folded[key]!r} and {col!r} differ only in case or spaces; "
+                                "rename or remove one")
+        folded[key] = col
 
 
 def crs_from_geojson(doc: dict) -> str | None:
@@ -188,11 +420,16 @@ def _read_geojson(data: bytes, name: str) -> RawTable:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ImportRefused(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}); is the file truncated?") from exc
+    except RecursionError:
+        raise ImportRefused(f"{name}: the JSON is nested too deeply to be GeoJSON") from None
     if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature"):
         raise ImportRefused(f"{name}: not GeoJSON (expected a FeatureCollection)")
     features = doc.get("features", [doc]) if doc["type"] == "FeatureCollection" else [doc]
     if not isinstance(features, list) or not features:
         raise ImportRefused(f"{name}: the GeoJSON has no features")
+    if len(features) > limit("SAFEGRID_MAX_ROWS"):
+        raise ImportRefused(f"{name}: {len(features):,} features, more than {limit('SAFEGRID_MAX_ROWS'):,} "
+                            "(SAFEGRID_MAX_ROWS); split the file")
     props, geoms = [], []
     import shapely.geometry as sg
 
@@ -200,24 +437,41 @@ def _read_geojson(data: bytes, name: str) -> RawTable:
     for i, feat in enumerate(features, start=1):
         if not isinstance(feat, dict):
             raise ImportRefused(f"{name}: feature {i} is not a GeoJSON feature")
-        props.append(feat.get("properties") or {})
+        properties = feat.get("properties") or {}
+        if not isinstance(properties, dict):
+            raise ImportRefused(f"{name}: feature {i}: 'properties' must be an object")
+        props.append(properties)
         geom = feat.get("geometry")
         try:
             geoms.append(sg.shape(geom) if geom else None)
-        except Exception:  # shapely raises several kinds for malformed coordinates
+        except (Exception, RecursionError):  # shapely raises several kinds for malformed coordinates
             geoms.append(None)
             bad_geometry.append(i)
-    frame = pd.DataFrame(props)
-    frame = frame.map(lambda v: v if v is None or isinstance(v, str) else
-                      (json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else str(v)))
+    frame = pd.DataFrame(props, index=range(len(props)))
+    frame = frame.map(_property_text)
     frame = frame.where(frame.notna(), None)
+    _check_header(frame, name)
     geometry = gpd.GeoSeries(geoms, index=frame.index)
     table = RawTable(frame, geometry, crs_from_geojson(doc), pd.Series(frame.index + 1, index=frame.index), "feature")
     table.frame.attrs["bad_geometry"] = bad_geometry
     return table
 
 
-def _read_ogr(path: Path) -> RawTable:
+def _property_text(value) -> str | None:
+    """A GeoJSON property as the text a CSV cell would hold (objects as JSON; NaN and infinity as missing)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (dict, list)):
+        try:
+            return json.dumps(value, ensure_ascii=False, allow_nan=False)
+        except ValueError:
+            return None
+    return str(value)
+
+
+def _read_ogr(path: Path, name: str) -> RawTable:
     target = path
     if path.is_dir():
         shps = sorted(path.glob("*.shp"))
@@ -225,18 +479,28 @@ def _read_ogr(path: Path) -> RawTable:
             raise ImportRefused(f"{path}: a shapefile folder must hold exactly one .shp (found {len(shps)})")
         target = shps[0]
     try:
+        import pyogrio
+
+        features = pyogrio.read_info(target).get("features", 0)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise ImportRefused(f"{name}: cannot read it as a spatial file ({_short(exc)})") from exc
+    if features is not None and features > limit("SAFEGRID_MAX_ROWS"):
+        raise ImportRefused(f"{name}: {features:,} features, more than {limit('SAFEGRID_MAX_ROWS'):,} "
+                            "(SAFEGRID_MAX_ROWS); split the file")
+    try:
         gdf = gpd.read_file(target)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise ImportRefused(f"{path.name}: cannot read it as a spatial file ({_short(exc)})") from exc
+        raise ImportRefused(f"{name}: cannot read it as a spatial file ({_short(exc)})") from exc
     if gdf.empty:
-        raise ImportRefused(f"{path.name}: the layer has no features")
+        raise ImportRefused(f"{name}: the layer has no features")
     file_crs = None
     if gdf.crs is not None:
         epsg = gdf.crs.to_epsg()
         file_crs = f"EPSG:{epsg}" if epsg else gdf.crs.to_wkt()
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    frame = frame.map(lambda v: None if v is None or (isinstance(v, float) and v != v) else
+    frame = frame.map(lambda v: None if v is None or (isinstance(v, float) and not math.isfinite(v)) else
                       (v if isinstance(v, str) else str(v)))
+    _check_header(frame, name)
     geometry = gpd.GeoSeries(gdf.geometry.values, index=frame.index)
     return RawTable(frame, geometry, file_crs, pd.Series(frame.index + 1, index=frame.index), "feature")
 

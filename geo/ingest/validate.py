@@ -21,6 +21,7 @@ from geo.core.textscan import contains
 from geo.core.timeutil import parse_local_times
 from geo.ingest.errors import ImportRefused
 from geo.ingest.fields import LAYERS, POLYGON_LAYERS
+from geo.ingest.limits import limit
 
 FAR_MARGIN_DEG = 1.0  # about 100 km: points further than this outside the areas are refused
 EARLIEST_YEAR = 1900
@@ -62,15 +63,26 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
         if fresh.any():
             reason[fresh] = text if isinstance(text, str) else text[fresh]
 
+    longest = limit("SAFEGRID_MAX_FIELD_CHARS")
+    for col in fields.columns:
+        lengths = _as_text(fields[col]).str.len()
+        refuse(lengths > longest, f"{col} longer than {longest:,} characters (SAFEGRID_MAX_FIELD_CHARS)")
+    cleaned = 0
     for spec in specs:
         if spec.kind in ("x", "y") or spec.name not in fields.columns:
             continue
         raw = fields[spec.name]
         text = _as_text(raw)
+        if spec.kind in ("id", "text", "freetext"):
+            text, n_control = _without_controls(text)
+            cleaned += n_control
         if spec.kind == "id":
             if spec.required:
                 refuse(text.isna(), f"missing {spec.name}")
-            out[spec.name] = _limit(text, spec.name, notes)
+            most = TEXT_LIMITS.get(spec.name)
+            if most:  # two ids cut to one length would become one: refuse the row instead
+                refuse(text.str.len() > most, f"{spec.name} longer than {most} characters")
+            out[spec.name] = text.astype(object).where(text.notna(), None)
         elif spec.kind in ("text", "freetext"):
             if spec.kind == "freetext":
                 text, counts = mask_pii_series(text)
@@ -122,6 +134,8 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
                    (f"unknown {spec.name} '" + text.fillna("") + f"' (expected one of: {allowed})"))
             out[spec.name] = mapped.astype(object).where(mapped.notna(), None)
 
+    if cleaned:
+        notes.append(f"{cleaned} values held control characters (NUL and the like): removed")
     if layer in POLYGON_LAYERS:
         _polygons(out, geometry, crs, refuse, notes)
     else:
@@ -148,9 +162,22 @@ def _as_text(raw: pd.Series) -> pd.Series:
     else:
         text = raw.map(lambda v: None if v is None or (isinstance(v, float) and v != v) else
                        (v.isoformat(sep=" ") if isinstance(v, (dt.datetime, pd.Timestamp)) else
-                        (format(v, "g") if isinstance(v, float) else str(v))), na_action="ignore")
+                        (repr(v) if isinstance(v, float) else str(v))), na_action="ignore")
         text = text.astype("string").str.strip()
     return text.where(text != "", pd.NA)
+
+
+_CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
+def _without_controls(text: pd.Series) -> tuple[pd.Series, int]:
+    """Text with C0 control characters (NUL, escape, ...) removed; tab and line breaks stay."""
+    hit = pd.Series(contains(text, _CONTROLS), index=text.index)
+    if not hit.any():
+        return text, 0
+    text = text.copy()
+    text[hit] = text[hit].str.replace(_CONTROLS, "", regex=True).str.strip()
+    return text.where(text != "", pd.NA), int(hit.sum())
 
 
 def _all_text(raw: pd.Series) -> bool:
@@ -173,6 +200,7 @@ def _parse_dates(raw: pd.Series, fmt: str | None) -> tuple[list, pd.Series]:
     else:
         values = raw.map(lambda v: v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v)
         text = _as_text(values)
+        text = text.where(text.isna() | text.str.contains(r"\d", regex=True), "?")  # 'today' is not a date
         if fmt:
             parsed = pd.to_datetime(text, format=fmt, errors="coerce")
         else:
@@ -197,11 +225,12 @@ def _points(out, fields, geometry, crs, extent, refuse) -> None:
         refuse(~missing & (np.isnan(xs) | np.isnan(ys)), "coordinates unparseable: " + xt.fillna("") + ", " + yt.fillna(""))
     else:
         geoms = geometry.values
-        is_point = np.array([g is not None and g.geom_type == "Point" for g in geoms])
-        refuse(~is_point, "missing or non-point geometry")
+        is_point = np.array([g is not None and g.geom_type == "Point" and not g.is_empty for g in geoms])
+        refuse(~is_point, "missing, empty or non-point geometry")
         xs = np.where(is_point, shapely.get_x(np.where(is_point, geoms, None)), np.nan).astype(float)
         ys = np.where(is_point, shapely.get_y(np.where(is_point, geoms, None)), np.nan).astype(float)
     finite = np.isfinite(xs) & np.isfinite(ys)
+    refuse(~finite, "coordinates missing or not finite (NaN or infinity)")
     if crs == STORAGE_CRS:
         off = finite & ((np.abs(xs) > 180) | (np.abs(ys) > 90))
         swapped_ok = off & (np.abs(ys) <= 180) & (np.abs(xs) <= 90)
@@ -236,7 +265,11 @@ def _polygons(out, geometry, crs, refuse, notes) -> None:
 
         conv = gpd.GeoSeries(np.where(is_poly, geoms, None), crs=crs).to_crs(STORAGE_CRS).values
         geoms = np.asarray(conv, dtype=object)
-    bounds = np.array([g.bounds if ok else (0, 0, 0, 0) for g, ok in zip(geoms, is_poly)])
+    bounds = np.array([g.bounds if ok else (0, 0, 0, 0) for g, ok in zip(geoms, is_poly)], dtype=float)
+    finite = np.isfinite(bounds).all(axis=1) & np.array(
+        [not ok or bool(np.isfinite(shapely.get_coordinates(g)).all()) for g, ok in zip(geoms, is_poly)])
+    refuse(is_poly & ~finite, "polygon coordinates not finite (NaN or infinity)")
+    is_poly &= finite
     off = is_poly & ((np.abs(bounds[:, [0, 2]]) > 180).any(axis=1) | (np.abs(bounds[:, [1, 3]]) > 90).any(axis=1))
     refuse(off, "polygon coordinates out of range: wrong --crs?")
     out["geometry"] = geoms

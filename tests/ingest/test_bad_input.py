@@ -83,8 +83,6 @@ REFUSED = [
     ("unsupported-type", "a.docx", b"PK\x03\x04" + bytes(40), "incidents", {}, "unsupported file type"),
     ("unterminated-quote", "a.csv", csv_bytes(GOOD, f'G2,2024-03-01,{X},{Y},theft,"never closed\n'), "incidents", {},
      "malformed CSV"),
-    ("too-many-fields", "a.csv", csv_bytes(GOOD, f"G2,2024-03-01,{X},{Y},theft,a,b,c\n"), "incidents", {},
-     "malformed CSV"),
     ("duplicate-columns", "a.csv", csv_bytes(f"1,2024-03-01,{X},{Y},{X}\n", head="id,occurred_at,lon,lat,lon\n"),
      "incidents", {}, "duplicate column"),
     ("all-rows-bad", "a.csv", csv_bytes("1,2024-03-01,,,theft,x\n", "2,2024-03-01,,,theft,x\n"), "incidents", {},
@@ -98,6 +96,8 @@ REFUSED = [
 
 # id, file name, bytes, layer, options, (skipped row, reason regex)
 ROW_SKIPS = [
+    ("too-many-fields", csv_bytes(GOOD, f"G2,2024-03-01,{X},{Y},theft,a,b,c\n"), "incidents",
+     (3, "8 fields where the header has 6")),
     ("missing-coordinates", csv_bytes(GOOD, "B1,2024-03-01 10:00,,,theft,x\n"), "incidents", (3, "missing coordinates")),
     ("unparseable-coordinates", csv_bytes(GOOD, "B1,2024-03-01 10:00,abc,28.0,theft,x\n"), "incidents",
      (3, "coordinates unparseable")),

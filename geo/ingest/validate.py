@@ -16,7 +16,7 @@ import shapely
 
 from geo.core import clock
 from geo.core.crs import STORAGE_CRS, to_wgs84
-from geo.core.privacy import mask_pii_series
+from geo.core.identifiers import mask_pii_series
 from geo.core.textscan import contains
 from geo.core.timeutil import parse_local_times
 from geo.ingest.errors import ImportRefused

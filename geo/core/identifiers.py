@@ -50,6 +50,7 @@ ID_TOKEN = "[证件号已隐藏/ID removed]"
 PHONE_TOKEN = "[电话已隐藏/phone removed]"
 
 LONGEST = 18  # digits in the longest identifier (an 18-character resident ID)
+SHORTEST = 10  # digits in the shortest (a landline with a 3-digit area code and 7 digits, a US number)
 MAX_SEPARATOR = 3  # characters between two digit groups of one number
 
 # ---- folding ---------------------------------------------------------------------------------
@@ -78,23 +79,37 @@ def _fold_char(ch: str) -> str:
     return plain
 
 
-_ASCII_SPACE = {c: " " for c in range(128) if chr(c).isspace()}
+class _FoldTable(dict):
+    """``str.translate`` table filled on first sight of each character; remembers which resize."""
+
+    def __init__(self):
+        super().__init__({c: " " for c in range(128) if chr(c).isspace()})
+        self.resizing: set[str] = set()  # characters folded to nothing or to several characters
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        plain = ch if code < 128 else _fold_char(ch)
+        if len(plain) != 1:
+            self.resizing.add(ch)
+        self[code] = plain
+        return plain
+
+
+_TABLE = _FoldTable()
 
 
 def fold(text: str) -> tuple[str, list[int] | None]:
     """The text in plain form, and for each plain character the index it came from.
 
-    ``None`` as the map means "one to one" (the text was ASCII).
+    ``None`` as the map means "one to one": each character folded to exactly one.
     """
-    if text.isascii():
-        return text.translate(_ASCII_SPACE), None
-    pieces: list[str] = []
+    plain = text.translate(_TABLE)
+    if len(plain) == len(text) and _TABLE.resizing.isdisjoint(text):
+        return plain, None
     origin: list[int] = []
     for i, ch in enumerate(text):
-        plain = (" " if ch.isspace() else ch) if ch.isascii() else _fold_char(ch)
-        pieces.append(plain)
-        origin.extend([i] * len(plain))
-    return "".join(pieces), origin
+        origin.extend([i] * len(_TABLE[ord(ch)]))
+    return plain, origin
 
 
 # ---- finding -----------------------------------------------------------------------------------
@@ -138,17 +153,19 @@ def _longest(plain: str, groups: list[tuple[int, int]], first: int) -> tuple[int
         digits += plain[groups[last][0]:groups[last][1]]
         if len(digits) > LONGEST:
             break
+        if len(digits) < SHORTEST:
+            continue
         end = groups[last][1]
         candidate = digits
         if len(digits) == LONGEST - 1:
             x = _CHECK_X.match(plain, end)
             if x:
                 candidate, end = digits + "X", x.end()
-        kind = _kind(candidate, [b - a for a, b in groups[first:last + 1]])
+        sizes = [b - a for a, b in groups[first:last + 1]]
+        kind = _kind(candidate, sizes)
         if kind is None:
             continue
-        seps = [plain[groups[k][1]:groups[k + 1][0]] for k in range(first, last)]
-        if _dots_allowed(seps, [b - a for a, b in groups[first:last + 1]]):
+        if _dots_allowed([plain[groups[k][1]:groups[k + 1][0]] for k in range(first, last)], sizes):
             best = (groups[first][0], end, kind, last)
     return best
 
@@ -157,7 +174,11 @@ def find_identifiers(plain: str) -> list[tuple[int, int, str]]:
     """Spans ``(start, end, kind)`` of identifiers in folded text (see :func:`fold`)."""
     found = []
     for run in _RUN.finditer(plain):
+        if run.end() - run.start() < SHORTEST:
+            continue
         groups = [m.span() for m in _GROUP.finditer(plain, run.start(), run.end())]
+        if sum(b - a for a, b in groups) < SHORTEST:
+            continue
         i = 0
         while i < len(groups):
             hit = _longest(plain, groups, i)

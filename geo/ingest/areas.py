@@ -61,7 +61,9 @@ def import_area_table(engine: Engine, table: RawTable, level: str, *, name: str 
         existing = load_areas(conn)
     checked = validate(fields, table.rows, "areas", crs=src_crs, tz=tz, geometry=table.geometry)
     report = ImportReport(name, "areas", rows_read=len(table.frame), row_word=table.row_word,
-                          skipped=sorted(table.skipped + checked.skipped), notes=checked.notes)
+                          skipped=sorted(table.skipped + checked.skipped), notes=checked.notes,
+                          masked=checked.masked, masked_rows=checked.masked_rows,
+                          masked_fields=dict(checked.masked_fields))
     frame = checked.frame
     if frame.empty:
         raise ImportRefused(f"{name}: no area could be imported" +

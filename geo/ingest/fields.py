@@ -1,6 +1,9 @@
 """What each layer's fields are: declared as data, checked by one validator.
 
 A field has a kind that says how a cell of text becomes a value and what is out of range.
+``text`` (labels: categories, unit and team names) and ``freetext`` (prose: descriptions,
+addresses, titles, place names) are both scanned for resident ID and phone numbers, which
+are masked before storage; ``freetext`` is also checked for HTML markup.
 Aliases are matched after folding case, spaces, underscores and hyphens.
 """
 

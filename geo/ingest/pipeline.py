@@ -133,6 +133,7 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
                        geometry=table.geometry, extent=index.extent, today=today)
     report.skipped = sorted(table.skipped + checked.skipped)
     report.masked, report.masked_rows = checked.masked, checked.masked_rows
+    report.masked_fields = dict(checked.masked_fields)
     report.notes.extend(checked.notes)
     bad_geometry = table.frame.attrs.get("bad_geometry")
     if bad_geometry:

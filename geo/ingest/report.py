@@ -16,8 +16,9 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     outside: int = 0  # kept, but inside no grid cell
-    masked: int = 0  # personal identifiers masked in free text
+    masked: int = 0  # personal identifiers masked in text fields
     masked_rows: int = 0
+    masked_fields: dict[str, int] = field(default_factory=dict)  # field -> identifiers masked in it
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
     row_word: str = "line"
     notes: list[str] = field(default_factory=list)
@@ -33,8 +34,13 @@ class ImportReport:
         if self.layer in ("incidents", "cameras", "places", "ledger"):
             parts.append(f"{self.outside} outside every grid cell")
         if self.masked:
-            parts.append(f"{self.masked} personal identifiers masked")
+            parts.append(f"{self.masked} personal identifiers masked ({self.masked_by_field()})")
         return f"{self.file}: " + ", ".join(parts)
+
+    def masked_by_field(self) -> str:
+        """Where identifiers were masked, e.g. ``description 2, address 1`` (most first)."""
+        ranked = sorted(self.masked_fields.items(), key=lambda kv: (-kv[1], kv[0]))
+        return ", ".join(f"{name} {n}" for name, n in ranked)
 
     def skipped_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.skipped, columns=[self.row_word, "reason"])

@@ -16,7 +16,7 @@ import shapely
 
 from geo.core import clock
 from geo.core.crs import STORAGE_CRS, to_wgs84
-from geo.core.privacy import mask_pii_series
+from geo.core.identifiers import mask_pii, mask_pii_series
 from geo.core.textscan import contains
 from geo.core.timeutil import parse_local_times
 from geo.ingest.errors import ImportRefused
@@ -38,6 +38,7 @@ class Validated:
     masked: int = 0
     masked_rows: int = 0
     notes: list[str] = field(default_factory=list)
+    masked_fields: dict[str, int] = field(default_factory=dict)  # field -> identifiers masked in it
 
 
 def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz: str,
@@ -55,7 +56,8 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
     reason = pd.Series(None, index=fields.index, dtype=object)
     out = pd.DataFrame(index=fields.index)
     notes: list[str] = []
-    masked = masked_rows = 0
+    masked_fields: dict[str, int] = {}
+    masked_rows = pd.Series(False, index=fields.index)
 
     def refuse(mask, text) -> None:
         mask = pd.Series(mask, index=fields.index).fillna(False).astype(bool)
@@ -84,10 +86,12 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
                 refuse(text.str.len() > most, f"{spec.name} longer than {most} characters")
             out[spec.name] = text.astype(object).where(text.notna(), None)
         elif spec.kind in ("text", "freetext"):
+            # Every text field is scanned: a unit, team or category name can carry a phone number too.
+            text, counts = mask_pii_series(text)
+            if counts.any():
+                masked_fields[spec.name] = int(counts.sum())
+                masked_rows |= counts > 0
             if spec.kind == "freetext":
-                text, counts = mask_pii_series(text)
-                masked += int(counts.sum())
-                masked_rows += int((counts > 0).sum())
                 maybe = pd.Series(contains(text, "<", regex=False), index=text.index)
                 n_html = int(text[maybe].astype("string").str.contains(_HTML, na=False).sum()) if maybe.any() else 0
                 if n_html:
@@ -151,8 +155,9 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
         first_row = rows.groupby(ok_ids).transform("first")
         refuse(dup, ("duplicate " + key + " (first on " + "row " + first_row.astype("Int64").astype(str) + ")"))
     bad = reason.notna()
-    skipped = list(zip(rows[bad].astype(int).tolist(), reason[bad].tolist()))
-    return Validated(out[~bad], skipped, masked, masked_rows, notes)
+    # Reasons quote the refused cell, which may itself be an identifier typed in the wrong column.
+    skipped = [(row, mask_pii(why)[0]) for row, why in zip(rows[bad].astype(int).tolist(), reason[bad].tolist())]
+    return Validated(out[~bad], skipped, sum(masked_fields.values()), int(masked_rows.sum()), notes, masked_fields)
 
 
 def _as_text(raw: pd.Series) -> pd.Series:

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from geo.core import clock
 from geo.core import ledger as rules
 from geo.core.crs import STORAGE_CRS
-from geo.core.privacy import mask_pii
+from geo.core.identifiers import mask_pii
 from geo.store import audit, filters
 from geo.store import scope as scoping
 from geo.store.scope import Scope

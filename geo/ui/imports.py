@@ -72,7 +72,7 @@ def show_report(report: ImportReport) -> None:
     if report.layer in POINT_LAYERS and report.layer != "zones":
         st.caption(t("import.report.outside", n=report.outside))
     if report.masked:
-        st.info(t("import.report.masked", n=report.masked, rows=report.masked_rows))
+        st.info(t("import.report.masked", n=report.masked, rows=report.masked_rows) + f" ({report.masked_by_field()})")
     for note in report.notes:
         st.caption(note)
     if report.skipped:

@@ -62,6 +62,23 @@ def test_create_places_the_item_in_its_cell_masks_identifiers_and_records_it(cit
     assert str(item_id) in set(log["object"])
 
 
+def test_the_form_path_masks_identifiers_in_every_text_field_and_note(city):
+    from geo.core.identifiers import ID_TOKEN, PHONE_TOKEN
+
+    engine, _ = city
+    item_id, _ = _new(engine, title="井盖松动，电话１３８　１２３４　５６７８", category="道路 0755-88889999",
+                      description="报警人110101 19900307 1234", responsible_unit="市政所（010）12345678转12")
+    row = _row(engine, item_id)
+    assert (row["title"], row["category"], row["description"], row["responsible_unit"]) == (
+        f"井盖松动，电话{PHONE_TOKEN}", f"道路 {PHONE_TOKEN}", f"报警人{ID_TOKEN}", f"市政所{PHONE_TOKEN}")
+    v = ledger.edit_item(engine, "clerk", "clerk", item_id, 1, responsible_unit="所长 +86 138-1234-5678", scope=ALL)
+    v = ledger.act(engine, "admin", "admin", item_id, v, "cancel", note="重复，联系 13912345678", scope=ALL)
+    with engine.connect() as conn:
+        notes = ledger.history(conn, ALL, item_id)["note"].tolist()
+    assert _row(engine, item_id)["responsible_unit"] == f"所长 {PHONE_TOKEN}"
+    assert notes[-1] == f"重复，联系 {PHONE_TOKEN}"
+
+
 @pytest.mark.parametrize("change,message", [
     ({"deadline": TODAY - dt.timedelta(days=30)}, "before the date found"),
     ({"lon": 0.0, "lat": 0.0}, "outside the district"),

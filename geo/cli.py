@@ -37,6 +37,16 @@ def _engine(args):
     return engine
 
 
+def _cli_actor() -> str:
+    """Who runs the command, as the audit log and the ledger history name them: ``cli:<OS user>``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        return f"cli:uid{os.getuid()}" if hasattr(os, "getuid") else "cli:unknown"
+
+
 def cmd_init(args) -> str:
     from geo.store.engine import describe
     from geo.store.schema import init_db
@@ -82,27 +92,42 @@ def _progress():
 
 def cmd_import(args) -> str:
     from geo.ingest.areas import generate_grid, import_areas
+    from geo.ingest.audited import run_audited
     from geo.ingest.pipeline import import_file
 
     engine = _engine(args)
+    # one audit entry per import, in the import's transaction (a refusal on its own)
+    audited = lambda run: run_audited(engine, _cli_actor(), *_imported(args), run)  # noqa: E731
     if args.layer == "areas":
-        report = import_areas(engine, args.file, args.level, code_field=args.code_field,
-                              name_field=args.name_field, parent_field=args.parent_field, maps=args.map,
-                              crs=args.crs, progress=_progress())
+        report = audited(lambda hook: import_areas(engine, args.file, args.level, code_field=args.code_field,
+                                                   name_field=args.name_field, parent_field=args.parent_field,
+                                                   maps=args.map, crs=args.crs, progress=_progress(),
+                                                   in_transaction=hook))
     elif args.layer == "grid":
-        report = generate_grid(engine, args.cell_size, args.shape, args.within, progress=_progress())
+        report = audited(lambda hook: generate_grid(engine, args.cell_size, args.shape, args.within,
+                                                    progress=_progress(), in_transaction=hook))
     else:
         from geo.store.scope import Scope
 
         # the command line is the operator's (the table owner's): it imports for the whole jurisdiction
-        report = import_file(engine, args.file, args.layer, scope=Scope.jurisdiction(), preset=args.preset,
-                             maps=args.map, crs=args.crs, source=args.source, tz=args.tz, progress=_progress())
+        report = audited(lambda hook: import_file(engine, args.file, args.layer, scope=Scope.jurisdiction(),
+                                                  preset=args.preset, maps=args.map, crs=args.crs,
+                                                  source=args.source, tz=args.tz, progress=_progress(),
+                                                  in_transaction=hook))
     if args.report:
         report.skipped_frame().to_csv(args.report, index=False)
     detail = report.details(limit=args.show_skipped)
     if detail.count("\n"):
         print(detail.split("\n", 1)[1], file=sys.stderr)
     return report.summary()
+
+
+def _imported(args) -> tuple[str, str]:
+    """What an import command imports, as its audit entry names it: (layer, file name)."""
+    if args.layer == "grid":
+        return "areas:grid", f"generated {args.shape} {args.cell_size:g} m" + (f" in {args.within}" if args.within
+                                                                               else "")
+    return (f"areas:{args.level}" if args.layer == "areas" else args.layer), Path(args.file).name
 
 
 def _scope(args, conn):

@@ -23,6 +23,10 @@ LAYERS = ("incidents", "cameras", "zones", "places", "ledger")
 EXPORTABLE = ("incidents", "areas", "cameras", "zones", "ledger", "places")
 
 
+# The operator at the command line takes ledger workflow steps (imports) with an admin's rights.
+CLI_ROLE = "admin"
+
+
 class CommandError(Exception):
     """A bad argument or state: printed as ``error: ...`` with exit status 2."""
 
@@ -93,7 +97,7 @@ def _progress():
 def cmd_import(args) -> str:
     from geo.ingest.areas import generate_grid, import_areas
     from geo.ingest.audited import run_audited
-    from geo.ingest.pipeline import import_file
+    from geo.ingest.pipeline import Importer, import_file
 
     engine = _engine(args)
     # one audit entry per import, in the import's transaction (a refusal on its own)
@@ -113,7 +117,7 @@ def cmd_import(args) -> str:
         report = audited(lambda hook: import_file(engine, args.file, args.layer, scope=Scope.jurisdiction(),
                                                   preset=args.preset, maps=args.map, crs=args.crs,
                                                   source=args.source, tz=args.tz, progress=_progress(),
-                                                  in_transaction=hook))
+                                                  in_transaction=hook, by=Importer(_cli_actor(), CLI_ROLE)))
     if args.report:
         report.skipped_frame().to_csv(args.report, index=False)
     detail = report.details(limit=args.show_skipped)

@@ -18,7 +18,7 @@ from geo.core.democity import generate_city
 from geo.core.grid import LEVELS
 from geo.ingest.areas import import_area_table
 from geo.ingest.errors import ImportRefused
-from geo.ingest.pipeline import import_table
+from geo.ingest.pipeline import Importer, import_table
 from geo.ingest.readers import RawTable
 from geo.store.models import Base, Setting
 from geo.store.schema import init_db, wipe_ledger_history
@@ -27,6 +27,8 @@ from geo.store.scope import Scope
 RECIPE = Path(__file__).resolve().parents[2] / "data" / "demo_city.json"
 DEMO_KEY = "demo"
 SOURCE = "demo"
+# The demo's ledger items arrive with their past already decided: statuses as generated, no workflow.
+BUILDER = Importer("demo", "admin", workflow=False)
 
 
 def load_recipe() -> dict:
@@ -155,13 +157,12 @@ def build_demo(engine: Engine, seed: int, scale: float = 1.0, replace: bool = Fa
                           name=f"demo {level}", parent_field="parent")
     zones = city.zones
     import_table(engine, _table(pd.DataFrame(zones.drop(columns="geometry")), gpd.GeoSeries(zones.geometry.values)),
-                 "zones", scope=Scope.jurisdiction(), name="demo zones", source=SOURCE)
+                 "zones", scope=Scope.jurisdiction(), name="demo zones", source=SOURCE, by=BUILDER)
     counts = {}
     for layer, frame in (("places", city.places), ("cameras", city.cameras), ("ledger", city.ledger),
                          ("incidents", city.incidents)):
         report = import_table(engine, _table(frame), layer, scope=Scope.jurisdiction(), name=f"demo {layer}",
-                              source=SOURCE,
-                              progress=progress)
+                              source=SOURCE, progress=progress, by=BUILDER)
         if report.skipped:
             raise RuntimeError(f"demo {layer}: {len(report.skipped)} rows refused: {report.skipped[:3]}")
         counts[layer] = report.written + report.unchanged

@@ -11,7 +11,7 @@ from geo.core.grid import LEVELS
 from geo.ingest.areas import import_areas
 from geo.ingest.errors import ImportRefused
 from geo.ingest.audited import run_audited
-from geo.ingest.pipeline import import_file
+from geo.ingest.pipeline import Importer, import_file
 from geo.ingest.presets import preset_names
 from geo.ingest.report import ImportReport
 from geo.ui import data
@@ -44,7 +44,7 @@ def run_import(upload, choice: str, preset: str | None, crs: str | None, code_fi
             return import_areas(data.engine(), path, choice.split(":", 1)[1], code_field=code_field or None,
                                 crs=crs or None, progress=progress, in_transaction=audited)
         return import_file(data.engine(), path, choice, scope=scope, preset=preset or None, crs=crs or None,
-                           progress=progress, in_transaction=audited)
+                           progress=progress, in_transaction=audited, by=Importer(username, role))
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(upload.name).name

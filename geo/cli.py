@@ -84,8 +84,8 @@ def cmd_demo(args) -> str:
             with engine.connect() as conn:
                 if table_counts(conn)["areas"]:
                     return "the database already holds data; kept as it is (--keep-existing)"
-    return build_demo(engine, seed=args.seed, scale=args.scale, replace=args.replace,
-                      progress=None if args.quiet else _progress())
+    return build_demo(engine, seed=args.seed, scale=args.scale, replace=args.replace, force=args.force,
+                      actor=_cli_actor(), progress=None if args.quiet else _progress())
 
 
 def _progress():
@@ -513,7 +513,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", parents=[common], help="build the demo city into the database")
     p.add_argument("--seed", type=int, default=20261123, help="random seed (same seed, same city)")
     p.add_argument("--scale", type=float, default=1.0, help="fraction of the full-size demo's incidents")
-    p.add_argument("--replace", action="store_true", help="empty a database that already holds data first")
+    p.add_argument("--replace", action="store_true",
+                   help="empty a database that holds only demo data first (audited; the audit log is kept)")
+    p.add_argument("--force", action="store_true", help="with --replace: empty it even of data the demo did not build")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.add_argument("--keep-existing", action="store_true",
                    help="do nothing when the database already holds areas (used by scripts/start.sh)")

@@ -23,6 +23,10 @@ LAYERS = ("incidents", "cameras", "zones", "places", "ledger")
 EXPORTABLE = ("incidents", "areas", "cameras", "zones", "ledger", "places")
 
 
+# The operator at the command line takes ledger workflow steps (imports) with an admin's rights.
+CLI_ROLE = "admin"
+
+
 class CommandError(Exception):
     """A bad argument or state: printed as ``error: ...`` with exit status 2."""
 
@@ -42,6 +46,16 @@ def _engine(args):
     if args.command not in ("init", "demo") and not is_initialised(engine):
         raise CommandError("the database has no schema yet: run `python -m geo init` first")
     return engine
+
+
+def _cli_actor() -> str:
+    """Who runs the command, as the audit log and the ledger history name them: ``cli:<OS user>``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        return f"cli:uid{os.getuid()}" if hasattr(os, "getuid") else "cli:unknown"
 
 
 def cmd_init(args) -> str:
@@ -77,8 +91,8 @@ def cmd_demo(args) -> str:
             with engine.connect() as conn:
                 if table_counts(conn)["areas"]:
                     return "the database already holds data; kept as it is (--keep-existing)"
-    return build_demo(engine, seed=args.seed, scale=args.scale, replace=args.replace,
-                      progress=None if args.quiet else _progress())
+    return build_demo(engine, seed=args.seed, scale=args.scale, replace=args.replace, force=args.force,
+                      actor=_cli_actor(), progress=None if args.quiet else _progress())
 
 
 def _progress():
@@ -89,23 +103,30 @@ def _progress():
 
 def cmd_import(args) -> str:
     from geo.ingest.areas import generate_grid, import_areas
-    from geo.ingest.pipeline import import_file
+    from geo.ingest.audited import run_audited
+    from geo.ingest.pipeline import Importer, import_file
 
     if args.report:  # checked before the import, which commits: a bad path must not fail after it
         _check_report_path(args.report)
     engine = _engine(args)
+    # one audit entry per import, in the import's transaction (a refusal on its own)
+    audited = lambda run: run_audited(engine, _cli_actor(), *_imported(args), run)  # noqa: E731
     if args.layer == "areas":
-        report = import_areas(engine, args.file, args.level, code_field=args.code_field,
-                              name_field=args.name_field, parent_field=args.parent_field, maps=args.map,
-                              crs=args.crs, progress=_progress())
+        report = audited(lambda hook: import_areas(engine, args.file, args.level, code_field=args.code_field,
+                                                   name_field=args.name_field, parent_field=args.parent_field,
+                                                   maps=args.map, crs=args.crs, progress=_progress(),
+                                                   in_transaction=hook))
     elif args.layer == "grid":
-        report = generate_grid(engine, args.cell_size, args.shape, args.within, progress=_progress())
+        report = audited(lambda hook: generate_grid(engine, args.cell_size, args.shape, args.within,
+                                                    progress=_progress(), in_transaction=hook))
     else:
         from geo.store.scope import Scope
 
         # the command line is the operator's (the table owner's): it imports for the whole jurisdiction
-        report = import_file(engine, args.file, args.layer, scope=Scope.jurisdiction(), preset=args.preset,
-                             maps=args.map, crs=args.crs, source=args.source, tz=args.tz, progress=_progress())
+        report = audited(lambda hook: import_file(engine, args.file, args.layer, scope=Scope.jurisdiction(),
+                                                  preset=args.preset, maps=args.map, crs=args.crs,
+                                                  source=args.source, tz=args.tz, progress=_progress(),
+                                                  in_transaction=hook, by=Importer(_cli_actor(), CLI_ROLE)))
     if args.report:
         _write_csv(report.skipped_frame(), args.report)
     detail = report.details(limit=args.show_skipped)
@@ -125,6 +146,14 @@ def _check_report_path(out: str) -> None:
         raise CommandError(f"--report {out}: the folder {parent} does not exist")
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise CommandError(f"--report {out}: cannot write there")
+
+
+def _imported(args) -> tuple[str, str]:
+    """What an import command imports, as its audit entry names it: (layer, file name)."""
+    if args.layer == "grid":
+        return "areas:grid", f"generated {args.shape} {args.cell_size:g} m" + (f" in {args.within}" if args.within
+                                                                               else "")
+    return (f"areas:{args.level}" if args.layer == "areas" else args.layer), Path(args.file).name
 
 
 def _scope(args, conn):
@@ -506,7 +535,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", parents=[common], help="build the demo city into the database")
     p.add_argument("--seed", type=int, default=20261123, help="random seed (same seed, same city)")
     p.add_argument("--scale", type=float, default=1.0, help="fraction of the full-size demo's incidents")
-    p.add_argument("--replace", action="store_true", help="empty a database that already holds data first")
+    p.add_argument("--replace", action="store_true",
+                   help="empty a database that holds only demo data first (audited; the audit log is kept)")
+    p.add_argument("--force", action="store_true", help="with --replace: empty it even of data the demo did not build")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.add_argument("--keep-existing", action="store_true",
                    help="do nothing when the database already holds areas (used by scripts/start.sh)")

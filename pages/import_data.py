@@ -25,7 +25,8 @@ if submitted:
     if upload is None:
         st.warning(t("import.no_file"))
     else:
-        report = run_import(upload, choice, preset, crs, code_field, username=user["username"])
+        report = run_import(upload, choice, preset, crs, code_field, username=user["username"],
+                            role=user.get("role"))
         if report is not None:
             st.success(summary(report, choice))
             show_report(report)

@@ -9,7 +9,9 @@ Workflow (``ACTIONS``)::
 Rectification needs a note and sets a re-check date (default ``RECHECK_DAYS`` after the
 rectification); verification is the re-check itself, allowed on or after that date, by a
 leader or an admin (someone other than the clerk who reported the fix). Reopen and cancel
-need a note too. Everything here is pure: no storage, no clock (``today`` is passed in).
+need a note too. A new item starts in one of ``INITIAL``. A bulk import asks for a status,
+not an action: :func:`import_steps` turns that into the same steps, under the same rules.
+Everything here is pure: no storage, no clock (``today`` is passed in).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pandas as pd
 STATUSES = ("reported", "assigned", "rectifying", "rectified", "verified", "cancelled")
 CLOSED = ("rectified", "verified", "cancelled")
 OPEN = tuple(s for s in STATUSES if s not in CLOSED)
+INITIAL = ("reported",)  # the statuses an item may be created in (the form creates it reported)
 KINDS = ("hazard", "dispute", "security_gap")
 RECHECK_DAYS = 30
 DUE_SOON_DAYS = 7
@@ -97,6 +100,54 @@ def step(status: str, action: str, role: str | None, *, note: str | None, today:
     if action == "reopen":
         return Step(rule.target, None)
     return Step(rule.target, recheck_on)
+
+
+def route(before: str, after: str, role: str | None = None, *, any_role: bool = False) -> list[str] | None:
+    """The shortest chain of actions from status ``before`` to ``after`` that ``role`` may take
+    (every role's actions with ``any_role``); ties go to the order of ``ACTIONS``. None if there is none,
+    ``[]`` when the two are the same."""
+    paths = {before: []}
+    frontier = [before]
+    while frontier and after not in paths:
+        reached = []
+        for status in frontier:
+            for rule in ACTIONS.values():
+                if status in rule.sources and (any_role or role in rule.roles) and rule.target not in paths:
+                    paths[rule.target] = paths[status] + [rule.name]
+                    reached.append(rule.target)
+        frontier = reached
+    return paths.get(after)
+
+
+def import_steps(before: str | None, after: str, role: str | None, *, note: str | None, today: dt.date,
+                 recheck_on: dt.date | None = None, edits: bool = False,
+                 recheck_days: int = RECHECK_DAYS) -> list[tuple[str, Step]]:
+    """The workflow steps by which an import takes an item from ``before`` (None: a new item) to ``after``.
+
+    Each step is checked by :func:`step` as if taken on the item's card, with the file's ``note``;
+    ``recheck_on`` is the item's current re-check date. ``edits``: the row also changes the item's
+    fields, which only an open item allows (before or after its steps). Raises
+    :class:`WorkflowRefused` with the reason when the workflow or the role does not allow it.
+    """
+    if before is None:
+        if after not in INITIAL:
+            raise WorkflowRefused(f"a new item starts as {' or '.join(INITIAL)}, not {after}: "
+                                  "import it so, then move it through the workflow")
+        return []
+    if edits and before in CLOSED and after in CLOSED:
+        raise WorkflowRefused(f"a {before} item cannot be edited: reopen it first")
+    chain = route(before, after, role)
+    if chain is None:
+        chain = route(before, after, any_role=True)  # stepping through it says which step the role lacks
+        if chain is None:
+            raise WorkflowRefused(f"no workflow step leads from {before} to {after}")
+    out, status, when = [], before, recheck_on
+    for action in chain:
+        nxt = step(status, action, role, note=note, today=today, recheck_on=None if action == "rectify" else when,
+                   recheck_days=recheck_days)
+        out.append((action, nxt))
+        status, when = nxt.status, nxt.recheck_on
+    return out
 
 
 def check_fields(kind: str | None, found_on: dt.date | None, deadline: dt.date | None, title: str | None) -> None:

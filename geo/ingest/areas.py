@@ -172,12 +172,13 @@ def _reparent_children(conn, report: ImportReport) -> None:
 
 
 def generate_grid(engine: Engine, cell_size: float, shape: str = "square", within: str | None = None,
-                  progress=None) -> ImportReport:
+                  progress=None, in_transaction=None) -> ImportReport:
     """Generate regular cells of ``cell_size`` metres clipped to a boundary, as the grid level.
 
     The boundary is the area ``within``, else the union of the districts (else of the
     highest level present). Grid cells already inside the boundary are replaced, so
-    running it twice with the same arguments changes nothing.
+    running it twice with the same arguments changes nothing. ``in_transaction(conn, report)``
+    runs inside the writing transaction, as for :func:`import_area_table`.
     """
     with engine.connect() as conn:
         areas = load_areas(conn)
@@ -214,5 +215,5 @@ def generate_grid(engine: Engine, cell_size: float, shape: str = "square", withi
     remove = sorted(set(inside["code"]) - set(codes))
     if remove:
         report.notes.append(f"{len(remove)} earlier grid cells inside the boundary replaced")
-    _store(engine, gdf, report, progress, remove=remove)
+    _store(engine, gdf, report, progress, remove=remove, in_transaction=in_transaction)
     return report

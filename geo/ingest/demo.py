@@ -1,4 +1,12 @@
-"""``python -m geo demo``: build the demo county into the database through the real importers."""
+"""``python -m geo demo``: build the demo county into the database through the real importers.
+
+A build is recorded twice: the ``demo`` setting (written when the build starts, stamped with its
+seed, scale and end date when it is complete) and the audit entry ``demo.build``. ``--replace``
+empties the database first, but only one that holds nothing except what demo builds put there
+(:func:`foreign_data`) unless forced; the wipe is audited with what it removed, in its own
+transaction. The audit log itself is append-only and is never emptied: it keeps the history of
+every earlier build.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +26,9 @@ from geo.core.democity import generate_city
 from geo.core.grid import LEVELS
 from geo.ingest.areas import import_area_table
 from geo.ingest.errors import ImportRefused
-from geo.ingest.pipeline import import_table
+from geo.ingest.pipeline import Importer, import_table
 from geo.ingest.readers import RawTable
+from geo.store import audit
 from geo.store.models import Base, Setting
 from geo.store.schema import init_db, wipe_ledger_history
 from geo.store.scope import Scope
@@ -27,6 +36,8 @@ from geo.store.scope import Scope
 RECIPE = Path(__file__).resolve().parents[2] / "data" / "demo_city.json"
 DEMO_KEY = "demo"
 SOURCE = "demo"
+# The demo's ledger items arrive with their past already decided: statuses as generated, no workflow.
+BUILDER = Importer("demo", "admin", workflow=False)
 
 
 def load_recipe() -> dict:
@@ -123,26 +134,100 @@ def _campaign(engine, end: dt.date) -> None:
     set_actual(engine, "demo", ids["satisfaction_pct"], 93.5, "群众安全感调查（演示）", scope=everything)
 
 
+# Kept by --replace: deployment settings, accounts and the append-only audit log.
+KEPT = ("settings", "users", "audit_log")
+ACCOUNT_TABLES = ("display_keys",)  # wiped with the rest, but not content: they alone are no data
+SOURCED = ("incidents", "cameras", "places", "ledger_items")  # tables whose rows name their source
+# Audit actions that change content: one since the last demo build means someone's own data.
+CONTENT_ACTIONS = ("import", "ledger.", "campaign.", "target.", "zone.")
+READS = ("ledger.read",)
+
+
+def _content_tables() -> list:
+    return [t for t in reversed(Base.metadata.sorted_tables) if t.name not in KEPT + ACCOUNT_TABLES]
+
+
+def _rows(conn, table: str) -> int:
+    return int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar())
+
+
+def foreign_data(conn) -> list[str]:
+    """What in the database the demo builds did not put there (empty: only demo data, or nothing).
+
+    Three signs: content in a database no demo build has started on; rows of another source than
+    the demo's (imports, items created in the app); and content changes audited since the last demo
+    build or wipe, by anyone but the builder itself (imports, ledger steps and edits, targets,
+    campaigns, zones). The audit log is the record: a change made before it existed is seen only
+    through its source.
+    """
+    found = []
+    marker = conn.execute(text("SELECT value FROM settings WHERE key = :k"), {"k": DEMO_KEY}).scalar()
+    if marker is None and any(_rows(conn, t.name) for t in _content_tables()):
+        found.append("no demo build is recorded in this database")
+    for table in SOURCED:
+        n = int(conn.execute(text(f"SELECT COUNT(*) FROM {table} WHERE source <> :s"), {"s": SOURCE}).scalar())
+        if n:
+            found.append(f"{n} {table} from other sources than the demo")
+    since = conn.execute(text("SELECT MAX(id) FROM audit_log WHERE action IN ('demo.build', 'demo.replace')")).scalar()
+    changes = conn.execute(text(
+        "SELECT username, action, object FROM audit_log WHERE outcome = 'ok' AND username <> :demo AND id > :since "
+        "AND (" + " OR ".join(f"action LIKE '{a}%'" for a in CONTENT_ACTIONS) + ") "
+        "AND action NOT IN (" + ", ".join(f"'{a}'" for a in READS) + ") ORDER BY id DESC"),
+        {"demo": BUILDER.name, "since": since or 0}).all()
+    if changes:
+        user, action, obj = changes[0]
+        found.append(f"{len(changes)} changes audited since the demo was built (latest: {action} {obj or ''} by {user})")
+    return found
+
+
+def _wipe(conn) -> dict[str, int]:
+    """Empty every table but ``KEPT`` (the ledger history too, although append-only); rows removed per table."""
+    removed = {}
+    for table in _content_tables() + [t for t in Base.metadata.sorted_tables if t.name in ACCOUNT_TABLES]:
+        removed[table.name] = _rows(conn, table.name)
+        if table.name == "ledger_events":
+            wipe_ledger_history(conn)
+        else:
+            conn.execute(table.delete())
+    return removed
+
+
+def _set_marker(conn, value: str) -> None:
+    conn.execute(Setting.__table__.delete().where(Setting.key == DEMO_KEY))
+    conn.execute(Setting.__table__.insert().values(key=DEMO_KEY, value=value))
+
+
 def build_demo(engine: Engine, seed: int, scale: float = 1.0, replace: bool = False, end: dt.date | None = None,
-               progress=None) -> str:
-    """Build the demo city; with the same seed, scale and end date, the same data."""
+               progress=None, force: bool = False, actor: str = BUILDER.name) -> str:
+    """Build the demo city; with the same seed, scale and end date, the same data.
+
+    ``replace`` empties a database that holds data first, refused when :func:`foreign_data` finds
+    any unless ``force``. ``actor`` (e.g. ``cli:<OS user>``) is who the audit log names for the
+    build and the wipe.
+    """
+    if force and not replace:
+        raise ImportRefused("--force only goes with --replace")
     recipe = load_recipe()
     init_db(engine, recipe["county"]["timezone"])
     end = end or clock.today(recipe["county"]["timezone"])
     stamp = json.dumps({"seed": seed, "scale": scale, "end": end.isoformat()})
     with engine.begin() as conn:
         current = conn.execute(text("SELECT value FROM settings WHERE key = :k"), {"k": DEMO_KEY}).scalar()
-        has_data = conn.execute(text("SELECT COUNT(*) FROM areas")).scalar()
+        has_data = any(_rows(conn, t.name) for t in _content_tables())
         if current == stamp and not replace:
             return "demo city already built (same seed, scale and end date); nothing to do"
         if has_data and not replace:
             raise ImportRefused("the database already holds data; use --replace to empty it and build the demo")
-        if has_data or current:
-            for table in reversed(Base.metadata.sorted_tables):
-                if table.name == "ledger_events":
-                    wipe_ledger_history(conn)
-                elif table.name not in ("settings", "users", "audit_log"):
-                    conn.execute(table.delete())
+        if has_data:
+            foreign = foreign_data(conn)
+            if foreign and not force:
+                raise ImportRefused("the database holds data the demo did not build (" + "; ".join(foreign) +
+                                    "): --replace would delete it; add --force to delete it anyway")
+            removed = _wipe(conn)
+            audit.record(conn, actor, "demo.replace", "database",
+                         detail=("removed " + ", ".join(f"{n} {t}" for t, n in removed.items() if n) +
+                                 (f"; forced over: {'; '.join(foreign)}" if foreign else ""))[:2000])
+        _set_marker(conn, json.dumps({"building": json.loads(stamp)}))  # a broken build is still the demo's
     started = time.perf_counter()
     city = generate_city(recipe, seed, end, scale)
     local_now = pd.Timestamp(clock.local_now(recipe["county"]["timezone"]))
@@ -155,21 +240,21 @@ def build_demo(engine: Engine, seed: int, scale: float = 1.0, replace: bool = Fa
                           name=f"demo {level}", parent_field="parent")
     zones = city.zones
     import_table(engine, _table(pd.DataFrame(zones.drop(columns="geometry")), gpd.GeoSeries(zones.geometry.values)),
-                 "zones", scope=Scope.jurisdiction(), name="demo zones", source=SOURCE)
+                 "zones", scope=Scope.jurisdiction(), name="demo zones", source=SOURCE, by=BUILDER)
     counts = {}
     for layer, frame in (("places", city.places), ("cameras", city.cameras), ("ledger", city.ledger),
                          ("incidents", city.incidents)):
         report = import_table(engine, _table(frame), layer, scope=Scope.jurisdiction(), name=f"demo {layer}",
-                              source=SOURCE,
-                              progress=progress)
+                              source=SOURCE, progress=progress, by=BUILDER)
         if report.skipped:
             raise RuntimeError(f"demo {layer}: {len(report.skipped)} rows refused: {report.skipped[:3]}")
         counts[layer] = report.written + report.unchanged
     _ledger_history(engine, seed)
     _campaign(engine, end)
     with engine.begin() as conn:
-        conn.execute(Setting.__table__.delete().where(Setting.key == DEMO_KEY))
-        conn.execute(Setting.__table__.insert().values(key=DEMO_KEY, value=stamp))
+        _set_marker(conn, stamp)
+        audit.record(conn, actor, "demo.build", "database",
+                     detail=f"seed={seed} scale={scale:g} end={end}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     add_demo_accounts(engine, recipe)
     n_areas = {lv: len(city.areas[lv]) for lv in LEVELS}
     return (f"demo city built in {time.perf_counter() - started:.1f} s: " +

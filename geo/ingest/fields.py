@@ -102,6 +102,7 @@ LAYERS: dict[str, tuple[Field, ...]] = {
         Field("responsible_unit", "text", False, ("unit", "责任单位")),
         Field("deadline", "date", False, ("due", "整改期限")),
         Field("status", "vocab", False, ("状态",), vocab=LEDGER_STATUS),
+        Field("note", "freetext", False, ("备注", "说明", "处理意见", "remark", "remarks", "comment")),
     ),
     "areas": (
         Field("code", "id", True, ("id", "编号", "代码")),

@@ -2,7 +2,8 @@
 
 One file is one transaction: it is refused whole (nothing written) or written with a
 report of every row it skipped and why. Rows are keyed on (source, source_id) (zones on
-their code), so importing the same file again changes nothing.
+their code), so importing the same file again changes nothing. Ledger rows are written under
+the ledger's workflow, as the importing person (:class:`Importer`; see ``geo.ingest.ledger_rows``).
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from geo.core import clock
+from geo.core.ledger import INITIAL
 from geo.core.crs import CRSError, parse_crs
 from geo.core.grid import repair_polygons
 from geo.core.timeutil import TimeZoneError, check_timezone, local_dates
+from geo.ingest import ledger_rows
 from geo.ingest.errors import ImportRefused
 from geo.ingest.presets import load_preset, parse_map_args, resolve_columns
 from geo.ingest.readers import RawTable, read_table
@@ -44,6 +46,20 @@ POINT_LAYERS = ("incidents", "cameras", "places", "ledger")
 
 
 @dataclass(frozen=True)
+class Importer:
+    """Who imports: the name the ledger history and the audit log give (an account, or
+    ``cli:<OS user>``) and the role whose ledger rights apply.
+
+    ``workflow=False`` takes ledger statuses as the file gives them, with no workflow steps: only
+    for building the demo city, whose items arrive with their past already decided.
+    """
+
+    name: str
+    role: str | None
+    workflow: bool = True
+
+
+@dataclass(frozen=True)
 class Target:
     table: str
     keys: tuple[str, ...]
@@ -62,7 +78,7 @@ TARGETS = {
     "zones": Target("patrol_zones", ("code",), ("name", "name_en", "team", "shift", "staff")),
 }
 DEFAULTS = {"cameras": {"fov": 360.0, "range_m": 50.0, "status": "online"},
-            "ledger": {"status": "reported"}, "incidents": {"category": ""}}
+            "incidents": {"category": ""}}  # a ledger row with no status: see _fill_status
 
 
 def stderr_progress(fraction: float, message: str) -> None:
@@ -103,7 +119,8 @@ def _keep_inside(rows: pd.DataFrame, scope: Scope, numbers: pd.Series, report: I
 def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "table",
                  preset: str | None = None, maps: list[str] | None = None, crs: str | None = None,
                  source: str | None = None, tz: str | None = None, progress: Progress | None = None,
-                 today: dt.date | None = None, in_transaction=None, scope: Scope) -> ImportReport:
+                 today: dt.date | None = None, in_transaction=None, scope: Scope,
+                 by: Importer | None = None) -> ImportReport:
     """Validate and write ``table`` as ``layer`` in one transaction; return the report.
 
     Rows that fall outside ``scope`` (the importing account's area) are skipped and listed; the
@@ -111,10 +128,15 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
 
     ``in_transaction(conn, report)`` runs inside that transaction after the rows are written
     (the audit record of the import): if it fails, nothing of the import is kept.
+
+    ``by`` (required for the ledger) is who imports: ledger rows are created and moved as that
+    person would on the item's card, and rows the workflow or the role refuses are skipped.
     """
     if layer not in TARGETS:
         raise ImportRefused(f"unknown layer {layer!r}: {', '.join(TARGETS)}")
     _check_layer_scope(layer, scope)
+    if layer == "ledger":
+        ledger_rows.check_importer(by)
     chosen = load_preset(preset)
     mapping = {**chosen.mapping(layer), **parse_map_args(maps, layer)}
     try:
@@ -150,9 +172,10 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
     if rows.empty:
         raise ImportRefused(f"{name}: no row lies inside your area {scope.code}")
     _tell(progress, 0.5, "writing")
+    ledger = ledger_rows.Batch(by, today or clock.today(db_zone), table.rows, name) if layer == "ledger" else None
     _write(engine, rows, layer, target, source, report, scope,
            (lambda f, m: progress(0.5 + 0.45 * f, m)) if progress else None,
-           after=(lambda conn: in_transaction(conn, report)) if in_transaction else None)
+           after=(lambda conn: in_transaction(conn, report)) if in_transaction else None, ledger=ledger)
     _tell(progress, 1.0, "done")
     return report
 
@@ -192,10 +215,16 @@ def _rows_to_write(frame: pd.DataFrame, layer: str, target: Target, source: str,
             out[col] = codes[col]
         report.outside = int(codes["cell_code"].isna().sum())
         out["_lon"], out["_lat"] = frame["lon"], frame["lat"]  # the point, encoded when written
-    # The hash covers what the file says, not the area codes derived from today's areas.
-    hashed = out.drop(columns=["geom", "occurred_on", *CODE_COLUMNS.values()], errors="ignore")
-    out["row_hash"] = row_hashes(hashed, out["geom"].to_numpy() if layer == "zones" else None)
+    out["row_hash"] = row_hashes(_hashed(out), out["geom"].to_numpy() if layer == "zones" else None)
+    if layer == "ledger":  # the note of the row's workflow steps: not a field of the item
+        out["_note"] = frame["note"] if "note" in frame else None
     return out
+
+
+def _hashed(rows: pd.DataFrame) -> pd.DataFrame:
+    """The columns a row's hash covers: what the file says, not the area codes derived from today's
+    areas (nor the hash itself, nor the ledger note)."""
+    return rows.drop(columns=["geom", "occurred_on", *CODE_COLUMNS.values(), "row_hash", "_note"], errors="ignore")
 
 
 def row_hashes(frame: pd.DataFrame, geoms: np.ndarray | None = None) -> np.ndarray:
@@ -216,24 +245,33 @@ def _all_strings(s: pd.Series) -> bool:
 
 
 def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, source: str,
-           report: ImportReport, scope: Scope, progress: Progress | None, after=None) -> None:
-    """Upsert the new and changed rows in one transaction; ``after(conn)`` runs inside it."""
+           report: ImportReport, scope: Scope, progress: Progress | None, after=None,
+           ledger: ledger_rows.Batch | None = None) -> None:
+    """Upsert the new and changed rows in one transaction; ``after(conn)`` runs inside it.
+
+    Ledger rows (``ledger``) are checked against the workflow first, in the same transaction."""
     dialect = dialect_for(engine)
     key = target.keys[-1]
-    extra = ", occurred_on" if layer == "incidents" else (", status" if layer == "ledger" else "")
+    extra = ", occurred_on" if layer == "incidents" else (ledger_rows.EXISTING if layer == "ledger" else "")
     where = " WHERE source = :source" if "source" in target.keys else ""
     with engine.begin() as conn:
         scoping.apply(conn, scope)
         existing = raw_frame(conn, f"SELECT {key}, row_hash{extra} FROM {target.table}{where}",
                              {"source": source} if where else {}).set_index(key)
+        if layer == "ledger":
+            rows = _fill_status(rows, existing)
         known = rows[key].isin(existing.index)
         old_hash = rows.loc[known, key].map(existing["row_hash"])
         changed = known.copy()
         changed[known] = old_hash.to_numpy() != rows.loc[known, "row_hash"].to_numpy()
+        if ledger is not None:
+            rows = ledger.check(rows, existing, changed, _fields_changed(rows[changed], existing), scope, report)
+            known, changed = known[rows.index], changed[rows.index]
         new = ~known
         report.inserted, report.updated = int(new.sum()), int(changed.sum())
         report.unchanged = int((known & ~changed).sum())
         todo = rows[new | changed].copy()
+        notes = todo.pop("_note") if "_note" in todo else None
         if not todo.empty:
             if "_lon" in todo:
                 todo["geom"] = points_to_db(todo.pop("_lon").to_numpy(), todo.pop("_lat").to_numpy(), dialect.name)
@@ -259,21 +297,30 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
                 rebuild_daily(conn, set(fresh["occurred_on"]))
             else:  # a small feed: add its counts without recounting whole days
                 add_to_daily(conn, dialect, fresh)
-        if layer == "ledger" and not todo.empty:
-            _ledger_events(conn, todo, changed[todo.index], existing, source)
+        if ledger is not None and not todo.empty:
+            ledger.record(conn, todo, changed[todo.index], existing, source, notes)
         if after is not None:
             after(conn)
 
 
-def _ledger_events(conn, todo: pd.DataFrame, changed: pd.Series, existing: pd.DataFrame, source: str) -> None:
-    now = clock.now_utc()
-    ids = dict(conn.execute(text("SELECT source_id, id FROM ledger_items WHERE source = :s"), {"s": source}).all())
-    events = []
-    for sid, status, was_changed in zip(todo["source_id"], todo["status"], changed):
-        from_status = existing.loc[sid, "status"] if was_changed else None
-        events.append({"item_id": ids[sid], "at": now, "actor": f"import:{source}",
-                       "action": "import-update" if was_changed else "import", "from_status": from_status,
-                       "to_status": status, "note": None})
-    from geo.store.models import LedgerEvent
+def _fill_status(rows: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
+    """Ledger rows that give no status keep the stored one (a new item starts in the first initial
+    status), hashed as if the file had said so."""
+    blank = rows["status"].isna()
+    if not blank.any():
+        return rows
+    rows = rows.copy()
+    stored = rows.loc[blank, "source_id"].map(existing["status"])
+    rows.loc[blank, "status"] = stored.where(stored.notna(), INITIAL[0])
+    rows.loc[blank, "row_hash"] = row_hashes(_hashed(rows.loc[blank]))
+    return rows
 
-    conn.execute(LedgerEvent.__table__.insert(), events)
+
+def _fields_changed(rows: pd.DataFrame, existing: pd.DataFrame) -> pd.Series:
+    """For changed ledger rows: whether anything besides the status changed (the row hashed with its
+    stored status differs from the stored hash)."""
+    if rows.empty:
+        return pd.Series(False, index=rows.index)
+    stored = rows["source_id"].map(existing["row_hash"]).to_numpy()
+    as_stored = rows.assign(status=rows["source_id"].map(existing["status"]).to_numpy())
+    return pd.Series(row_hashes(_hashed(as_stored)) != stored, index=rows.index)

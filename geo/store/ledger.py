@@ -99,10 +99,10 @@ def create_item(engine: Engine, actor: str, role: str | None, *, kind: str, titl
         codes = _locate(conn, lon, lat, scope)
         values = dict(source=APP_SOURCE, source_id=uuid.uuid4().hex[:16], kind=kind.strip(), category=_clean(category),
                       title=_clean(title), description=_clean(description), responsible_unit=_clean(responsible_unit),
-                      found_on=found_on, deadline=deadline, status="reported", version=1, row_hash=0,
+                      found_on=found_on, deadline=deadline, status=rules.INITIAL[0], version=1, row_hash=0,
                       updated_at=at, geom=shapely.Point(float(lon), float(lat)), **codes)
         item_id = conn.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
-        _event(conn, item_id, actor, "create", None, "reported", values["title"], at)
+        _event(conn, item_id, actor, "create", None, rules.INITIAL[0], values["title"], at)
         audit.record(conn, actor, "ledger.create", str(item_id), detail=f"kind={kind} cell={codes.get('cell_code')}")
     return int(item_id)
 

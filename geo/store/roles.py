@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from geo.store.models import Base
 
 APPEND_ONLY = ("audit_log", "ledger_events")
+FORBIDDEN = ("UPDATE", "DELETE", "TRUNCATE")  # on the append-only tables
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -58,4 +59,17 @@ def grant_app(conn: Connection, role: str) -> list[str]:
         conn.execute(text(f'REVOKE ALL ON "{table}" FROM "{role}"'))
         conn.execute(text(f'GRANT {rights} ON "{table}" TO "{role}"'))
     conn.execute(text(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"'))
+    _check_append_only(conn, role)
     return tables
+
+
+def _check_append_only(conn: Connection, role: str) -> None:
+    """Raise :class:`RoleError` if ``role`` may still UPDATE, DELETE or TRUNCATE an append-only table
+    (``has_table_privilege`` counts the rights of every role it inherits from, ownership included);
+    the caller's transaction, grants and all, is then rolled back."""
+    leaks = [f"{what} on {table}" for table in APPEND_ONLY for what in FORBIDDEN
+             if conn.execute(text("SELECT has_table_privilege(:r, :t, :w)"),
+                             {"r": role, "t": table, "w": what}).scalar()]
+    if leaks:
+        raise RoleError(f"{role} would still have {', '.join(leaks)} through a role it belongs to: "
+                        "revoke those rights (or the membership) first")

@@ -10,10 +10,10 @@ import streamlit as st
 from geo.core.grid import LEVELS
 from geo.ingest.areas import import_areas
 from geo.ingest.errors import ImportRefused
-from geo.ingest.pipeline import import_file
+from geo.ingest.audited import run_audited
+from geo.ingest.pipeline import Importer, import_file
 from geo.ingest.presets import preset_names
 from geo.ingest.report import ImportReport
-from geo.store import audit
 from geo.ui import data
 from geo.ui.i18n import t
 
@@ -23,39 +23,36 @@ ACCEPTED = ["csv", "gz", "xlsx", "geojson", "json", "zip", "gpkg"]
 
 
 def run_import(upload, choice: str, preset: str | None, crs: str | None, code_field: str | None,
-               username: str = "-") -> ImportReport | None:
-    """Import ``upload`` with a live progress bar; show a clear error and return None on refusal.
+               username: str = "-", role: str | None = None) -> ImportReport | None:
+    """Import ``upload`` as ``username`` (whose ``role`` bounds ledger workflow steps) with a live
+    progress bar; show a clear error and return None on refusal.
 
-    The import and its audit record share one transaction; a refusal is audited on its own.
+    The import and its audit record share one transaction; a refusal is audited on its own
+    (:func:`geo.ingest.audited.run_audited`, as for the command line).
     """
     bar = st.progress(0.0, text=t("import.progress.start"))
-
-    def audited(conn, report: ImportReport) -> None:
-        audit.record(conn, username, "import", f"{choice}:{upload.name}",
-                     detail=f"read={report.rows_read} new={report.inserted} updated={report.updated} "
-                            f"skipped={len(report.skipped)}")
 
     def progress(fraction: float, message: str) -> None:
         bar.progress(min(1.0, max(0.0, fraction)), text=t("import.progress.stage", stage=message,
                                                            pct=f"{fraction * 100:.0f}"))
 
+    def run(path: Path, audited) -> ImportReport:
+        scope = data.scope()
+        if choice.startswith("areas:") and not scope.everything:
+            raise ImportRefused(t("import.scoped"))
+        if choice.startswith("areas:"):
+            return import_areas(data.engine(), path, choice.split(":", 1)[1], code_field=code_field or None,
+                                crs=crs or None, progress=progress, in_transaction=audited)
+        return import_file(data.engine(), path, choice, scope=scope, preset=preset or None, crs=crs or None,
+                           progress=progress, in_transaction=audited, by=Importer(username, role))
+
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.getbuffer())
         try:
-            scope = data.scope()
-            if choice.startswith("areas:") and not scope.everything:
-                raise ImportRefused(t("import.scoped"))
-            if choice.startswith("areas:"):
-                report = import_areas(data.engine(), path, choice.split(":", 1)[1], code_field=code_field or None,
-                                      crs=crs or None, progress=progress, in_transaction=audited)
-            else:
-                report = import_file(data.engine(), path, choice, scope=scope, preset=preset or None, crs=crs or None,
-                                     progress=progress, in_transaction=audited)
+            report = run_audited(data.engine(), username, choice, upload.name, lambda hook: run(path, hook))
         except ImportRefused as exc:
             bar.empty()
-            with data.engine().begin() as conn:
-                audit.record(conn, username, "import", f"{choice}:{upload.name}", "failed", str(exc)[:500])
             st.error(t("import.refused", reason=str(exc)))
             return None
     bar.progress(1.0, text=t("import.progress.done"))

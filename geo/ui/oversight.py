@@ -73,7 +73,8 @@ def bulk_import(user: dict) -> None:
     upload = st.file_uploader(t("ledger.bulk.help"), type=["csv", "gz", "xlsx", "geojson", "json"],
                               key="ledger.bulk.file")
     if upload is not None and st.button(t("ledger.bulk.go"), key="ledger.bulk.go"):
-        report = imports.run_import(upload, "ledger", None, None, None, username=user["username"])
+        report = imports.run_import(upload, "ledger", None, None, None, username=user["username"],
+                                    role=user.get("role"))
         if report is not None:
             st.success(imports.summary(report, "ledger"))
             imports.show_report(report)

@@ -120,3 +120,39 @@ def test_oversight_by_hand():
     assert list(table.index) == ["parks", "roads", "—"]
     empty = L.oversight(items.iloc[0:0], events, TODAY, "responsible_unit")
     assert empty.empty and "rank" in empty.columns
+
+
+@pytest.mark.parametrize("before,after,role,note,expected", [
+    ("reported", "reported", "clerk", None, []),
+    ("reported", "assigned", "clerk", None, ["assign"]),
+    ("reported", "rectifying", "clerk", None, ["assign", "start"]),
+    ("reported", "rectified", "clerk", "fixed", ["assign", "start", "rectify"]),
+    ("rectified", "rectifying", "clerk", "not fixed", ["reopen", "start"]),
+    ("assigned", "cancelled", "admin", "duplicate", ["cancel"]),
+    ("reported", "verified", "clerk", "fixed", "the clerk role may not verify"),
+    ("reported", "cancelled", "clerk", "duplicate", "the clerk role may not cancel"),
+    ("reported", "rectified", "clerk", None, "rectify needs a note"),
+    ("reported", "verified", "admin", "fixed", "the re-check is due on"),
+    ("rectifying", "reported", "admin", "undo", "no workflow step leads from rectifying to reported"),
+    (None, "reported", "clerk", None, []),
+    (None, "verified", "admin", "old", "a new item starts as reported"),
+], ids=lambda v: str(v))
+def test_import_steps_follow_the_cards_rules(before, after, role, note, expected):
+    if isinstance(expected, str):
+        with pytest.raises(L.WorkflowRefused, match=expected):
+            L.import_steps(before, after, role, note=note, today=TODAY)
+    else:
+        assert [a for a, _ in L.import_steps(before, after, role, note=note, today=TODAY)] == expected
+
+
+@pytest.mark.parametrize("before,after,refused", [("rectified", "rectified", True), ("verified", "cancelled", True),
+                                                  ("rectified", "assigned", False), ("assigned", "rectified", False)],
+                         ids=["closed", "closed-to-closed", "reopened", "rectified-after"])
+def test_import_steps_edit_only_an_open_item(before, after, refused):
+    def run():
+        return L.import_steps(before, after, "admin", note="n", today=TODAY, edits=True)
+    if refused:
+        with pytest.raises(L.WorkflowRefused, match="cannot be edited: reopen it first"):
+            run()
+    else:
+        run()

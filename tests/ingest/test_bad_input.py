@@ -18,11 +18,12 @@ from sqlalchemy import text
 
 from geo.ingest.areas import import_areas
 from geo.ingest.errors import ImportRefused
-from geo.ingest.pipeline import import_file
+from geo.ingest.pipeline import Importer, import_file
 from tests.helpers import centre, small_city
 from geo.store.scope import Scope
 
 EVERYTHING = Scope.jurisdiction()
+CLERK = Importer("clerk", "clerk")  # who imports (ledger files need one)
 
 X, Y = centre("C1")
 HEAD = "id,occurred_at,lon,lat,category,description\n"
@@ -171,7 +172,7 @@ def test_refused_file_has_message_and_writes_nothing(city_db, tmp_path, case):
     path.write_bytes(content)
     before = _snapshot(city_db)
     with pytest.raises(ImportRefused, match=message):
-        import_file(city_db, path, layer, scope=EVERYTHING, **options)
+        import_file(city_db, path, layer, scope=EVERYTHING, by=CLERK, **options)
     assert _snapshot(city_db) == before
 
 
@@ -180,7 +181,7 @@ def test_bad_row_is_reported_and_only_good_rows_written(city_db, tmp_path, case)
     case_id, content, layer, (row, reason) = case
     path = tmp_path / f"{case_id}{ROW_SUFFIX.get(case_id, '.csv')}"
     path.write_bytes(content)
-    report = import_file(city_db, path, layer, scope=EVERYTHING)
+    report = import_file(city_db, path, layer, scope=EVERYTHING, by=CLERK)
     assert len(report.skipped) == 1, report.skipped
     got_row, got_reason = report.skipped[0]
     assert got_row == row

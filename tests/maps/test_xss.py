@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from geo.core.classify import classify
 from geo.ingest.export import FORMULA_START, export_layer
-from geo.ingest.pipeline import import_file
+from geo.ingest.pipeline import Importer, import_file
 from geo.maps.layers import safe_text
 from geo.maps.views import measure_map
 from geo.store import features
@@ -45,13 +45,13 @@ def hostile_db(demo_url, tmp_path_factory):
     rng = np.random.default_rng(1)
     rows = pd.DataFrame({
         "source_id": [f"X{i}" for i in range(len(PAYLOADS))], "kind": "hazard", "found_on": "2026-06-01",
-        "deadline": "2026-06-10", "status": "assigned",
+        "deadline": "2026-06-10", "status": "reported",  # new items start reported
         "x": rng.uniform(112.92, 112.94, len(PAYLOADS)), "y": rng.uniform(28.11, 28.13, len(PAYLOADS)),
         "title": PAYLOADS, "description": PAYLOADS[::-1], "responsible_unit": PAYLOADS,
     })
     csv = path.parent / "hostile.csv"
     rows.to_csv(csv, index=False)
-    report = import_file(engine, csv, "ledger", scope=EVERYTHING, source="xss")
+    report = import_file(engine, csv, "ledger", scope=EVERYTHING, source="xss", by=Importer("clerk", "clerk"))
     assert report.inserted == len(PAYLOADS)
     yield engine
     engine.dispose()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from geo.ingest import pipeline
 from geo.ingest.errors import ImportRefused
-from geo.ingest.pipeline import import_file
+from geo.ingest.pipeline import Importer, import_file
 from geo.store.models import Area, Base, Camera, Incident, LedgerEvent, LedgerItem
 from geo.store.queries import counts_by_area
 from geo.store.schema import deployment_timezone, init_db
@@ -147,22 +147,24 @@ def test_importing_cells_later_reassigns_incidents(db, tmp_path):
         assert conn.execute(text("SELECT SUM(n) FROM incident_daily WHERE cell_code = 'C3'")).scalar() == 1
 
 
-def test_ledger_import_records_history_and_bumps_version(db, tmp_path):
+def test_ledger_import_records_history_as_workflow_steps_and_bumps_version(db, tmp_path):
     small_city(db, tmp_path)
     x1, y1 = centre("C1")
     head = ["source_id", "kind", "found_on", "x", "y", "title", "deadline", "status"]
     first = incidents_csv(tmp_path, [("L1", "隐患", "2024-03-01", x1, y1, "消防通道堵塞", "2024-03-15", "已上报")],
                           name="l1.csv", header=head)
-    import_file(db, first, "ledger", scope=EVERYTHING)
+    clerk = Importer("clerk.a", "clerk")
+    import_file(db, first, "ledger", scope=EVERYTHING, by=clerk)
     later = incidents_csv(tmp_path, [("L1", "隐患", "2024-03-01", x1, y1, "消防通道堵塞", "2024-03-15", "整改中")],
                           name="l2.csv", header=head)
-    import_file(db, later, "ledger", scope=EVERYTHING)
+    import_file(db, later, "ledger", scope=EVERYTHING, by=clerk)
     with Session(db) as session:
         item = session.scalars(select(LedgerItem)).one()
         events = session.scalars(select(LedgerEvent).order_by(LedgerEvent.id)).all()
     assert (item.kind, item.status, item.version, item.cell_code) == ("hazard", "rectifying", 2, "C1")
-    assert [(e.action, e.from_status, e.to_status) for e in events] == [
-        ("import", None, "reported"), ("import-update", "reported", "rectifying")]
+    assert [(e.actor, e.action, e.from_status, e.to_status) for e in events] == [
+        ("clerk.a", "import", None, "reported"), ("clerk.a", "assign", "reported", "assigned"),
+        ("clerk.a", "start", "assigned", "rectifying")]  # the steps a clerk takes on the card
 
 
 def test_refused_file_writes_nothing(db, tmp_path):

@@ -1,0 +1,137 @@
+"""Ledger rows of an import, under the same rules as the item's card, as the person importing.
+
+A row asks for a status; :func:`geo.core.ledger.import_steps` turns it into the workflow steps
+that lead there, each checked for the importer's role, its note (the file's ``note`` column)
+and the re-check date, as the card checks them. A new item starts in an initial status. An
+existing item must lie in the importer's area. A row that breaks a rule is skipped whole (its
+other fields are not written either) and listed with its row number and the reason; the other
+rows are written, and every step goes into the item's history and the audit log with the
+importer as actor, in the import's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from geo.core import clock
+from geo.core import ledger as rules
+from geo.ingest.errors import ImportRefused
+from geo.ingest.report import ImportReport
+from geo.store import audit
+from geo.store.models import LedgerEvent
+from geo.store.scope import Scope
+
+if TYPE_CHECKING:
+    from geo.ingest.pipeline import Importer
+
+# What the import reads of the stored items beside their key and hash.
+EXISTING = ", status, recheck_on, cell_code, community_code, street_code, district_code"
+
+
+def check_importer(by: Importer | None) -> None:
+    """Refuse a ledger import with no importer, or by a role that may not create or edit items."""
+    if by is None:
+        raise ImportRefused("a ledger import needs to know who imports it: their role decides the workflow steps")
+    if by.workflow and by.role not in rules.EDIT_ROLES:
+        raise ImportRefused(f"the {by.role or 'anonymous'} role may not create or edit ledger items")
+
+
+def _date(value) -> dt.date | None:
+    if value is None or pd.isna(value):
+        return None
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def _text(value) -> str | None:
+    return None if value is None or pd.isna(value) or not str(value).strip() else str(value).strip()
+
+
+@dataclass
+class Batch:
+    """One file's ledger rows: checked by :meth:`check`, their history written by :meth:`record`."""
+
+    by: Importer
+    today: dt.date  # local date in the deployment's zone
+    numbers: pd.Series  # the file's row numbers, by frame index
+    file: str
+    steps: dict = field(default_factory=dict)  # source_id -> [(action, Step)]
+    edits: dict = field(default_factory=dict)  # source_id -> the row changes fields besides the status
+
+    def check(self, rows: pd.DataFrame, existing: pd.DataFrame, changed: pd.Series, fields_changed: pd.Series,
+              scope: Scope, report: ImportReport) -> pd.DataFrame:
+        """The rows the workflow allows; the others are added to ``report.skipped``.
+
+        ``existing``: the stored items by source_id; ``changed``: rows whose hash differs from
+        the stored one; ``fields_changed``: of those, the ones that change more than the status.
+        """
+        if not self.by.workflow:
+            return rows
+        refused = {}
+        notes = rows["_note"] if "_note" in rows else pd.Series(None, index=rows.index, dtype=object)
+        for i, sid, status in zip(rows.index, rows["source_id"], rows["status"]):
+            known = sid in existing.index
+            if known and not changed[i]:
+                continue
+            if known and not scope.everything and existing.at[sid, scope.column] != scope.code:
+                refused[i] = f"ledger item {sid} is not in your area {scope.code}"
+                continue
+            edits = bool(fields_changed.get(i, False))
+            try:
+                self.steps[sid] = rules.import_steps(
+                    existing.at[sid, "status"] if known else None, status, self.by.role, note=_text(notes[i]),
+                    today=self.today, recheck_on=_date(existing.at[sid, "recheck_on"]) if known else None,
+                    edits=edits)
+            except rules.WorkflowRefused as exc:
+                refused[i] = str(exc)
+                continue
+            self.edits[sid] = edits
+        if refused:
+            report.skipped = sorted(report.skipped + [(int(self.numbers[i]), why) for i, why in refused.items()])
+        return rows.drop(index=list(refused))
+
+    def record(self, conn: Connection, todo: pd.DataFrame, changed: pd.Series, existing: pd.DataFrame,
+               source: str, notes: pd.Series | None) -> None:
+        """History of the written rows: ``import`` for a new item, ``import-update`` for changed fields,
+        and one event (and audit entry) per workflow step; re-check dates as the steps set them."""
+        now = clock.now_utc()
+        ids = dict(conn.execute(text("SELECT source_id, id FROM ledger_items WHERE source = :s"), {"s": source}).all())
+        notes = notes if notes is not None else pd.Series(None, index=todo.index, dtype=object)
+        events, rechecks = [], []
+
+        def event(item: int, action: str, before: str | None, after: str | None, note: str | None) -> None:
+            events.append({"item_id": item, "at": now, "actor": self.by.name, "action": action,
+                           "from_status": before, "to_status": after, "note": note})
+
+        for i, sid, status, was_changed in zip(todo.index, todo["source_id"], todo["status"], changed):
+            item = ids[sid]
+            if not was_changed:
+                event(item, "import", None, status, f"imported from {self.file}")
+                continue
+            before = existing.at[sid, "status"]
+            if not self.by.workflow:
+                event(item, "import-update", before, status, f"changed by the import of {self.file}")
+                continue
+            steps = self.steps.get(sid, [])
+            edit_after = before in rules.CLOSED  # a closed item is reopened before its fields change
+            if self.edits.get(sid) and not edit_after:
+                event(item, "import-update", before, before, f"changed by the import of {self.file}")
+            current = before
+            for action, nxt in steps:
+                event(item, action, current, nxt.status, _text(notes[i]))
+                audit.record(conn, self.by.name, f"ledger.{action}", str(item),
+                             detail=f"{current} -> {nxt.status} (import of {self.file})", at=now)
+                current = nxt.status
+            if self.edits.get(sid) and edit_after:
+                event(item, "import-update", current, current, f"changed by the import of {self.file}")
+            if steps:
+                rechecks.append({"i": item, "r": steps[-1][1].recheck_on})
+        if events:
+            conn.execute(LedgerEvent.__table__.insert(), events)
+        if rechecks:
+            conn.execute(text("UPDATE ledger_items SET recheck_on = :r WHERE id = :i"), rechecks)

@@ -292,7 +292,9 @@ def cmd_plan(args) -> str:
         gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs=4326).to_file(
             out, driver="GeoJSON")
     elif out.suffix.lower() == ".xlsx":
-        table.to_excel(out, index=False, engine="openpyxl")
+        from geo.report.safefiles import xlsx_bytes
+
+        _write_bytes(args.out, xlsx_bytes(table))
     else:
         _write_csv(table, args.out)
     gap = f", optimality gap {summary['gap']:.2%}" if summary["gap"] is not None else ""
@@ -510,11 +512,10 @@ def _check_out(path: str, suffixes) -> None:
 
 
 def _write_csv(frame, out: str) -> None:
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    frame.to_csv(tmp, index=False, encoding="utf-8")
-    tmp.replace(path)
+    """``frame`` as CSV (UTF-8, no byte-order mark: scripts read these), formula-like texts defused."""
+    from geo.report.safefiles import csv_bytes
+
+    _write_bytes(out, csv_bytes(frame, encoding="utf-8"))
 
 
 def build_parser() -> argparse.ArgumentParser:

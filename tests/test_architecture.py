@@ -120,3 +120,37 @@ def test_the_clock_is_read_in_one_place(path):
                                   "dt.datetime.utcnow()", "pd.Timestamp('today')"])
 def test_clock_rule_would_catch_a_violation(line):
     assert CLOCK_READ.search(line)
+
+
+# Every file offered for download goes through geo.ui.downloads.offer, which audits the click.
+DOWNLOAD_HELPER = ROOT / "geo" / "ui" / "downloads.py"
+APP_FILES = [f for where in ("geo", "pages", "app.py") for f in _files(where)]
+
+
+def download_buttons(source: str) -> list[int]:
+    """Lines that reach ``download_button`` (``st.download_button``, ``col.download_button``, an import of it)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr == "download_button":
+            found.append(node.lineno)
+        elif isinstance(node, ast.ImportFrom) and any(a.name == "download_button" for a in node.names):
+            found.append(node.lineno)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
+                and any(isinstance(a, ast.Constant) and a.value == "download_button" for a in node.args):
+            found.append(node.lineno)
+    return found
+
+
+@pytest.mark.parametrize("path", APP_FILES, ids=[str(f.relative_to(ROOT)) for f in APP_FILES])
+def test_only_the_download_helper_draws_download_buttons(path):
+    lines = download_buttons(path.read_text(encoding="utf-8"))
+    if path == DOWNLOAD_HELPER:
+        assert lines, "geo/ui/downloads.py no longer draws the button: the rule checks nothing"
+    else:
+        assert not lines, f"{path.relative_to(ROOT)} calls download_button on lines {lines}: use geo.ui.downloads.offer"
+
+
+@pytest.mark.parametrize("source", ["st.download_button('x', b'')", "a, b = st.columns(2)\nb.download_button('x', b'')",
+                                    "from streamlit import download_button", "getattr(st, 'download_button')('x', b'')"])
+def test_download_rule_would_catch_a_violation(source):
+    assert download_buttons(source)

@@ -1,7 +1,7 @@
 """Exports: a layer of the store to CSV, GeoJSON, Excel or GeoPackage.
 
-Spreadsheet cells that start like a formula (= + - @, tab, carriage return) are written
-with a leading apostrophe, so Excel and LibreOffice show them as text and never run them.
+CSV and Excel are written by ``geo.report.safefiles``: a text cell that a spreadsheet could
+read as a formula is written with a leading apostrophe, so it shows as text and never runs.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from geo.core.crs import STORAGE_CRS
 from geo.core.grid import LEVELS
 from geo.ingest.errors import ImportRefused
+from geo.report import safefiles
 from geo.store import features, filters
 from geo.store import scope as scoping
 from geo.store.frames import to_frame
@@ -28,16 +29,6 @@ EXPORT_TABLES = {"incidents": "incidents", "areas": "areas", "cameras": "cameras
                  "ledger": "ledger_items", "places": "places"}
 FORMATS = (".csv", ".geojson", ".xlsx", ".gpkg")
 HIDDEN = ("row_hash",)
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would read as a formula with an apostrophe."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = [("'" + v) if isinstance(v, str) and v.startswith(FORMULA_START) else v for v in out[col]]
-    return out
 
 
 def read_layer(engine: Engine, layer: str, start: dt.date | None = None, end: dt.date | None = None, *,
@@ -97,11 +88,9 @@ def export_layer(engine: Engine, layer: str, out: str | Path, start=None, end=No
         for col in flat.columns:
             if pd.api.types.is_datetime64_any_dtype(flat[col]) and getattr(flat[col].dt, "tz", None) is not None:
                 flat[col] = flat[col].dt.tz_localize(None)
-        flat = defuse_formulas(flat)
         if suffix == ".csv":
-            flat.to_csv(tmp, index=False, encoding="utf-8-sig")
+            tmp.write_bytes(safefiles.csv_bytes(flat))
         else:
-            flat = flat.drop(columns=[c for c in ("wkt",) if c in flat])
-            flat.to_excel(tmp, index=False, engine="openpyxl")
+            tmp.write_bytes(safefiles.xlsx_bytes(flat.drop(columns=[c for c in ("wkt",) if c in flat])))
     tmp.replace(out)
     return len(gdf)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 
 from geo.report.pdf import Document
+from geo.report.safefiles import xlsx_bytes
 from geo.report.staticmap import Layer, render
 
 LABELS = {  # English defaults; the app passes its own language
@@ -118,14 +117,8 @@ def report_xlsx(data: dict, labels: dict | None = None) -> bytes:
     head = pd.DataFrame([("area", f"{area['name']} ({area['code']})"), ("period", f"{data['start']} - {data['end']}"),
                          ("made", str(data["today"]))], columns=["figure", "value"])
     counts = pd.DataFrame(list(data["counts"].items()), columns=["figure", "value"])
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
-        pd.concat([head, summary, counts], ignore_index=True).to_excel(xl, sheet_name="summary", index=False)
-        data["categories"].to_excel(xl, sheet_name="categories", index=False)
-        data["hot"].to_excel(xl, sheet_name="hot_cells", index=False)
-        data["units"].to_excel(xl, sheet_name="ledger_units", index=False)
-        items = pd.DataFrame(data["open_items"].drop(columns="geometry"))
-        items.assign(lon=data["open_items"].geometry.x.round(6), lat=data["open_items"].geometry.y.round(6)) \
-            .to_excel(xl, sheet_name="open_ledger", index=False)
-        data["indicators"].to_excel(xl, sheet_name="indicators", index=False)
-    return buffer.getvalue()
+    items = pd.DataFrame(data["open_items"].drop(columns="geometry"))
+    items = items.assign(lon=data["open_items"].geometry.x.round(6), lat=data["open_items"].geometry.y.round(6))
+    return xlsx_bytes({"summary": pd.concat([head, summary, counts], ignore_index=True),
+                       "categories": data["categories"], "hot_cells": data["hot"], "ledger_units": data["units"],
+                       "open_ledger": items, "indicators": data["indicators"]})

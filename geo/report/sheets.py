@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
 import geopandas as gpd
 import pandas as pd
 
 from geo.report.pdf import Document
+from geo.report.safefiles import xlsx_bytes
 from geo.report.staticmap import Layer, render
 
 LABELS = {  # English defaults; the app passes its own language
@@ -62,10 +61,6 @@ def patrol_sheets(plan: pd.DataFrame, zones: gpd.GeoDataFrame, cells: gpd.GeoDat
 
 def patrol_workbook(plan: pd.DataFrame) -> bytes:
     """The plan as an Excel workbook: a sheet per zone and shift (sheet names up to 31 characters)."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
-        if plan.empty:
-            plan.to_excel(xl, sheet_name="plan", index=False)
-        for (zone, shift), part in plan.groupby(["zone", "shift"], sort=True):
-            part.to_excel(xl, sheet_name=f"{zone}-{shift}"[:31], index=False)
-    return buffer.getvalue()
+    if plan.empty:
+        return xlsx_bytes({"plan": plan})
+    return xlsx_bytes({f"{zone}-{shift}"[:31]: part for (zone, shift), part in plan.groupby(["zone", "shift"], sort=True)})

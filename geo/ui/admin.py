@@ -9,9 +9,10 @@ import streamlit as st
 
 from geo.core import clock
 from geo.core.auth import ROLES
-from geo.ingest.export import defuse_formulas
+from geo.report import safefiles
 from geo.store import accounts, audit
 from geo.ui import data
+from geo.ui.downloads import offer
 from geo.ui.i18n import t
 
 
@@ -113,7 +114,7 @@ def _apply(work, done: str) -> None:
     st.success(done)
 
 
-def audit_section(actor: str) -> None:
+def audit_section() -> None:
     st.subheader(t("admin.audit"))
     a, b, c = st.columns(3)
     who = a.text_input(t("admin.audit.user"), key="admin.audit.user")
@@ -124,8 +125,5 @@ def audit_section(actor: str) -> None:
         rows = audit.entries(conn, username=who.strip() or None, action=action.strip() or None, start=start)
     st.dataframe(rows.rename(columns={c: t(f"admin.col.{c}") for c in rows.columns}), hide_index=True,
                  width="stretch")
-    csv = defuse_formulas(rows).to_csv(index=False).encode("utf-8-sig")
-    if st.download_button(t("admin.audit.export"), csv, file_name="audit_log.csv", mime="text/csv",
-                          key="admin.audit.download"):
-        with data.engine().begin() as conn:
-            audit.record(conn, actor, "audit.export", f"{len(rows)} rows")
+    offer(t("admin.audit.export"), safefiles.csv_bytes(rows), "audit_log.csv", key="admin.audit.download",
+          what="audit_log", rows=len(rows))

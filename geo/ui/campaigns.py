@@ -15,6 +15,7 @@ from geo.store import campaigns as store
 from geo.store.reports import report_data
 from geo.ui import data
 from geo.ui.auth import may
+from geo.ui.downloads import offer
 from geo.ui.filters import category_label
 from geo.ui.i18n import current_language, t
 
@@ -206,7 +207,7 @@ def report_section(start: dt.date, end: dt.date, user: dict) -> None:
     made = st.session_state.get(REPORT_KEY)
     if made and made[0] == code:
         c, d = st.columns(2)
-        c.download_button(t("report.pdf"), made[1], f"report_{code}_{start}_{end}.pdf", "application/pdf",
-                          key="report.pdf")
-        d.download_button(t("report.xlsx"), made[2], f"report_{code}_{start}_{end}.xlsx",
-                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="report.xlsx")
+        offer(t("report.pdf"), made[1], f"report_{code}_{start}_{end}.pdf", key="report.pdf", what="report",
+              where=c)
+        offer(t("report.xlsx"), made[2], f"report_{code}_{start}_{end}.xlsx", key="report.xlsx", what="report",
+              where=d)

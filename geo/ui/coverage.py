@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import geopandas as gpd
 import numpy as np
@@ -12,12 +11,13 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.core.classify import SEQUENTIAL, classify
-from geo.ingest.export import defuse_formulas
 from geo.maps.layers import camera_layer, marker_layer
 from geo.maps.views import measure_map
+from geo.report import safefiles
 from geo.store import coverage
 from geo.ui import config, data
 from geo.ui.filters import Filters, area_name
+from geo.ui.downloads import offer
 from geo.ui.i18n import current_language, t
 
 MEASURES = ("area_covered_pct", "incident_covered_pct", "places_covered_pct", "gap_pct")
@@ -165,15 +165,12 @@ def plan_form(at: dt.date, filters: Filters, under: str | None) -> pd.DataFrame 
     st.success(t("cov.plan.summary", n=len(table), before=summary["covered_before_pct"],
                  after=summary["covered_after_pct"], solver=summary["solver"]) + gap)
     st.dataframe(table, hide_index=True, width="stretch", height=220)
-    flat = defuse_formulas(table)
     geo = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs=4326)
-    buffer = io.BytesIO()
-    flat.to_excel(buffer, index=False, engine="openpyxl")
     a, b, c = st.columns(3)
-    a.download_button("CSV", flat.to_csv(index=False).encode("utf-8-sig"), "camera_plan.csv", "text/csv",
-                      key="cov.plan.csv")
-    b.download_button("GeoJSON", geo.to_json(drop_id=True), "camera_plan.geojson", "application/geo+json",
-                      key="cov.plan.geojson")
-    c.download_button("Excel", buffer.getvalue(), "camera_plan.xlsx",
-                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="cov.plan.xlsx")
+    n = len(table)
+    offer("CSV", safefiles.csv_bytes(table), "camera_plan.csv", key="cov.plan.csv", what="camera_plan", rows=n, where=a)
+    offer("GeoJSON", geo.to_json(drop_id=True), "camera_plan.geojson", key="cov.plan.geojson", what="camera_plan",
+          rows=n, where=b)
+    offer("Excel", safefiles.xlsx_bytes(table), "camera_plan.xlsx", key="cov.plan.xlsx", what="camera_plan", rows=n,
+          where=c)
     return table

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import geopandas as gpd
 import numpy as np
@@ -15,12 +14,13 @@ from geo.core.classify import DIVERGING, SEQUENTIAL, classify, diverging
 from geo.core.emerging import CATEGORIES
 from geo.core.timeutil import year_before
 from geo.core.trends import poisson_change
-from geo.ingest.export import defuse_formulas
 from geo.maps.layers import png_overlay
 from geo.maps.views import class_map, measure_map
+from geo.report import safefiles
 from geo.store import analysis
 from geo.ui import config, data
 from geo.ui.filters import Filters, area_name
+from geo.ui.downloads import offer
 from geo.ui.i18n import current_language, t
 
 METHODS = ("gistar", "lisa", "kde", "emerging", "yoy", "pop", "count")
@@ -152,30 +152,18 @@ def export(table: pd.DataFrame, method: str) -> None:
     columns = [c for c in ["code", "name", "name_en", "n_incidents", "per_1000", "per_km2", "gi_z", "gi_p", "gi_class",
                            "lisa_i", "lisa_q", "lisa_p", "kde_mean", "emerging_class", "n_last_year", "yoy_pct",
                            "yoy_p", "small"] if c in table]
-    flat = defuse_formulas(pd.DataFrame(table[columns]))
+    flat = pd.DataFrame(table[columns])
     sort = {"gistar": "gi_z", "lisa": "lisa_i", "kde": "kde_mean", "yoy": "yoy_pct",
             "pop": "yoy_pct"}.get(method, "n_incidents")
     st.dataframe(flat.sort_values(sort, ascending=False, na_position="last"), hide_index=True, width="stretch",
                  height=300)
     a, b, c = st.columns(3)
     geo = gpd.GeoDataFrame(table[columns + ["geometry"]], geometry="geometry", crs=4326)
-    buffer = io.BytesIO()
-    flat.to_excel(buffer, index=False, engine="openpyxl")
-    files = [(a, "csv", flat.to_csv(index=False).encode("utf-8-sig"), "text/csv"),
-             (b, "geojson", geo.to_json(drop_id=True), "application/geo+json"),
-             (c, "xlsx", buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")]
-    for col, kind, payload, mime in files:
-        if col.download_button(t(f"hot.export.{kind}"), payload, file_name=f"hotspots_{method}.{kind}", mime=mime,
-                               key=f"hot.export.{kind}"):
-            _audit_export(method, kind, len(flat))
-
-
-def _audit_export(method: str, kind: str, n: int) -> None:
-    from geo.store import audit
-
-    user = st.session_state.get("auth.user") or {}
-    with data.engine().begin() as conn:
-        audit.record(conn, user.get("username", "-"), "export", f"hotspots:{method}", detail=f"{n} rows as {kind}")
+    files = [(a, "csv", safefiles.csv_bytes(flat)), (b, "geojson", geo.to_json(drop_id=True)),
+             (c, "xlsx", safefiles.xlsx_bytes(flat))]
+    for col, kind, payload in files:
+        offer(t(f"hot.export.{kind}"), payload, f"hotspots_{method}.{kind}", key=f"hot.export.{kind}",
+              what=f"hotspots:{method}", rows=len(flat), where=col)
 
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)

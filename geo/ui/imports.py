@@ -14,7 +14,9 @@ from geo.ingest.audited import run_audited
 from geo.ingest.pipeline import Importer, import_file
 from geo.ingest.presets import preset_names
 from geo.ingest.report import ImportReport
+from geo.report import safefiles
 from geo.ui import data
+from geo.ui.downloads import offer
 from geo.ui.i18n import t
 
 POINT_LAYERS = ("incidents", "cameras", "places", "ledger", "zones")
@@ -77,8 +79,8 @@ def show_report(report: ImportReport) -> None:
         skipped.columns = [t(f"import.report.{'line' if report.row_word == 'line' else 'feature'}"),
                            t("import.report.reason")]
         st.dataframe(skipped, hide_index=True, width="stretch")
-        st.download_button(t("import.report.download"), skipped.to_csv(index=False).encode("utf-8-sig"),
-                           file_name="skipped_rows.csv", mime="text/csv")
+        offer(t("import.report.download"), safefiles.csv_bytes(skipped), "skipped_rows.csv",
+              key="import.report.download", what=f"import_skipped:{report.layer}", rows=len(skipped))
 
 
 def summary(report: ImportReport, choice: str) -> str:

@@ -4,7 +4,6 @@ history and workflow, and the create / edit forms."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -14,11 +13,12 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.core import ledger as rules
-from geo.ingest.export import defuse_formulas
 from geo.maps.views import points_map
+from geo.report import safefiles
 from geo.store import ledger as store
 from geo.ui import config, data
 from geo.ui.auth import current_user
+from geo.ui.downloads import offer
 from geo.ui.i18n import current_language, t, t_or
 
 ITEM_KEY = "ledger.item"
@@ -124,21 +124,19 @@ def table_and_map(frame: gpd.GeoDataFrame) -> None:
 
 
 def export_frame(frame: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The filtered rows as a flat table with lon/lat, spreadsheet formulas defused."""
-    return defuse_formulas(pd.DataFrame(frame.assign(lon=frame.geometry.x.round(6), lat=frame.geometry.y.round(6))
-                                        .drop(columns="geometry")))
+    """The filtered rows as a flat table with lon/lat (written out by ``geo.report.safefiles``)."""
+    return pd.DataFrame(frame.assign(lon=frame.geometry.x.round(6), lat=frame.geometry.y.round(6))
+                        .drop(columns="geometry"))
 
 
 def downloads(frame: gpd.GeoDataFrame) -> None:
     """CSV and Excel of exactly the filtered rows."""
     out = export_frame(frame)
-    buffer = io.BytesIO()
-    out.to_excel(buffer, index=False, engine="openpyxl")
     a, b = st.columns(2)
-    a.download_button(t("ledger.export_csv"), out.to_csv(index=False).encode("utf-8-sig"), "ledger.csv", "text/csv",
-                      key="ledger.csv")
-    b.download_button(t("ledger.export_xlsx"), buffer.getvalue(), "ledger.xlsx",
-                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ledger.xlsx")
+    offer(t("ledger.export_csv"), safefiles.csv_bytes(out), "ledger.csv", key="ledger.csv", what="ledger",
+          rows=len(out), where=a)
+    offer(t("ledger.export_xlsx"), safefiles.xlsx_bytes(out), "ledger.xlsx", key="ledger.xlsx", what="ledger",
+          rows=len(out), where=b)
 
 
 def _history(item_id: int) -> pd.DataFrame:

@@ -12,10 +12,11 @@ from streamlit_folium import st_folium
 
 from geo.core.classify import SEQUENTIAL, classify
 from geo.maps.views import measure_map
-from geo.report import sheets
+from geo.report import safefiles, sheets
 from geo.store import patrol
 from geo.ui import config, data
 from geo.ui.filters import Filters
+from geo.ui.downloads import offer
 from geo.ui.i18n import current_language, t
 
 PROPOSAL_KEY = "zones.proposal"
@@ -92,15 +93,11 @@ def propose_section(filters: Filters, current_codes: list[str], weights: dict | 
     st.info(t("zones.changed", n=moved, total=len(changes)))
     zones, table, summary = scores(filters, proposal.assign(team=None, staff=np.nan), weights)
     show(zones, table, summary, "zones.map.proposed")
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as xl:
-        table.to_excel(xl, sheet_name="zones", index=False)
-        changes.to_excel(xl, sheet_name="cells", index=False)
     a, b = st.columns(2)
-    a.download_button("GeoJSON", proposal.to_json(drop_id=True), "zones_proposed.geojson", "application/geo+json",
-                      key="zones.geojson")
-    b.download_button("Excel", buffer.getvalue(), "zones_proposed.xlsx",
-                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="zones.xlsx")
+    offer("GeoJSON", proposal.to_json(drop_id=True), "zones_proposed.geojson", key="zones.geojson",
+          what="zone_proposal", rows=len(proposal), where=a)
+    offer("Excel", safefiles.xlsx_bytes({"zones": table, "cells": changes}), "zones_proposed.xlsx", key="zones.xlsx",
+          what="zone_proposal", rows=len(proposal), where=b)
 
 
 def plan_section(zones: gpd.GeoDataFrame, filters: Filters) -> None:
@@ -110,14 +107,14 @@ def plan_section(zones: gpd.GeoDataFrame, filters: Filters) -> None:
     mine = plan[plan["zone"] == code]
     st.dataframe(mine.rename(columns=lambda c: t(f"zones.plan.{c}")), hide_index=True, width="stretch")
     a, b = st.columns(2)
-    a.download_button(t("zones.plan.excel"), sheets.patrol_workbook(plan), "patrol_plan.xlsx",
-                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="zones.plan.xlsx")
+    offer(t("zones.plan.excel"), sheets.patrol_workbook(plan), "patrol_plan.xlsx", key="zones.plan.xlsx",
+          what="patrol_plan", rows=len(plan), where=a)
     if b.button(t("zones.plan.pdf_make"), key="zones.plan.pdf_make"):
         with st.spinner(t("zones.plan.pdf_making")):
             st.session_state["zones.plan.pdf"] = _sheets_pdf(plan, zones, filters)
     if st.session_state.get("zones.plan.pdf"):
-        b.download_button(t("zones.plan.pdf"), st.session_state["zones.plan.pdf"], "patrol_sheets.pdf",
-                          "application/pdf", key="zones.plan.pdf.get")
+        offer(t("zones.plan.pdf"), st.session_state["zones.plan.pdf"], "patrol_sheets.pdf", key="zones.plan.pdf.get",
+              what="patrol_plan", where=b)
 
 
 def _sheets_pdf(plan: pd.DataFrame, zones: gpd.GeoDataFrame, filters: Filters) -> bytes:

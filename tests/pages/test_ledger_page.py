@@ -4,7 +4,9 @@ only what it may do."""
 
 from __future__ import annotations
 
+import io
 
+import pandas as pd
 import pytest
 from sqlalchemy import text
 
@@ -152,6 +154,7 @@ def test_campaign_editing_is_for_leaders_not_planners(env):
 
 
 def test_the_export_holds_exactly_the_filtered_rows_with_formulas_defused(env):
+    from geo.report import safefiles
     from geo.ui.ledger import export_frame
 
     lon, lat = _spot(env)
@@ -160,7 +163,8 @@ def test_the_export_holds_exactly_the_filtered_rows_with_formulas_defused(env):
     with env.connect() as conn:
         rows = ledger.items(conn, ALL, TODAY, units=["export unit"])
     out = export_frame(rows)
-    assert list(out["id"]) == [item_id] and out["title"].iloc[0].startswith("'=")
+    written = pd.read_csv(io.BytesIO(safefiles.csv_bytes(out)), encoding="utf-8-sig")
+    assert list(out["id"]) == [item_id] and written["title"].iloc[0].startswith("'=")
     assert out[["lon", "lat"]].iloc[0].tolist() == pytest.approx([lon, lat], abs=1e-6)
 
 

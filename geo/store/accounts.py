@@ -200,11 +200,13 @@ def authenticate(engine: Engine, username: str, password: str, client: str | Non
     verified = _verify(_DUMMY_HASH if row is None else row[0], password)  # on every path, exactly once
     with engine.begin() as conn:
         lockout.forget_expired(conn, now)
+        # again, after the slow verification: a lock set meanwhile by parallel attempts counts too
+        locked = lockout.locked(conn, keys.values(), now, wait=True) or was_locked
         if row is None:
             why = "unknown account"
         elif row[1]:
             why = "account disabled"
-        elif was_locked or lockout.locked(conn, keys.values(), now, wait=True):
+        elif locked:
             why = "locked"
         elif not verified:
             why = "wrong password"

@@ -262,3 +262,23 @@ def test_migration_0006_goes_down_and_up_again(db):
         command.upgrade(alembic_config(conn), "head")
     old, table, key = columns_and_key()
     assert not old and table and len(key) == 64 and key != first_key
+
+
+@pytest.mark.postgis
+def test_the_app_role_counts_failures_and_signs_in(make_db, postgis_url):
+    """The Streamlit server's role (owns no table) may do all a sign-in writes: logon_failures is granted to it."""
+    from geo.store.engine import make_engine
+    from tests.conftest import app_role_url
+
+    owner = make_db("postgis")
+    accounts.add(owner, "root", "ops.leader", PASSWORD, "leader")
+    app = make_engine(app_role_url(postgis_url))
+    try:
+        assert accounts.authenticate(app, "ops.leader", "Wrong-password-42", client="address:203.0.113.9",
+                                     now=T0) == DENIED
+        assert _counts(owner, "client", "address:203.0.113.9")[0] == 1
+        assert accounts.authenticate(app, "ops.leader", PASSWORD, client="address:203.0.113.9", now=T0)[1] == "ok"
+        with app.connect() as conn:
+            assert accounts.list_accounts(conn, now=T0)[0]["failed_logons"] == 0
+    finally:
+        app.dispose()

@@ -282,3 +282,20 @@ def test_the_app_role_counts_failures_and_signs_in(make_db, postgis_url):
             assert accounts.list_accounts(conn, now=T0)[0]["failed_logons"] == 0
     finally:
         app.dispose()
+
+
+@pytest.mark.parametrize("action", ["add", "reset"])
+def test_the_command_line_names_why_a_password_is_refused(db, monkeypatch, capsys, action):
+    import io
+
+    from geo.cli import main
+
+    if action == "reset":
+        accounts.add(db, "root", "ops.leader", PASSWORD, "leader")
+    monkeypatch.setattr("sys.stdin", io.StringIO("password1234\n"))
+    url = db.url.render_as_string(hide_password=False)
+    args = ["users", action, "ops.leader", "--db", url] + (["--role", "leader"] if action == "add" else [])
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    assert err == "error: this password is one of the most common passwords, or too close to one\n" and not out
+    assert accounts.authenticate(db, "ops.leader", PASSWORD, now=T0)[1] == ("ok" if action == "reset" else "denied")

@@ -1,7 +1,8 @@
 """Local accounts: argon2 password hashes, lock-out after repeated failures, every change audited.
 
 Accounts are log-ons with a role and an area scope, not people: no names, no contact
-details. Each change and its audit record are written in one transaction.
+details. Each change and its audit record are written in one transaction. Failed sign-ins are
+counted in :mod:`geo.store.lockout`, by the name tried and by the client.
 """
 
 from __future__ import annotations
@@ -17,16 +18,34 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
 from geo.core import clock
-from geo.core.auth import ROLES, after_failure, check_password_strength, check_username, is_locked
-from geo.store import audit
+from geo.core.auth import (CLIENT_LIMIT, NAME_LIMIT, ROLES, PasswordRefused, check_password_strength, check_username,
+                           failure_key)
+from geo.store import audit, lockout
 from geo.store.models import User
 
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("timing-equaliser-0")  # unknown users cost the same time as known ones
+DENIED = "denied"  # the one answer to every refused sign-in
 
 
 class AccountError(ValueError):
-    """A refused account operation, with a message fit for the person who asked."""
+    """A refused account operation, with a message fit for the person who asked.
+
+    ``reason`` names a refused password's rule (``geo.core.auth.PASSWORD_REASONS``) so that a page can
+    say it in the reader's language, with ``values`` to fill it; None for other refusals.
+    """
+
+    def __init__(self, message: str, reason: str | None = None, **values):
+        super().__init__(message)
+        self.reason = reason
+        self.values = values
+
+
+def _check_password(password: str, username: str) -> None:
+    try:
+        check_password_strength(password, username)
+    except PasswordRefused as exc:
+        raise AccountError(str(exc), exc.reason, **exc.values) from exc
 
 
 @dataclass(frozen=True)
@@ -45,12 +64,6 @@ def _credential(pw_hash: str | None) -> str:
 
 def _now() -> dt.datetime:
     return clock.now_utc()
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 def get(conn: Connection, username: str) -> Account | None:
@@ -82,10 +95,15 @@ def link_identity(engine: Engine, actor: str, username: str, issuer: str, subjec
         audit.record(conn, actor, "user.sso", username, detail=f"issuer={issuer}")
 
 
-def list_accounts(conn: Connection) -> list[dict]:
-    rows = conn.execute(select(User.username, User.role, User.scope_code, User.disabled, User.failed_logons,
-                               User.locked_until, User.created_at).order_by(User.username)).all()
-    return [dict(r._mapping) for r in rows]
+def list_accounts(conn: Connection, now: dt.datetime | None = None) -> list[dict]:
+    """Every account with its failed sign-ins now (``failed_logons``) and ``locked_until`` (None unless locked)."""
+    now = now or _now()
+    rows = [dict(r._mapping) for r in conn.execute(select(
+        User.username, User.role, User.scope_code, User.disabled, User.created_at).order_by(User.username))]
+    counts = lockout.state(conn, [r["username"] for r in rows], now)
+    for row in rows:
+        row["failed_logons"], row["locked_until"] = counts[row["username"]]
+    return rows
 
 
 def _check_scope(conn: Connection, scope: str | None) -> str | None:
@@ -103,9 +121,9 @@ def add(engine: Engine, actor: str, username: str, password: str, role: str, sco
     """Create an account; the actor's action is audited in the same transaction."""
     try:
         username = check_username(username)
-        check_password_strength(password)
     except ValueError as exc:
         raise AccountError(str(exc)) from exc
+    _check_password(password, username)
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}: {', '.join(ROLES)}")
     with engine.begin() as conn:
@@ -114,16 +132,19 @@ def add(engine: Engine, actor: str, username: str, password: str, role: str, sco
         scope = _check_scope(conn, scope)
         conn.execute(User.__table__.insert().values(
             username=username, password_hash=_HASHER.hash(password), role=role, scope_code=scope, disabled=False,
-            failed_logons=0, locked_until=None, created_at=_now()))
+            created_at=_now()))
         audit.record(conn, actor, "user.add", username, detail=f"role={role} scope={scope or 'all'}")
     return Account(username, role, scope, False)
 
 
-def _change(engine: Engine, actor: str, username: str, action: str, values: dict, detail: str | None = None) -> None:
+def _change(engine: Engine, actor: str, username: str, action: str, values: dict, detail: str | None = None,
+            unlock: bool = False) -> None:
     with engine.begin() as conn:
         if get(conn, username) is None:
             raise AccountError(f"no account {username!r}")
         conn.execute(update(User).where(User.username == username).values(**values))
+        if unlock:  # the failures counted against the account's name
+            lockout.clear(conn, failure_key(lockout.secret(conn), "name", username))
         audit.record(conn, actor, action, username, detail=detail)
 
 
@@ -134,16 +155,14 @@ def disable(engine: Engine, actor: str, username: str) -> None:
 
 
 def enable(engine: Engine, actor: str, username: str) -> None:
-    _change(engine, actor, username, "user.enable", {"disabled": False, "failed_logons": 0, "locked_until": None})
+    """Enable an account and lift a lock on its name."""
+    _change(engine, actor, username, "user.enable", {"disabled": False}, unlock=True)
 
 
 def reset_password(engine: Engine, actor: str, username: str, password: str) -> None:
-    try:
-        check_password_strength(password)
-    except ValueError as exc:
-        raise AccountError(str(exc)) from exc
-    _change(engine, actor, username, "user.reset",
-            {"password_hash": _HASHER.hash(password), "failed_logons": 0, "locked_until": None})
+    """Set a new password (it must pass the policy) and lift a lock on the name; live sessions end."""
+    _check_password(password, username)
+    _change(engine, actor, username, "user.reset", {"password_hash": _HASHER.hash(password)}, unlock=True)
 
 
 def set_role(engine: Engine, actor: str, username: str, role: str, scope: str | None) -> None:
@@ -158,38 +177,49 @@ def set_role(engine: Engine, actor: str, username: str, role: str, scope: str | 
             detail=f"role={role} scope={scope or 'all'}")
 
 
-def authenticate(engine: Engine, username: str, password: str, now: dt.datetime | None = None
-                 ) -> tuple[Account | None, str]:
-    """(account, "ok") on success, else (None, reason): ``unknown``, ``disabled``, ``locked``, ``wrong``.
+def authenticate(engine: Engine, username: str, password: str, client: str | None = None,
+                 now: dt.datetime | None = None) -> tuple[Account | None, str]:
+    """(account, "ok") on success, else (None, "denied"): one answer for every refusal.
 
-    Every attempt is audited. Five failures in a row lock the account for ten minutes; the
-    lock is not lifted by a right password while it lasts.
+    An unknown name, a disabled account, a locked name or client and a wrong password each cost
+    exactly one argon2 verification (of a stand-in hash when there is no account) and answer the
+    same, so neither the time taken nor the answer tells whether an account exists or why it was
+    refused; the true reason goes to the audit log, for administrators. Every refusal counts one
+    failure against the name tried (known or not) and one against ``client`` (a browser's address,
+    or any text that stands for the client; None: the name alone): see ``geo.core.auth.NAME_LIMIT``
+    and ``CLIENT_LIMIT``. A right password does not lift a lock while it lasts.
     """
     now = now or _now()
+    with engine.connect() as conn:
+        row = conn.execute(select(User.password_hash, User.disabled).where(User.username == username)).first()
+        key = lockout.secret(conn)
+        keys = {NAME_LIMIT: failure_key(key, "name", username)}
+        if client:
+            keys[CLIENT_LIMIT] = failure_key(key, "client", client)
+        was_locked = lockout.locked(conn, keys.values(), now)
+    verified = _verify(_DUMMY_HASH if row is None else row[0], password)  # on every path, exactly once
     with engine.begin() as conn:
-        row = conn.execute(select(User.password_hash, User.disabled, User.failed_logons, User.locked_until)
-                           .where(User.username == username)).first()
+        lockout.forget_expired(conn, now)
+        # again, after the slow verification: a lock set meanwhile by parallel attempts counts too
+        locked = lockout.locked(conn, keys.values(), now, wait=True) or was_locked
         if row is None:
-            _verify(_DUMMY_HASH, password)
-            audit.record(conn, username, "logon", username, "denied", "unknown account", at=now)
-            return None, "unknown"
-        pw_hash, disabled, failed, locked_until = row[0], bool(row[1]), int(row[2] or 0), _aware(row[3])
-        if disabled:
-            audit.record(conn, username, "logon", username, "denied", "account disabled", at=now)
-            return None, "disabled"
-        if is_locked(locked_until, now):
-            audit.record(conn, username, "logon", username, "denied", "account locked", at=now)
-            return None, "locked"
-        if not _verify(pw_hash, password):
-            failed, locked = after_failure(failed, now)
-            conn.execute(update(User).where(User.username == username)
-                         .values(failed_logons=failed, locked_until=locked))
-            audit.record(conn, username, "logon", username, "denied",
-                         "wrong password" + ("; account locked" if locked else ""), at=now)
-            return None, "locked" if locked else "wrong"
-        conn.execute(update(User).where(User.username == username).values(failed_logons=0, locked_until=None))
-        audit.record(conn, username, "logon", username, "ok", at=now)
-        return get(conn, username), "ok"
+            why = "unknown account"
+        elif row[1]:
+            why = "account disabled"
+        elif locked:
+            why = "locked"
+        elif not verified:
+            why = "wrong password"
+        else:
+            lockout.clear(conn, keys[NAME_LIMIT])  # the client's count stays: it may be trying other names
+            audit.record(conn, username, "logon", username, "ok", at=now)
+            return get(conn, username), "ok"
+        for limit, k in keys.items():
+            failures, until = lockout.count_failure(conn, k, limit, now)
+            if until is not None and failures == limit.failures:
+                why += f"; {limit.kind} now locked"
+        audit.record(conn, username, "logon", username, "denied", why, at=now)
+    return None, DENIED
 
 
 def _verify(pw_hash: str, password: str) -> bool:

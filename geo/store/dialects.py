@@ -2,6 +2,7 @@
 
 SQLite: connection pragmas (foreign keys, WAL, busy timeout) and executemany upserts.
 PostgreSQL: PostGIS, COPY into a temporary table, then one INSERT ... ON CONFLICT.
+Both: a one-row INSERT ... ON CONFLICT DO UPDATE ... RETURNING from the dialect's own ``insert``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -48,6 +50,10 @@ class SQLiteDialect:
         @event.listens_for(engine, "begin")
         def _begin(conn):  # pragma: no cover
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def insert_or_update(self, table: Table) -> sqlite.Insert:
+        """An INSERT of one row that takes ``.on_conflict_do_update(...)`` and ``.returning(...)`` (SQLite 3.35+)."""
+        return sqlite.insert(table)
 
     def insert(self, conn: Connection, table: str, frame: pd.DataFrame) -> None:
         """Plain INSERT of rows known to be new."""
@@ -108,6 +114,10 @@ class PostgresDialect:
 
     def configure(self, engine: Engine) -> None:
         return None
+
+    def insert_or_update(self, table: Table) -> postgresql.Insert:
+        """An INSERT of one row that takes ``.on_conflict_do_update(...)`` and ``.returning(...)``."""
+        return postgresql.insert(table)
 
     def insert(self, conn: Connection, table: str, frame: pd.DataFrame) -> None:
         """COPY rows known to be new straight into the table."""

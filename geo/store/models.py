@@ -232,12 +232,22 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     scope_code: Mapped[str | None] = mapped_column(CODE)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    failed_logons: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UTC)
     created_at: Mapped[dt.datetime] = mapped_column(UTC)
     # the single sign-on identity this account is (issuer and subject: names and e-mails can be reused)
     sso_issuer: Mapped[str | None] = mapped_column(String(255))
     sso_subject: Mapped[str | None] = mapped_column(String(255))
+
+
+class LogonFailure(Base):
+    """Failed sign-ins, counted under a keyed hash of the name tried or of the client (never the name
+    or the address itself); a row is forgotten at ``expires_at``, minutes after its first failure."""
+
+    __tablename__ = "logon_failures"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # HMAC-SHA256 hex (geo.core.auth.failure_key)
+    kind: Mapped[str] = mapped_column(String(8))  # name | client
+    failures: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTC)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTC, index=True)
 
 
 class DisplayKey(Base):

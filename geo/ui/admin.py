@@ -109,7 +109,7 @@ def _apply(work, done: str) -> None:
     try:
         work()
     except accounts.AccountError as exc:
-        st.error(str(exc))
+        st.error(t(f"admin.refused.{exc.reason}", **exc.values) if exc.reason else str(exc))
         return
     st.success(done)
 

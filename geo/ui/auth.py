@@ -2,7 +2,8 @@
 
 Every page calls :func:`require` first, so a page opened by its URL checks again. A session
 ends after ``SAFEGRID_IDLE_MINUTES`` without activity and ``SAFEGRID_MAX_SESSION_HOURS``
-after log-on (the display-only wall account is exempt: it is meant to stay on). Optional
+after log-on (the display-only wall account is exempt: it is meant to stay on), and at once when the
+account is disabled, its password reset or its role or scope changed. Optional
 single sign-on uses Streamlit's ``st.login`` when ``[auth]`` is configured in secrets; the
 identity (its issuer and subject) must be linked to a local, enabled account, which gives the role and
 scope.
@@ -11,6 +12,7 @@ scope.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,6 +25,7 @@ from geo.ui.i18n import t
 
 USER_KEY = "auth.user"
 NOTICE_KEY = "auth.notice"
+CLIENT_KEY = "auth.client"
 
 
 def _now() -> dt.datetime:
@@ -113,7 +116,10 @@ def check_session() -> dict | None:
     if account.credential != user.get("credential"):  # the password was reset since sign-in
         end_session("reset")
         return None
-    user.update(role=account.role, scope=account.scope_code, last_seen=now)  # permission changes apply at once
+    if (account.role, account.scope_code) != (user["role"], user["scope"]):  # a permission change: sign in again
+        end_session("permissions")
+        return None
+    user["last_seen"] = now
     return user
 
 
@@ -150,13 +156,25 @@ def logon_form() -> None:
         password = st.text_input(t("auth.password"), type="password", key="auth.password")
         submitted = st.form_submit_button(t("auth.submit"), type="primary")
     if submitted:
-        account, why = accounts.authenticate(data.engine(), username.strip(), password)
-        if account is None:
-            st.error(t(f"auth.fail.{why}" if why in ("locked", "disabled") else "auth.fail.wrong"))
+        account, _ = accounts.authenticate(data.engine(), username.strip(), password, client=_client())
+        if account is None:  # one message, whatever the reason (the audit log keeps it)
+            st.error(t("auth.fail"))
         else:
             _start_session(account)
             st.rerun()
     _single_sign_on()
+
+
+def _client() -> str:
+    """What failed sign-ins of this browser are counted under: its address, or, when Streamlit knows none
+    (a local connection, or a proxy on the same machine, where every user would share one count), a
+    random token of this browser session. Only a keyed hash of it is stored (``geo.store.lockout``)."""
+    address = getattr(st.context, "ip_address", None)
+    if address:
+        return f"address:{address}"
+    if CLIENT_KEY not in st.session_state:
+        st.session_state[CLIENT_KEY] = secrets.token_hex(16)
+    return f"session:{st.session_state[CLIENT_KEY]}"
 
 
 def _sso_configured() -> bool:

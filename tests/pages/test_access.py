@@ -91,17 +91,61 @@ def test_nobody_signed_in_sees_only_the_log_on_form(app_env):
         assert [w.value for w in direct.warning] == ["请先登录。"] and not direct.dataframe
 
 
+SIGN_IN_FAILED = ("Sign-in failed: wrong account or password, or sign-in is paused after repeated failures. "
+                  "Try again later, or ask an administrator.")
+
+
 def test_wrong_passwords_lock_the_account_and_are_audited(app_env):
+    from geo.store import accounts
+
     at = run_page("app.py", "en", None)
     for _ in range(5):
         sign_in(at, "planner", "Not-the-password-1")
-    assert [e.value for e in at.error][-1].startswith("Too many failed sign-ins")
+    assert [e.value for e in at.error][-1] == SIGN_IN_FAILED
     sign_in(at, "planner")  # the right password, but the account is locked
     assert [t.value for t in at.title] == ["Sign in"]
+    assert [e.value for e in at.error][-1] == SIGN_IN_FAILED
     outcomes = [o for u, _, o in _audit(app_env, "logon") if u == "planner"]
     assert outcomes[-6:] == ["denied"] * 6
-    with make_engine(app_env).begin() as conn:  # tidy up for other tests: lift the lock
-        conn.execute(text("UPDATE users SET failed_logons = 0, locked_until = NULL WHERE username = 'planner'"))
+    accounts.enable(make_engine(app_env), "test", "planner")  # tidy up for other tests: lift the lock
+
+
+@pytest.fixture
+def refusals(app_env):
+    """Accounts for each kind of refusal: disabled, locked (five wrong passwords), enabled."""
+    import uuid
+
+    from geo.ingest.demo import demo_password
+    from geo.store import accounts
+
+    engine = make_engine(app_env)
+    tag = uuid.uuid4().hex[:6]
+    names = {kind: f"{kind}.{tag}" for kind in ("off", "locked", "on")}
+    for name in names.values():
+        accounts.add(engine, "test", name, demo_password(name), "leader")
+    accounts.disable(engine, "test", names["off"])
+    for i in range(5):
+        accounts.authenticate(engine, names["locked"], f"Not-the-password-{i}")
+    yield names
+    engine.dispose()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_refused_sign_in_shows_the_same_message(refusals, lang):
+    """Unknown name, disabled account, locked account (right password) and wrong password look alike."""
+    from geo.ingest.demo import demo_password
+
+    tries = [(f"nobody.{refusals['on']}", "Some-password-2026"), (refusals["off"], demo_password(refusals["off"])),
+             (refusals["locked"], demo_password(refusals["locked"])), (refusals["on"], "Not-the-password-9")]
+    messages = []
+    for name, password in tries:
+        at = run_page("app.py", lang, None)  # a fresh browser session each time
+        sign_in(at, name, password)
+        assert not at.exception and [t.value for t in at.title][-1] in ("Sign in", "登录")
+        messages.append([e.value for e in at.error])
+    assert len(messages[0]) == 1 and all(m == messages[0] for m in messages)
+    if lang == "en":
+        assert messages[0] == [SIGN_IN_FAILED]
 
 
 def _session(user: str, role: str, *, idle: dt.timedelta = dt.timedelta(0), age: dt.timedelta = dt.timedelta(0),

@@ -198,8 +198,9 @@ def authenticate(engine: Engine, username: str, password: str, client: str | Non
             keys[CLIENT_LIMIT] = failure_key(key, "client", client)
         was_locked = lockout.locked(conn, keys.values(), now)
     verified = _verify(_DUMMY_HASH if row is None else row[0], password)  # on every path, exactly once
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # on its own: its row locks must not be held while others are taken
         lockout.forget_expired(conn, now)
+    with engine.begin() as conn:
         # again, after the slow verification: a lock set meanwhile by parallel attempts counts too
         locked = lockout.locked(conn, keys.values(), now, wait=True) or was_locked
         if row is None:
@@ -214,7 +215,7 @@ def authenticate(engine: Engine, username: str, password: str, client: str | Non
             lockout.clear(conn, keys[NAME_LIMIT])  # the client's count stays: it may be trying other names
             audit.record(conn, username, "logon", username, "ok", at=now)
             return get(conn, username), "ok"
-        for limit, k in keys.items():
+        for limit, k in sorted(keys.items(), key=lambda item: item[1]):  # key order, as in locked()
             failures, until = lockout.count_failure(conn, k, limit, now)
             if until is not None and failures == limit.failures:
                 why += f"; {limit.kind} now locked"

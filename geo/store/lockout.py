@@ -42,8 +42,8 @@ def locked(conn: Connection, keys: Iterable[str], now: dt.datetime, wait: bool =
     transactions run one at a time anyway.
     """
     stmt = select(FAILURES.c.locked_until).where(FAILURES.c.key.in_(list(keys)))
-    if wait:
-        stmt = stmt.with_for_update()
+    if wait:  # in key order, as every transaction takes them: two sign-ins never wait on each other in a ring
+        stmt = stmt.order_by(FAILURES.c.key).with_for_update()
     return any(is_locked(_aware(until), now) for until in conn.execute(stmt).scalars())
 
 
@@ -79,7 +79,9 @@ def clear(conn: Connection, key: str) -> None:
 
 def forget_expired(conn: Connection, now: dt.datetime) -> int:
     """Delete the rows whose window and lock have both ended; returns how many."""
-    return int(conn.execute(delete(FAILURES).where(FAILURES.c.expires_at <= now)).rowcount or 0)
+    # rows a sign-in is counting right now are passed over (PostgreSQL's SKIP LOCKED), never waited for
+    stale = select(FAILURES.c.key).where(FAILURES.c.expires_at <= now).with_for_update(skip_locked=True)
+    return int(conn.execute(delete(FAILURES).where(FAILURES.c.key.in_(stale.scalar_subquery()))).rowcount or 0)
 
 
 def state(conn: Connection, names: Iterable[str], now: dt.datetime) -> dict[str, tuple[int, dt.datetime | None]]:

@@ -369,8 +369,8 @@ def _snapshot(url: str) -> dict:
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str]:
     code = main(argv)
-    err = capsys.readouterr().err
-    return code, err
+    captured = capsys.readouterr()
+    return code, captured.err + captured.out
 
 
 def test_corpus_is_large_and_covers_every_layer():
@@ -447,9 +447,103 @@ def test_reimporting_is_idempotent_for_words_that_look_like_dates(template_db, t
     db = tmp_path / "db.sqlite"
     shutil.copy(template_db, db)
     path = tmp_path / "now.csv"
-    path.write_bytes(table_csv("cameras", [good("cameras"), row("cameras", "B1", date="now")]))
+    path.write_bytes(table_csv("incidents", [good("incidents"), row("incidents", "B1", date="now")]))
     url = f"sqlite:///{db}"
-    assert run_cli(["import", "cameras", str(path), "--db", url], capsys)[0] == 0
+    code, err = run_cli(["import", "incidents", str(path), "--db", url], capsys)
+    assert code == 0 and "skipped line 3: date unparseable: now" in err
     first = _snapshot(url)
-    code, err = run_cli(["import", "cameras", str(path), "--db", url], capsys)
-    assert code == 0 and _snapshot(url)["cameras"] == first["cameras"]
+    code, err = run_cli(["import", "incidents", str(path), "--db", url], capsys)
+    assert code == 0 and "0 new, 0 updated" in err
+    assert _snapshot(url)["incidents"] == first["incidents"]
+
+
+def test_every_limit_is_documented_in_the_readme():
+    from geo.ingest.limits import LIMITS
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for lim in LIMITS:
+        assert f"`{lim.name}`" in readme, lim.name
+
+
+@pytest.mark.parametrize("value", ["ten", "-5", "0"])
+def test_a_bad_limit_setting_is_a_clear_error(value, template_db, tmp_path, capsys, monkeypatch):
+    db = tmp_path / "db.sqlite"
+    shutil.copy(template_db, db)
+    monkeypatch.setenv("SAFEGRID_MAX_ROWS", value)
+    path = tmp_path / "a.csv"
+    path.write_bytes(table_csv("incidents", [good("incidents")]))
+    code, out = run_cli(["import", "incidents", str(path), "--db", f"sqlite:///{db}"], capsys)
+    assert code == 2 and "SAFEGRID_MAX_ROWS" in out and "Traceback" not in out
+
+
+# ---- the command line around the file -------------------------------------------------------
+
+def _case_db(template_db, tmp_path) -> str:
+    db = tmp_path / "db.sqlite"
+    shutil.copy(template_db, db)
+    return f"sqlite:///{db}"
+
+
+@pytest.mark.parametrize("where", ["missing-folder/skipped.csv", "a-folder", "skipped.txt"])
+def test_a_bad_report_path_is_refused_before_anything_is_written(where, template_db, tmp_path, capsys):
+    url = _case_db(template_db, tmp_path)
+    (tmp_path / "a-folder").mkdir()
+    path = tmp_path / "a.csv"
+    path.write_bytes(table_csv("incidents", [good("incidents"), row("incidents", "B1", lon="x")]))
+    before = _snapshot(url)
+    code, out = run_cli(["import", "incidents", str(path), "--db", url, "--report", str(tmp_path / where)], capsys)
+    assert code == 2 and "--report" in out and "Traceback" not in out
+    assert _snapshot(url) == before
+    assert not (tmp_path / "missing-folder").exists()
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path, capsys):
+    fake = tmp_path / "notes.db"
+    fake.write_bytes(b"these are my notes, not a database" * 100)
+    path = tmp_path / "a.csv"
+    path.write_bytes(table_csv("incidents", [good("incidents")]))
+    code, out = run_cli(["import", "incidents", str(path), "--db", f"sqlite:///{fake}"], capsys)
+    assert code == 2 and "database" in out and "Traceback" not in out
+    assert fake.read_bytes() == b"these are my notes, not a database" * 100
+
+
+@pytest.mark.parametrize("target", ["new.sqlite", "new-folder/deeper/new.sqlite"])
+def test_a_missing_database_is_not_created_to_say_so(target, tmp_path, capsys):
+    path = tmp_path / "a.csv"
+    path.write_bytes(table_csv("incidents", [good("incidents")]))
+    code, out = run_cli(["import", "incidents", str(path), "--db", f"sqlite:///{tmp_path / target}"], capsys)
+    assert code == 2 and "python -m geo init" in out
+    assert not (tmp_path / target).exists() and not (tmp_path / "new-folder").exists()
+
+
+def test_a_folder_as_database_is_a_clear_error(tmp_path, capsys):
+    code, out = run_cli(["counts", "--level", "grid", "--out", str(tmp_path / "c.csv"), "--db",
+                         f"sqlite:///{tmp_path}"], capsys)
+    assert code == 2 and "is a folder" in out
+
+
+def test_ctrl_c_during_an_import_rolls_back_without_a_traceback(template_db, tmp_path):
+    """SIGINT while a large file is read or written: exit 130, one line, the database as before."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    url = _case_db(template_db, tmp_path)
+    path = tmp_path / "big.csv"
+    path.write_bytes(table_csv("incidents", [row("incidents", f"R{i}") for i in range(400_000)]))
+    before = _snapshot(url)
+    proc = subprocess.Popen([sys.executable, "-m", "geo", "import", "incidents", str(path), "--db", url],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    time.sleep(6)  # well inside the import (it takes far longer than this on 400,000 rows)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.fail("the import finished before the interrupt: give it a larger file")
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    assert _snapshot(url) == before

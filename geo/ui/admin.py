@@ -14,6 +14,7 @@ from geo.store import accounts, audit
 from geo.ui import data
 from geo.ui.downloads import offer
 from geo.ui.i18n import t
+from geo.ui.markup import plain
 
 
 def _scopes() -> list[str]:
@@ -91,7 +92,7 @@ def display_keys_section(actor: str) -> None:
         if e.button(t("admin.keys.revoke"), key="admin.keys.revoke"):
             st.success(t("admin.keys.revoked", n=displaykeys.revoke(data.engine(), actor, who), user=who))
     except displaykeys.KeyRefused as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
     if made:  # shown once: only its hash is kept
         st.success(t("admin.keys.made", user=who))
         st.code(f"{base.rstrip('/')}/?wall=1&key={quote(made)}", language=None)

@@ -18,6 +18,7 @@ from geo.ui.auth import may
 from geo.ui.downloads import offer
 from geo.ui.filters import category_label
 from geo.ui.i18n import current_language, t
+from geo.ui.markup import plain
 
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
@@ -55,7 +56,7 @@ def show() -> None:
     names = {c: n for level in ("district", "street") for c, n in zip(data.shapes(level, None)["code"],
                                                                      data.shapes(level, None)["name"])}
     st.caption(t("campaign.dates", start=camp["starts_on"], end=camp["ends_on"],
-                 area=names.get(camp["area_code"], camp["area_code"]) if camp["area_code"] else t("campaign.whole")))
+                 area=plain(names.get(camp["area_code"], camp["area_code"])) if camp["area_code"] else t("campaign.whole")))
     if not phases.empty:
         bars = phases.assign(start=pd.to_datetime(phases["starts_on"]),
                              stop=pd.to_datetime(phases["ends_on"]) + pd.Timedelta(days=1),
@@ -100,7 +101,7 @@ def hand_actuals(user: dict) -> None:
                 store.set_actual(data.engine(), user["username"], int(ind), float(value), source,
                                  scope=data.scope())
             except CampaignRefused as exc:
-                st.error(t("campaign.refused", reason=str(exc)))
+                st.error(t("campaign.refused", reason=plain(exc)))
                 return
             st.cache_data.clear()
             st.success(t("campaign.saved"))
@@ -134,7 +135,7 @@ def edit_form(user: dict) -> None:
                                               for r in rows.itertuples(index=False)],
                                       targets=targets, scope=data.scope())
             except (CampaignRefused, ValueError) as exc:
-                st.error(t("campaign.refused", reason=str(exc)))
+                st.error(t("campaign.refused", reason=plain(exc)))
                 return
             st.cache_data.clear()
             st.success(t("campaign.saved"))
@@ -173,7 +174,7 @@ def create_form(user: dict) -> None:
                 store.create_campaign(data.engine(), user["username"], name, start, end, area_code=area or None,
                                       phases=phases, targets=targets, scope=data.scope())
             except CampaignRefused as exc:
-                st.error(t("campaign.refused", reason=str(exc)))
+                st.error(t("campaign.refused", reason=plain(exc)))
                 return
             st.cache_data.clear()
             st.success(t("campaign.saved"))

@@ -19,6 +19,7 @@ from geo.ui import config, data
 from geo.ui.filters import Filters, area_name
 from geo.ui.downloads import offer
 from geo.ui.i18n import current_language, t
+from geo.ui.markup import plain
 
 MEASURES = ("area_covered_pct", "incident_covered_pct", "places_covered_pct", "gap_pct")
 EXTRA_KEY, OFF_KEY, CLICK_KEY, PLAN_KEY = "cov.extra", "cov.off", "cov.last_click", "cov.plan.result"
@@ -127,7 +128,7 @@ def targets_form(user: dict, levels_codes: list[str], kinds: list[str]) -> None:
                                     area_code=code if kind == "area" else None,
                                     place_kind=code if kind == "kind" else None, due_on=due)
             except ValueError as exc:
-                st.error(str(exc))
+                st.error(plain(exc))
                 return
             st.cache_data.clear()  # gaps change at once
             st.session_state["cov.flash"] = t("cov.target.saved", what=code, pct=f"{pct:g}")
@@ -154,7 +155,7 @@ def plan_form(at: dt.date, filters: Filters, under: str | None) -> pd.DataFrame 
                                                target_pct=amount if mode == "target" else None, area=under,
                                                radius=radius, fov=fov, demand=demand, use_exact=use_exact)
         except ValueError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             return None
         st.session_state[PLAN_KEY] = (table, summary)
     saved = st.session_state.get(PLAN_KEY)

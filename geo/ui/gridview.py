@@ -15,6 +15,7 @@ from geo.store.measures import child_level
 from geo.ui import config, data
 from geo.ui.filters import Filters, area_name, category_label, set_focus
 from geo.ui.i18n import current_language, t
+from geo.ui.markup import plain
 
 MEASURE_KEY = "grid.measure"
 METHOD_KEY = "grid.method"
@@ -205,9 +206,9 @@ def show_card(code: str, filters: Filters) -> None:
         st.warning(t("card.unknown"))
         return
     area = card["area"]
-    st.subheader(area_name(area))
-    st.caption(t("card.caption", code=area["code"], level=t(f"level.{area['level']}"),
-                 team=area.get("team") or "—", population=area.get("population") or "—"))
+    st.subheader(plain(area_name(area)))
+    st.caption(t("card.caption", code=plain(area["code"]), level=t(f"level.{area['level']}"),
+                 team=plain(area.get("team")) or "—", population=area.get("population") or "—"))
     a, b = st.columns(2)
     delta = None if card["yoy_pct"] is None else f"{card['yoy_pct']:+.1f}% {t('card.yoy')}"
     a.metric(t("card.incidents"), f"{card['n']:,}", delta=delta, delta_color="inverse")

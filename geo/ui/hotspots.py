@@ -22,6 +22,7 @@ from geo.ui import config, data
 from geo.ui.filters import Filters, area_name
 from geo.ui.downloads import offer
 from geo.ui.i18n import current_language, t
+from geo.ui.markup import plain
 
 METHODS = ("gistar", "lisa", "kde", "emerging", "yoy", "pop", "count")
 LEVEL_KEY, METHOD_KEY, CONF_KEY, FDR_KEY = "hot.level", "hot.method", "hot.confidence", "hot.fdr"
@@ -92,7 +93,7 @@ def show(choice: dict, filters: Filters, under: str | None) -> pd.DataFrame | No
         table, surface, crs = run(choice["level"], choice["method"], filters, choice["neighbours"], choice["fdr"],
                                   choice["bandwidth"], choice["step"], under, choice["kernel"])
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return None
     table = table.copy()
     table["label"] = _labels(table)
@@ -218,7 +219,7 @@ def area_section(table: pd.DataFrame, filters: Filters) -> None:
     card = data.card(code, filters.start, filters.end, filters.categories)
     rhythm = _rhythm(*data._key(), code, filters.start, filters.end, tuple(filters.categories))
     if card is None or rhythm is None:
-        st.warning(t("card.unknown", code=code))
+        st.warning(t("card.unknown", code=plain(code)))
         return
     left, right = st.columns([1, 1.4])
     with left:

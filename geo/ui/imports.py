@@ -18,6 +18,7 @@ from geo.report import safefiles
 from geo.ui import data
 from geo.ui.downloads import offer
 from geo.ui.i18n import t
+from geo.ui.markup import plain
 
 POINT_LAYERS = ("incidents", "cameras", "places", "ledger", "zones")
 LAYER_CHOICES = POINT_LAYERS + tuple(f"areas:{lv}" for lv in LEVELS)
@@ -55,7 +56,7 @@ def run_import(upload, choice: str, preset: str | None, crs: str | None, code_fi
             report = run_audited(data.engine(), username, choice, upload.name, lambda hook: run(path, hook))
         except ImportRefused as exc:
             bar.empty()
-            st.error(t("import.refused", reason=str(exc)))
+            st.error(t("import.refused", reason=plain(exc)))
             return None
     bar.progress(1.0, text=t("import.progress.done"))
     st.cache_data.clear()  # counts and maps now differ
@@ -72,8 +73,8 @@ def show_report(report: ImportReport) -> None:
         st.caption(t("import.report.outside", n=report.outside))
     if report.masked:
         st.info(t("import.report.masked", n=report.masked, rows=report.masked_rows) + f" ({report.masked_by_field()})")
-    for note in report.notes:
-        st.caption(note)
+    for note in report.notes:  # notes may quote the file (a column name, a code)
+        st.caption(plain(note))
     if report.skipped:
         skipped = report.skipped_frame()
         skipped.columns = [t(f"import.report.{'line' if report.row_word == 'line' else 'feature'}"),
@@ -85,7 +86,7 @@ def show_report(report: ImportReport) -> None:
 
 def summary(report: ImportReport, choice: str) -> str:
     """The report's one line in the page's language."""
-    return t("import.summary", file=report.file, layer=layer_label(choice), read=f"{report.rows_read:,}",
+    return t("import.summary", file=plain(report.file), layer=layer_label(choice), read=f"{report.rows_read:,}",
              new=f"{report.inserted:,}", updated=f"{report.updated:,}", unchanged=f"{report.unchanged:,}",
              skipped=f"{len(report.skipped):,}")
 

@@ -20,6 +20,7 @@ from geo.ui import config, data
 from geo.ui.auth import current_user
 from geo.ui.downloads import offer
 from geo.ui.i18n import current_language, t, t_or
+from geo.ui.markup import plain
 
 ITEM_KEY = "ledger.item"
 SEEN_KEY = "ledger.seen_version"
@@ -177,7 +178,7 @@ def card(frame: gpd.GeoDataFrame) -> None:
     seen = st.session_state.get(SEEN_KEY, int(item["version"]))
     user = current_user() or {}
     with st.container(border=True):
-        st.subheader(f"#{item['id']} {item['title'] or ''}")
+        st.subheader(f"#{item['id']} {plain(item['title'])}")
         if st.session_state.get(FLASH_KEY):
             st.success(st.session_state.pop(FLASH_KEY))
         if seen != int(item["version"]):
@@ -186,12 +187,12 @@ def card(frame: gpd.GeoDataFrame) -> None:
                 st.session_state[SEEN_KEY] = int(item["version"])
                 st.rerun()
         flag = f" · :red[{t('ledger.overdue_days', n=int(item['overdue_days']))}]" if item["overdue"] else ""
-        st.markdown(f"**{status_label(item['status'])}**{flag} · {kind_label(item['kind'])} · {item['category'] or '—'} · "
-                    f"{t('ledger.unit')}: {item['responsible_unit'] or '—'}")
+        st.markdown(f"**{status_label(item['status'])}**{flag} · {kind_label(item['kind'])} · "
+                    f"{plain(item['category']) or '—'} · {t('ledger.unit')}: {plain(item['responsible_unit']) or '—'}")
         st.caption(t("ledger.dates", found=item["found_on"], deadline=_date(item["deadline"]) or "—",
                      recheck=_date(item["recheck_on"]) or "—", cell=item["cell_code"] or "—", version=int(item["version"])))
         if item["description"]:
-            st.write(item["description"])
+            st.markdown(plain(item["description"]))
         hist = _history(int(item_id))
         for col in ("from_status", "to_status"):
             hist[col] = hist[col].map(lambda s: status_label(s) if isinstance(s, str) and s else "")
@@ -226,7 +227,7 @@ def _actions(item, user: dict, seen: int) -> None:
                 st.cache_data.clear()
                 return
             except (rules.WorkflowRefused, store.ItemRefused) as exc:
-                st.error(t("ledger.refused", reason=str(exc)))
+                st.error(t("ledger.refused", reason=plain(exc)))
                 return
             st.session_state[SEEN_KEY] = version
             st.session_state[FLASH_KEY] = t("ledger.done", action=t(f"ledger.act.{action}"))
@@ -307,7 +308,7 @@ def item_form(item, user: dict, seen: int | None = None) -> None:
         st.error(t("ledger.stale"))
         return
     except (store.ItemRefused, rules.WorkflowRefused) as exc:
-        st.error(t("ledger.refused", reason=str(exc)))
+        st.error(t("ledger.refused", reason=plain(exc)))
         return
     st.session_state[FLASH_KEY] = t("ledger.saved")
     st.cache_data.clear()

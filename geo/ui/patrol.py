@@ -18,6 +18,7 @@ from geo.ui import config, data
 from geo.ui.filters import Filters
 from geo.ui.downloads import offer
 from geo.ui.i18n import current_language, t
+from geo.ui.markup import plain
 
 PROPOSAL_KEY = "zones.proposal"
 SHIFTS = patrol.SHIFTS
@@ -49,7 +50,7 @@ def severity() -> dict[str, float]:
     try:
         return config.parse_weights(text)
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return {}
 
 
@@ -84,7 +85,7 @@ def propose_section(filters: Filters, current_codes: list[str], weights: dict | 
                 st.session_state[PROPOSAL_KEY] = patrol.propose_zones(conn, s, int(k), filters.start, filters.end,
                                                                        fixed=fixed, severity=weights)
         except ValueError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
     saved = st.session_state.get(PROPOSAL_KEY)
     if not saved:
         return
@@ -157,8 +158,8 @@ def sketch_section(user: dict, zones: gpd.GeoDataFrame) -> None:
                 patrol.save_zone(data.engine(), user["username"], code, shapely.geometry.shape(sketch),
                                  scope=data.scope(), name=name or None, team=team or None, shift=shift or None, staff=int(staff))
             except patrol.ZoneRefused as exc:
-                st.error(t("zones.sketch.refused", reason=str(exc)))
+                st.error(t("zones.sketch.refused", reason=plain(exc)))
                 return
             st.session_state.pop(SKETCH_KEY, None)
             st.cache_data.clear()
-            st.success(t("zones.sketch.saved", code=code))
+            st.success(t("zones.sketch.saved", code=plain(code)))

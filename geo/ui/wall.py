@@ -7,7 +7,6 @@ snapshot stays on screen under a stale warning, and the next refresh tries again
 from __future__ import annotations
 
 import datetime as dt
-import html
 
 import numpy as np
 import streamlit as st
@@ -22,6 +21,7 @@ from geo.ui import config, data
 from geo.ui.auth import check_session
 from geo.ui.filters import area_name, category_label
 from geo.ui.i18n import t
+from geo.ui.markup import html_text
 
 SNAPSHOT_KEY = "wall.snapshot"
 FAILED_KEY = "wall.failed_at"
@@ -79,12 +79,12 @@ def _delta(pct: float | None) -> str:
         return '<span class="wall-flat">—</span>'
     cls = "wall-up" if pct > 0 else ("wall-down" if pct < 0 else "wall-flat")
     arrow = "▲" if pct > 0 else ("▼" if pct < 0 else "■")
-    return f'<span class="{cls}">{arrow} {pct:+.1f}% {html.escape(t("wall.yoy"))}</span>'
+    return f'<span class="{cls}">{arrow} {pct:+.1f}% {html_text(t("wall.yoy"))}</span>'
 
 
 def _tile(key: str, value: str, detail: str) -> str:
-    return (f'<div class="wall-tile" data-kpi="{html.escape(key)}"><div class="k">{html.escape(t(f"wall.kpi.{key}"))}'
-            f'</div><div class="v">{html.escape(value)}</div><div class="d">{detail}</div></div>')
+    return (f'<div class="wall-tile" data-kpi="{html_text(key)}"><div class="k">{html_text(t(f"wall.kpi.{key}"))}'
+            f'</div><div class="v">{html_text(value)}</div><div class="d">{detail}</div></div>')
 
 
 def tiles_html(snap: dict) -> str:
@@ -98,11 +98,11 @@ def tiles_html(snap: dict) -> str:
         _tile("today", _count(c[1]["n"], snap["k"]), _delta(c[1]["yoy_pct"])),
         _tile("week", _count(c[7]["n"], snap["k"]), _delta(c[7]["yoy_pct"])),
         _tile("month", _count(c[28]["n"], snap["k"]), _delta(c[28]["yoy_pct"])),
-        _tile("open", _count(snap["open_ledger"], snap["k"]), html.escape(t("wall.items"))),
-        _tile("overdue", _count(snap["overdue_ledger"], snap["k"]), html.escape(t("wall.items"))),
+        _tile("open", _count(snap["open_ledger"], snap["k"]), html_text(t("wall.items"))),
+        _tile("overdue", _count(snap["overdue_ledger"], snap["k"]), html_text(t("wall.items"))),
         _tile("coverage", "—" if cov is None else f"{cov:.1f}%",
-              html.escape(t("wall.target", target=f"{target:.0f}%") if target is not None else t("wall.no_target"))),
-        _tile("online", ratio, html.escape(t("wall.cameras", online=online, installed=installed))),
+              html_text(t("wall.target", target=f"{target:.0f}%") if target is not None else t("wall.no_target"))),
+        _tile("online", ratio, html_text(t("wall.cameras", online=online, installed=installed))),
     ]
     return '<div class="wall-tiles">' + "".join(tiles) + "</div>"
 
@@ -113,19 +113,19 @@ def header(snap: dict | None, stale: bool) -> None:
     if snap and snap["data_as_of"] is not None:
         as_of = snap["data_as_of"].tz_convert(tz).strftime("%Y-%m-%d %H:%M")
     read = snap["read_at"].astimezone(_zone(tz)).strftime("%H:%M:%S") if snap else "—"
-    st.markdown(f'<div class="wall-head"><div class="wall-title">{html.escape(t("wall.title"))}</div>'
-                f'<div class="wall-asof" data-testid="wall-asof">{html.escape(t("wall.as_of", time=as_of, read=read))}'
+    st.markdown(f'<div class="wall-head"><div class="wall-title">{html_text(t("wall.title"))}</div>'
+                f'<div class="wall-asof" data-testid="wall-asof">{html_text(t("wall.as_of", time=as_of, read=read))}'
                 "</div></div>", unsafe_allow_html=True)
     if snap and not stale and snap["data_as_of"] is not None:
         quiet = clock.now_utc() - snap["data_as_of"].to_pydatetime()
         if quiet > dt.timedelta(hours=FEED_QUIET_HOURS):
             st.markdown(f'<div class="wall-stale" data-testid="wall-feed-quiet">'
-                        f'{html.escape(t("wall.feed_quiet", hours=int(quiet.total_seconds() // 3600)))}</div>',
+                        f'{html_text(t("wall.feed_quiet", hours=int(quiet.total_seconds() // 3600)))}</div>',
                         unsafe_allow_html=True)
     if stale:
         since = st.session_state.get(FAILED_KEY)
         since_text = since.astimezone(_zone(tz)).strftime("%H:%M:%S") if since else "—"
-        st.markdown(f'<div class="wall-stale" data-testid="wall-stale">{html.escape(t("wall.stale", since=since_text))}'
+        st.markdown(f'<div class="wall-stale" data-testid="wall-stale">{html_text(t("wall.stale", since=since_text))}'
                     "</div>", unsafe_allow_html=True)
 
 
@@ -142,9 +142,9 @@ def latest_html(snap: dict) -> str:
     for r in snap["latest"].to_dict("records"):
         place = area_name({"name": _text(r.get("area_name")), "name_en": _text(r.get("area_name_en")),
                            "code": _text(r.get("area_code")) or t("wall.outside")})
-        rows.append(f'<div><span class="time">{html.escape(r["hour"])}</span>'
-                    f'<span class="cat">{html.escape(category_label(r["category"]))}</span>{html.escape(place)}</div>')
-    return '<div class="wall-list">' + ("".join(rows) or html.escape(t("wall.none"))) + "</div>"
+        rows.append(f'<div><span class="time">{html_text(r["hour"])}</span>'
+                    f'<span class="cat">{html_text(category_label(r["category"]))}</span>{html_text(place)}</div>')
+    return '<div class="wall-list">' + ("".join(rows) or html_text(t("wall.none"))) + "</div>"
 
 
 def _text(value) -> str | None:
@@ -153,9 +153,9 @@ def _text(value) -> str | None:
 
 
 def hot_html(snap: dict) -> str:
-    rows = [f'<div><span class="cat">{int(r["n"])}</span>{html.escape(area_name(r))}</div>'
+    rows = [f'<div><span class="cat">{int(r["n"])}</span>{html_text(area_name(r))}</div>'
             for r in snap["hot_cells"].to_dict("records")]
-    return '<div class="wall-list">' + ("".join(rows) or html.escape(t("wall.none"))) + "</div>"
+    return '<div class="wall-list">' + ("".join(rows) or html_text(t("wall.none"))) + "</div>"
 
 
 def show_map(snap: dict) -> None:
@@ -183,7 +183,7 @@ def show_streets(snap: dict) -> None:
     table = table.assign(n_incidents=table["n"].where(table["n"] != SUPPRESSED),
                          n_last_year=table["n_last_year"].where(table["n_last_year"] != SUPPRESSED))
     table = table.assign(label=[area_name(r) for r in table[["code", "name", "name_en"]].to_dict("records")])
-    st.markdown(f'<div class="wall-section">{html.escape(t("wall.streets"))}</div>', unsafe_allow_html=True)
+    st.markdown(f'<div class="wall-section">{html_text(t("wall.streets"))}</div>', unsafe_allow_html=True)
     chart = table.set_index("label")[["n_incidents", "n_last_year"]].rename(
         columns={"n_incidents": t("wall.this_year"), "n_last_year": t("wall.last_year")})
     st.bar_chart(chart, height=MAP_HEIGHT - 60, stack=False)
@@ -203,7 +203,7 @@ def render() -> None:
     snap, stale = load_snapshot()
     header(snap, stale)
     if snap is None:
-        st.markdown(f'<div class="wall-stale">{html.escape(t("wall.no_data"))}</div>', unsafe_allow_html=True)
+        st.markdown(f'<div class="wall-stale">{html_text(t("wall.no_data"))}</div>', unsafe_allow_html=True)
         return
     st.markdown(tiles_html(snap), unsafe_allow_html=True)
     left, right = st.columns([2.2, 1])
@@ -213,9 +213,9 @@ def render() -> None:
         else:
             show_streets(snap)
     with right:
-        st.markdown(f'<div class="wall-section">{html.escape(t("wall.latest"))}</div>', unsafe_allow_html=True)
+        st.markdown(f'<div class="wall-section">{html_text(t("wall.latest"))}</div>', unsafe_allow_html=True)
         st.markdown(latest_html(snap), unsafe_allow_html=True)
-        st.markdown(f'<div class="wall-section">{html.escape(t("wall.hot"))}</div>', unsafe_allow_html=True)
+        st.markdown(f'<div class="wall-section">{html_text(t("wall.hot"))}</div>', unsafe_allow_html=True)
         st.markdown(hot_html(snap), unsafe_allow_html=True)
 
 
@@ -224,7 +224,7 @@ def show_map_cached(snap: dict) -> None:
     try:
         show_map(snap)
     except SQLAlchemyError:
-        st.markdown(f'<div class="wall-list">{html.escape(t("wall.map_unavailable"))}</div>', unsafe_allow_html=True)
+        st.markdown(f'<div class="wall-list">{html_text(t("wall.map_unavailable"))}</div>', unsafe_allow_html=True)
 
 
 def run() -> None:

@@ -32,6 +32,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data" / "chicago"
 CRIMES = DATA / "chicago_crimes_2017.csv.gz"
 SMOKE_CRIMES = DATA / "chicago_crimes_2017_07.csv"
@@ -174,7 +175,6 @@ def main() -> None:
 
 
 def _limits():
-    sys.path.insert(0, str(ROOT))
     from geo.ingest.limits import LIMITS
 
     return LIMITS

@@ -18,7 +18,6 @@ import shutil
 import zipfile
 from dataclasses import dataclass, field
 
-import openpyxl
 import pytest
 import shapely
 from sqlalchemy import text
@@ -26,6 +25,7 @@ from sqlalchemy import text
 from geo.cli import main
 from geo.store.engine import make_engine
 from tests.helpers import STEP, X0, Y0, centre, small_city
+from tests.ingest.test_bad_input import xlsx_bytes
 
 X, Y = centre("C1")
 X2, Y2 = centre("C4")
@@ -139,7 +139,7 @@ def point_cases(layer: str) -> list[Case]:
              "imported", written=1),
         Case(f"{layer}-gzip", layer, "t.csv.gz", gzip.compress(table_csv(layer, [good(layer)])), "imported", written=1),
         Case(f"{layer}-excel-blank-row", layer, "blank.xlsx",
-             _xlsx([LAYOUT[layer][0], list(good(layer).values()), [], list(row(layer, "B1", lon="x").values())]),
+             xlsx_bytes([LAYOUT[layer][0], list(good(layer).values()), [], list(row(layer, "B1", lon="x").values())]),
              "imported", skipped={4: "unparseable"}, written=1),
         Case(f"{layer}-geojson-nan", layer, "nan.geojson",
              _geojson_text(layer, "[NaN, 28.0]"), "imported", skipped={2: "not finite|non-point"}, written=1),
@@ -164,15 +164,6 @@ def _zip(members: dict[str, bytes]) -> bytes:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in members.items():
             zf.writestr(name, data)
-    return buf.getvalue()
-
-
-def _xlsx(rows: list[list]) -> bytes:
-    wb = openpyxl.Workbook()
-    for values in rows:
-        wb.active.append(values)
-    buf = io.BytesIO()
-    wb.save(buf)
     return buf.getvalue()
 
 
@@ -240,13 +231,13 @@ FILE_CASES = [
          "archive once unpacked", env={"SAFEGRID_MAX_ARCHIVE_BYTES": str(8 * 1024 * 1024)}),
     Case("zip-path-traversal-names", "incidents", "evil.zip", _zip({"../../evil.csv": HEAD}), "imported", written=1),
     Case("zip-truncated", "incidents", "cut.zip", _zip({"a.csv": HEAD * 50})[:200], "refused", "damaged|zip"),
-    Case("xlsx-bomb", "incidents", "bomb.xlsx", _xlsx([["id"]] + [["x" * 200] for _ in range(30_000)]), "refused",
+    Case("xlsx-bomb", "incidents", "bomb.xlsx", xlsx_bytes([["id"]] + [["x" * 200] for _ in range(30_000)]), "refused",
          "larger than", env={"SAFEGRID_MAX_TEXT_BYTES": str(1024 * 1024)}),
     Case("rows-over-limit", "incidents", "rows.csv",
          table_csv("incidents", [row("incidents", f"R{i}") for i in range(20)]), "refused", "SAFEGRID_MAX_ROWS",
          env={"SAFEGRID_MAX_ROWS": "10"}),
     Case("excel-rows-over-limit", "incidents", "rows.xlsx",
-         _xlsx([LAYOUT["incidents"][0]] + [list(row("incidents", f"R{i}").values()) for i in range(20)]), "refused",
+         xlsx_bytes([LAYOUT["incidents"][0]] + [list(row("incidents", f"R{i}").values()) for i in range(20)]), "refused",
          "SAFEGRID_MAX_ROWS", env={"SAFEGRID_MAX_ROWS": "10"}),
     Case("columns-over-limit", "incidents", "wide.csv", (",".join(f"c{i}" for i in range(600)) + "\n" +
                                                           ",".join("1" * 600) + "\n").encode(), "refused",
@@ -280,10 +271,10 @@ FILE_CASES = [
     Case("geojson-gz", "incidents", "pts.geojson.gz", gzip.compress(_geojson_text("incidents", "[1, 1]")), "imported",
          skipped={2: "far outside"}, written=1),
     Case("excel-coordinates-full-precision", "incidents", "precise.xlsx",
-         _xlsx([["id", "occurred_at", "lon", "lat"], ["G1", "2024-03-01 10:00", X0 + 0.001234567891, Y0 + 0.004321987654]]),
+         xlsx_bytes([["id", "occurred_at", "lon", "lat"], ["G1", "2024-03-01 10:00", X0 + 0.001234567891, Y0 + 0.004321987654]]),
          "imported", written=1),
     Case("excel-row-too-wide", "incidents", "wide.xlsx",
-         _xlsx([["id", "occurred_at", "lon", "lat"], ["G1", "2024-03-01 10:00", X, Y],
+         xlsx_bytes([["id", "occurred_at", "lon", "lat"], ["G1", "2024-03-01 10:00", X, Y],
                 ["B1", "2024-03-01 10:00", X, Y, "stray"]]), "imported", skipped={3: "beyond the header"}, written=1),
     Case("excel-not-a-workbook-inside", "incidents", "fake.xlsx", _zip({"hello.txt": b"hi"}), "refused",
          "not a readable Excel"),

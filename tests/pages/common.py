@@ -25,3 +25,14 @@ def run_page(script: str, lang: str = "zh", user: str | None = "admin") -> AppTe
     if script != "app.py":
         at.switch_page(str(ROOT / script)).run()
     return at
+
+
+def router_pages() -> list[str]:
+    """The page scripts of the router's PAGES table, read from app.py."""
+    import ast
+
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
+            return [elt.elts[0].value for elt in node.value.elts]
+    raise AssertionError("app.py has no PAGES table")

@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from geo.ui.markup import plain
 from tests.conftest import ROOT, backend_demo
-from tests.pages.common import run_page
+from tests.pages.common import router_pages, run_page
 
 HOSTILE = ["![pixel](https://tracker.invalid/p.png)", "[official notice](https://phish.invalid)",
            "https://bare.invalid/x", ":red[alarm] $x^2$", "<img src=https://tracker.invalid/h.png>",
@@ -99,17 +99,7 @@ def _rendered(at) -> list[str]:
     return [el.value for kind in KINDS for el in getattr(at, kind) if isinstance(el.value, str)]
 
 
-def _pages() -> list[str]:
-    import ast
-
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
-            return [elt.elts[0].value for elt in node.value.elts]
-    raise AssertionError("app.py has no PAGES table")
-
-
-@pytest.mark.parametrize("page", _pages())
+@pytest.mark.parametrize("page", router_pages())
 def test_no_page_renders_markup_from_records(app_env, page):
     at = run_page(page, "en", "admin")
     assert not at.exception, at.exception

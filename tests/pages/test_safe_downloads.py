@@ -27,7 +27,7 @@ from sqlalchemy import text
 
 from geo.store import audit
 from tests.conftest import BACKENDS, ROOT, backend_demo
-from tests.pages.common import run_page
+from tests.pages.common import router_pages, run_page
 
 HOSTILE = ['=HYPERLINK("http://x.invalid","y")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "  =1",
            "-2+3+cmd|' /C calc'!A0", "＝1+1"]
@@ -191,18 +191,8 @@ def _poke(at, page: str) -> None:
         assert not at.exception, (page, what, at.exception)
 
 
-def _router_pages() -> list[str]:
-    import ast
-
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
-            return [elt.elts[0].value for elt in node.value.elts]
-    raise AssertionError("app.py has no PAGES table")
-
-
 def test_every_page_of_the_router_is_in_the_walk():
-    assert sorted(OFFERS) == sorted(_router_pages())
+    assert sorted(OFFERS) == sorted(router_pages())
 
 
 @pytest.mark.parametrize("page", sorted(OFFERS))

@@ -45,6 +45,8 @@ LIMITS = (
     Limit("SAFEGRID_MAX_ZIP_FILES", 64, "files", "number of members of a .zip (a zipped shapefile has 4 to 8)"),
     Limit("SAFEGRID_MAX_ROWS", 2_000_000, "rows", "rows (or features) in one file"),
     Limit("SAFEGRID_MAX_COLUMNS", 500, "columns", "columns in one file"),
+    Limit("SAFEGRID_MAX_CELLS", 40_000_000, "cells",
+          "rows times columns (a wide file of empty cells costs memory per cell, not per byte)"),
     Limit("SAFEGRID_MAX_FIELD_CHARS", 20_000, "characters",
           "characters in one cell: a longer cell skips its row"),
 )

@@ -248,6 +248,7 @@ def _read_text_table(data: bytes, name: str, inner: str) -> RawTable:
     if first.count(sep) + 1 > limit("SAFEGRID_MAX_COLUMNS"):
         raise ImportRefused(f"{name}: the header has {first.count(sep) + 1:,} columns, more than "
                             f"{limit('SAFEGRID_MAX_COLUMNS')} (SAFEGRID_MAX_COLUMNS)")
+    _check_cells(lines - 1, first.count(sep) + 1, name)
     if data.count(b'"') % 2:  # an unclosed quote swallows the rest of the file: refuse, saying where
         _refuse_malformed(text, sep, name)
     frame = _fast_csv(data[3:] if data.startswith(b"\xef\xbb\xbf") else data, sep) \
@@ -259,6 +260,13 @@ def _read_text_table(data: bytes, name: str, inner: str) -> RawTable:
     frame, numbers, skipped = _csv_records(text, sep, name)
     _check_header(frame, name, skipped)
     return RawTable(frame, None, None, pd.Series(numbers, index=frame.index), "line", skipped)
+
+
+def _check_cells(rows: int, columns: int, name: str) -> None:
+    most = limit("SAFEGRID_MAX_CELLS")
+    if rows * columns > most:
+        raise ImportRefused(f"{name}: {rows:,} rows of {columns:,} columns, more than {most:,} cells "
+                            "(SAFEGRID_MAX_CELLS); split the file or drop unused columns")
 
 
 def _csv_records(text: str, sep: str, name: str) -> tuple[pd.DataFrame, list[int], list[tuple[int, str]]]:
@@ -370,6 +378,8 @@ def _sheet_records(sheet, name: str):
             continue
         if len(records) >= most:
             raise ImportRefused(f"{name}: more than {most:,} rows (SAFEGRID_MAX_ROWS); split the file")
+        if len(records) % 10_000 == 0:
+            _check_cells(len(records), width, name)
         records.append(list(values[:width]) + [None] * (width - len(values)))
         numbers.append(number)
     if header is None:
@@ -385,6 +395,7 @@ def _check_header(frame: pd.DataFrame, name: str, skipped: list[tuple[int, str]]
     if len(frame) > limit("SAFEGRID_MAX_ROWS"):
         raise ImportRefused(f"{name}: {len(frame):,} rows, more than {limit('SAFEGRID_MAX_ROWS'):,} "
                             "(SAFEGRID_MAX_ROWS); split the file")
+    _check_cells(len(frame), len(cols), name)
     if len(frame) == 0:
         if skipped:
             raise ImportRefused(f"{name}: no row could be read (line {skipped[0][0]}: {skipped[0][1]})")
@@ -481,12 +492,14 @@ def _read_ogr(path: Path, name: str) -> RawTable:
     try:
         import pyogrio
 
-        features = pyogrio.read_info(target).get("features", 0)
+        info = pyogrio.read_info(target)
+        features = info.get("features", 0)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise ImportRefused(f"{name}: cannot read it as a spatial file ({_short(exc)})") from exc
     if features is not None and features > limit("SAFEGRID_MAX_ROWS"):
         raise ImportRefused(f"{name}: {features:,} features, more than {limit('SAFEGRID_MAX_ROWS'):,} "
                             "(SAFEGRID_MAX_ROWS); split the file")
+    _check_cells(features or 0, len(info.get("fields", [])) + 1, name)
     try:
         gdf = gpd.read_file(target)
     except Exception as exc:  # pyogrio raises DataSourceError and friends

@@ -242,6 +242,12 @@ FILE_CASES = [
     Case("columns-over-limit", "incidents", "wide.csv", (",".join(f"c{i}" for i in range(600)) + "\n" +
                                                           ",".join("1" * 600) + "\n").encode(), "refused",
          "SAFEGRID_MAX_COLUMNS"),
+    Case("cells-over-limit", "incidents", "cells.csv",
+         table_csv("incidents", [row("incidents", f"R{i}") for i in range(30)]), "refused", "SAFEGRID_MAX_CELLS",
+         env={"SAFEGRID_MAX_CELLS": "100"}),
+    Case("excel-cells-over-limit", "incidents", "cells.xlsx",
+         xlsx_bytes([["id", "a", "b", "c"]] + [[f"R{i}", 1, 2, 3] for i in range(10_001)]), "refused",
+         "SAFEGRID_MAX_CELLS", env={"SAFEGRID_MAX_CELLS": "1000"}),
     Case("file-over-limit", "incidents", "big.csv", HEAD + b"#" * 2048, "refused", "SAFEGRID_MAX_FILE_BYTES",
          env={"SAFEGRID_MAX_FILE_BYTES": "1024"}),
     Case("dev-zero-symlink", "incidents", "device.csv", None, "refused", "not a regular file",

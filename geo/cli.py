@@ -108,6 +108,8 @@ def cmd_import(args) -> str:
 
     if args.report:  # checked before the import, which commits: a bad path must not fail after it
         _check_report_path(args.report)
+        if getattr(args, "file", None) and Path(args.report).resolve() == Path(args.file).resolve():
+            raise CommandError(f"--report {args.report}: is the file being imported")
     engine = _engine(args)
     # one audit entry per import, in the import's transaction (a refusal on its own)
     audited = lambda run: run_audited(engine, _cli_actor(), *_imported(args), run)  # noqa: E731

@@ -19,7 +19,12 @@ from geo.core.textscan import contains
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_PERIOD_DAYS = 365
-_OFFSET_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})\s*$"
+# a time of day followed by an explicit offset: Z, UTC, GMT, +08, +0800, +08:00
+_OFFSET_SUFFIX = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[Uu][Tt][Cc]|[Gg][Mm][Tt]|[+-]\d{2}(?::?\d{2})?)\s*$"
+# written values that pandas would turn into a date but that name none: a time of day alone
+# (read as today), a bare year, or a two-digit year (240301 read as 2001-03-24)
+_NOT_A_DATE = (r"^(?:\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?|\d{4}|\d{6}"
+               r"|\d{1,2}[./-]\d{1,2}[./-]\d{1,2})$")
 # Parsed instants are held within these bounds (a 64-bit nanosecond time spans 1677-2262).
 FAR_PAST = pd.Timestamp(1800, 1, 1)
 FAR_FUTURE = pd.Timestamp(2200, 1, 1)
@@ -33,7 +38,7 @@ def check_timezone(name: str) -> str:
     """Return ``name`` if it is a known IANA zone, else raise :class:`TimeZoneError`."""
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # a folder of zones, an overlong name
         raise TimeZoneError(f"unknown time zone {name!r} (use an IANA name such as Asia/Shanghai)") from exc
     return name
 
@@ -60,7 +65,7 @@ def parse_local_times(values: pd.Series, tz: str, fmt: str | None = None) -> Par
     check_timezone(tz)
     raw = values.astype("string").str.strip()
     missing = raw.isna() | (raw == "")
-    raw = raw.where(missing | raw.str.contains(r"\d", regex=True), "?")  # words like 'now' are not dates
+    raw = raw.where(missing | ~not_a_date(raw), "?")
     utc = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     if pd.api.types.is_datetime64_any_dtype(values):  # Excel cells already typed
         parsed = pd.to_datetime(values, errors="coerce")
@@ -100,18 +105,43 @@ def parse_local_times(values: pd.Series, tz: str, fmt: str | None = None) -> Par
     return ParsedTimes(utc, missing, unparseable, shifted, ambiguous, notes)
 
 
+def not_a_date(raw: pd.Series) -> pd.Series:
+    """Which written values carry no calendar date: words (``now``, ``today``), a time of day alone,
+    a bare year or a two-digit year. Missing values are False."""
+    text = raw.astype("string").str.strip()
+    return (~text.str.contains(r"\d", regex=True) | text.str.fullmatch(_NOT_A_DATE)).fillna(False).astype(bool)
+
+
 def _parse_naive(raw: pd.Series, fmt: str | None) -> pd.Series:
-    if fmt:
-        out = pd.to_datetime(raw, format=fmt, errors="coerce")
-    else:
-        out = pd.to_datetime(raw, format="ISO8601", errors="coerce")
+    try:
+        out = pd.to_datetime(raw, format=fmt or "ISO8601", errors="coerce")
+        if getattr(out.dt, "tz", None) is not None:
+            out = out.dt.tz_localize(None)
+    except (TypeError, ValueError, OverflowError):  # mixed zones and the like: value by value below
+        out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     rest = out.isna() & raw.notna()
     if rest.any():
-        out[rest] = pd.to_datetime(raw[rest], format="mixed", errors="coerce", dayfirst=False)
-    if getattr(out.dt, "tz", None) is not None:
-        out = out.dt.tz_localize(None)
+        try:
+            mixed = pd.to_datetime(raw[rest], format="mixed", errors="coerce", dayfirst=False)
+            if getattr(mixed.dt, "tz", None) is not None:
+                raise TypeError("a zone in a value without an offset")
+            out[rest] = mixed
+        except (TypeError, ValueError, OverflowError, AttributeError):
+            out[rest] = [_one_naive(v) for v in raw[rest]]
     # Year 1 or 9999 parse, but no caller accepts them: pinned to the bounds, they fail range checks.
     return out.clip(lower=FAR_PAST, upper=FAR_FUTURE)
+
+
+def _one_naive(value) -> pd.Timestamp:
+    """One written time without an offset, or NaT (a value naming a zone pandas reads is refused:
+    only Z, UTC, GMT and numeric offsets are understood, the rest would be guesses)."""
+    try:
+        stamp = pd.to_datetime(value, errors="coerce")
+    except (TypeError, ValueError, OverflowError):
+        return pd.NaT
+    if stamp is pd.NaT or stamp.tzinfo is not None:
+        return pd.NaT
+    return stamp
 
 
 def local_dates(utc: pd.Series, tz: str) -> pd.Series:

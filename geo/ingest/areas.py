@@ -8,6 +8,8 @@ multipolygon. After areas change, every coded record is re-assigned.
 
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 
 import geopandas as gpd
@@ -29,6 +31,9 @@ from geo.ingest.validate import validate
 from geo.store.areas import load_areas
 from geo.store.schema import deployment_timezone
 from geo.store.scope import Scope
+
+MAX_GRID_CELLS = 200_000  # a generated grid larger than this is refused (a typo in --cell-size)
+MIN_CELL_M, MAX_CELL_M = 10.0, 50_000.0
 
 AREA_TARGET = Target("areas", ("code",), ("name", "name_en", "level", "parent_code", "population", "team",
                                           "area_km2"))
@@ -180,6 +185,8 @@ def generate_grid(engine: Engine, cell_size: float, shape: str = "square", withi
     running it twice with the same arguments changes nothing. ``in_transaction(conn, report)``
     runs inside the writing transaction, as for :func:`import_area_table`.
     """
+    if not (math.isfinite(cell_size) and MIN_CELL_M <= cell_size <= MAX_CELL_M):
+        raise ImportRefused(f"--cell-size {cell_size:g}: give a size from {MIN_CELL_M:g} to {MAX_CELL_M:g} metres")
     with engine.connect() as conn:
         areas = load_areas(conn)
     if areas.empty:
@@ -188,6 +195,8 @@ def generate_grid(engine: Engine, cell_size: float, shape: str = "square", withi
         boundary = areas[areas["code"] == within]
         if boundary.empty:
             raise ImportRefused(f"no area with code {within!r}")
+        if (boundary["level"] == "grid").any():
+            raise ImportRefused(f"{within} is a grid cell: generate a grid within a district, street or community")
     else:
         top = next(lv for lv in LEVELS if (areas["level"] == lv).any())
         if top == "grid":
@@ -197,11 +206,15 @@ def generate_grid(engine: Engine, cell_size: float, shape: str = "square", withi
     lon, lat = shapely.centroid(shape_ll).coords[0]
     mcrs = metric_crs(lon, lat)
     shape_m = gpd.GeoSeries([shape_ll], crs=STORAGE_CRS).to_crs(mcrs).iloc[0]
+    minx, miny, maxx, maxy = shape_m.bounds  # the cells of the bounding box, counted before any is made
+    if ((maxx - minx) / cell_size + 1) * ((maxy - miny) / cell_size + 1) > 4 * MAX_GRID_CELLS:
+        raise ImportRefused(f"a {cell_size:g} m grid over this boundary would have far more than "
+                            f"{MAX_GRID_CELLS:,} cells; choose a larger --cell-size")
     try:
         codes, cells_m = make_grid(shape_m, cell_size, shape)
     except ValueError as exc:
         raise ImportRefused(str(exc)) from exc
-    if len(codes) > 200_000:
+    if len(codes) > MAX_GRID_CELLS:
         raise ImportRefused(f"{len(codes)} cells: too many; choose a larger --cell-size")
     cells = gpd.GeoSeries(cells_m, crs=mcrs).to_crs(STORAGE_CRS)
     gdf = gpd.GeoDataFrame({"code": codes, "name": codes, "name_en": codes, "level": "grid"},

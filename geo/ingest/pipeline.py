@@ -9,6 +9,7 @@ the ledger's workflow, as the importing person (:class:`Importer`; see ``geo.ing
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from sqlalchemy.engine import Engine
 from geo.core import clock
 from geo.core.ledger import INITIAL
 from geo.core.crs import CRSError, parse_crs
+from geo.core.privacy import mask_pii
 from geo.core.grid import repair_polygons
 from geo.core.timeutil import TimeZoneError, check_timezone, local_dates
 from geo.ingest import ledger_rows
@@ -144,7 +146,7 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
         zone = check_timezone(tz or chosen.timezone) if (tz or chosen.timezone) else None
     except (CRSError, TimeZoneError) as exc:
         raise ImportRefused(str(exc)) from exc
-    source = source or chosen.source or "import"
+    source = _check_source(source or chosen.source or "import")
     report = ImportReport(name, layer, rows_read=len(table.frame), row_word=table.row_word)
     with engine.connect() as conn:
         db_zone = deployment_timezone(conn)
@@ -178,6 +180,14 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
            after=(lambda conn: in_transaction(conn, report)) if in_transaction else None, ledger=ledger)
     _tell(progress, 1.0, "done")
     return report
+
+
+def _check_source(source: str) -> str:
+    """A source name is a short label of letters, digits and ``. _ : -`` (it keys every row)."""
+    if not re.fullmatch(r"[\w.:-]{1,64}", source) or mask_pii(source)[1]:
+        raise ImportRefused("--source: give a short name (at most 64 letters, digits, '.', '_', ':' or '-'; "
+                            "no spaces, no personal identifiers)")
+    return source
 
 
 def _tell(progress: Progress | None, fraction: float, message: str) -> None:

@@ -15,6 +15,7 @@ import math
 import re
 import stat
 import tempfile
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -68,8 +69,11 @@ def read_table(path: str | Path) -> RawTable:
     if size > cap:
         raise ImportRefused(f"{path.name}: the file is larger than {describe(cap)} "
                             f"(SAFEGRID_MAX_FILE_BYTES); split it")
-    with path.open("rb") as fh:
-        head = fh.read(16)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise ImportRefused(f"{path.name}: cannot read the file ({exc.strerror or exc})") from None
     if not head:
         raise ImportRefused(f"{path.name}: the file is empty")
     if name.endswith(".xls") or head.startswith(OLE_MAGIC):
@@ -234,7 +238,9 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
 
 
 def _read_text_table(data: bytes, name: str, inner: str) -> RawTable:
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    # a line ends at LF, CRLF or a lone CR (old Mac "CSV"), as the parsers below read it
+    lone_cr = data.count(b"\r") - data.count(b"\r\n")
+    lines = data.count(b"\n") + lone_cr + (0 if data.endswith((b"\n", b"\r")) else 1)
     most = limit("SAFEGRID_MAX_ROWS")
     if lines > most + 1:
         raise ImportRefused(f"{name}: {lines - 1:,} lines, more than {most:,} rows (SAFEGRID_MAX_ROWS); "
@@ -242,17 +248,17 @@ def _read_text_table(data: bytes, name: str, inner: str) -> RawTable:
     text, encoding = decode_text(data, name)
     if not text.strip():
         raise ImportRefused(f"{name}: the file has no rows")
-    first = text.split("\n", 1)[0]
+    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     sep = "\t" if inner.endswith(".tsv") or ("\t" in first and "," not in first) else \
         (";" if ";" in first and "," not in first else ",")
     if first.count(sep) + 1 > limit("SAFEGRID_MAX_COLUMNS"):
         raise ImportRefused(f"{name}: the header has {first.count(sep) + 1:,} columns, more than "
                             f"{limit('SAFEGRID_MAX_COLUMNS')} (SAFEGRID_MAX_COLUMNS)")
     _check_cells(lines - 1, first.count(sep) + 1, name)
-    if data.count(b'"') % 2:  # an unclosed quote swallows the rest of the file: refuse, saying where
-        _refuse_malformed(text, sep, name)
-    frame = _fast_csv(data[3:] if data.startswith(b"\xef\xbb\xbf") else data, sep) \
-        if encoding == "utf-8" else _fast_csv(text.encode("utf-8"), sep)
+    # an odd number of quotes: an inch mark (55" TV) or a quote never closed, which the fast parser
+    # would run to the end of the file; the record reader tells the two apart
+    frame = None if data.count(b'"') % 2 else (_fast_csv(data[3:] if data.startswith(b"\xef\xbb\xbf") else data, sep)
+                                                if encoding == "utf-8" else _fast_csv(text.encode("utf-8"), sep))
     if frame is not None and len(frame) + 1 == lines:  # one line a row: the line numbers follow
         _check_header(frame, name)
         return RawTable(frame, None, None, pd.Series(frame.index.to_numpy() + 2, index=frame.index), "line")
@@ -272,7 +278,7 @@ def _check_cells(rows: int, columns: int, name: str) -> None:
 def _csv_records(text: str, sep: str, name: str) -> tuple[pd.DataFrame, list[int], list[tuple[int, str]]]:
     """Records with the line each starts on; blank lines are passed over, over-wide rows skipped."""
     csv.field_size_limit(max(limit("SAFEGRID_MAX_TEXT_BYTES"), csv.field_size_limit()))  # long cells: row skips
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     try:
         header = next(reader)
         while not any(cell.strip() for cell in header):
@@ -295,22 +301,12 @@ def _csv_records(text: str, sep: str, name: str) -> tuple[pd.DataFrame, list[int
             records.append([cell if cell != "" else None for cell in record] + [None] * (width - len(record)))
             numbers.append(start)
     except csv.Error as exc:
+        if "end of data" in str(exc):  # a quote opened at a cell's start runs to the end of the file
+            raise ImportRefused(f"{name}: malformed CSV: a quoted field opened on line {line + 1} is never "
+                                "closed; is the file truncated or mis-quoted?") from None
         raise ImportRefused(f"{name}: malformed CSV near line {line + 1} ({exc}); is the file truncated "
                             "or mis-quoted?") from None
     return pd.DataFrame(records, columns=header, dtype=object), numbers, skipped
-
-
-def _refuse_malformed(text: str, sep: str, name: str) -> None:
-    """The line where a quoted field opens and never closes."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
-    line = 0
-    try:
-        for _ in reader:
-            line = reader.line_num
-    except csv.Error:
-        pass
-    raise ImportRefused(f"{name}: malformed CSV: a quoted field opened on line {line + 1} is never closed; "
-                        "is the file truncated or mis-quoted?")
 
 
 def _fast_csv(data: bytes, sep: str) -> pd.DataFrame | None:
@@ -345,7 +341,11 @@ def _read_excel(path: Path) -> RawTable:
     except Exception as exc:  # zipfile, XML and openpyxl's own errors: the workbook is unreadable
         raise ImportRefused(f"{path.name}: not a readable Excel workbook ({_short(exc)})") from exc
     try:
-        header, records, numbers, skipped = _sheet_records(book.worksheets[0], path.name)
+        visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
+        if not visible:
+            raise ImportRefused(f"{path.name}: every sheet is hidden")
+        sheet = book.active if book.active in visible else visible[0]  # the sheet a person sees on opening
+        header, records, numbers, skipped = _sheet_records(sheet, path.name)
     except ImportRefused:
         raise
     except Exception as exc:
@@ -458,6 +458,11 @@ def _read_geojson(data: bytes, name: str) -> RawTable:
         except (Exception, RecursionError):  # shapely raises several kinds for malformed coordinates
             geoms.append(None)
             bad_geometry.append(i)
+    keys = set().union(*(p.keys() for p in props))
+    if len(keys) > limit("SAFEGRID_MAX_COLUMNS"):
+        raise ImportRefused(f"{name}: the features carry {len(keys):,} property names, more than "
+                            f"{limit('SAFEGRID_MAX_COLUMNS')} (SAFEGRID_MAX_COLUMNS)")
+    _check_cells(len(props), len(keys), name)
     frame = pd.DataFrame(props, index=range(len(props)))
     frame = frame.map(_property_text)
     frame = frame.where(frame.notna(), None)
@@ -492,8 +497,16 @@ def _read_ogr(path: Path, name: str) -> RawTable:
     try:
         import pyogrio
 
-        info = pyogrio.read_info(target)
+        with warnings.catch_warnings():  # GDAL's warnings would print before the message
+            warnings.simplefilter("ignore")
+            layers = pyogrio.list_layers(target)
+            if len(layers) > 1:
+                raise ImportRefused(f"{name}: holds {len(layers)} layers ({', '.join(str(n) for n in layers[:, 0])}); "
+                                    "export the one to import on its own")
+            info = pyogrio.read_info(target)
         features = info.get("features", 0)
+    except ImportRefused:
+        raise
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise ImportRefused(f"{name}: cannot read it as a spatial file ({_short(exc)})") from exc
     if features is not None and features > limit("SAFEGRID_MAX_ROWS"):
@@ -501,7 +514,9 @@ def _read_ogr(path: Path, name: str) -> RawTable:
                             "(SAFEGRID_MAX_ROWS); split the file")
     _check_cells(features or 0, len(info.get("fields", [])) + 1, name)
     try:
-        gdf = gpd.read_file(target)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gdf = gpd.read_file(target)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise ImportRefused(f"{name}: cannot read it as a spatial file ({_short(exc)})") from exc
     if gdf.empty:
@@ -511,8 +526,8 @@ def _read_ogr(path: Path, name: str) -> RawTable:
         epsg = gdf.crs.to_epsg()
         file_crs = f"EPSG:{epsg}" if epsg else gdf.crs.to_wkt()
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    frame = frame.map(lambda v: None if v is None or (isinstance(v, float) and not math.isfinite(v)) else
-                      (v if isinstance(v, str) else str(v)))
+    frame = frame.map(lambda v: None if v is None or (not isinstance(v, str) and pd.isna(v))
+                      or (isinstance(v, float) and not math.isfinite(v)) else (v if isinstance(v, str) else str(v)))
     _check_header(frame, name)
     geometry = gpd.GeoSeries(gdf.geometry.values, index=frame.index)
     return RawTable(frame, geometry, file_crs, pd.Series(frame.index + 1, index=frame.index), "feature")

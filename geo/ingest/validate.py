@@ -18,7 +18,7 @@ from geo.core import clock
 from geo.core.crs import STORAGE_CRS, to_wgs84
 from geo.core.identifiers import mask_pii, mask_pii_series
 from geo.core.textscan import contains
-from geo.core.timeutil import parse_local_times
+from geo.core.timeutil import not_a_date, parse_local_times
 from geo.ingest.errors import ImportRefused
 from geo.ingest.fields import LAYERS, POLYGON_LAYERS
 from geo.ingest.limits import limit
@@ -28,6 +28,7 @@ EARLIEST_YEAR = 1900
 TEXT_LIMITS = {"category": 100, "subcategory": 200, "address": 300, "status": 50, "kind": 50,
                "title": 300, "name": 200, "name_en": 200, "owner": 200, "team": 200,
                "responsible_unit": 200, "shift": 50, "source_id": 128, "code": 64, "parent": 64}
+PAST_DATES = ("found_on", "installed_on")  # dates of what has happened: at most two days ahead (time zones)
 _HTML = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
 
 
@@ -116,6 +117,10 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
             refuse(bad, ("date unparseable: " + text.fillna("")))
             years = pd.Series([d.year if d is not None else 2000 for d in dates], index=fields.index)
             refuse((years < EARLIEST_YEAR) | (years > today.year + 50), f"{spec.name} out of range")
+            if spec.name in PAST_DATES:  # a thing found or installed is not found or installed next year
+                soon = today + dt.timedelta(days=2)
+                refuse(pd.Series([d is not None and d > soon for d in dates], index=fields.index),
+                       f"{spec.name} in the future")
             out[spec.name] = dates
         elif spec.kind in ("number", "int"):
             nums = pd.to_numeric(text, errors="coerce")
@@ -167,17 +172,19 @@ def _as_text(raw: pd.Series) -> pd.Series:
     else:
         text = raw.map(lambda v: None if v is None or (isinstance(v, float) and v != v) else
                        (v.isoformat(sep=" ") if isinstance(v, (dt.datetime, pd.Timestamp)) else
-                        (repr(v) if isinstance(v, float) else str(v))), na_action="ignore")
+                        (_float_text(v) if isinstance(v, float) else str(v))), na_action="ignore")
         text = text.astype("string").str.strip()
     return text.where(text != "", pd.NA)
 
 
-_CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+# C0 and C1 controls (NUL, escape, CSI) and the bidirectional overrides that reorder what a reader sees
+_CONTROLS_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\x{202a}-\x{202e}\x{2066}-\x{2069}]"  # the scan
+_CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"  # the same, for Python's re
 
 
 def _without_controls(text: pd.Series) -> tuple[pd.Series, int]:
     """Text with C0 control characters (NUL, escape, ...) removed; tab and line breaks stay."""
-    hit = pd.Series(contains(text, _CONTROLS), index=text.index)
+    hit = pd.Series(contains(text, _CONTROLS_RE2), index=text.index)
     if not hit.any():
         return text, 0
     text = text.copy()
@@ -205,19 +212,43 @@ def _parse_dates(raw: pd.Series, fmt: str | None) -> tuple[list, pd.Series]:
     else:
         values = raw.map(lambda v: v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v)
         text = _as_text(values)
-        text = text.where(text.isna() | text.str.contains(r"\d", regex=True), "?")  # 'today' is not a date
-        if fmt:
-            parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-        else:
-            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-            rest = parsed.isna() & text.notna()
-            if rest.any():
-                parsed[rest] = pd.to_datetime(text[rest], format="mixed", errors="coerce")
+        text = text.where(text.isna() | ~not_a_date(text), "?")  # 'today', '10:30', '240301' name no date
+        try:
+            if fmt:
+                parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+            else:
+                parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+                rest = parsed.isna() & text.notna()
+                if rest.any():
+                    parsed[rest] = pd.to_datetime(text[rest], format="mixed", errors="coerce")
+            if getattr(parsed.dt, "tz", None) is not None:
+                parsed = parsed.dt.tz_localize(None)
+        except (TypeError, ValueError, OverflowError, AttributeError):  # offsets mixed in: the date as written
+            parsed = pd.Series([_written_date(v) for v in text], index=text.index, dtype="datetime64[ns]")
         bad = parsed.isna() & text.notna()
         dates = [None if pd.isna(v) else v.date() for v in parsed]
         return dates, bad
     dates = [None if pd.isna(v) else v.date() for v in parsed]
     return dates, parsed.isna() & raw.notna()
+
+
+def _float_text(value: float) -> str:
+    """A number cell as text at full precision; a whole number as its digits (Excel keeps an 18-digit
+    ID typed as a number as 1.10105194912310E+17: written out, it is found and masked like any ID)."""
+    if value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    return repr(value)
+
+
+def _written_date(value) -> pd.Timestamp:
+    try:
+        stamp = pd.to_datetime(value, errors="coerce")
+    except (TypeError, ValueError, OverflowError):
+        return pd.NaT
+    if stamp is pd.NaT:
+        return pd.NaT
+    stamp = stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
+    return stamp.normalize() if pd.Timestamp.min < stamp < pd.Timestamp.max else pd.NaT
 
 
 def _points(out, fields, geometry, crs, extent, refuse) -> None:
@@ -268,7 +299,11 @@ def _polygons(out, geometry, crs, refuse, notes) -> None:
     if crs != STORAGE_CRS and is_poly.any():
         import geopandas as gpd
 
-        conv = gpd.GeoSeries(np.where(is_poly, geoms, None), crs=crs).to_crs(STORAGE_CRS).values
+        if crs.startswith("EPSG:") or crs.startswith(("PROJCS", "GEOGCS", "PROJCRS", "GEOGCRS")):
+            conv = gpd.GeoSeries(np.where(is_poly, geoms, None), crs=crs).to_crs(STORAGE_CRS).values
+        else:  # gcj02 / bd09: offsets pyproj does not know, applied vertex by vertex as for points
+            conv = shapely.transform(np.where(is_poly, geoms, None),
+                                     lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], crs)))
         geoms = np.asarray(conv, dtype=object)
     bounds = np.array([g.bounds if ok else (0, 0, 0, 0) for g, ok in zip(geoms, is_poly)], dtype=float)
     finite = np.isfinite(bounds).all(axis=1) & np.array(

@@ -8,14 +8,18 @@ change whose record cannot be written is rolled back with it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geo.core import clock
+from geo.core.privacy import mask_pii
 from geo.store.frames import to_frame
 from geo.store.models import AuditEntry
+
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 OUTCOMES = ("ok", "denied", "failed")
 
@@ -27,7 +31,15 @@ def record(conn: Connection, username: str, action: str, obj: str | None = None,
         raise ValueError(f"unknown outcome {outcome!r}")
     conn.execute(AuditEntry.__table__.insert().values(
         at=at or clock.now_utc(), username=username or "-", action=action,
-        object=None if obj is None else str(obj)[:200], outcome=outcome, detail=detail))
+        object=None if obj is None else _clean(obj)[:200], outcome=outcome,
+        detail=None if detail is None else _clean(detail)))
+
+
+def _clean(value) -> str:
+    """Text for the log: identifiers masked (a file named after a caller's phone number), control
+    characters (terminal escapes in a file name) shown as ``?``."""
+    text, _ = mask_pii(str(value))
+    return _CONTROLS.sub("?", text)
 
 
 def entries(conn: Connection, *, username: str | None = None, action: str | None = None,

@@ -150,6 +150,8 @@ def point_cases(layer: str) -> list[Case]:
     ]
     if date:
         cases += [
+            skip_case(layer, "time-without-date", row(layer, "B1", date="10:30"), "unparseable"),
+            skip_case(layer, "two-digit-year", row(layer, "B1", date="240301"), "unparseable"),
             skip_case(layer, "date-now", row(layer, "B1", date="now"), "unparseable"),
             skip_case(layer, "date-today", row(layer, "B1", date="today"), "unparseable"),
             skip_case(layer, "date-year-1", row(layer, "B1", date="0001-01-01"), "out of range"),
@@ -165,6 +167,26 @@ def _zip(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             zf.writestr(name, data)
     return buf.getvalue()
+
+
+def _hidden_sheet_book(tmp):
+    """A workbook whose first sheet is hidden (junk) and whose second, the active one, holds the rows."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    junk = book.active
+    junk.title = "junk"
+    junk.append(["id", "occurred_at", "lon", "lat"])
+    junk.append(["J1", "2024-03-01 10:00", X, Y])
+    junk.append(["J2", "2024-03-01 10:00", X, Y])
+    junk.sheet_state = "hidden"
+    real = book.create_sheet("rows")
+    real.append(["id", "occurred_at", "lon", "lat"])
+    real.append(["R1", "2024-03-01 10:00", X, Y])
+    book.active = 1
+    path = tmp / "hidden.xlsx"
+    book.save(path)
+    return path
 
 
 def _geojson_text(layer: str, bad_coordinates: str) -> bytes:
@@ -284,6 +306,37 @@ FILE_CASES = [
                 ["B1", "2024-03-01 10:00", X, Y, "stray"]]), "imported", skipped={3: "beyond the header"}, written=1),
     Case("excel-not-a-workbook-inside", "incidents", "fake.xlsx", _zip({"hello.txt": b"hi"}), "refused",
          "not a readable Excel"),
+    # from the red-team pass
+    Case("geojson-sparse-property-names", "incidents", "sparse.geojson",
+         json.dumps({"type": "FeatureCollection", "features": [
+             {"type": "Feature", "properties": {f"k{i}": 1}, "geometry": None} for i in range(600)]}).encode(),
+         "refused", "property names, more than 500"),
+    Case("lone-cr-rows-counted", "incidents", "cr.csv", b"id,occurred_at,lon,lat\n" + b"a,b,c,d\r" * 50,
+         "refused", "SAFEGRID_MAX_ROWS", env={"SAFEGRID_MAX_ROWS": "10"}),
+    Case("mac-cr-only-lines", "incidents", "mac.csv",
+         table_csv("incidents", [row("incidents", f"M{i}") for i in range(150)], newline="\r"), "imported",
+         written=150),
+    Case("inch-mark-unquoted", "incidents", "inch.csv",
+         table_csv("incidents", [good("incidents")]) + f'I2,2024-03-01 10:00,{X},{Y},theft,stolen 55" TV\n'.encode(),
+         "imported", written=2),
+    Case("time-with-utc-word", "incidents", "utc.csv",
+         table_csv("incidents", [row("incidents", "U1", date="2024-03-01 10:00 UTC"), good("incidents")]),
+         "imported", written=2),
+    Case("time-with-gmt-plus-word", "incidents", "gmt.csv",
+         table_csv("incidents", [good("incidents"), row("incidents", "B1", date="2024-03-01 10:00 GMT+8")]),
+         "imported", skipped={3: "unparseable"}, written=1),
+    Case("mixed-offsets-in-dates", "cameras", "offsets.csv",
+         table_csv("cameras", [good("cameras"), row("cameras", "C2", date="2023-05-01T10:00+08:00"),
+                               row("cameras", "C3", date="2023-05-01T10:00-05:00")]), "imported", written=3),
+    Case("ledger-found-in-2070", "ledger", "future.csv",
+         table_csv("ledger", [good("ledger"), row("ledger", "B1", date="2070-01-01")]), "imported",
+         skipped={3: "in the future"}, written=1),
+    Case("excel-hidden-first-sheet", "incidents", "hidden.xlsx", None, "imported", written=1,
+         make=lambda tmp: _hidden_sheet_book(tmp)),
+    Case("source-with-spaces", "incidents", "a.csv", HEAD, "refused", "--source", args=("--source", "caller 13907712468")),
+    Case("source-too-long", "incidents", "a.csv", HEAD, "refused", "--source", args=("--source", "s" * 100)),
+    Case("tz-a-folder", "incidents", "a.csv", HEAD, "refused", "unknown time zone", args=("--tz", "America")),
+    Case("tz-overlong", "incidents", "a.csv", HEAD, "refused", "unknown time zone", args=("--tz", "A" * 5000)),
     Case("unknown-preset-path", "incidents", "a.csv", HEAD, "refused", "unknown preset", args=("--preset", "../../../x")),
     Case("preset-absolute-path", "incidents", "a.csv", HEAD, "refused", "unknown preset",
          args=("--preset", "/etc/passwd")),
@@ -544,3 +597,80 @@ def test_ctrl_c_during_an_import_rolls_back_without_a_traceback(template_db, tmp
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "interrupted" in err
     assert _snapshot(url) == before
+
+
+def test_an_offset_in_hours_alone_is_honoured(template_db, tmp_path, capsys):
+    url = _case_db(template_db, tmp_path)
+    path = tmp_path / "plus00.csv"
+    path.write_bytes(table_csv("incidents", [row("incidents", "P1", date="2024-03-01T10:00:00+00")]))
+    assert run_cli(["import", "incidents", str(path), "--db", url], capsys)[0] == 0
+    with make_engine(url).connect() as conn:
+        stored = conn.execute(text("SELECT occurred_at FROM incidents")).scalar()
+    assert str(stored).startswith("2024-03-01 10:00")
+
+
+def test_gcj02_polygons_are_shifted_like_points(template_db, tmp_path, capsys):
+    url = _case_db(template_db, tmp_path)
+    path = tmp_path / "street.geojson"
+    path.write_bytes(_polygons([({"code": "S1", "name": "street"}, BOX)]))
+    code, out = run_cli(["import", "areas", str(path), "--level", "street", "--crs", "gcj02", "--db", url], capsys)
+    assert code == 0, out
+    with make_engine(url).connect() as conn:
+        from geo.store.types import from_db
+
+        geom = from_db(conn.execute(text("SELECT geom FROM areas WHERE code = 'S1'")).scalar())
+    dx = geom.bounds[0] - BOX.bounds[0]
+    assert 0.002 < abs(dx) < 0.01  # GCJ-02 is a few hundred metres off WGS 84 here
+
+
+@pytest.mark.parametrize("size", ["1", "inf", "nan", "1e308", "0"])
+def test_a_grid_of_absurd_cell_size_is_refused_before_it_is_built(size, template_db, tmp_path, capsys):
+    url = _case_db(template_db, tmp_path)
+    before = _snapshot(url)
+    code, out = run_cli(["import", "grid", "--cell-size", size, "--db", url], capsys)
+    assert code == 2 and "cell" in out and "Traceback" not in out
+    assert _snapshot(url) == before
+
+
+def test_a_grid_within_a_grid_cell_is_refused(template_db, tmp_path, capsys):
+    url = _case_db(template_db, tmp_path)
+    code, out = run_cli(["import", "grid", "--cell-size", "250", "--within", "C1", "--db", url], capsys)
+    assert code == 2 and "is a grid cell" in out
+
+
+def test_the_report_may_not_overwrite_the_file_imported(template_db, tmp_path, capsys):
+    url = _case_db(template_db, tmp_path)
+    path = tmp_path / "a.csv"
+    path.write_bytes(HEAD)
+    code, out = run_cli(["import", "incidents", str(path), "--db", url, "--report", str(path)], capsys)
+    assert code == 2 and path.read_bytes() == HEAD
+
+
+def test_the_audit_log_masks_identifiers_and_controls_in_file_names(template_db, tmp_path, capsys):
+    url = _case_db(template_db, tmp_path)
+    path = tmp_path / "caller13907712468_\x1b[2J.csv"
+    path.write_bytes(HEAD)
+    assert run_cli(["import", "incidents", str(path), "--db", url], capsys)[0] == 0
+    with make_engine(url).connect() as conn:
+        obj = conn.execute(text("SELECT object FROM audit_log WHERE action = 'import'")).scalar()
+    assert "13907712468" not in obj and "\x1b" not in obj and "removed" in obj
+
+
+def test_c1_controls_and_bidi_overrides_are_removed(template_db, tmp_path, capsys):
+    url = _case_db(template_db, tmp_path)
+    path = tmp_path / "c1.csv"
+    path.write_bytes(table_csv("incidents", [row("incidents", "G1", text="a\u0085b\u202ec\u009bd")]))
+    assert run_cli(["import", "incidents", str(path), "--db", url], capsys)[0] == 0
+    with make_engine(url).connect() as conn:
+        assert conn.execute(text("SELECT description FROM incidents")).scalar() == "abcd"
+
+
+def test_an_excel_id_number_typed_as_a_number_is_masked(template_db, tmp_path, capsys):
+    url = _case_db(template_db, tmp_path)
+    path = tmp_path / "sci.xlsx"
+    path.write_bytes(xlsx_bytes([["id", "occurred_at", "lon", "lat", "description"],
+                                 ["G1", "2024-03-01 10:00", X, Y, 1.10105194912310e17]]))
+    assert run_cli(["import", "incidents", str(path), "--db", url], capsys)[0] == 0
+    with make_engine(url).connect() as conn:
+        stored = conn.execute(text("SELECT description FROM incidents")).scalar()
+    assert "110105" not in stored and "e+17" not in stored

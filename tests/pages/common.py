@@ -36,3 +36,10 @@ def router_pages() -> list[str]:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
             return [elt.elts[0].value for elt in node.value.elts]
     raise AssertionError("app.py has no PAGES table")
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of Markdown source whose punctuation is escaped (``geo.ui.markup.plain``)."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", markdown)

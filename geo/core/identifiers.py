@@ -57,6 +57,7 @@ MAX_SEPARATOR = 3  # characters between two digit groups of one number
 
 _DOTS = "\u00b7\u2027\u30fb"  # middle dots used as separators: · ‧ ・
 _SEPARATORS = " .-()"
+_SLASHES = "\u3001\uff0f\u2215"  # 、 ／ ∕ between digit groups (a list comma, full-width and division slashes)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -71,6 +72,8 @@ def _fold_char(ch: str) -> str:
         return " "
     if ch in _DOTS:
         return "."
+    if ch in _SLASHES:
+        return "-"
     if cat == "Nd":
         return str(unicodedata.decimal(ch))
     plain = unicodedata.normalize("NFKC", ch)
@@ -84,6 +87,7 @@ class _FoldTable(dict):
 
     def __init__(self):
         super().__init__({c: " " for c in range(128) if chr(c).isspace()})
+        self[ord("/")] = "-"  # 139/0771/2468: a slash joins digit groups as a dash does
         self.resizing: set[str] = set()  # characters folded to nothing or to several characters
 
     def __missing__(self, code: int) -> str:
@@ -145,11 +149,30 @@ def _dots_allowed(separators: list[str], sizes: list[int]) -> bool:
     return dotted == 0 or (dotted >= 2 and min(sizes[1:]) >= 3)
 
 
-def _longest(plain: str, groups: list[tuple[int, int]], first: int) -> tuple[int, int, str, int] | None:
+def _date_groups(plain: str, groups: list[tuple[int, int]]) -> set[int]:
+    """Indices of groups that form a written date (2024-03-01, 2024/3/1, 2024.03.01): never part of a
+    number, so a date range such as 2024-03-01 - 2024-03-31 is not read as a phone number."""
+    found: set[int] = set()
+    for k in range(len(groups) - 2):
+        (a0, b0), (a1, b1), (a2, b2) = groups[k:k + 3]
+        if b0 - a0 != 4 or not (1 <= b1 - a1 <= 2 and 1 <= b2 - a2 <= 2):
+            continue
+        if plain[b0:a1] not in ("-", ".") or plain[b1:a2] != plain[b0:a1]:
+            continue
+        year, month, day = int(plain[a0:b0]), int(plain[a1:b1]), int(plain[a2:b2])
+        if 1900 <= year <= 2099 and 1 <= month <= 12 and 1 <= day <= 31:
+            found |= {k, k + 1, k + 2}
+    return found
+
+
+def _longest(plain: str, groups: list[tuple[int, int]], first: int, dates: set[int] = frozenset()
+             ) -> tuple[int, int, str, int] | None:
     """The longest identifier made of whole groups from ``groups[first]`` on: (start, end, kind, last group)."""
     best = None
     digits = ""
     for last in range(first, len(groups)):
+        if last in dates:
+            break
         digits += plain[groups[last][0]:groups[last][1]]
         if len(digits) > LONGEST:
             break
@@ -179,9 +202,13 @@ def find_identifiers(plain: str) -> list[tuple[int, int, str]]:
         groups = [m.span() for m in _GROUP.finditer(plain, run.start(), run.end())]
         if sum(b - a for a, b in groups) < SHORTEST:
             continue
+        dates = _date_groups(plain, groups)
         i = 0
         while i < len(groups):
-            hit = _longest(plain, groups, i)
+            if i in dates:
+                i += 1
+                continue
+            hit = _longest(plain, groups, i, dates)
             if hit is None:
                 i += 1
                 continue
@@ -230,7 +257,7 @@ def mask_pii(text: str) -> tuple[str, int]:
 # such as ⑬ that folds to several digits (all are \p{No}). Every identifier has at least ten
 # digits joined so, hence a text the prefilter misses holds none. A test checks over all of
 # Unicode that whatever fold() turns into a digit, a separator or nothing is covered here.
-_GAP = (r"[\s\p{Z}\p{Pd}\x{0B}\x{1C}-\x{1F}\x{85}.()\x{B7}\x{2027}\x{30FB}\x{2212}\x{2024}-\x{2026}"
+_GAP = (r"[\s\p{Z}\p{Pd}\x{0B}\x{1C}-\x{1F}\x{85}.()/\x{3001}\x{FF0F}\x{2215}\x{B7}\x{2027}\x{30FB}\x{2212}\x{2024}-\x{2026}"
         r"\x{207D}\x{207E}\x{208D}\x{208E}\x{FE19}\x{FE30}\x{FE35}\x{FE36}\x{FE52}\x{FE59}\x{FE5A}"
         r"\x{FF08}\x{FF09}\x{FF0E}]")
 _INVISIBLE = r"\p{Cf}*"

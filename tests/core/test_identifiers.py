@@ -96,6 +96,9 @@ MASKED = [
     ("us-dots", "call ", "312.555.0187", " today", P),
     ("us-plus1", "", "+1 312 555 0187", "", P),
     ("us-extension", "", "(312) 555-0187 ext. 12", "", P),
+    ("mobile-slashes", "电话", "139/0771/2468", "", P),
+    ("mobile-list-commas", "联系", "139、0771、2468", "。", P),
+    ("mobile-after-date", "2024-03-01 ", "13907712468", " 回访", P),
 ]
 
 # Numbers that only look like identifiers; each is kept as written.
@@ -106,6 +109,9 @@ LOOK_ALIKES = [
     ("police-case-long", "A4403045600002026040012"),  # a 22-digit group is cut nowhere
     ("camera-gb28181-code", "设备编码 34020000001320000001"),  # 20-digit national video code
     ("datetime", "发生时间 2026-04-12 10:30"),
+    ("date-range-dashes", "整改期限 2024-03-01 - 2024-03-31"),  # two dates, not a landline
+    ("date-range-slashes", "期间 2024/03/01-2024/03/31"),
+    ("date-range-dots", "2024.03.01-2024.03.31"),
     ("datetime-seconds", "2026-04-12 10:30:15.123"),
     ("date-compact", "20260412"),
     ("timestamp-compact", "20260412103000"),

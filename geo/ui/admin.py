@@ -24,8 +24,13 @@ def _scopes() -> list[str]:
     return options
 
 
+FLASH_KEY = "admin.flash"
+
+
 def accounts_section(actor: str) -> None:
     st.subheader(t("admin.accounts"))
+    if st.session_state.get(FLASH_KEY):
+        st.success(st.session_state.pop(FLASH_KEY))
     with data.engine().connect() as conn:
         rows = accounts.list_accounts(conn)
     table = pd.DataFrame(rows, columns=["username", "role", "scope_code", "disabled", "failed_logons", "locked_until",
@@ -52,13 +57,18 @@ def accounts_section(actor: str) -> None:
         st.markdown(f"**{t('admin.change')}**")
         a, b, c, d = st.columns(4)
         who = a.selectbox(t("auth.username"), names, key="admin.change.user")
+        # nothing destructive or privileged is preselected: the action and the role are chosen each time
         action = b.selectbox(t("admin.action"), ("disable", "enable", "reset", "permissions"), key="admin.change.action",
-                             format_func=lambda x: t(f"admin.action.{x}"))
+                             index=None, placeholder=t("admin.choose"), format_func=lambda x: t(f"admin.action.{x}"))
         password = c.text_input(t("admin.new_password"), type="password", key="admin.change.password")
-        role = d.selectbox(t("admin.role"), ROLES, key="admin.change.role", format_func=lambda r: t(f"role.{r}"))
+        role = d.selectbox(t("admin.role"), ROLES, key="admin.change.role", index=None, placeholder=t("admin.choose"),
+                           format_func=lambda r: t(f"role.{r}"))
         scope = d.selectbox(t("admin.scope"), _scopes(), key="admin.change.scope",
                             format_func=lambda s: s or t("auth.scope.all"))
         if st.form_submit_button(t("admin.change.submit")):
+            if action is None or (action == "permissions" and role is None):
+                st.error(t("admin.choose.action" if action is None else "admin.choose.role"))
+                return
             eng = data.engine()
             work = {"disable": lambda: accounts.disable(eng, actor, who),
                     "enable": lambda: accounts.enable(eng, actor, who),
@@ -112,7 +122,8 @@ def _apply(work, done: str) -> None:
     except accounts.AccountError as exc:
         st.error(t(f"admin.refused.{exc.reason}", **exc.values) if exc.reason else str(exc))
         return
-    st.success(done)
+    st.session_state[FLASH_KEY] = done
+    st.rerun()  # the table and the pickers above show the change at once
 
 
 def audit_section() -> None:

@@ -43,3 +43,9 @@ def shown(markdown: str) -> str:
     import re
 
     return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def submit(at: AppTest, label: str) -> AppTest:
+    """Press the button labelled ``label`` (a form's submit button) and run the page."""
+    next(b for b in at.button if b.label == label).click().run()
+    return at

@@ -9,7 +9,7 @@ import pytest
 from geo.store import accounts
 from geo.store.engine import make_engine
 from tests.conftest import ROOT
-from tests.pages.common import run_page
+from tests.pages.common import run_page, submit
 
 
 @pytest.fixture
@@ -19,17 +19,12 @@ def app_env(monkeypatch, demo_url):
     return demo_url
 
 
-def _submit(at, label: str):
-    next(b for b in at.button if b.label == label).click().run()
-    return at
-
-
 def test_the_change_form_preselects_no_action_and_no_role(app_env):
     at = run_page("pages/admin.py", "en", "admin")
     assert at.selectbox(key="admin.change.action").value is None
     assert at.selectbox(key="admin.change.role").value is None
     who = at.selectbox(key="admin.change.user").value
-    _submit(at, "Apply")  # nothing chosen: nothing happens
+    submit(at, "Apply")  # nothing chosen: nothing happens
     assert not at.exception and [e.value for e in at.error] == ["Choose the action to take first."]
     with make_engine(app_env).connect() as conn:
         assert not accounts.get(conn, who).disabled
@@ -42,7 +37,7 @@ def test_a_role_change_needs_a_role_chosen(app_env):
     at = run_page("pages/admin.py", "en", "admin")
     at.selectbox(key="admin.change.user").set_value(name)
     at.selectbox(key="admin.change.action").set_value("permissions")
-    _submit(at, "Apply")
+    submit(at, "Apply")
     assert [e.value for e in at.error] == ["Choose the new role."]
     with engine.connect() as conn:
         assert accounts.get(conn, name).role == "leader"
@@ -55,7 +50,7 @@ def test_the_table_and_picker_show_a_new_account_at_once(app_env):
     at.text_input(key="admin.add.username").set_value(name)
     at.text_input(key="admin.add.password").set_value("Night-shift-duty-2026")
     at.selectbox(key="admin.add.role").set_value("clerk")
-    _submit(at, "Create")
+    submit(at, "Create")
     assert not at.exception and not at.error
     assert any(name in s.value for s in at.success)
     assert name in at.dataframe[0].value.iloc[:, 0].tolist()

@@ -8,7 +8,7 @@ import pytest
 
 from geo.store.engine import make_engine
 from tests.conftest import ROOT
-from tests.pages.common import run_page
+from tests.pages.common import run_page, submit
 
 
 @pytest.fixture
@@ -16,11 +16,6 @@ def app_env(monkeypatch, demo_url):
     monkeypatch.setenv("DATABASE_URL", demo_url)
     monkeypatch.chdir(ROOT)
     return demo_url
-
-
-def _submit(at, label: str):
-    next(b for b in at.button if b.label == label).click().run()
-    return at
 
 
 @pytest.mark.parametrize("lang,password,message", [
@@ -33,7 +28,7 @@ def test_the_accounts_page_names_why_a_new_password_is_refused(app_env, lang, pa
     at = run_page("pages/admin.py", lang, "admin")
     at.text_input(key="admin.add.username").set_value(name)
     at.text_input(key="admin.add.password").set_value(password)
-    _submit(at, "Create" if lang == "en" else "创建")
+    submit(at, "Create" if lang == "en" else "创建")
     assert not at.exception
     assert [e.value for e in at.error] == [message]
     from geo.store import accounts
@@ -53,7 +48,7 @@ def test_a_reset_to_a_password_like_the_account_name_is_refused(app_env):
     at.selectbox(key="admin.change.user").set_value(name)
     at.selectbox(key="admin.change.action").set_value("reset")
     at.text_input(key="admin.change.password").set_value(f"{name}2026")
-    _submit(at, "Apply")
+    submit(at, "Apply")
     assert not at.exception
     assert [e.value for e in at.error] == ["This password is too close to the account's name; choose another."]
     assert accounts.authenticate(engine, name, demo_password(name))[1] == "ok"  # the old password still holds

@@ -36,7 +36,8 @@ def accounts_section(actor: str) -> None:
     table = pd.DataFrame(rows, columns=["username", "role", "scope_code", "disabled", "failed_logons", "locked_until",
                                         "created_at"])
     shown = table.assign(role=table["role"].map(lambda r: t(f"role.{r}")),
-                         scope_code=table["scope_code"].fillna(t("auth.scope.all")))
+                         scope_code=table["scope_code"].fillna(t("auth.scope.all")),
+                         locked_until=table["locked_until"].astype(object).where(table["locked_until"].notna(), "—"))
     st.dataframe(shown.rename(columns={c: t(f"admin.col.{c}") for c in shown.columns}), hide_index=True,
                  width="stretch")
     with st.form("admin.add", clear_on_submit=True):

@@ -53,5 +53,7 @@ def test_the_table_and_picker_show_a_new_account_at_once(app_env):
     submit(at, "Create")
     assert not at.exception and not at.error
     assert any(name in s.value for s in at.success)
-    assert name in at.dataframe[0].value.iloc[:, 0].tolist()
+    table = at.dataframe[0].value
+    assert name in table.iloc[:, 0].tolist()
+    assert "None" not in table.astype(str).to_numpy().ravel().tolist()  # empty shows as "—"
     assert name in at.selectbox(key="admin.change.user").options

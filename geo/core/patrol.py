@@ -37,6 +37,8 @@ from scipy import sparse
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
+from geo.core.progress import Progress, tell
+
 BALANCE_WEIGHT = 50.0  # objective per squared share of the mean beyond the tolerance
 BALANCE_TOLERANCE = 0.043  # workloads within 4.3 % of the mean cost nothing (max/min <= 1.09)
 MAX_RATIO = 1.10  # a restart over this max/min workload ratio loses to any restart within it
@@ -110,8 +112,9 @@ def is_contiguous(cells: np.ndarray, adjacency: sparse.csr_matrix) -> bool:
 
 
 def propose(k: int, workload: np.ndarray, graph: CellGraph, fixed: dict[int, int] | None = None, *,
-            restarts: int | None = None, seed: int = 0) -> np.ndarray:
-    """Zone index (0..k-1) per cell, -1 for islands (module docstring). ``fixed`` maps cell -> zone."""
+            restarts: int | None = None, seed: int = 0, progress: Progress | None = None) -> np.ndarray:
+    """Zone index (0..k-1) per cell, -1 for islands (module docstring). ``fixed`` maps cell -> zone.
+    ``progress(fraction, "search")`` is called as the restarts go (``geo.core.progress``)."""
     w = np.asarray(workload, dtype=float)
     n = len(w)
     fixed = {int(c): int(z) for c, z in (fixed or {}).items()}
@@ -130,8 +133,10 @@ def propose(k: int, workload: np.ndarray, graph: CellGraph, fixed: dict[int, int
     best, best_score = None, -np.inf
     if restarts is None:
         restarts = int(np.clip(RESTARTS_CELLS // max(1, n), 3, 40))
-    for _ in range(max(1, restarts)):
-        zone = search.run(rng)
+    restarts = max(1, restarts)
+    tell(progress, 0.0, "search")
+    for r in range(restarts):
+        zone = search.run(rng, lambda part, r=r: tell(progress, (r + part) / restarts, "search"))
         load = np.bincount(zone[zone >= 0], weights=w[zone >= 0], minlength=k)
         score = search.objective(zone) - (1.0 if balance(load)[0] > MAX_RATIO else 0.0)
         if score > best_score:
@@ -171,10 +176,14 @@ class _Search:
         return area, np.maximum(perim, 1e-9), load
 
     # -- one restart -------------------------------------------------------------------------
-    def run(self, rng: np.random.Generator) -> np.ndarray:
+    def run(self, rng: np.random.Generator, done=lambda part: None) -> np.ndarray:
+        """One restart; ``done(part)`` is told how much of it is done (the LP about half)."""
         zone = self._assign(rng)
+        done(0.5)
         zone = self._repair(zone)
-        return self._improve(zone, rng)
+        zone = self._improve(zone, rng)
+        done(1.0)
+        return zone
 
     def _centres(self, rng) -> tuple[np.ndarray, np.ndarray]:
         k, g, w = self.k, self.g, self.w

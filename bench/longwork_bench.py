@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
             finally:
                 core.NEAREST_COLUMNS = kept
             same = bool((whole_changes["new_zone"].fillna("") == changes["new_zone"].fillna("")).all())
-            rows.append({"task": label, "method": "whole LP each round (before)", "seconds": t_old,
+            rows.append({"task": label, "method": "whole LP each round (the LP as before)", "seconds": t_old,
                          "result": f"max/min {balance(whole['workload'].to_numpy())[0]:.3f}, same zones: {same}"})
             current = features.zones(conn, scope)
             if size["zones"]:

@@ -110,7 +110,7 @@ def clock_at():
 @pytest.fixture(scope="session")
 def cjk_font() -> str:
     """The CJK font PDFs fall back to; tests that read Chinese back out of a PDF need one."""
-    from geo.report.pdf import cjk_font as find
+    from geo.report.fonts import cjk_font as find
 
     found = find()
     if found is None:

@@ -21,6 +21,8 @@ SMOKE = {
     "coverage_bench.py": (("covered share per cell", "lazy greedy", "exact (HiGHS)", "spopt MCLP"), None),
     "forecast_bench.py": (("baseline", "kde", "near_repeat", "PAI vs baseline"), None),
     "hotspots_bench.py": (("change of period", "Gi* (SafeGrid)", "esda.G_Local", "emerging hot spots"), None),
+    "longwork_bench.py": (("zone proposal", "whole LP each round", "same zones: True", "patrol sheets PDF",
+                           "geopandas plot", "area report PDF"), None),
     "limits_bench.py": (("gzip bomb 64 MiB", "zip bomb 64 MiB", "/dev/zero as .csv", "baseline MiB"), None),
     "import_bench.py": (("safegrid sqlite", "safegrid postgis", "geopandas sqlite"), "postgis"),
     "page_bench.py": (("demo city", "regenerated grid", "first paint"), "browser"),

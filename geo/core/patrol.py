@@ -11,7 +11,8 @@ all in metres). Each of several restarts:
 2. solves Hess' districting model: send cells to centres at least ``workload * distance^2``
    with every zone's workload within half the tolerance of the mean (a transportation LP,
    HiGHS), move each centre to its zone's workload centroid, repeat; a cell goes where most
-   of it was sent;
+   of it was sent. The LP is solved by column generation (each cell's nearest centres first,
+   then any left-out column the duals price below zero), which gives the whole LP's optimum;
 3. repairs contiguity: a zone keeps its heaviest connected piece, stray pieces go to a
    neighbouring zone;
 4. moves boundary cells one at a time to raise
@@ -19,7 +20,7 @@ all in metres). Each of several restarts:
    first annealed (a worse move is taken with probability ``exp(gain / T)``, T falling), then
    greedily until no move helps; a move is taken only when the donor zone stays connected.
    Zone perimeters are kept exact from the shared boundary lengths, so a move is scored in
-   O(neighbours).
+   O(neighbours); cells with no neighbour in another zone are passed over at once.
 
 The restart with the best objective wins (one within ``MAX_RATIO`` over any beyond it). Cells outside the graph's largest connected piece
 (islands) get -1: no contiguous zone can hold them with the rest. Fixed cells never move.
@@ -35,6 +36,8 @@ import shapely
 from scipy import sparse
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
+
+from geo.core.progress import Progress, tell
 
 BALANCE_WEIGHT = 50.0  # objective per squared share of the mean beyond the tolerance
 BALANCE_TOLERANCE = 0.043  # workloads within 4.3 % of the mean cost nothing (max/min <= 1.09)
@@ -109,8 +112,9 @@ def is_contiguous(cells: np.ndarray, adjacency: sparse.csr_matrix) -> bool:
 
 
 def propose(k: int, workload: np.ndarray, graph: CellGraph, fixed: dict[int, int] | None = None, *,
-            restarts: int | None = None, seed: int = 0) -> np.ndarray:
-    """Zone index (0..k-1) per cell, -1 for islands (module docstring). ``fixed`` maps cell -> zone."""
+            restarts: int | None = None, seed: int = 0, progress: Progress | None = None) -> np.ndarray:
+    """Zone index (0..k-1) per cell, -1 for islands (module docstring). ``fixed`` maps cell -> zone.
+    ``progress(fraction, "search")`` is called as the restarts go (``geo.core.progress``)."""
     w = np.asarray(workload, dtype=float)
     n = len(w)
     fixed = {int(c): int(z) for c, z in (fixed or {}).items()}
@@ -129,8 +133,10 @@ def propose(k: int, workload: np.ndarray, graph: CellGraph, fixed: dict[int, int
     best, best_score = None, -np.inf
     if restarts is None:
         restarts = int(np.clip(RESTARTS_CELLS // max(1, n), 3, 40))
-    for _ in range(max(1, restarts)):
-        zone = search.run(rng)
+    restarts = max(1, restarts)
+    tell(progress, 0.0, "search")
+    for r in range(restarts):
+        zone = search.run(rng, lambda part, r=r: tell(progress, (r + part) / restarts, "search"))
         load = np.bincount(zone[zone >= 0], weights=w[zone >= 0], minlength=k)
         score = search.objective(zone) - (1.0 if balance(load)[0] > MAX_RATIO else 0.0)
         if score > best_score:
@@ -170,10 +176,14 @@ class _Search:
         return area, np.maximum(perim, 1e-9), load
 
     # -- one restart -------------------------------------------------------------------------
-    def run(self, rng: np.random.Generator) -> np.ndarray:
+    def run(self, rng: np.random.Generator, done=lambda part: None) -> np.ndarray:
+        """One restart; ``done(part)`` is told how much of it is done (the LP about half)."""
         zone = self._assign(rng)
+        done(0.5)
         zone = self._repair(zone)
-        return self._improve(zone, rng)
+        zone = self._improve(zone, rng)
+        done(1.0)
+        return zone
 
     def _centres(self, rng) -> tuple[np.ndarray, np.ndarray]:
         k, g, w = self.k, self.g, self.w
@@ -207,28 +217,22 @@ class _Search:
         px, py = g.x[pool], g.y[pool]
         pw = w[pool]
         mass = pw + max(pw.mean(), 1e-9) * 0.1  # empty cells still prefer the nearest centre
-        rows = np.repeat(np.arange(n), k)
-        one_zone = sparse.csr_matrix((np.ones(n * k), (rows, np.arange(n * k))), shape=(n, n * k))
-        capacity = sparse.csr_matrix((np.tile(pw, k), (np.repeat(np.arange(k), n), np.arange(n * k).reshape(n, k).T.ravel())),
-                                     shape=(k, n * k))
-        upper = np.ones(n * k)
-        lower = np.zeros(n * k)
+        pinned = np.zeros((n, k), dtype=bool)  # fixed cells: every column kept, bounds pin them
+        upper = np.ones((n, k))
+        lower = np.zeros((n, k))
         for c, z in self.fixed.items():
             i = int(np.searchsorted(pool, c))
-            upper[i * k:(i + 1) * k] = 0.0
-            upper[i * k + z] = lower[i * k + z] = 1.0
+            pinned[i] = True
+            upper[i] = 0.0
+            upper[i, z] = lower[i, z] = 1.0
         zone_pool = np.zeros(n, dtype=np.int64)
         fixed_zones = set(self.fixed.values())
+        target = np.full(k, pw.sum() / k)
+        b_ub = np.concatenate([target * (1 + BALANCE_TOLERANCE / 2), -target * (1 - BALANCE_TOLERANCE / 2)])
         for _ in range(HESS_ROUNDS):
-            cost = (mass[:, None] * ((px[:, None] - cx[None, :]) ** 2 + (py[:, None] - cy[None, :]) ** 2)).ravel()
+            cost = mass[:, None] * ((px[:, None] - cx[None, :]) ** 2 + (py[:, None] - cy[None, :]) ** 2)
             cost /= cost.max() or 1.0
-            target = np.full(k, pw.sum() / k)
-            res = linprog(cost, A_ub=sparse.vstack([capacity, -capacity]),
-                          b_ub=np.concatenate([target * (1 + BALANCE_TOLERANCE / 2), -target * (1 - BALANCE_TOLERANCE / 2)]),
-                          A_eq=one_zone, b_eq=np.ones(n), bounds=np.column_stack([lower, upper]), method="highs")
-            if res.status != 0:
-                raise ValueError(f"the zone assignment has no solution: {res.message}")
-            share = res.x.reshape(n, k)
+            share = _transport(cost, pw, b_ub, lower, upper, pinned)
             new = share.argmax(axis=1)
             moved = False
             for z in range(k):
@@ -336,6 +340,47 @@ class _Search:
         return state.zone
 
 
+NEAREST_COLUMNS = 3  # the transportation LP starts from each cell's nearest centres (column generation)
+PRICE_TOLERANCE = 1e-9  # a left-out column whose reduced cost is below minus this joins the LP
+
+
+def _transport(cost: np.ndarray, pw: np.ndarray, b_ub: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+               pinned: np.ndarray) -> np.ndarray:
+    """The share of each cell (row) sent to each centre (column) at least total ``cost``: every cell
+    sent once, each centre's workload ``pw @ share`` within ``b_ub`` (upper bounds, then minus lower
+    bounds), as one LP solved by HiGHS.
+
+    Most cells are sent to one of their nearest centres, so the LP is solved over those columns
+    only, and every column left out is then priced with the duals: one whose reduced cost is
+    negative could lower the cost, so it joins and the LP is solved again. When none can, the
+    restricted optimum is the optimum of the whole LP (the same solution, at a fraction of the
+    size)."""
+    n, k = cost.shape
+    keep = pinned.copy()
+    near = np.argsort(cost, axis=1, kind="stable")[:, :min(NEAREST_COLUMNS, k)]
+    keep[np.arange(n)[:, None], near] = True
+    while True:
+        rows, cols = np.nonzero(keep)
+        m = len(rows)
+        one_cell = sparse.csr_matrix((np.ones(m), (rows, np.arange(m))), shape=(n, m))
+        load = sparse.csr_matrix((pw[rows], (cols, np.arange(m))), shape=(k, m))
+        res = linprog(cost[rows, cols], A_ub=sparse.vstack([load, -load]), b_ub=b_ub, A_eq=one_cell,
+                      b_eq=np.ones(n), bounds=np.column_stack([lower[rows, cols], upper[rows, cols]]), method="highs")
+        if res.status != 0:
+            if keep.all():
+                raise ValueError(f"the zone assignment has no solution: {res.message}")
+            keep[:] = True  # infeasible over the nearest centres alone: the whole LP decides
+            continue
+        y_cell, y_load = res.eqlin.marginals, res.ineqlin.marginals
+        reduced = cost - y_cell[:, None] - pw[:, None] * (y_load[None, :k] - y_load[None, k:])
+        enter = ~keep & (reduced < -PRICE_TOLERANCE)
+        if not enter.any():
+            share = np.zeros((n, k))
+            share[rows, cols] = res.x
+            return share
+        keep |= enter
+
+
 class _State:
     """A partition being improved, with each zone's area, perimeter, workload and size kept current."""
 
@@ -344,6 +389,12 @@ class _State:
         area, perim, load = search._totals(zone)
         self.area, self.perim, self.load = area.tolist(), perim.tolist(), load.tolist()
         self.count = np.bincount(zone[zone >= 0], minlength=search.k).tolist()
+        # neighbours of each cell in another zone: a cell with none is inside its zone, and no move
+        # can take it (kept current by _apply, so a sweep passes such cells at once)
+        self.pp_now, self.band_now = [0.0] * search.k, [0.0] * search.k
+        self._refresh(*range(search.k))
+        z = zone.tolist()
+        self.foreign = [sum(1 for nb in search.nbrs[c] if z[nb] >= 0 and z[nb] != z[c]) for c in range(len(z))]
 
     @staticmethod
     def pp(a: float, p: float) -> float:
@@ -362,15 +413,28 @@ class _State:
         """Objective gain of zone ``a`` changing area, perimeter and workload by (da, dp, dw) and zone ``b``
         by (db, dq, dv)."""
         pp, band, area, perim, load = self.pp, self.s.band, self.area, self.perim, self.load
-        shape = (pp(area[a] + da, perim[a] + dp) - pp(area[a], perim[a])) + \
-            (pp(area[b] + db, perim[b] + dq) - pp(area[b], perim[b]))
-        bal = (band(load[a] + dw) - band(load[a])) + (band(load[b] + dv) - band(load[b]))
+        pp_now, band_now = self.pp_now, self.band_now
+        shape = (pp(area[a] + da, perim[a] + dp) - pp_now[a]) + (pp(area[b] + db, perim[b] + dq) - pp_now[b])
+        bal = (band(load[a] + dw) - band_now[a]) + (band(load[b] + dv) - band_now[b])
         return shape / self.s.k - BALANCE_WEIGHT * bal
+
+    def _refresh(self, *zones: int) -> None:
+        """Recompute the Polsby-Popper and balance terms of ``zones`` (after their totals changed)."""
+        for z in zones:
+            self.pp_now[z] = self.pp(self.area[z], self.perim[z])
+            self.band_now[z] = self.s.band(self.load[z])
 
     def _apply(self, c: int, to: int, dp_from: float, dp_to: float) -> None:
         g, w = self.s.g, self.s.w
         d = int(self.zone[c])
         self.zone[c] = to
+        foreign, zone, mine = self.foreign, self.zone, 0
+        for nb in self.s.nbrs[c]:
+            zn = int(zone[nb])
+            if zn >= 0:
+                foreign[nb] += (zn != to) - (zn != d)
+                mine += zn != to
+        foreign[c] = mine
         self.area[d] -= g.area[c]
         self.area[to] += g.area[c]
         self.perim[d] += dp_from
@@ -379,13 +443,14 @@ class _State:
         self.load[to] += w[c]
         self.count[d] -= 1
         self.count[to] += 1
+        self._refresh(d, to)
 
     def moves(self, cells: list[int], temp: float, rng) -> int:
         """One pass of single-cell moves; a worse move passes with probability exp(gain / temp)."""
         g, w, moved = self.s.g, self.s.w, 0
         for c in cells:
             d = int(self.zone[c])
-            if self.count[d] <= 1:
+            if self.count[d] <= 1 or not self.foreign[c]:
                 continue
             touch = self._touch(c)
             if len(touch) == 1 and d in touch:
@@ -442,5 +507,6 @@ class _State:
             self._apply(o, d, 0.0, 0.0)
             self.perim[d] += dp_d
             self.perim[t] += dp_t
+            self._refresh(d, t)
             swapped += 1
         return swapped

@@ -23,6 +23,8 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.spatial import cKDTree
 
+from geo.core.progress import Progress, tell
+
 HEADINGS = (0.0, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0)
 
 
@@ -70,8 +72,9 @@ def coverage_matrix(cand_x: np.ndarray, cand_y: np.ndarray, dem_x: np.ndarray, d
 
 
 def greedy(a: sparse.csc_matrix, weights: np.ndarray, site: np.ndarray, k: int | None = None,
-           target: float | None = None) -> Plan:
-    """Pick options one at a time by marginal covered weight, until ``k`` or ``target`` weight."""
+           target: float | None = None, progress: Progress | None = None) -> Plan:
+    """Pick options one at a time by marginal covered weight, until ``k`` or ``target`` weight;
+    ``progress(fraction, "pick")`` hears of each pick (the share of ``k`` or of ``target`` reached)."""
     if (k is None) == (target is None):
         raise ValueError("give exactly one of k (sites to add) or target (weight to cover)")
     a = a.tocsc()
@@ -98,12 +101,15 @@ def greedy(a: sparse.csc_matrix, weights: np.ndarray, site: np.ndarray, k: int |
         gains.append(fresh)
         total += fresh
         used_sites.add(int(site[j]))
+        tell(progress, len(chosen) / k if k else total / target if target else 1.0, "pick")
+    tell(progress, 1.0, "pick")
     return Plan(np.asarray(chosen, dtype=int), np.asarray(gains), total)
 
 
 def exact(a: sparse.csc_matrix, weights: np.ndarray, site: np.ndarray, k: int | None = None,
-          target: float | None = None, time_limit: float = 60.0) -> Plan:
-    """The integer programme (module docstring) by HiGHS; gains are reported per chosen option."""
+          target: float | None = None, time_limit: float = 60.0, progress: Progress | None = None) -> Plan:
+    """The integer programme (module docstring) by HiGHS; gains are reported per chosen option.
+    ``progress`` hears of two steps: ``solve`` (HiGHS says nothing until it is done) and ``order``."""
     if (k is None) == (target is None):
         raise ValueError("give exactly one of k (sites to add) or target (weight to cover)")
     a = sparse.csr_matrix(a)
@@ -123,10 +129,12 @@ def exact(a: sparse.csc_matrix, weights: np.ndarray, site: np.ndarray, k: int | 
         c = np.concatenate([np.ones(n_opt), np.zeros(n_dem)])
         constraints.append(LinearConstraint(np.concatenate([np.zeros(n_opt), w])[None, :], target, np.inf))
     integrality = np.concatenate([np.ones(n_opt), np.zeros(n_dem)])
+    tell(progress, 0.0, "solve")
     result = milp(c, constraints=constraints, integrality=integrality, bounds=Bounds(0, 1),
                   options={"time_limit": time_limit, "mip_rel_gap": 0.0})
     if result.x is None:
         raise ValueError(f"the planning problem has no solution: {result.message}")
+    tell(progress, 0.9, "order")
     x = np.round(result.x[:n_opt]).astype(bool)
     chosen = np.flatnonzero(x)
     covered = np.asarray(a[:, chosen].sum(axis=1)).ravel() > 0
@@ -136,4 +144,5 @@ def exact(a: sparse.csc_matrix, weights: np.ndarray, site: np.ndarray, k: int | 
     rest = np.setdiff1d(chosen, order)
     gains = np.concatenate([plan.gains, np.zeros(len(rest))])
     gap = getattr(result, "mip_gap", None)
+    tell(progress, 1.0, "order")
     return Plan(np.concatenate([order, rest]), gains, float(w[covered].sum()), None if gap is None else float(gap))

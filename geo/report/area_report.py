@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from geo.core.progress import Progress, tell
 from geo.report.pdf import Document
 from geo.report.safefiles import xlsx_bytes
 from geo.report.staticmap import Layer, render
@@ -88,8 +89,11 @@ def _tables(data: dict, lab: dict) -> dict[str, pd.DataFrame]:
     return {"categories": cats, "hot": hot, "units": units, "indicators": inds}
 
 
-def report_pdf(data: dict, labels: dict | None = None) -> bytes:
+def report_pdf(data: dict, labels: dict | None = None, progress: Progress | None = None) -> bytes:
+    """The report as PDF; ``progress(fraction, step)`` hears of the steps ``figures``, ``map``, ``tables``,
+    ``write``."""
     lab = {**LABELS, **(labels or {})}
+    tell(progress, 0.0, "figures")
     area = data["area"]
     title = f"{lab['title']}: {area['name'] or area['code']} ({area['code']})"
     doc = Document(title, footer=f"SafeGrid - {title} - {data['start']}..{data['end']}")
@@ -99,7 +103,9 @@ def report_pdf(data: dict, labels: dict | None = None) -> bytes:
              f"{lab['made']}: {data['today']}", size=9)
     doc.figures(key_figures(data, lab), columns=5)
     doc.heading(lab["map"], size=11)
+    tell(progress, 0.1, "map")
     doc.image(_map(data, lab), width=doc.width * 0.85)
+    tell(progress, 0.5, "tables")
     tables = _tables(data, lab)
     for key in ("categories", "hot", "units", "indicators"):
         doc.heading(lab[key], size=11)
@@ -107,7 +113,10 @@ def report_pdf(data: dict, labels: dict | None = None) -> bytes:
             doc.text(lab["none"])
         else:
             doc.table(tables[key])
-    return doc.output()
+    tell(progress, 0.7, "write")
+    body = doc.output()
+    tell(progress, 1.0, "write")
+    return body
 
 
 def report_xlsx(data: dict, labels: dict | None = None) -> bytes:

@@ -1,15 +1,15 @@
 """A small PDF writer over fpdf2: headings, paragraphs, key figures, tables and images.
 
 Text is set in DejaVu Sans (shipped inside matplotlib's package data) with a CJK font from
-the system as fallback (Noto Sans CJK, installed with Debian's fonts-noto-cjk), so Chinese
-names print; without a CJK font they print as boxes and a warning says so once.
+the system as fallback (``geo.report.fonts``: Noto Sans CJK from Debian's fonts-noto-cjk, or
+WenQuanYi), so Chinese names print; without a CJK font they print as boxes and a warning says
+so (with ``SAFEGRID_REQUIRE_FONTS=1`` the document refuses to start instead).
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -18,23 +18,11 @@ import pandas as pd
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from geo.report.fonts import MISSING_HINT, require_cjk
+
 log = logging.getLogger(__name__)
 
-CJK_CANDIDATES = (
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2),
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-)
 HEADER_FILL = (230, 236, 245)
-
-
-def cjk_font() -> tuple[str, str, int] | None:
-    """(regular, bold, collection index) of the first CJK font found, or None."""
-    extra = os.environ.get("SAFEGRID_CJK_FONT")
-    candidates = ((extra, extra, 0),) + CJK_CANDIDATES if extra else CJK_CANDIDATES
-    for regular, bold, index in candidates:
-        if Path(regular).is_file() and Path(bold).is_file():
-            return regular, bold, index
-    return None
 
 
 class _PDF(FPDF):
@@ -58,13 +46,13 @@ class Document:
         fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
         self.pdf.add_font("body", "", str(fonts / "DejaVuSans.ttf"))
         self.pdf.add_font("body", "B", str(fonts / "DejaVuSans-Bold.ttf"))
-        cjk = cjk_font()
+        cjk = require_cjk()
         if cjk:
             self.pdf.add_font("cjk", "", cjk[0], collection_font_number=cjk[2])
             self.pdf.add_font("cjk", "B", cjk[1], collection_font_number=cjk[2])
             self.pdf.set_fallback_fonts(["cjk"])
         else:
-            log.warning("no CJK font found (install fonts-noto-cjk or set SAFEGRID_CJK_FONT): Chinese prints as boxes")
+            log.warning("no CJK font found, so Chinese prints as boxes: %s", MISSING_HINT)
         self.pdf.footer_text = footer
         self.pdf.set_font("body", size=10)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
+from geo.core.progress import Progress, tell
 from geo.report.pdf import Document
 from geo.report.safefiles import xlsx_bytes
 from geo.report.staticmap import Layer, render
@@ -21,14 +22,19 @@ LABELS = {  # English defaults; the app passes its own language
 
 def patrol_sheets(plan: pd.DataFrame, zones: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
                   shifts: dict[str, tuple[int, int]], period: str, labels: dict | None = None,
-                  shift_names: dict[str, str] | None = None) -> bytes:
-    """A PDF with a sheet per zone and shift (``plan`` as from ``geo.store.patrol.patrol_plan``)."""
+                  shift_names: dict[str, str] | None = None, progress: Progress | None = None) -> bytes:
+    """A PDF with a sheet per zone and shift (``plan`` as from ``geo.store.patrol.patrol_plan``);
+    ``progress(fraction, step)`` hears of each sheet (``sheets``) and of the writing (``write``)."""
     lab = {**LABELS, **(labels or {})}
+    total, made = max(1, len(zones) * len(shifts)), 0
+    tell(progress, 0.0, "sheets")
     doc = Document(lab["title"], footer=f"SafeGrid - {lab['title']} - {period}")
     cells_by_code = cells.set_index("code")
     for _, zone in zones.iterrows():
         for shift, (first, last) in shifts.items():
             mine = plan[(plan["zone"] == zone["code"]) & (plan["shift"] == shift)].reset_index(drop=True)
+            tell(progress, 0.8 * made / total, "sheets")
+            made += 1
             doc.page()
             name = (shift_names or {}).get(shift, shift)
             doc.heading(f"{lab['zone']} {zone['code']} - {lab['shift']}: {name} ({first:02d}:00-{last:02d}:59)")
@@ -56,7 +62,10 @@ def patrol_sheets(plan: pd.DataFrame, zones: gpd.GeoDataFrame, cells: gpd.GeoDat
                                   lab["col.visits"]: mine["visits"], lab["col.minutes"]: mine["minutes"],
                                   lab["col.done"]: [" ".join(["[ ]"] * int(v)) for v in mine["visits"]]})
             doc.table(table, widths=(8, 30, 40, 28, 14, 16, 44))
-    return doc.output()
+    tell(progress, 0.8, "write")
+    body = doc.output()
+    tell(progress, 1.0, "write")
+    return body
 
 
 def patrol_workbook(plan: pd.DataFrame) -> bytes:

@@ -21,6 +21,7 @@ from geo.core import clock
 from geo.core.coverage import covered_fraction, points_covered, sectors
 from geo.core.crs import metric_crs
 from geo.core.planning import coverage_matrix, exact, greedy
+from geo.core.progress import Progress, span, tell
 from geo.store import audit, features, filters
 from geo.store.areas import CODE_COLUMNS
 from geo.store.models import Camera, CoverageTarget
@@ -179,13 +180,15 @@ def place_kind_coverage(conn: Connection, scope: Scope, at: dt.date, *, planned:
 def plan(conn: Connection, scope: Scope, at: dt.date, start: dt.date, end: dt.date, *, add: int | None = None,
          target_pct: float | None = None, area: str | None = None, radius: float = 150.0, fov: float = 360.0,
          demand: str = "incidents", candidates: gpd.GeoDataFrame | None = None, use_exact: bool = False,
-         planned: bool = False) -> tuple[pd.DataFrame, dict]:
+         planned: bool = False, progress: Progress | None = None) -> tuple[pd.DataFrame, dict]:
     """New camera sites (lon, lat, heading, gain, cumulative %) and a summary.
 
     ``area`` (a focus inside ``scope``; the scope's own area, else the whole jurisdiction, when None).
     Candidates default to the grid-cell centroids and key places inside ``area``. Demand:
     the period's incidents (weight 1 each), the area (a point per 50 m square) or key places.
     ``target_pct`` is the share of the demand to reach, existing coverage included.
+    ``progress(fraction, step)`` hears of the steps ``demand``, ``candidates``, ``matrix``, then the
+    solver's (``pick``; ``solve`` and ``order``).
     """
     if demand not in DEMANDS:
         raise ValueError(f"unknown demand {demand!r}: {', '.join(DEMANDS)}")
@@ -199,6 +202,7 @@ def plan(conn: Connection, scope: Scope, at: dt.date, start: dt.date, end: dt.da
         raise ValueError("no district to plan in")
     crs = _metric_for(region)
     shape = shapely.union_all(region.to_crs(crs).geometry.values)
+    tell(progress, 0.0, "demand")
     if demand == "incidents":
         pts = features.incident_points(conn, focus, start, end, deployment_timezone(conn))
         xy = gpd.GeoSeries(shapely.points(pts["lon"], pts["lat"]), crs=4326).to_crs(crs)
@@ -218,6 +222,7 @@ def plan(conn: Connection, scope: Scope, at: dt.date, start: dt.date, end: dt.da
     total = float(w.sum())
     already = float(w[seen_now].sum())
     weight = np.where(seen_now, 0.0, w)
+    tell(progress, 0.2, "candidates")
     if candidates is None:
         cells = features.areas_within(conn, focus, "grid")
         cand = pd.concat([cells.to_crs(crs).geometry.representative_point(),
@@ -225,10 +230,13 @@ def plan(conn: Connection, scope: Scope, at: dt.date, start: dt.date, end: dt.da
     else:
         cand = candidates.to_crs(crs).geometry.representative_point().reset_index(drop=True)
     cand = cand[shapely.contains_xy(shape, cand.x.to_numpy(), cand.y.to_numpy())].reset_index(drop=True)
+    tell(progress, 0.3, "matrix")
     a, site, heading = coverage_matrix(cand.x.to_numpy(), cand.y.to_numpy(), dx, dy, radius, fov)
     goal = None if target_pct is None else max(0.0, target_pct / 100 * total - already)
     solver = exact if use_exact else greedy
-    result = solver(a, weight, site, k=add, target=goal) if (add or goal) else greedy(a, weight, site, k=0)
+    result = solver(a, weight, site, k=add, target=goal, progress=span(progress, 0.4, 1.0)) if (add or goal) else \
+        greedy(a, weight, site, k=0)
+    tell(progress, 1.0, "pick" if solver is greedy else "order")
     chosen = result.options
     pts = gpd.GeoSeries(cand.iloc[site[chosen]].values, crs=crs).to_crs(4326)
     cumulative = (already + np.cumsum(result.gains)) / total * 100 if total else np.zeros(len(chosen))

@@ -19,6 +19,7 @@ from geo.core.coverage import covered_fraction
 from geo.core.grid import assign_points
 from geo.core.hotspots import gi_classes, gi_star
 from geo.core.patrol import balance, cell_graph, is_contiguous, polsby_popper, propose
+from geo.core.progress import Progress, span, tell
 from geo.core.weights import islands, queen
 from geo.store import coverage, features
 from geo.store.schema import deployment_timezone
@@ -112,19 +113,22 @@ def zone_scores(conn: Connection, scope: Scope, zones: gpd.GeoDataFrame, start: 
 
 
 def propose_zones(conn: Connection, scope: Scope, k: int, start: dt.date, end: dt.date, *, severity: dict | None = None,
-                  fixed: Sequence[str] = ()) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+                  fixed: Sequence[str] = (), progress: Progress | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """K contiguous zones from grid cells, balancing workload and compact.
 
     ``fixed`` names current zones whose core (the most central cell and its neighbours inside the
     zone) is kept: the proposal's first zones grow from those cores and carry those codes.
     Returns the zones (``code, workload, cells, geometry``) and each cell's old and new zone.
+    ``progress(fraction, step)`` hears of the steps: ``read``, ``graph``, ``search``, ``shapes``.
     """
+    tell(progress, 0.0, "read")
     cells = cell_workload(conn, scope, start, end, severity)
     if cells.empty:
         raise ValueError("no grid cells: import or generate a grid first")
     crs = _metric(cells)
     cm = cells.to_crs(crs)
     cx, cy = cm.geometry.centroid.x.to_numpy(), cm.geometry.centroid.y.to_numpy()
+    tell(progress, 0.08, "graph")
     adj = queen(cells.geometry.values)
     current = features.zones(conn, scope)
     cent = cells.geometry.representative_point()
@@ -144,7 +148,9 @@ def propose_zones(conn: Connection, scope: Scope, k: int, start: dt.date, end: d
             fixed_map[int(c)] = z
     if len(fixed) > k:
         raise ValueError("more fixed zones than zones to propose")
-    zone = propose(k, cells["workload"].to_numpy(dtype=float), cell_graph(cm.geometry.values, adj), fixed=fixed_map)
+    graph = cell_graph(cm.geometry.values, adj)
+    zone = propose(k, cells["workload"].to_numpy(dtype=float), graph, fixed=fixed_map, progress=span(progress, 0.1, 0.95))
+    tell(progress, 0.95, "shapes")
     codes = _names(zone, old, current["code"].tolist() if not current.empty else [], list(fixed), k)
     shapes = [shapely.union_all(cells.geometry.values[zone == z]) for z in range(k)]
     out = gpd.GeoDataFrame({"code": codes,
@@ -155,6 +161,7 @@ def propose_zones(conn: Connection, scope: Scope, k: int, start: dt.date, end: d
     old_codes = np.where(old >= 0, current["code"].to_numpy()[np.clip(old, 0, None)] if len(current) else None, None)
     changes = pd.DataFrame({"cell": cells["code"], "old_zone": old_codes,
                             "new_zone": [codes[z] if z >= 0 else None for z in zone]})
+    tell(progress, 1.0, "shapes")
     return out, changes
 
 

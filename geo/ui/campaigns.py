@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.core.campaigns import DEFAULT_PHASES, INDICATORS, CampaignRefused
+from geo.core.progress import span
 from geo.report import area_report
 from geo.store import campaigns as store
 from geo.store.reports import report_data
@@ -19,6 +20,7 @@ from geo.ui.downloads import offer
 from geo.ui.filters import category_label
 from geo.ui.i18n import current_language, t
 from geo.ui.markup import plain
+from geo.ui.progress import working
 
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
@@ -193,22 +195,27 @@ def report_section(start: dt.date, end: dt.date, user: dict) -> None:
     a, b = st.columns([2, 1])
     code = a.selectbox(t("report.area"), list(names), format_func=lambda c: f"{names[c]} ({c})", key="report.area")
     b.caption(t("report.period", start=start, end=end))
+    # what the files were made for: a file made in the other language, for another period or with
+    # other rights is never offered as this one (the language is part of what was asked for)
+    wanted = (code, current_language(), start, end, may("view_ledger"))
     if b.button(t("report.make"), type="primary", key="report.make"):
-        with st.spinner(t("report.making")):
+        with working("report.making") as progress:
+            progress(0.0, "figures")
             with data.reading(*data._key()) as (conn, s):
-                figures = report_data(conn, s, code, start, end, data.today(),
-                                      with_ledger=may("view_ledger"))
+                figures = report_data(conn, s, code, start, end, data.today(), with_ledger=wanted[4])
             labels = {k: (indicator_label(k[4:]) if k.startswith("ind.") else t(f"report.{k}"))
                       for k in area_report.LABELS}
             labels.update({f"cat.{c}": category_label(c) for c in figures["categories"]["category"]})
-            st.session_state[REPORT_KEY] = (code, area_report.report_pdf(figures, labels),
-                                            area_report.report_xlsx(figures, labels))
+            pdf = area_report.report_pdf(figures, labels, progress=span(progress, 0.2, 0.9))
+            progress(0.9, "excel")
+            st.session_state[REPORT_KEY] = (wanted, pdf, area_report.report_xlsx(figures, labels))
             with data.engine().begin() as conn:
                 audit.record(conn, user["username"], "report", code, detail=f"{start}..{end}")
     made = st.session_state.get(REPORT_KEY)
-    if made and made[0] == code:
+    if made and made[0] == wanted:
         c, d = st.columns(2)
-        offer(t("report.pdf"), made[1], f"report_{code}_{start}_{end}.pdf", key="report.pdf", what="report",
-              where=c)
-        offer(t("report.xlsx"), made[2], f"report_{code}_{start}_{end}.xlsx", key="report.xlsx", what="report",
-              where=d)
+        lang = wanted[1]
+        offer(t("report.pdf"), made[1], f"report_{code}_{start}_{end}_{lang}.pdf", key=f"report.pdf.{lang}",
+              what="report", where=c)
+        offer(t("report.xlsx"), made[2], f"report_{code}_{start}_{end}_{lang}.xlsx", key=f"report.xlsx.{lang}",
+              what="report", where=d)

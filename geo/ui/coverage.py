@@ -20,6 +20,7 @@ from geo.ui.filters import Filters, area_name
 from geo.ui.downloads import offer
 from geo.ui.i18n import current_language, t
 from geo.ui.markup import plain
+from geo.ui.progress import working
 
 MEASURES = ("area_covered_pct", "incident_covered_pct", "places_covered_pct", "gap_pct")
 EXTRA_KEY, OFF_KEY, CLICK_KEY, PLAN_KEY = "cov.extra", "cov.off", "cov.last_click", "cov.plan.result"
@@ -149,8 +150,8 @@ def plan_form(at: dt.date, filters: Filters, under: str | None) -> pd.DataFrame 
         go = st.form_submit_button(t("cov.plan.run"), type="primary")
     if go:
         try:
-            with data.reading(*data._key()) as (conn, s):
-                table, summary = coverage.plan(conn, s, at, filters.start, filters.end,
+            with working("cov.plan.running") as progress, data.reading(*data._key()) as (conn, s):
+                table, summary = coverage.plan(conn, s, at, filters.start, filters.end, progress=progress,
                                                add=int(amount) if mode == "add" else None,
                                                target_pct=amount if mode == "target" else None, area=under,
                                                radius=radius, fov=fov, demand=demand, use_exact=use_exact)

@@ -19,6 +19,7 @@ from geo.ui.filters import Filters
 from geo.ui.downloads import offer
 from geo.ui.i18n import current_language, t
 from geo.ui.markup import plain
+from geo.ui.progress import working
 
 PROPOSAL_KEY = "zones.proposal"
 SHIFTS = patrol.SHIFTS
@@ -81,9 +82,9 @@ def propose_section(filters: Filters, current_codes: list[str], weights: dict | 
         go = st.form_submit_button(t("zones.propose"), type="primary")
     if go:
         try:
-            with data.reading(*data._key()) as (conn, s):
+            with working("zones.proposing") as progress, data.reading(*data._key()) as (conn, s):
                 st.session_state[PROPOSAL_KEY] = patrol.propose_zones(conn, s, int(k), filters.start, filters.end,
-                                                                       fixed=fixed, severity=weights)
+                                                                       fixed=fixed, severity=weights, progress=progress)
         except ValueError as exc:
             st.error(plain(exc))
     saved = st.session_state.get(PROPOSAL_KEY)
@@ -111,17 +112,18 @@ def plan_section(zones: gpd.GeoDataFrame, filters: Filters) -> None:
     offer(t("zones.plan.excel"), sheets.patrol_workbook(plan), "patrol_plan.xlsx", key="zones.plan.xlsx",
           what="patrol_plan", rows=len(plan), where=a)
     if b.button(t("zones.plan.pdf_make"), key="zones.plan.pdf_make"):
-        with st.spinner(t("zones.plan.pdf_making")):
-            st.session_state["zones.plan.pdf"] = _sheets_pdf(plan, zones, filters)
+        with working("zones.plan.pdf_making") as progress:
+            st.session_state["zones.plan.pdf"] = _sheets_pdf(plan, zones, filters, progress)
     if st.session_state.get("zones.plan.pdf"):
         offer(t("zones.plan.pdf"), st.session_state["zones.plan.pdf"], "patrol_sheets.pdf", key="zones.plan.pdf.get",
               what="patrol_plan", where=b)
 
 
-def _sheets_pdf(plan: pd.DataFrame, zones: gpd.GeoDataFrame, filters: Filters) -> bytes:
+def _sheets_pdf(plan: pd.DataFrame, zones: gpd.GeoDataFrame, filters: Filters, progress=None) -> bytes:
     labels = {key: t(f"sheet.{key}") for key in sheets.LABELS}
     return sheets.patrol_sheets(plan, zones, data.shapes("grid", None), SHIFTS, f"{filters.start} - {filters.end}",
-                                labels=labels, shift_names={s: t(f"zones.shift.{s}") for s in SHIFTS})
+                                labels=labels, shift_names={s: t(f"zones.shift.{s}") for s in SHIFTS},
+                                progress=progress)
 
 
 SKETCH_KEY = "zones.sketch"

@@ -13,6 +13,7 @@ import shapely
 from PIL import Image
 from pypdf import PdfReader
 
+from geo.report import fonts
 from geo.report import pdf as pdfmod
 from geo.report.pdf import Document
 from geo.report.staticmap import Layer, render
@@ -38,14 +39,45 @@ def test_headings_figures_and_a_long_table_come_back_out(cjk_font):
     assert all("SafeGrid test" in p for p in pages)
 
 
-def test_without_a_cjk_font_it_still_writes_and_warns(monkeypatch, caplog):
-    monkeypatch.setattr(pdfmod, "CJK_CANDIDATES", ())
+def _no_cjk_font(monkeypatch):
+    monkeypatch.setattr(fonts, "CJK_CANDIDATES", ())
+    monkeypatch.setattr(fonts, "_fontconfig_cjk", lambda: None)
     monkeypatch.delenv("SAFEGRID_CJK_FONT", raising=False)
+
+
+def test_without_a_cjk_font_it_still_writes_and_warns(monkeypatch, caplog):
+    _no_cjk_font(monkeypatch)
+    monkeypatch.delenv("SAFEGRID_REQUIRE_FONTS", raising=False)
     doc = Document("t")
     doc.page()
     doc.text("Latin only")
     assert "Latin only" in _text(doc.output())[0]
-    assert any("no CJK font" in r.message for r in caplog.records)
+    assert any("no CJK font" in r.getMessage() for r in caplog.records)
+
+
+def test_without_a_cjk_font_pdfs_and_maps_refuse_where_fonts_are_required(monkeypatch):
+    _no_cjk_font(monkeypatch)
+    monkeypatch.setenv("SAFEGRID_REQUIRE_FONTS", "1")
+    with pytest.raises(fonts.FontsMissing, match="fonts-noto-cjk"):
+        Document("t")
+    cells = gpd.GeoDataFrame(geometry=[shapely.box(112.90, 28.10, 112.91, 28.11)], crs=4326)
+    with pytest.raises(fonts.FontsMissing):
+        render([Layer(cells, "fill")], size_in=(2, 2), dpi=50)
+
+
+def test_a_font_installed_after_matplotlib_built_its_cache_is_still_used(cjk_font, monkeypatch):
+    """matplotlib lists the fonts it found when its cache was made: a CJK font installed later is
+    registered with it by path, so the maps' legends do not fall back to boxes."""
+    from matplotlib import font_manager
+
+    path = fonts.cjk_font()[0]
+    kept = [f for f in font_manager.fontManager.ttflist if f.fname != path]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", kept)
+    fonts._registered_family.cache_clear()
+    family = fonts.matplotlib_families()[1]
+    assert any(f.fname == path for f in font_manager.fontManager.ttflist)
+    assert font_manager.findfont(family, fallback_to_default=False) == path
+    fonts._registered_family.cache_clear()
 
 
 def test_static_map_draws_the_filled_cells_in_their_colour():

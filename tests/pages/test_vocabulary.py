@@ -51,7 +51,7 @@ ALLOWED_WORDS = {
     "csv", "pdf", "excel", "xlsx", "geojson", "gcj", "wgs", "utc", "kde", "safegrid", "leaflet",  # formats, names
     "moran", "getis", "ord", "lisa", "highs",  # statistics named after people, a solver's name
     "sso", "url", "api", "png", "gpkg", "shp", "cgcs", "epsg", "wall",  # standards, file kinds
-    "pct", "km", "gmt", "shapefile", "geopackage", "gbk", "utf",
+    "pct", "km", "gmt", "zip", "shapefile", "geopackage", "gbk", "utf",
 }
 # words Streamlit itself shows when the app does not set them (its default placeholders and the like)
 STREAMLIT_WORDS = {"choose", "option", "options", "select", "browse", "files", "drag", "drop", "limit", "per"}
@@ -376,7 +376,13 @@ def _database_words(url: str) -> tuple[set[str], set[str]]:
 def city(request, tmp_path_factory):
     engine, url = backend_demo(request, tmp_path_factory, seed=7, scale=0.02)
     with engine.begin() as conn:
+        names = conn.execute(text("SELECT username FROM users")).scalars().all()
         conn.execute(text("UPDATE users SET username = :p || username"), {"p": ACCOUNT_PREFIX})
+        for name in names:  # the audit log names them too (as actor and as the object of a change)
+            conn.execute(text("UPDATE audit_log SET username = :new WHERE username = :old"),
+                         {"new": ACCOUNT_PREFIX + name, "old": name})
+            conn.execute(text("UPDATE audit_log SET object = :new WHERE object = :old"),
+                         {"new": ACCOUNT_PREFIX + name, "old": name})
     engine.dispose()
     return url
 

@@ -374,15 +374,14 @@ def _database_words(url: str) -> tuple[set[str], set[str]]:
 
 @pytest.fixture(scope="module", params=["sqlite"])
 def city(request, tmp_path_factory):
-    engine, url = backend_demo(request, tmp_path_factory, seed=7, scale=0.02)
-    with engine.begin() as conn:
-        names = conn.execute(text("SELECT username FROM users")).scalars().all()
-        conn.execute(text("UPDATE users SET username = :p || username"), {"p": ACCOUNT_PREFIX})
-        for name in names:  # the audit log names them too (as actor and as the object of a change)
-            conn.execute(text("UPDATE audit_log SET username = :new WHERE username = :old"),
-                         {"new": ACCOUNT_PREFIX + name, "old": name})
-            conn.execute(text("UPDATE audit_log SET object = :new WHERE object = :old"),
-                         {"new": ACCOUNT_PREFIX + name, "old": name})
+    from geo.ingest import demo
+
+    accounts = demo.DEMO_ACCOUNTS
+    demo.DEMO_ACCOUNTS = tuple((ACCOUNT_PREFIX + name, role, scope) for name, role, scope in accounts)
+    try:
+        engine, url = backend_demo(request, tmp_path_factory, seed=7, scale=0.02)
+    finally:
+        demo.DEMO_ACCOUNTS = accounts
     engine.dispose()
     return url
 
@@ -462,7 +461,7 @@ def _open(page: str, lang: str, user: str):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     at.session_state["app.lang"] = lang
     at.run()
-    sign_in(at, ACCOUNT_PREFIX + user, demo_password(user))
+    sign_in(at, ACCOUNT_PREFIX + user, demo_password(ACCOUNT_PREFIX + user))
     at.switch_page(str(ROOT / page)).run()
     return at
 

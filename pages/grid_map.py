@@ -20,7 +20,7 @@ left, right = st.columns([3, 1.3])
 with left:
     clicked = gridview.show_grid_map(filters, measure, method, mode)
     st.multiselect(t("grid.layers"), gridview.layers_allowed(), key=gridview.LAYERS_KEY,
-                   format_func=lambda name: t(f"layer.{name}"))
+                   format_func=lambda name: t(f"layer.{name}"), placeholder=t("ui.choose"))
 with right:
     gridview.search_box()
     cell = st.session_state.get(gridview.CELL_KEY)

@@ -13,7 +13,7 @@ if user["scope"]:  # an import writes for the whole jurisdiction: not for an acc
     st.warning(t("import.scoped"))
     st.stop()
 with st.form("import.form"):
-    upload = st.file_uploader(t("import.file"), type=ACCEPTED, key="import.file")
+    upload = st.file_uploader(t("import.file"), type=ACCEPTED, key="import.file", help=t("ui.upload.help"))
     left, right = st.columns(2)
     choice = left.selectbox(t("import.layer"), LAYER_CHOICES, format_func=layer_label, key="import.layer")
     preset = right.selectbox(t("import.preset"), presets(), key="import.preset",

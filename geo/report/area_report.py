@@ -27,6 +27,9 @@ LABELS = {  # English defaults; the app passes its own language
     "ind.camera_coverage_pct": "Camera coverage %", "ind.cameras_added": "Cameras added",
     "ind.patrol_teams": "Patrol teams", "ind.booths": "Booths", "ind.satisfaction_pct": "Satisfaction %",
     "class.hot_99": "hot, 99 %", "class.hot_95": "hot, 95 %",
+    "source.database": "from the database", "col.figure": "Figure", "col.value": "Value", "col.area": "Area", "yes": "yes", "no": "no",
+    "sheet.summary": "Summary", "sheet.categories": "Categories", "sheet.hot_cells": "Hot cells",
+    "sheet.ledger_units": "Ledger by unit", "sheet.open_ledger": "Open ledger items", "sheet.indicators": "Indicators",
 }
 HOT_COLORS = {"hot_99": "#b2182b", "hot_95": "#ef8a62"}
 
@@ -85,7 +88,8 @@ def _tables(data: dict, lab: dict) -> dict[str, pd.DataFrame]:
     inds = pd.DataFrame({lab["col.campaign"]: i["campaign"], lab["col.phase"]: i["phase"],
                          lab["col.indicator"]: [lab.get(f"ind.{k}", k) for k in i["key"]],
                          lab["col.target"]: i["target_value"], lab["col.actual"]: i["actual"],
-                         lab["col.source"]: i["source"], lab["col.met"]: i["met"].map({True: "✓", False: "✗"})})
+                         lab["col.source"]: [lab["source.database"] if v == "database" else (v or "—") for v in i["source"]],
+                         lab["col.met"]: i["met"].map({True: "✓", False: "✗"})})
     return {"categories": cats, "hot": hot, "units": units, "indicators": inds}
 
 
@@ -120,14 +124,26 @@ def report_pdf(data: dict, labels: dict | None = None, progress: Progress | None
 
 
 def report_xlsx(data: dict, labels: dict | None = None) -> bytes:
+    """The report's figures and tables as a workbook, every header, sheet name and coded value in
+    the labels' language (``item.<column>``, ``kind.<code>``, ``status.<code>``, ``lcat.<code>``,
+    ``sheet.<name>`` labels; English defaults)."""
     lab = {**LABELS, **(labels or {})}
-    summary = pd.DataFrame(key_figures(data, lab), columns=["figure", "value"])
+    figure, value = lab["col.figure"], lab["col.value"]
+    summary = pd.DataFrame(key_figures(data, lab), columns=[figure, value])
     area = data["area"]
-    head = pd.DataFrame([("area", f"{area['name']} ({area['code']})"), ("period", f"{data['start']} - {data['end']}"),
-                         ("made", str(data["today"]))], columns=["figure", "value"])
-    counts = pd.DataFrame(list(data["counts"].items()), columns=["figure", "value"])
+    head = pd.DataFrame([(lab["col.area"], f"{area['name']} ({area['code']})"),
+                         (lab["period_label"], f"{data['start']} - {data['end']}"),
+                         (lab["made"], str(data["today"]))], columns=[figure, value])
     items = pd.DataFrame(data["open_items"].drop(columns="geometry"))
     items = items.assign(lon=data["open_items"].geometry.x.round(6), lat=data["open_items"].geometry.y.round(6))
-    return xlsx_bytes({"summary": pd.concat([head, summary, counts], ignore_index=True),
-                       "categories": data["categories"], "hot_cells": data["hot"], "ledger_units": data["units"],
-                       "open_ledger": items, "indicators": data["indicators"]})
+    for column, prefix in (("kind", "kind"), ("status", "status"), ("category", "lcat")):
+        if column in items:
+            items[column] = [lab.get(f"{prefix}.{v}", v) for v in items[column]]
+    if "overdue" in items:
+        items["overdue"] = items["overdue"].map({True: lab["yes"], False: lab["no"]})
+    items = items.rename(columns={c: lab.get(f"item.{c}", c) for c in items.columns}).fillna("—")
+    tables = _tables(data, lab)
+    sheets = {"summary": pd.concat([head, summary], ignore_index=True), "categories": tables["categories"],
+              "hot_cells": tables["hot"], "ledger_units": tables["units"], "open_ledger": items,
+              "indicators": tables["indicators"]}
+    return xlsx_bytes({lab.get(f"sheet.{name}", name)[:31]: frame for name, frame in sheets.items()})

@@ -68,8 +68,10 @@ def patrol_sheets(plan: pd.DataFrame, zones: gpd.GeoDataFrame, cells: gpd.GeoDat
     return body
 
 
-def patrol_workbook(plan: pd.DataFrame) -> bytes:
-    """The plan as an Excel workbook: a sheet per zone and shift (sheet names up to 31 characters)."""
+def patrol_workbook(plan: pd.DataFrame, zone: str = "zone", shift: str = "shift") -> bytes:
+    """The plan as an Excel workbook: a sheet per zone and shift (sheet names up to 31 characters).
+    ``zone`` and ``shift`` name those columns (the app passes the plan with headers and shifts in
+    the reader's language)."""
     if plan.empty:
         return xlsx_bytes({"plan": plan})
-    return xlsx_bytes({f"{zone}-{shift}"[:31]: part for (zone, shift), part in plan.groupby(["zone", "shift"], sort=True)})
+    return xlsx_bytes({f"{z}-{s}"[:31]: part for (z, s), part in plan.groupby([zone, shift], sort=True)})

@@ -13,7 +13,7 @@ from geo.report import safefiles
 from geo.store import accounts, audit
 from geo.ui import data
 from geo.ui.downloads import offer
-from geo.ui.i18n import t
+from geo.ui.i18n import labelled, t, t_or
 from geo.ui.markup import plain
 
 
@@ -127,6 +127,11 @@ def _apply(work, done: str) -> None:
     st.rerun()  # the table and the pickers above show the change at once
 
 
+def audit_action_label(action: str) -> str:
+    """An audit action in words: ``ledger.rectify`` -> the catalogue's ``audit.action.ledger.rectify``."""
+    return t_or(f"audit.action.{action}", action)
+
+
 def audit_section() -> None:
     st.subheader(t("admin.audit"))
     a, b, c = st.columns(3)
@@ -136,7 +141,10 @@ def audit_section() -> None:
     start = clock.now_utc() - dt.timedelta(days=int(days))
     with data.engine().connect() as conn:
         rows = audit.entries(conn, username=who.strip() or None, action=action.strip() or None, start=start)
-    st.dataframe(rows.rename(columns={c: t(f"admin.col.{c}") for c in rows.columns}), hide_index=True,
-                 width="stretch")
-    offer(t("admin.audit.export"), safefiles.csv_bytes(rows), "audit_log.csv", key="admin.audit.download",
+    readable = rows.assign(action=rows["action"].map(audit_action_label),
+                           outcome=rows["outcome"].map(lambda o: t_or(f"audit.outcome.{o}", str(o))),
+                           object=rows["object"].map(lambda o: t_or(f"audit.object.{o}", o) if o else o))
+    readable = labelled(readable, "admin.col")
+    st.dataframe(readable, hide_index=True, width="stretch")
+    offer(t("admin.audit.export"), safefiles.csv_bytes(readable), "audit_log.csv", key="admin.audit.download",
           what="audit_log", rows=len(rows))

@@ -18,9 +18,11 @@ from geo.ui import data
 from geo.ui.auth import may
 from geo.ui.downloads import offer
 from geo.ui.filters import category_label
-from geo.ui.i18n import current_language, t
+from geo.ui.i18n import current_language, t, t_or
 from geo.ui.markup import plain
 from geo.ui.progress import working
+
+DAY_FORMAT = "%Y-%m-%d"  # numeric dates on chart axes: no English month names
 
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
@@ -64,12 +66,12 @@ def show() -> None:
                              stop=pd.to_datetime(phases["ends_on"]) + pd.Timedelta(days=1),
                              now=phases["current"].map({True: t("campaign.phase_now"), False: ""}))
         chart = alt.Chart(bars).mark_bar(height=22).encode(
-            x=alt.X("start:T", title=None), x2="stop:T", y=alt.Y("name:N", sort=None, title=None),
+            x=alt.X("start:T", title=None, axis=alt.Axis(format=DAY_FORMAT, labelAngle=0)), x2="stop:T", y=alt.Y("name:N", sort=None, title=None),
             color=alt.Color("current:N", legend=None, scale=alt.Scale(domain=[True, False], range=["#d95f02", "#9ecae1"])),
-            tooltip=[alt.Tooltip("name:N", title=t("campaign.phase")), alt.Tooltip("starts_on:N"),
-                     alt.Tooltip("ends_on:N")])
+            tooltip=[alt.Tooltip("name:N", title=t("campaign.phase")), alt.Tooltip("starts_on:N", title=t("campaign.start")),
+                     alt.Tooltip("ends_on:N", title=t("campaign.end"))])
         rule = alt.Chart(pd.DataFrame({"today": [pd.Timestamp(today)]})).mark_rule(color="#b2182b", strokeWidth=2) \
-            .encode(x="today:T")
+            .encode(x=alt.X("today:T", title=None, axis=alt.Axis(format=DAY_FORMAT)))
         st.altair_chart(chart + rule, use_container_width=True)
     shown = pd.DataFrame({
         t("campaign.col.indicator"): inds["key"].map(indicator_label),
@@ -183,6 +185,19 @@ def create_form(user: dict) -> None:
 
 
 REPORT_KEY = "report.files"
+ITEM_COLUMNS = ("id", "kind", "category", "title", "description", "responsible_unit", "found_on", "deadline", "status",
+                "recheck_on", "version", "cell_code", "community_code", "street_code", "district_code", "updated_at",
+                "overdue", "due_soon", "overdue_days", "lon", "lat")
+
+
+def _item_labels(items: pd.DataFrame) -> dict[str, str]:
+    """Labels of the report workbook's ledger sheet: headers, kinds, statuses and categories."""
+    labels = {f"item.{c}": t(f"report.item.{c}") for c in ITEM_COLUMNS}
+    for column, prefix, key in (("kind", "kind", "ledger.kind"), ("status", "status", "ledger.status"),
+                                ("category", "lcat", "ledger.category")):
+        if column in items:
+            labels.update({f"{prefix}.{v}": t_or(f"{key}.{v}", str(v)) for v in items[column].dropna().unique()})
+    return labels
 
 
 def report_section(start: dt.date, end: dt.date, user: dict) -> None:
@@ -206,6 +221,7 @@ def report_section(start: dt.date, end: dt.date, user: dict) -> None:
             labels = {k: (indicator_label(k[4:]) if k.startswith("ind.") else t(f"report.{k}"))
                       for k in area_report.LABELS}
             labels.update({f"cat.{c}": category_label(c) for c in figures["categories"]["category"]})
+            labels.update(_item_labels(figures["open_items"]))
             pdf = area_report.report_pdf(figures, labels, progress=span(progress, 0.2, 0.9))
             progress(0.9, "excel")
             st.session_state[REPORT_KEY] = (wanted, pdf, area_report.report_xlsx(figures, labels))

@@ -18,7 +18,7 @@ from geo.store import coverage
 from geo.ui import config, data
 from geo.ui.filters import Filters, area_name
 from geo.ui.downloads import offer
-from geo.ui.i18n import current_language, t
+from geo.ui.i18n import current_language, labelled, t, t_or
 from geo.ui.markup import plain
 from geo.ui.progress import working
 
@@ -96,7 +96,7 @@ def what_if(click: dict | None, cams: gpd.GeoDataFrame) -> None:
                      float(fov), float(reach), "online", "what-if"))
         st.rerun()
     existing = sorted(c for c in cams["source_id"].dropna().astype(str) if not c.startswith("what-if"))
-    st.multiselect(t("cov.whatif.off"), existing, key=OFF_KEY)
+    st.multiselect(t("cov.whatif.off"), existing, key=OFF_KEY, placeholder=t("ui.choose"))
     if st.session_state.get(EXTRA_KEY):
         st.caption(t("cov.whatif.added", n=len(st.session_state[EXTRA_KEY])))
         if st.button(t("cov.whatif.clear"), key="cov.clear"):
@@ -108,8 +108,8 @@ def gap_tables(table: gpd.GeoDataFrame, kinds: pd.DataFrame) -> None:
     shown = pd.DataFrame(table.drop(columns="geometry"))
     shown["name"] = [area_name(r) for r in shown[["code", "name", "name_en"]].to_dict("records")]
     shown = shown.drop(columns=["name_en"]).sort_values(["gap_pct", "area_covered_pct"], ascending=[False, True])
-    st.dataframe(shown.rename(columns=lambda c: t(f"cov.col.{c}")), hide_index=True, width="stretch", height=260)
-    st.dataframe(kinds.rename(columns=lambda c: t(f"cov.col.{c}")), hide_index=True, width="stretch")
+    st.dataframe(labelled(shown, "cov.col"), hide_index=True, width="stretch", height=260)
+    st.dataframe(labelled(kinds, "cov.col", {"kind": "place"}), hide_index=True, width="stretch")
 
 
 def targets_form(user: dict, levels_codes: list[str], kinds: list[str]) -> None:
@@ -119,7 +119,7 @@ def targets_form(user: dict, levels_codes: list[str], kinds: list[str]) -> None:
     with st.form("cov.target"):
         a, b, c, d = st.columns(4)
         what = a.selectbox(t("cov.target.for"), ["area:" + c for c in levels_codes] + ["kind:" + k for k in kinds],
-                           key="cov.target.what", format_func=lambda v: v.split(":", 1)[1])
+                           key="cov.target.what", format_func=_target_label)
         pct = b.number_input(t("cov.target.pct"), 0.0, 100.0, 60.0, step=5.0, key="cov.target.pct")
         due = c.date_input(t("cov.target.due"), value=None, key="cov.target.due")
         if d.form_submit_button(t("cov.target.save")):
@@ -132,8 +132,17 @@ def targets_form(user: dict, levels_codes: list[str], kinds: list[str]) -> None:
                 st.error(plain(exc))
                 return
             st.cache_data.clear()  # gaps change at once
-            st.session_state["cov.flash"] = t("cov.target.saved", what=code, pct=f"{pct:g}")
+            st.session_state["cov.flash"] = t("cov.target.saved", what=_target_label(what), pct=f"{pct:g}")
             st.rerun()
+
+
+def _target_label(what: str) -> str:
+    """A coverage target's subject as a person reads it: an area's name and code, or a place kind."""
+    kind, code = what.split(":", 1)
+    if kind == "kind":
+        return t_or(f"place.{code}", code)
+    trail = data.path(code)
+    return f"{area_name(trail[-1])} ({code})" if trail else code
 
 
 def plan_form(at: dt.date, filters: Filters, under: str | None) -> pd.DataFrame | None:
@@ -165,14 +174,15 @@ def plan_form(at: dt.date, filters: Filters, under: str | None) -> pd.DataFrame 
     table, summary = saved
     gap = "" if summary["gap"] is None else t("cov.plan.gap", gap=f"{summary['gap']:.2%}")
     st.success(t("cov.plan.summary", n=len(table), before=summary["covered_before_pct"],
-                 after=summary["covered_after_pct"], solver=summary["solver"]) + gap)
-    st.dataframe(table, hide_index=True, width="stretch", height=220)
+                 after=summary["covered_after_pct"], solver=t(f"cov.plan.solver.{summary['solver']}")) + gap)
+    readable = labelled(table, "cov.plan.col")  # the table and its CSV/Excel copies; GeoJSON keeps the codes
+    st.dataframe(readable, hide_index=True, width="stretch", height=220)
     geo = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs=4326)
     a, b, c = st.columns(3)
     n = len(table)
-    offer("CSV", safefiles.csv_bytes(table), "camera_plan.csv", key="cov.plan.csv", what="camera_plan", rows=n, where=a)
+    offer("CSV", safefiles.csv_bytes(readable), "camera_plan.csv", key="cov.plan.csv", what="camera_plan", rows=n, where=a)
     offer("GeoJSON", geo.to_json(drop_id=True), "camera_plan.geojson", key="cov.plan.geojson", what="camera_plan",
           rows=n, where=b)
-    offer("Excel", safefiles.xlsx_bytes(table), "camera_plan.xlsx", key="cov.plan.xlsx", what="camera_plan", rows=n,
+    offer("Excel", safefiles.xlsx_bytes(readable), "camera_plan.xlsx", key="cov.plan.xlsx", what="camera_plan", rows=n,
           where=c)
     return table

@@ -12,7 +12,7 @@ from geo.core.grid import LEVELS
 from geo.maps.views import measure_map
 from geo.store import audit
 from geo.store.measures import child_level
-from geo.ui import config, data
+from geo.ui import charts, config, data
 from geo.ui.filters import Filters, area_name, category_label, set_focus
 from geo.ui.i18n import current_language, t
 from geo.ui.markup import plain
@@ -220,8 +220,7 @@ def show_card(code: str, filters: Filters) -> None:
     st.caption(t("card.cameras", online=cams.get("online", 0), offline=cams.get("offline", 0),
                  planned=cams.get("planned", 0)))
     st.markdown(f"**{t('card.monthly')}**")
-    monthly = card["monthly"].rename(columns={"month": t("card.month"), "n": t("card.incidents")})
-    st.line_chart(monthly, x=t("card.month"), y=t("card.incidents"), height=140)
+    charts.monthly_line(card["monthly"], height=140)
     if not card["by_category"].empty:
         st.markdown(f"**{t('card.by_category')}**")
         cats = card["by_category"].copy()

@@ -18,10 +18,10 @@ from geo.maps.layers import png_overlay
 from geo.maps.views import class_map, measure_map
 from geo.report import safefiles
 from geo.store import analysis
-from geo.ui import config, data
+from geo.ui import charts, config, data
 from geo.ui.filters import Filters, area_name
 from geo.ui.downloads import offer
-from geo.ui.i18n import current_language, t
+from geo.ui.i18n import current_language, labelled, t
 from geo.ui.markup import plain
 
 METHODS = ("gistar", "lisa", "kde", "emerging", "yoy", "pop", "count")
@@ -29,6 +29,8 @@ LEVEL_KEY, METHOD_KEY, CONF_KEY, FDR_KEY = "hot.level", "hot.method", "hot.confi
 NEIGHBOURS_KEY, BANDWIDTH_KEY, STEP_KEY, KERNEL_KEY = "hot.neighbours", "hot.bandwidth", "hot.step", "hot.kernel"
 GI_CLASSES = ("hot_99", "hot_95", "hot_90", "ns", "cold_90", "cold_95", "cold_99")
 LISA_CLASSES = ("1", "2", "3", "4")
+CODED = {"gi_class": "hot.class", "lisa_q": "hot.lisa", "emerging_class": "hot.emerging", "small": "hot.small"}
+NEIGHBOURS = ("queen", "distance")
 MAP_HEIGHT = 600
 
 
@@ -72,8 +74,13 @@ def controls() -> dict:
                              format_func=lambda v: f"{v} %")
     d, e, f = st.columns([2, 2, 3])
     fdr = d.toggle(t("hot.fdr"), key=FDR_KEY)
-    neighbours = e.text_input(t("hot.neighbours"), value="queen", key=NEIGHBOURS_KEY,
-                              help=t("hot.neighbours.help")).strip() or "queen"
+    kind = e.selectbox(t("hot.neighbours"), NEIGHBOURS, key=NEIGHBOURS_KEY, help=t("hot.neighbours.help"),
+                       format_func=lambda k: t(f"hot.neighbours.{k}"))
+    neighbours = "queen"
+    if kind == "distance":
+        metres = e.number_input(t("hot.neighbours.metres"), min_value=50, max_value=5000, value=800, step=50,
+                                key=NEIGHBOURS_KEY + ".m")
+        neighbours = f"distance:{int(metres)}"
     bandwidth = f.number_input(t("hot.bandwidth"), min_value=0, max_value=5000, value=0, step=50,
                                key=BANDWIDTH_KEY, help=t("hot.bandwidth.help"))
     step = "month" if method == "emerging" and st.toggle(t("hot.monthly"), key=STEP_KEY) else "week"
@@ -153,15 +160,17 @@ def export(table: pd.DataFrame, method: str) -> None:
     columns = [c for c in ["code", "name", "name_en", "n_incidents", "per_1000", "per_km2", "gi_z", "gi_p", "gi_class",
                            "lisa_i", "lisa_q", "lisa_p", "kde_mean", "emerging_class", "n_last_year", "yoy_pct",
                            "yoy_p", "small"] if c in table]
-    flat = pd.DataFrame(table[columns])
     sort = {"gistar": "gi_z", "lisa": "lisa_i", "kde": "kde_mean", "yoy": "yoy_pct",
             "pop": "yoy_pct"}.get(method, "n_incidents")
-    st.dataframe(flat.sort_values(sort, ascending=False, na_position="last"), hide_index=True, width="stretch",
-                 height=300)
+    flat = pd.DataFrame(table[columns]).sort_values(sort, ascending=False, na_position="last")
+    # people read the table and its CSV/Excel copies: headers, classes and names in their language
+    readable = flat.assign(name=_labels(flat)).drop(columns=["name_en"], errors="ignore")
+    readable = labelled(readable, "hot.col", CODED)
+    st.dataframe(readable, hide_index=True, width="stretch", height=300)
     a, b, c = st.columns(3)
-    geo = gpd.GeoDataFrame(table[columns + ["geometry"]], geometry="geometry", crs=4326)
-    files = [(a, "csv", safefiles.csv_bytes(flat)), (b, "geojson", geo.to_json(drop_id=True)),
-             (c, "xlsx", safefiles.xlsx_bytes(flat))]
+    geo = gpd.GeoDataFrame(table[columns + ["geometry"]], geometry="geometry", crs=4326)  # for GIS: codes kept
+    files = [(a, "csv", safefiles.csv_bytes(readable)), (b, "geojson", geo.to_json(drop_id=True)),
+             (c, "xlsx", safefiles.xlsx_bytes(readable))]
     for col, kind, payload in files:
         offer(t(f"hot.export.{kind}"), payload, f"hotspots_{method}.{kind}", key=f"hot.export.{kind}",
               what=f"hotspots:{method}", rows=len(flat), where=col)
@@ -224,8 +233,7 @@ def area_section(table: pd.DataFrame, filters: Filters) -> None:
     left, right = st.columns([1, 1.4])
     with left:
         st.markdown(f"**{t('card.monthly')}**")
-        monthly = card["monthly"].rename(columns={"month": t("card.month"), "n": t("card.incidents")})
-        st.line_chart(monthly, x=t("card.month"), y=t("card.incidents"), height=220)
+        charts.monthly_line(card["monthly"], height=220)
     with right:
         st.markdown(f"**{t('hot.card.rhythm')}**")
         shown = rhythm.rename(index={i: t(f"weekday.{i}") for i in range(7)})

@@ -49,3 +49,41 @@ def t(key: str, **values) -> str:
 def t_or(key: str, default: str, **values) -> str:
     """Like :func:`t`, but ``default`` when the catalogue has no such key (data-driven labels)."""
     return t(key, **values) if key in catalogue() else default
+
+
+EMPTY = "—"
+
+
+def shown_value(value, fmt: str = "{:,.6g}") -> str:
+    """One value as a person reads it: ``—`` for nothing (None, NaN), numbers through ``fmt``."""
+    import math
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return EMPTY
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return EMPTY
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, bool):
+        return t("ui.yes") if value else t("ui.no")
+    if isinstance(value, (int, float)):
+        return fmt.format(value)
+    return str(value)
+
+
+def labelled(frame, headers: str, codes: dict[str, str] | None = None, keep: tuple[str, ...] = ()):
+    """``frame`` as a person reads it: each header through the catalogue key ``{headers}.{column}``,
+    the values of coded columns through their key prefix (``codes``: column -> prefix, e.g.
+    ``{"gi_class": "hot.class"}``), and empty cells as ``—`` (a column with gaps becomes text).
+    Columns in ``keep`` keep their name (already translated)."""
+    out = frame.copy()
+    for column, prefix in (codes or {}).items():
+        if column in out:
+            out[column] = out[column].map(lambda v, p=prefix: EMPTY if v is None or v != v else t_or(f"{p}.{v}", str(v)))
+    for column in out.columns:
+        if out[column].isna().any():
+            out[column] = out[column].map(shown_value)
+    return out.rename(columns={c: c if c in keep else t(f"{headers}.{c}") for c in out.columns})

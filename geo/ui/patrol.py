@@ -17,7 +17,7 @@ from geo.store import patrol
 from geo.ui import config, data
 from geo.ui.filters import Filters
 from geo.ui.downloads import offer
-from geo.ui.i18n import current_language, t
+from geo.ui.i18n import current_language, labelled, t
 from geo.ui.markup import plain
 from geo.ui.progress import working
 
@@ -71,14 +71,14 @@ def show(zones: gpd.GeoDataFrame, table: pd.DataFrame, summary: dict, key: str) 
                        basemap=config.basemap(), fill_opacity=0.6)
     st_folium(fmap, key=f"{key}.{current_language()}", height=420, use_container_width=True, returned_objects=[])
     st.bar_chart(table.set_index("code")["workload"], height=200)
-    st.dataframe(table.rename(columns=lambda c: t(f"zones.col.{c}")), hide_index=True, width="stretch")
+    st.dataframe(labelled(table, "zones.col"), hide_index=True, width="stretch")
 
 
 def propose_section(filters: Filters, current_codes: list[str], weights: dict | None = None) -> None:
     with st.form("zones.propose"):
         a, b = st.columns(2)
         k = a.number_input(t("zones.k"), 2, 100, max(2, len(current_codes) or 12), key="zones.k")
-        fixed = b.multiselect(t("zones.fixed"), current_codes, key="zones.fixed")
+        fixed = b.multiselect(t("zones.fixed"), current_codes, key="zones.fixed", placeholder=t("ui.choose"))
         go = st.form_submit_button(t("zones.propose"), type="primary")
     if go:
         try:
@@ -98,7 +98,8 @@ def propose_section(filters: Filters, current_codes: list[str], weights: dict | 
     a, b = st.columns(2)
     offer("GeoJSON", proposal.to_json(drop_id=True), "zones_proposed.geojson", key="zones.geojson",
           what="zone_proposal", rows=len(proposal), where=a)
-    offer("Excel", safefiles.xlsx_bytes({"zones": table, "cells": changes}), "zones_proposed.xlsx", key="zones.xlsx",
+    book = {t("zones.sheet.zones"): labelled(table, "zones.col"), t("zones.sheet.cells"): labelled(changes, "zones.change")}
+    offer("Excel", safefiles.xlsx_bytes(book), "zones_proposed.xlsx", key="zones.xlsx",
           what="zone_proposal", rows=len(proposal), where=b)
 
 
@@ -107,9 +108,12 @@ def plan_section(zones: gpd.GeoDataFrame, filters: Filters) -> None:
         plan = patrol.patrol_plan(conn, s, zones, filters.start, filters.end, SHIFTS)
     code = st.selectbox(t("zones.zone"), zones["code"].tolist(), key="zones.plan.zone")
     mine = plan[plan["zone"] == code]
-    st.dataframe(mine.rename(columns=lambda c: t(f"zones.plan.{c}")), hide_index=True, width="stretch")
+    shown = mine.assign(shift=mine["shift"].map(lambda s: t(f"zones.shift.{s}")))
+    st.dataframe(labelled(shown, "zones.plan"), hide_index=True, width="stretch")
     a, b = st.columns(2)
-    offer(t("zones.plan.excel"), sheets.patrol_workbook(plan), "patrol_plan.xlsx", key="zones.plan.xlsx",
+    readable = plan.assign(shift=plan["shift"].map(lambda s: t(f"zones.shift.{s}")))
+    offer(t("zones.plan.excel"), sheets.patrol_workbook(labelled(readable, "zones.plan"), t("zones.plan.zone"),
+                                                        t("zones.plan.shift")), "patrol_plan.xlsx", key="zones.plan.xlsx",
           what="patrol_plan", rows=len(plan), where=a)
     if b.button(t("zones.plan.pdf_make"), key="zones.plan.pdf_make"):
         with working("zones.plan.pdf_making") as progress:

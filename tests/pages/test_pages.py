@@ -162,16 +162,21 @@ def test_hotspots_page_every_method(app_env, method):
     at.segmented_control(key="hot.method").set_value(method).run()
     assert not at.exception and not at.error
     frame = at.dataframe[-1].value
-    assert frame.columns[0] == "code" and len(frame) == 1000
-    column = {"gistar": "gi_class", "lisa": "lisa_q", "kde": "kde_mean", "emerging": "emerging_class",
-              "yoy": "yoy_pct", "pop": "yoy_pct", "count": "n_incidents"}[method]
+    assert frame.columns[0] == "Code" and len(frame) == 1000
+    column = {"gistar": "Hot-spot class", "lisa": "Cluster type", "kde": "Mean kernel density",
+              "emerging": "Emerging pattern", "yoy": "Change %", "pop": "Change %", "count": "Incidents"}[method]
     assert column in frame.columns
+    if method == "gistar":  # classes in words, never their codes
+        assert set(frame[column]) <= {"Hot spot 99 %", "Hot spot 95 %", "Hot spot 90 %", "Not significant",
+                                      "Cold spot 90 %", "Cold spot 95 %", "Cold spot 99 %"}
 
 
-def test_hotspots_page_refuses_bad_neighbours_clearly(app_env):
+def test_hotspots_page_picks_neighbours_from_a_list(app_env):
     at = _open("pages/hotspots.py", "en")
-    at.text_input(key="hot.neighbours").set_value("distance:-3").run()
-    assert not at.exception and "positive number of metres" in at.error[0].value
+    assert at.selectbox(key="hot.neighbours").options == ["Shared edge or corner", "Distance band"]
+    at.selectbox(key="hot.neighbours").set_value("distance").run()
+    at.number_input(key="hot.neighbours.m").set_value(600).run()
+    assert not at.exception and not at.error and "Gi* z-score" in at.dataframe[-1].value.columns
 
 
 def test_hotspots_area_detail_has_its_rhythm_table(app_env):
@@ -185,7 +190,7 @@ def test_hotspots_gaussian_kernel_and_backtest(app_env):
     at = _open("pages/hotspots.py", "en")
     at.segmented_control(key="hot.method").set_value("kde").run()
     at.radio(key="hot.kernel").set_value("gaussian").run()
-    assert not at.exception and "kde_mean" in at.dataframe[-1].value.columns
+    assert not at.exception and "Mean kernel density" in at.dataframe[-1].value.columns
     # a year's period (its last quarter is predicted), as the sidebar would set it
     from geo.ui.filters import Filters
 
@@ -213,8 +218,9 @@ def test_coverage_page_targets_plan_and_what_if(app_env, demo_url):
     next(b for b in at.button if b.label == "Save target").click().run()
     assert not at.exception and any("target 80" in s.value for s in at.success)
     gaps = at.dataframe[0].value.set_index("Code")
-    assert gaps.loc[community, "Target %"] == 80.0
-    assert gaps.loc[community, "Gap %"] == pytest.approx(max(0.0, 80.0 - gaps.loc[community, "Area covered %"]))
+    assert float(gaps.loc[community, "Target %"]) == 80.0  # a column with empty cells ("—") is text
+    assert float(gaps.loc[community, "Gap %"]) == pytest.approx(max(0.0, 80.0 - gaps.loc[community, "Area covered %"]),
+                                                               abs=1e-3)
     with make_engine(demo_url).connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM audit_log WHERE action = 'target.set' AND object = :c"),
                             {"c": community}).scalar() >= 1
@@ -224,7 +230,7 @@ def test_coverage_page_targets_plan_and_what_if(app_env, demo_url):
     next(b for b in at.button if b.label == "Plan").click().run()
     assert not at.exception and not at.error
     plan = at.dataframe[-1].value
-    assert len(plan) == 5 and plan["cumulative_pct"].is_monotonic_increasing
+    assert len(plan) == 5 and plan["Cumulative coverage %"].is_monotonic_increasing
     assert any("optimality gap 0.00%" in s.value for s in at.success)
 
 

@@ -41,9 +41,10 @@ MISSING, SUPPRESSED = -1, -2  # class numbers of values with no data and of hidd
 CHANGE_KEYS = ("down_50", "down_10", "same", "up_10", "up_50", "up_100", "new")
 CHANGE_COLORS = ("#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#d6604d", "#b2182b", "#762a83")
 CHANGE_SAME = 10.0  # within +-10 %: about the same
-# Workload against the mean, in percent: within +-5 % balanced, beyond +-15 % far off.
+# Workload against the mean, in percent: within +-5 % balanced (green: on target), beyond +-15 % far off
+# (blue under, red over).
 DEVIATION_KEYS = ("under_15", "under_5", "balanced", "over_5", "over_15")
-DEVIATION_COLORS = ("#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b")
+DEVIATION_COLORS = ("#2166ac", "#92c5de", "#a6dba0", "#f4a582", "#b2182b")  # balanced: a calm green, not blank
 BALANCED = 5.0
 FAR_OFF = 15.0
 DENSITY_CLEAR_SHARE = 0.02  # density pixels below this share of the highest are left clear

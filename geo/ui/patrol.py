@@ -75,7 +75,13 @@ def show(zones: gpd.GeoDataFrame, table: pd.DataFrame, summary: dict, key: str) 
                        basemap=config.basemap(), fill_opacity=0.6)
     st_folium(fmap, key=f"{key}.{current_language()}", height=420, use_container_width=True, returned_objects=[])
     st.bar_chart(table.set_index("code")["workload"], height=200)
-    st.dataframe(table.rename(columns=lambda c: t(f"zones.col.{c}")), hide_index=True, width="stretch")
+    st.dataframe(scorecard(table), hide_index=True, width="stretch")
+
+
+def scorecard(table: pd.DataFrame) -> pd.DataFrame:
+    """The zone scores as shown: every share a percentage like the camera coverage beside it."""
+    shown = table.assign(**{c: (table[c] * 100).round(1) for c in ("share", "hot_share") if c in table})
+    return shown.rename(columns=lambda c: t(f"zones.col.{c}"))
 
 
 def propose_section(filters: Filters, current_codes: list[str], weights: dict | None = None) -> None:

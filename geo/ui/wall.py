@@ -178,6 +178,11 @@ def _text(value) -> str | None:
 HOT_ORDER = {"hot_99": 0, "hot_95": 1}
 
 
+def _level(gi_class: str) -> str:
+    """A hot cell's confidence in words ("99%"), never its code."""
+    return t(f"wall.hot.{gi_class}")
+
+
 def hot_html(snap: dict) -> str:
     """The Gi* hot cells under a header row: strongest class first, then the most incidents."""
     hot = snap["hot_cells"]
@@ -189,7 +194,7 @@ def hot_html(snap: dict) -> str:
     hot = hot.sort_values(["_rank", "n", "gi_z"], ascending=[True, False, False], kind="stable")
     head = "".join(f'<span class="head">{html_text(t(f"wall.hot.{c}"))}</span>' for c in ("n", "cell", "level"))
     rows = "".join(f'<span class="n">{int(r["n"])}</span><span>{html_text(area_name(r))}</span>'
-                   f'<span class="level">{html_text(t("wall.hot." + str(r["gi_class"])))}</span>'
+                   f'<span class="level">{html_text(_level(r["gi_class"]))}</span>'
                    for r in hot.to_dict("records"))
     return f'<div class="wall-list wall-hot" data-testid="wall-hot">{head}{rows}</div>'
 

@@ -193,6 +193,16 @@ TABLE_COLUMNS = {  # what the results table shows for each method, after code, n
 }
 
 
+DECIMALS = {"gi_z": 2, "lisa_i": 3, "kde_mean": 2, "per_1000": 2, "per_km2": 2, "n_last_year": 0}
+
+
+def p_text(p: float) -> str:
+    """A p-value as a reader takes it: "<0.001" rather than 0 or 1e-08."""
+    if p != p:
+        return "—"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
 def results_table(table: pd.DataFrame, method: str, confidence: int = 95) -> pd.DataFrame:
     """The results as a reader scans them: strongest first, headers and classes in words."""
     table = table.assign(shown=shown_classes(table, confidence, "lisa")) if method == "lisa" else table
@@ -208,8 +218,10 @@ def results_table(table: pd.DataFrame, method: str, confidence: int = 95) -> pd.
         elif column == "change":
             values = change_text(ordered["n_incidents"], ordered["n_last_year"].fillna(0), ordered["yoy_p"],
                                  ordered["small"], confidence)
+        elif column in ("gi_p", "lisa_p", "yoy_p"):
+            values = [p_text(v) for v in ordered[column]]
         else:
-            values = ordered[column].to_numpy()
+            values = ordered[column].round(DECIMALS.get(column, 3)).to_numpy()
         header = t(f"hot.col.{column}.{method}") if column == "n_last_year" else t(f"hot.col.{column}")
         out[header] = values
     return out

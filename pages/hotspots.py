@@ -18,5 +18,5 @@ if table is not None:
     st.subheader(t("hot.card"))
     hotspots.area_section(table, filters)
     st.subheader(t("hot.table"))
-    hotspots.export(table, choice["method"])
+    hotspots.export(table, choice["method"], choice["confidence"])
 hotspots.backtest_section(choice["level"], filters, effective_focus(filters.focus))

@@ -189,7 +189,8 @@ def publish_wall(raw: dict, k: int) -> dict:
 
     out["counts"] = {days: {"n": shown(f"n{days}", n[days]),
                             "n_last_year": ly[days] if yoy_shown[days] else SUPPRESSED,
-                            "yoy_pct": raw["counts"][days]["yoy_pct"] if yoy_shown[days] else None}
+                            "yoy_pct": raw["counts"][days]["yoy_pct"] if yoy_shown[days] else None,
+                            "early": bool(raw["counts"][days].get("early", False))}  # from the clock alone
                      for days in n}
     out["open_ledger"] = shown("open", raw["open_ledger"])
     out["overdue_ledger"] = shown("overdue", raw["overdue_ledger"])

@@ -7,10 +7,28 @@ Predictive Accuracy Index ``PAI = (n / N) / (a / A)``: hit rate over area share.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
 SHARES = (0.01, 0.05, 0.10)
+MIN_BACKTEST_DAYS = 28  # four whole weeks: at least two weeks of history and one tested week
+TEST_SHARE = 0.75  # the backtest predicts the weeks after this share of the period
+
+
+def backtest_split(start: dt.date, end: dt.date) -> dt.date:
+    """The Monday from which a period ``start`` .. ``end`` (both included) is tested week by week.
+
+    The period needs at least ``MIN_BACKTEST_DAYS`` days (the default 28-day period qualifies);
+    the tested weeks start on the Monday on or before ``TEST_SHARE`` of it, so the history
+    before them holds at least two weeks. Raises ValueError on a shorter period.
+    """
+    days = (end - start).days + 1
+    if days < MIN_BACKTEST_DAYS:
+        raise ValueError(f"a backtest needs at least {MIN_BACKTEST_DAYS} days, not {days}")
+    split = start + dt.timedelta(days=int((days - 1) * TEST_SHARE))
+    return split - dt.timedelta(days=split.weekday())
 
 
 def pai_table(scores: np.ndarray, actual: np.ndarray, area: np.ndarray, shares=SHARES) -> pd.DataFrame:

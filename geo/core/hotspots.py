@@ -126,3 +126,50 @@ def _conditional_p(z: np.ndarray, wr: sparse.csr_matrix, observed: np.ndarray, d
 
 def island_mask(w: sparse.csr_matrix) -> np.ndarray:
     return islands(w)
+
+
+# ---- ranking a result table: strongest first --------------------------------------------------
+
+GI_ORDER = ("hot_99", "hot_95", "hot_90", "ns", "cold_90", "cold_95", "cold_99")
+LISA_ORDER = ("1", "4", "2", "3", NOT_SIGNIFICANT)  # High-High, High-Low, Low-High, Low-Low, then the rest
+EMERGING_ORDER = tuple(f"{kind}_hot" for kind in ("intensifying", "persistent", "consecutive", "new", "sporadic",
+                                                  "oscillating", "diminishing", "historical")) + ("no_pattern",) + \
+    tuple(f"{kind}_cold" for kind in ("historical", "diminishing", "oscillating", "sporadic", "new", "consecutive",
+                                      "persistent", "intensifying"))
+
+
+def strongest_first(table, method: str, class_column: str | None = None):
+    """The rows of a hot-spot result ``table`` (a DataFrame), strongest first, for a list a reader
+    scans from the top.
+
+    ``gistar``: by class (hot 99 % first, cold 99 % last), then z, then incidents; ``lisa``: by the
+    quadrant shown in ``class_column`` (High-High first, not significant last), then p, then
+    incidents; ``emerging``: by category (intensifying and persistent hot spots first, cold ones
+    last), then incidents; ``yoy``/``pop``: new first, then the largest rise, unknown last;
+    ``kde``: highest mean density; anything else: most incidents. Ties keep the code order.
+    """
+    import pandas as pd
+
+    out = table.sort_values("code", kind="stable") if "code" in table else table
+    n = -pd.to_numeric(out["n_incidents"], errors="coerce").fillna(0)
+
+    def rank(column: str, order: tuple[str, ...]):
+        return out[column].astype(str).map({c: i for i, c in enumerate(order)}).fillna(len(order))
+
+    if method == "gistar":
+        keys = [rank("gi_class", GI_ORDER), -out["gi_z"].astype(float), n]
+    elif method == "lisa":
+        keys = [rank(class_column or "lisa_q", LISA_ORDER), out["lisa_p"].astype(float), n]
+    elif method == "emerging":
+        keys = [rank("emerging_class", EMERGING_ORDER), n]
+    elif method in ("yoy", "pop"):
+        before = pd.to_numeric(out["n_last_year"], errors="coerce").fillna(0)
+        new = (before == 0) & (n < 0)
+        pct = pd.to_numeric(out["yoy_pct"], errors="coerce")
+        keys = [~new, pct.isna(), -pct.fillna(0), n]
+    elif method == "kde":
+        keys = [-pd.to_numeric(out["kde_mean"], errors="coerce").fillna(-1), n]
+    else:
+        keys = [n]
+    order = pd.DataFrame({f"k{i}": k.to_numpy() for i, k in enumerate(keys)}, index=out.index)
+    return out.loc[order.sort_values(list(order.columns), kind="stable").index]

@@ -117,17 +117,30 @@ def choropleth_layer(gdf: gpd.GeoDataFrame, classes: Classes, name: str, *, tool
     return group
 
 
+LEGEND_TEXT_PX = 12  # an office screen read from an arm's length
+CLEAR = "transparent"  # a legend row for what is left undrawn (e.g. a density too low to show)
+
+
 def legend(fmap: folium.Map, title: str, labels: list[str], colors: list[str] | tuple[str, ...],
-           position: str = "bottomright", dark: bool = False) -> None:
-    """A legend box (escaped) in a corner of the map."""
-    rows = "".join(f'<div><span style="display:inline-block;width:14px;height:14px;margin-right:6px;'
-                   f'vertical-align:middle;background:{c};border:1px solid #555"></span>{safe_text(lb)}</div>'
+           position: str = "bottomright", dark: bool = False, text_px: int = LEGEND_TEXT_PX,
+           opacity: float = 1.0) -> None:
+    """A legend box (escaped) in a corner of the map.
+
+    ``opacity`` is the fill opacity the classes are drawn with, so a swatch shows the colour a
+    reader sees on the map; ``text_px`` the size of its text (a wall read across a room needs more).
+    """
+    box_px = round(text_px * 1.15)
+    rows = "".join(f'<div class="safegrid-legend-row"><span class="safegrid-swatch" data-color="{safe_text(c)}" '
+                   f'style="display:inline-block;width:{box_px}px;height:{box_px}px;margin-right:{text_px // 2}px;'
+                   f'vertical-align:middle;background:{c};opacity:{1.0 if c == CLEAR else opacity};'
+                   f'border:1px solid #555"></span>{safe_text(lb)}</div>'
                    for lb, c in zip(labels, colors))
     vert, horiz = ("bottom", "right") if position == "bottomright" else ("bottom", "left")
-    bg, fg = ("rgba(20,24,33,0.85)", "#f0f0f0") if dark else ("rgba(255,255,255,0.9)", "#222")
+    bg, fg = ("rgba(20,24,33,0.9)", "#f0f0f0") if dark else ("rgba(255,255,255,0.9)", "#222")
     box = (f'<div class="safegrid-legend" style="position:absolute;{vert}:24px;{horiz}:10px;z-index:1000;'
-           f'background:{bg};color:{fg};padding:6px 9px;border-radius:4px;font:12px/1.5 sans-serif;'
-           f'box-shadow:0 1px 4px rgba(0,0,0,.3)"><b>{safe_text(title)}</b>{rows}</div>')
+           f'background:{bg};color:{fg};padding:{text_px // 2}px {round(text_px * 0.75)}px;border-radius:4px;'
+           f'font:{text_px}px/1.5 sans-serif;max-width:45%;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
+           f'<b>{safe_text(title)}</b>{rows}</div>')
     fmap.get_root().html.add_child(folium.Element(box))
 
 
@@ -205,38 +218,24 @@ def marker_layer(points: gpd.GeoDataFrame, name: str, *, color_by: str | None = 
     return group
 
 
-# Hot and cold classes: ColorBrewer RdBu (colour-blind safe), strongest at 99 %.
-CLASS_COLORS = {"hot_99": "#b2182b", "hot_95": "#ef8a62", "hot_90": "#fddbc7", "ns": "#f0f0f0",
-                "cold_90": "#d1e5f0", "cold_95": "#67a9cf", "cold_99": "#2166ac",
-                "new_hot": "#fee090", "consecutive_hot": "#fdae61", "intensifying_hot": "#d73027",
-                "persistent_hot": "#a50026", "diminishing_hot": "#f46d43", "sporadic_hot": "#fdd0a2",
-                "oscillating_hot": "#c994c7", "historical_hot": "#bdbdbd",
-                "new_cold": "#e0f3f8", "consecutive_cold": "#abd9e9", "intensifying_cold": "#4575b4",
-                "persistent_cold": "#313695", "diminishing_cold": "#74add1", "sporadic_cold": "#c6dbef",
-                "oscillating_cold": "#9e9ac8", "historical_cold": "#969696", "no_pattern": "#f7f7f7",
-                "1": "#d7191c", "2": "#abd9e9", "3": "#2c7bb6", "4": "#fdae61"}
-
-
 def png_overlay(values: np.ndarray, bounds_wgs84: tuple[float, float, float, float], name: str,
-                opacity: float = 0.65) -> folium.raster_layers.ImageOverlay:
-    """A raster (row 0 = south) as a PNG image overlay: transparent at zero, YlOrRd above.
+                classes: Classes, opacity: float = 0.7) -> folium.raster_layers.ImageOverlay:
+    """A raster (row 0 = south) as a PNG image overlay, each pixel in the colour of its class.
 
-    The picture is embedded as a data URL, so it works offline and keeps its look at every zoom.
+    ``classes`` holds one class per pixel of ``values`` (row-major, e.g.
+    :func:`geo.core.classify.density_classes`): the picture uses exactly the colours of the
+    legend drawn from the same classes, at ``opacity``; pixels with no class stay clear. The
+    picture is embedded as a data URL, so it works offline and keeps its look at every zoom.
     """
     import base64
     import io
 
     from PIL import Image
 
-    top = float(np.nanmax(values)) if np.isfinite(values).any() and np.nanmax(values) > 0 else 1.0
-    scaled = np.clip(np.nan_to_num(values) / top, 0, 1)[::-1]  # image rows run north to south
-    stops = np.array([[255, 255, 178], [254, 204, 92], [253, 141, 60], [240, 59, 32], [189, 0, 38]], dtype=float)
-    pos = scaled * (len(stops) - 1)
-    lo = np.floor(pos).astype(int).clip(0, len(stops) - 2)
-    frac = (pos - lo)[..., None]
-    rgb = stops[lo] * (1 - frac) + stops[lo + 1] * frac
-    alpha = np.where(scaled > 0.02, 80 + 175 * scaled, 0)
-    image = Image.fromarray(np.dstack([rgb, alpha]).astype(np.uint8), mode="RGBA")
+    klass = np.asarray(classes.klass).reshape(values.shape)[::-1]  # image rows run north to south
+    palette = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] + [255] for c in classes.colors] + [[0, 0, 0, 0]],
+                       dtype=np.uint8)
+    image = Image.fromarray(palette[np.where(klass >= 0, klass, len(classes.colors))], mode="RGBA")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

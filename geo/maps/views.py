@@ -7,7 +7,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.core.classify import Classes
+from geo.core.classify import CLASS_COLORS, Classes, legend_rows
 from geo.maps.base import NO_BASEMAP, Basemap, finish_map, new_map
 from geo.maps.layers import area_layer, camera_layer, choropleth_layer, incident_layer, legend, marker_layer
 
@@ -46,12 +46,16 @@ def measure_map(areas: gpd.GeoDataFrame, classes: Classes, labels: dict[str, str
                 cameras: gpd.GeoDataFrame | None = None, places: gpd.GeoDataFrame | None = None,
                 ledger: gpd.GeoDataFrame | None = None, zones: gpd.GeoDataFrame | None = None,
                 overlay=None, fill_opacity: float = 0.75, layers: list | None = None,
+                legend_colors: list[str] | None = None, legend_opacity: float | None = None,
                 basemap: Basemap = NO_BASEMAP) -> folium.Map:
     """The grid map: areas in focus as a choropleth, the focus outline, and optional layers.
 
-    ``labels``: ``measure`` (layer and legend title), ``outline``, and when the optional
-    layers are given ``cameras``, ``places``, ``ledger``, ``zones``. Optional layers start
-    hidden; the layer control turns them on.
+    ``labels``: ``measure`` (layer and legend title), ``outline``, ``no_data`` (the legend's
+    row for areas with no data, needed when there are any), and when the optional layers are
+    given ``cameras``, ``places``, ``ledger``, ``zones``. Optional layers start hidden; the
+    layer control turns them on. The legend shows ``classes`` (one row per class, then no data);
+    with ``legend_colors`` it shows those rows instead (an ``overlay`` that carries the colour,
+    drawn at ``legend_opacity``).
     """
     fmap = new_map(_bounds(areas), basemap, fullscreen_labels=_fullscreen(labels))
     tolerance = GRID_SIMPLIFY_DEG if len(areas) > 200 else 0.0
@@ -75,16 +79,27 @@ def measure_map(areas: gpd.GeoDataFrame, classes: Classes, labels: dict[str, str
         layer.add_to(fmap)
     if overlay is not None:
         overlay.add_to(fmap)
-    legend(fmap, labels["measure"], legend_labels, list(classes.colors))
+    if legend_colors is None:
+        legend_labels, legend_colors = legend_rows(classes, legend_labels, no_data=labels.get("no_data"))
+    legend(fmap, labels["measure"], legend_labels, legend_colors,
+           opacity=fill_opacity if legend_opacity is None else legend_opacity)
     return finish_map(fmap)
+
+
+WALL_LEGEND_PX = 22  # the wall is read from 5 m: no legend text below this (CSS px on a 1920 x 1080 screen)
 
 
 def wall_map(cells: gpd.GeoDataFrame, classes: Classes, outline: gpd.GeoDataFrame, labels: dict[str, str], *,
              legend_labels: list[str], incidents: pd.DataFrame | None = None,
              basemap: Basemap = NO_BASEMAP) -> folium.Map:
-    """The wall's large map: dark, cells coloured by heat, the district and street outlines."""
+    """The wall's large map: dark, cells coloured by heat, the district and street outlines.
+
+    The legend (text ``WALL_LEGEND_PX``) explains hidden cells with ``labels["suppressed"]`` and
+    cells with no data with ``labels["no_data"]`` whenever the map has any.
+    """
     fmap = new_map(_bounds(outline if not outline.empty else cells), basemap, background=WALL_BACKGROUND,
                    fullscreen_labels=_fullscreen(labels), zoom_control=False)
+    fmap.options["zoom_snap"] = 0.1  # fit the district to the screen, not to the nearest whole zoom level
     choropleth_layer(cells, classes, labels["measure"], tooltip_fields=labels.get("cell_tips"),
                      tolerance_deg=GRID_SIMPLIFY_DEG, basemap=basemap, line_color="#30363d",
                      fill_opacity=0.85).add_to(fmap)
@@ -92,7 +107,9 @@ def wall_map(cells: gpd.GeoDataFrame, classes: Classes, outline: gpd.GeoDataFram
     if incidents is not None and not incidents.empty:
         incident_layer(incidents, labels["incidents"], basemap=basemap, category_labels=labels.get("categories"),
                        count_label=labels.get("count", "n")).add_to(fmap)
-    legend(fmap, labels["measure"], legend_labels, list(classes.colors), dark=True)
+    rows, colors = legend_rows(classes, legend_labels, no_data=labels.get("no_data"),
+                               suppressed=labels.get("suppressed"))
+    legend(fmap, labels["measure"], rows, colors, dark=True, text_px=WALL_LEGEND_PX, opacity=0.85)
     return finish_map(fmap)
 
 
@@ -101,8 +118,6 @@ def class_map(areas: gpd.GeoDataFrame, column: str, labels: dict[str, str], *, c
               basemap: Basemap = NO_BASEMAP) -> folium.Map:
     """Areas coloured by a class column (Gi* classes, LISA quadrants, emerging categories),
     with a legend of the classes present; ``overlay`` (e.g. a KDE image) goes on top."""
-    from geo.maps.layers import CLASS_COLORS
-
     fmap = new_map(_bounds(areas), basemap, fullscreen_labels=_fullscreen(labels))
     values = areas[column].astype(str).to_numpy()
     present = [c for c in class_labels if c in set(values)]
@@ -116,7 +131,8 @@ def class_map(areas: gpd.GeoDataFrame, column: str, labels: dict[str, str], *, c
         area_layer(outline, labels.get("outline", ""), color="#0b2545", weight=3.0, basemap=basemap).add_to(fmap)
     if overlay is not None:
         overlay.add_to(fmap)
-    legend(fmap, labels["measure"], [class_labels[c] for c in present], list(colors))
+    rows, swatches = legend_rows(classes, [class_labels[c] for c in present], no_data=labels.get("no_data"))
+    legend(fmap, labels["measure"], rows, swatches, opacity=0.8)
     return finish_map(fmap)
 
 

@@ -21,6 +21,7 @@ from geo.core.coverage import covered_share, fov_polygons
 from geo.core.disclosure import publish_wall
 from geo.core.crs import metric_crs
 from geo.core.hotspots import gi_classes, gi_star
+from geo.core import today as today_rule
 from geo.core.ledger import OPEN
 from geo.core.weights import islands, queen
 from geo.core.timeutil import year_before
@@ -42,14 +43,16 @@ def _sum(conn: Connection, scope: Scope, start: dt.date, end: dt.date, exclude: 
     return int(conn.execute(stmt).scalar() or 0)
 
 
-def _today_last_year(conn: Connection, scope: Scope, today: dt.date, now: dt.datetime, tz: str,
+def _today_last_year(conn: Connection, scope: Scope, today: dt.date, until: dt.datetime, tz: str,
                      exclude: Sequence[str]) -> int:
-    """Incidents on this day last year up to the same local clock time as ``now``."""
+    """Incidents on this day last year up to the same local clock time as ``until`` (a moment of today)."""
     zone = ZoneInfo(tz)
     day = year_before(today, today)[0]
-    local = now.astimezone(zone)
+    local = until.astimezone(zone)
     start = dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.timezone.utc)
     end = dt.datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=zone).astimezone(dt.timezone.utc)
+    if local.date() > today:  # the whole day
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone).astimezone(dt.timezone.utc)
     c = INCIDENTS.c
     stmt = select(func.count()).where(filters.rows(INCIDENTS, scope, exclude=exclude), c.occurred_at >= start,
                                       c.occurred_at < end)
@@ -61,18 +64,31 @@ def wall_snapshot(conn: Connection, scope: Scope, today: dt.date, *, now: dt.dat
     """Everything the wall shows inside ``scope``, read in one go (a consistent snapshot).
 
     With ``now`` (aware) on ``today``, today's count is compared with last year's same day up
-    to the same clock time, not with last year's whole day.
+    to the same clock time (that of the latest incident received when it is earlier), not with
+    last year's whole day, and only once enough of the day is in (``geo.core.today``); ``early``
+    says the day is too young to compare.
     """
     tz = deployment_timezone(conn)
+    as_of = conn.execute(select(func.max(INCIDENTS.c.occurred_at)).where(filters.rows(INCIDENTS, scope))).scalar()
+    as_of = None if as_of is None else (pd.Timestamp(as_of).tz_localize("UTC") if pd.Timestamp(as_of).tzinfo is None
+                                        else pd.Timestamp(as_of).tz_convert("UTC"))
     counts = {}
     for days in WINDOWS:
         start = today - dt.timedelta(days=days - 1)
         current = _sum(conn, scope, start, today, exclude)
         before = _sum(conn, scope, *year_before(start, today), exclude)
-        if days == 1 and now is not None and now.astimezone(ZoneInfo(tz)).date() == today:
-            before = _today_last_year(conn, scope, today, now, tz, exclude)
-        counts[days] = {"n": current, "n_last_year": before,
-                        "yoy_pct": round((current - before) / before * 100, 1) if before else None}
+        pct = round((current - before) / before * 100, 1) if before else None
+        early = False
+        if days == 1:  # today so far: the same hours of last year's day, once enough of it is in (geo.core.today)
+            share = 1.0
+            if now is not None and now.astimezone(ZoneInfo(tz)).date() == today:
+                day_start = dt.datetime.combine(today, dt.time(), tzinfo=ZoneInfo(tz))
+                until = today_rule.cutoff(day_start, now, None if as_of is None else as_of.to_pydatetime())
+                share = today_rule.day_share(day_start, until)
+                before = _today_last_year(conn, scope, today, until, tz, exclude)
+            pct = today_rule.change(current, before, share)
+            early = share < today_rule.MIN_DAY_SHARE
+        counts[days] = {"n": current, "n_last_year": before, "yoy_pct": pct, "early": early}
     lc = LEDGER.c
     ledger = conn.execute(select(func.count(), func.coalesce(func.sum(case((lc.deadline < today, 1), else_=0)), 0))
                           .where(filters.rows(LEDGER, scope), lc.status.in_(list(OPEN)))).one()
@@ -98,7 +114,6 @@ def wall_snapshot(conn: Connection, scope: Scope, today: dt.date, *, now: dt.dat
     for col in ("cell_code", "community_code", "street_code"):
         recent[col.replace("_code", "_name")] = recent[col].map(named["name"])
         recent[col.replace("_code", "_name_en")] = recent[col].map(named["name_en"])
-    as_of = conn.execute(select(func.max(INCIDENTS.c.occurred_at)).where(filters.rows(INCIDENTS, scope))).scalar()
     level = chart_level(scope)
     return {
         "today": today, "timezone": tz, "counts": counts,
@@ -108,9 +123,7 @@ def wall_snapshot(conn: Connection, scope: Scope, today: dt.date, *, now: dt.dat
         "district": region, "cell_counts": cells, "hot_cells": _gi_hot_cells(conn, scope, cells, hot_cells),
         "latest": recent.drop(columns=["lon", "lat"]),
         "area_level": level, "area_counts": _area_counts(conn, scope, level, today, exclude, named),
-        "data_as_of": None if as_of is None else (pd.Timestamp(as_of).tz_localize("UTC")
-                                                  if pd.Timestamp(as_of).tzinfo is None
-                                                  else pd.Timestamp(as_of).tz_convert("UTC")),
+        "data_as_of": as_of,
     }
 
 
@@ -159,13 +172,14 @@ def _gi_hot_cells(conn: Connection, scope: Scope, cells: pd.DataFrame, limit: in
     """The cells inside ``scope`` that are Gi* hot spots (95 % or more) in the window, strongest first."""
     grid = features.areas_within(conn, scope, "grid")
     if grid.empty:
-        return cells.head(0).assign(gi_z=[])
+        return cells.head(0).assign(gi_z=[], gi_class=[])
     y = grid["code"].map(cells.set_index("code")["n"]).fillna(0).to_numpy(dtype=float)
     w = queen(grid.geometry.values)
     z, p = gi_star(y, w)
     klass = gi_classes(z, p, island=islands(w))
     hot = pd.DataFrame({"code": grid["code"], "name": grid["name"], "name_en": grid["name_en"],
-                        "parent_code": grid["parent_code"], "n": y.astype(int), "gi_z": z.round(3)})
+                        "parent_code": grid["parent_code"], "n": y.astype(int), "gi_z": z.round(3),
+                        "gi_class": klass})
     hot = hot[np.isin(klass, ("hot_95", "hot_99"))].sort_values(["gi_z", "n"], ascending=False)
     return hot.head(limit).reset_index(drop=True)
 

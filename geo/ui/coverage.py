@@ -62,7 +62,7 @@ def show_map(table: gpd.GeoDataFrame, cams: gpd.GeoDataFrame, measure: str, plan
     palette = SEQUENTIAL if measure == "gap_pct" else ("#f7fcf5", "#c7e9c0", "#74c476", "#31a354", "#006d2c")
     classes = classify(values, colors=palette)
     table["value"] = ["—" if np.isnan(v) else f"{v:.1f}%" for v in values]
-    labels = {"measure": t(f"cov.measure.{measure}"), "fullscreen": t("map.fullscreen"),
+    labels = {"measure": t(f"cov.measure.{measure}"), "no_data": t("legend.no_data"), "fullscreen": t("map.fullscreen"),
               "fullscreen_exit": t("map.fullscreen_exit")}
     layers = []
     if not cams.empty:

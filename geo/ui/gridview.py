@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.core.classify import DIVERGING, SEQUENTIAL, SEQUENTIAL_BLUE, classify, diverging
+from geo.core.classify import SEQUENTIAL, SEQUENTIAL_BLUE, change_classes, classify
 from geo.core.grid import LEVELS
 from geo.maps.views import measure_map
 from geo.store import audit
@@ -116,12 +116,18 @@ def measure_controls() -> tuple[str, str, str]:
     return measure or "n_incidents", method or "quantiles", mode or "areas"
 
 
-def classes_for(values: np.ndarray, measure: str, method: str):
+def classes_for(table: pd.DataFrame, measure: str, method: str):
+    """(classes, legend labels, value format) of ``measure`` over the areas of ``table``: fixed classes
+    of change for the year-on-year change (never below -100 %, "new" where last year had none),
+    data-driven classes for the counts and rates."""
     if measure == "yoy_pct":
-        return diverging(values, colors=DIVERGING), "{:+.0f}%"
+        classes = change_classes(table["n_incidents"].to_numpy(dtype=float),
+                                 table["n_last_year"].to_numpy(dtype=float))
+        return classes, [t(f"legend.change.{k}") for k in classes.keys], "{:+.0f}%"
     palette = SEQUENTIAL_BLUE if measure in ("n_cameras",) else SEQUENTIAL
     fmt = "{:,.1f}" if measure == "per_1000" else "{:,.0f}"
-    return classify(values, method, colors=palette), fmt
+    classes = classify(table[measure].to_numpy(dtype=float), method, colors=palette)
+    return classes, classes.labels(fmt), fmt
 
 
 def show_grid_map(filters: Filters, measure: str, method: str, mode: str = "areas") -> str | None:
@@ -135,14 +141,17 @@ def show_grid_map(filters: Filters, measure: str, method: str, mode: str = "area
     gdf = shapes[["code", "geometry"]].merge(table, on="code", how="left")
     gdf["label"] = [area_name(r) for r in gdf[["code", "name", "name_en"]].to_dict("records")]
     values = gdf[measure].to_numpy(dtype=float)
-    classes, fmt = classes_for(values, measure, method)
+    classes, legend_labels, fmt = classes_for(gdf, measure, method)
     gdf["value"] = [("—" if np.isnan(v) else fmt.format(v)) for v in values]
+    if measure == "yoy_pct":  # a rise from nothing is "new", not a missing value
+        gdf.loc[(gdf["n_last_year"] == 0) & (gdf["n_incidents"] > 0), "value"] = t("legend.change.new")
     tips = {"label": t("field.name"), "code": t("field.code"), "value": t(f"measure.{measure}")}
     if level == "grid":
         tips["team"] = t("field.team")
     chosen = st.session_state.get(LAYERS_KEY) or []
     extra = {name: data.layer(name, parent or under) for name in chosen if name in layers_allowed()}
-    labels = {"measure": t(f"measure.{measure}"), "outline": t("grid.outline"), "fullscreen": t("map.fullscreen"),
+    labels = {"measure": t(f"measure.{measure}"), "outline": t("grid.outline"), "no_data": t("legend.no_data"),
+              "fullscreen": t("map.fullscreen"),
               "fullscreen_exit": t("map.fullscreen_exit"), "cameras": t("layer.cameras"),
               "places": t("layer.places"), "ledger": t("layer.ledger"), "zones": t("layer.zones"),
               "camera_tips": {"kind": t("field.kind"), "status": t("field.status")},
@@ -152,7 +161,7 @@ def show_grid_map(filters: Filters, measure: str, method: str, mode: str = "area
               "zone_tips": {"code": t("field.code"), "name": t("field.name"), "team": t("field.team")}}
     outline = data.outline(parent or under) if (parent or under) else None
     highlight = st.session_state.get(CELL_KEY)
-    fmap = measure_map(gdf, classes, labels, tooltip_fields=tips, legend_labels=classes.labels(fmt),
+    fmap = measure_map(gdf, classes, labels, tooltip_fields=tips, legend_labels=legend_labels,
                        outline=outline, highlight=highlight, basemap=config.basemap(), **extra)
     key = f"grid.map.{level}.{parent}.{under}.{measure}.{method}.{'-'.join(chosen)}.{current_language()}"
     out = st_folium(fmap, key=key, height=MAP_HEIGHT, use_container_width=True,

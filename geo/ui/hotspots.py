@@ -10,11 +10,13 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.core.classify import DIVERGING, SEQUENTIAL, classify, diverging
+from geo.core.classify import SEQUENTIAL, change_classes, classify, density_classes
 from geo.core.emerging import CATEGORIES
+from geo.core.forecast import MIN_BACKTEST_DAYS, backtest_split
+from geo.core.hotspots import strongest_first
 from geo.core.timeutil import year_before
 from geo.core.trends import poisson_change
-from geo.maps.layers import png_overlay
+from geo.maps.layers import CLEAR, png_overlay
 from geo.maps.views import class_map, measure_map
 from geo.report import safefiles
 from geo.store import analysis
@@ -94,6 +96,9 @@ def _labels(table: pd.DataFrame) -> list[str]:
     return [area_name(r) for r in table[["code", "name", "name_en"]].to_dict("records")]
 
 
+KDE_OPACITY = 0.7  # the density picture and its legend's swatches
+
+
 def show(choice: dict, filters: Filters, under: str | None) -> pd.DataFrame | None:
     """Run and draw; returns the table for the ranking and the export (None on bad input)."""
     try:
@@ -109,16 +114,14 @@ def show(choice: dict, filters: Filters, under: str | None) -> pd.DataFrame | No
     table["n"] = table["n_incidents"].astype(str)
     outline = data.outline(under) if under else None
     labels = {"measure": t(f"hot.method.{method}"), "outline": t("grid.outline"), "fullscreen": t("map.fullscreen"),
-              "fullscreen_exit": t("map.fullscreen_exit")}
+              "fullscreen_exit": t("map.fullscreen_exit"), "no_data": t("legend.no_data")}
     if method == "gistar":
-        keep = {90: GI_CLASSES, 95: ("hot_99", "hot_95", "cold_95", "cold_99"), 99: ("hot_99", "cold_99")}
-        table["shown"] = [c if c in keep[choice["confidence"]] else "ns" for c in table["gi_class"]]
+        table["shown"] = shown_classes(table, choice["confidence"])
         table["z"] = table["gi_z"].map(lambda v: f"{v:+.2f}")
         fmap = class_map(table, "shown", labels, class_labels={c: t(f"hot.class.{c}") for c in GI_CLASSES},
-                         tooltip_fields={**tips, "z": "Gi* z"}, outline=outline, basemap=config.basemap())
+                         tooltip_fields={**tips, "z": t("hot.col.gi_z")}, outline=outline, basemap=config.basemap())
     elif method == "lisa":
-        alpha = 1 - choice["confidence"] / 100
-        table["shown"] = [str(q) if p < alpha else "ns" for q, p in zip(table["lisa_q"], table["lisa_p"])]
+        table["shown"] = shown_classes(table, choice["confidence"], "lisa")
         fmap = class_map(table, "shown", labels,
                          class_labels={**{q: t(f"hot.lisa.{q}") for q in LISA_CLASSES}, "ns": t("hot.class.ns")},
                          tooltip_fields=tips, outline=outline, basemap=config.basemap())
@@ -126,20 +129,33 @@ def show(choice: dict, filters: Filters, under: str | None) -> pd.DataFrame | No
         fmap = class_map(table, "emerging_class", labels,
                          class_labels={c: t(f"hot.emerging.{c}") for c in CATEGORIES},
                          tooltip_fields=tips, outline=outline, basemap=config.basemap())
-    else:
-        column = {"kde": "kde_mean", "yoy": "yoy_pct", "pop": "yoy_pct", "count": "n_incidents"}[method]
-        values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
-        change = method in ("yoy", "pop")
-        classes = diverging(values, colors=DIVERGING) if change else classify(values, colors=SEQUENTIAL)
-        fmt = "{:+.0f}%" if change else ("{:,.1f}" if method == "kde" else "{:,.0f}")
-        table["value"] = ["—" if np.isnan(v) else fmt.format(v) for v in values]
-        if change:
-            table["value"] = [v + (" *" if p < 1 - choice["confidence"] / 100 else "") + (" (!)" if s else "")
-                              for v, p, s in zip(table["value"], table["yoy_p"], table["small"])]
+    elif method in ("yoy", "pop"):
+        # fixed classes of change (never below -100 %), "new" where there was nothing before
+        classes = change_classes(table["n_incidents"].to_numpy(dtype=float),
+                                 table["n_last_year"].fillna(0).to_numpy(dtype=float))
+        table["value"] = change_text(table["n_incidents"], table["n_last_year"].fillna(0), table["yoy_p"],
+                                     table["small"], choice["confidence"])
         fmap = measure_map(table, classes, labels, tooltip_fields={**tips, "value": t(f"hot.method.{method}")},
-                           legend_labels=classes.labels(fmt), outline=outline, basemap=config.basemap(),
-                           overlay=_overlay(surface, crs) if surface is not None else None,
-                           fill_opacity=0.08 if surface is not None else 0.75)  # the surface shows through
+                           legend_labels=[t(f"legend.change.{k}") for k in classes.keys], outline=outline,
+                           basemap=config.basemap())
+    elif method == "kde":
+        # the density picture carries the colour: its classes are the legend's, pixel for pixel;
+        # the areas are outlines whose tooltips give their mean density
+        density = density_classes(surface.values)
+        fmt = "{:,.1f}"
+        table["value"] = [fmt.format(v) for v in table["kde_mean"]]
+        legend_labels = density.labels(fmt) + [t("legend.clear", value=fmt.format(density.lower))]
+        fmap = measure_map(table, classify(np.zeros(len(table))), labels,
+                           tooltip_fields={**tips, "value": t(f"hot.method.{method}")},
+                           legend_labels=legend_labels, legend_colors=list(density.colors) + [CLEAR],
+                           legend_opacity=KDE_OPACITY, outline=outline, basemap=config.basemap(),
+                           overlay=_overlay(surface, crs, density), fill_opacity=0.0)
+    else:
+        values = pd.to_numeric(table["n_incidents"], errors="coerce").to_numpy(dtype=float)
+        classes = classify(values, colors=SEQUENTIAL)
+        table["value"] = ["—" if np.isnan(v) else f"{v:,.0f}" for v in values]
+        fmap = measure_map(table, classes, labels, tooltip_fields={**tips, "value": t(f"hot.method.{method}")},
+                           legend_labels=classes.labels(), outline=outline, basemap=config.basemap())
     st_folium(fmap, key=f"hot.map.{method}.{choice['level']}.{current_language()}", height=MAP_HEIGHT,
               use_container_width=True, returned_objects=[])
     if method in ("yoy", "pop"):
@@ -147,16 +163,80 @@ def show(choice: dict, filters: Filters, under: str | None) -> pd.DataFrame | No
     return table
 
 
-def _overlay(surface, crs):
-    """The density surface as an image over its extent (corners taken to WGS 84)."""
+def shown_classes(table: pd.DataFrame, confidence: int, method: str = "gistar") -> list[str]:
+    """The class each area is shown in at ``confidence`` (%): Gi* classes below it become "ns";
+    LISA quadrants count only where significant."""
+    if method == "lisa":
+        alpha = 1 - confidence / 100
+        return [str(q) if p < alpha else "ns" for q, p in zip(table["lisa_q"], table["lisa_p"])]
+    keep = {90: GI_CLASSES, 95: ("hot_99", "hot_95", "cold_95", "cold_99"), 99: ("hot_99", "cold_99")}[confidence]
+    return [c if c in keep else "ns" for c in table["gi_class"]]
+
+
+def change_text(now: pd.Series, before: pd.Series, p: pd.Series, small: pd.Series, confidence: int) -> list[str]:
+    """A change as a reader takes it: "+12%", "new" where there was nothing before, "—" where neither
+    period had any; * marks a significant change, (!) a fragile one."""
+    out = []
+    for a, b, pv, tiny in zip(now, before, p, small):
+        text = "—" if a == 0 and b == 0 else (t("legend.change.new") if b == 0 else f"{(a - b) / b * 100:+.0f}%")
+        if b > 0 or a > 0:
+            text += (" *" if pv < 1 - confidence / 100 else "") + (" (!)" if tiny else "")
+        out.append(text)
+    return out
+
+
+def _overlay(surface, crs, classes):
+    """The density surface as an image over its extent (corners taken to WGS 84), coloured by ``classes``."""
     minx, miny, maxx, maxy = surface.bounds
     corners = gpd.GeoSeries(gpd.points_from_xy([minx, maxx], [miny, maxy]), crs=crs).to_crs(4326)
     return png_overlay(surface.values, (corners.x.min(), corners.y.min(), corners.x.max(), corners.y.max()),
-                       t("hot.kde.surface"))
+                       t("hot.kde.surface"), classes, opacity=KDE_OPACITY)
 
 
-def export(table: pd.DataFrame, method: str) -> None:
-    """CSV, GeoJSON and Excel downloads of the table (code first; formulas defused)."""
+TABLE_COLUMNS = {  # what the results table shows for each method, after code, name and incidents
+    "gistar": ("class", "gi_z", "gi_p"), "lisa": ("class", "lisa_i", "lisa_p"), "kde": ("kde_mean",),
+    "emerging": ("class",), "yoy": ("n_last_year", "change", "yoy_p"), "pop": ("n_last_year", "change", "yoy_p"),
+    "count": ("per_1000", "per_km2"),
+}
+
+
+DECIMALS = {"gi_z": 2, "lisa_i": 3, "kde_mean": 2, "per_1000": 2, "per_km2": 2, "n_last_year": 0}
+
+
+def p_text(p: float) -> str:
+    """A p-value as a reader takes it: "<0.001" rather than 0 or 1e-08."""
+    if p != p:
+        return "—"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def results_table(table: pd.DataFrame, method: str, confidence: int = 95) -> pd.DataFrame:
+    """The results as a reader scans them: strongest first, headers and classes in words."""
+    table = table.assign(shown=shown_classes(table, confidence, "lisa")) if method == "lisa" else table
+    ordered = strongest_first(table, method, "shown" if method == "lisa" else None)
+    out = pd.DataFrame({t("field.code"): ordered["code"].to_numpy(), t("field.name"): _labels(ordered),
+                        t("measure.n_incidents"): ordered["n_incidents"].to_numpy()})
+    for column in TABLE_COLUMNS.get(method, ()):
+        if column == "class":
+            codes = {"gistar": ordered.get("gi_class"), "lisa": ordered.get("shown"),
+                     "emerging": ordered.get("emerging_class")}[method]
+            prefix = {"gistar": "hot.class", "lisa": "hot.lisa", "emerging": "hot.emerging"}[method]
+            values = [t("hot.class.ns") if c == "ns" else t(f"{prefix}.{c}") for c in codes.astype(str)]
+        elif column == "change":
+            values = change_text(ordered["n_incidents"], ordered["n_last_year"].fillna(0), ordered["yoy_p"],
+                                 ordered["small"], confidence)
+        elif column in ("gi_p", "lisa_p", "yoy_p"):
+            values = [p_text(v) for v in ordered[column]]
+        else:
+            values = ordered[column].round(DECIMALS.get(column, 3)).to_numpy()
+        header = t(f"hot.col.{column}.{method}") if column == "n_last_year" else t(f"hot.col.{column}")
+        out[header] = values
+    return out
+
+
+def export(table: pd.DataFrame, method: str, confidence: int = 95) -> None:
+    """The results table on screen (strongest first, in words), and CSV, GeoJSON and Excel downloads
+    of it (code first, the analysis's own column names; formulas defused)."""
     columns = [c for c in ["code", "name", "name_en", "n_incidents", "per_1000", "per_km2", "gi_z", "gi_p", "gi_class",
                            "lisa_i", "lisa_q", "lisa_p", "kde_mean", "emerging_class", "n_last_year", "yoy_pct",
                            "yoy_p", "small"] if c in table]
@@ -166,7 +246,7 @@ def export(table: pd.DataFrame, method: str) -> None:
     # people read the table and its CSV/Excel copies: headers, classes and names in their language
     readable = flat.assign(name=_labels(flat)).drop(columns=["name_en"], errors="ignore")
     readable = labelled(readable, "hot.col", CODED)
-    st.dataframe(readable, hide_index=True, width="stretch", height=300)
+    st.dataframe(results_table(table, method, confidence), hide_index=True, width="stretch", height=300)
     a, b, c = st.columns(3)
     geo = gpd.GeoDataFrame(table[columns + ["geometry"]], geometry="geometry", crs=4326)  # for GIS: codes kept
     files = [(a, "csv", safefiles.csv_bytes(readable)), (b, "geojson", geo.to_json(drop_id=True)),
@@ -186,22 +266,28 @@ def _backtest(url, scope, level, train_start, test_start, test_end, cats, under)
 def backtest_section(level: str, filters: Filters, under: str | None) -> None:
     """Weekly backtest: the last quarter of the period is predicted week by week from what came before."""
     with st.expander(t("hot.backtest")):
-        span = (filters.end - filters.start).days
-        test_start = filters.start + dt.timedelta(days=int(span * 0.75))
-        test_start -= dt.timedelta(days=test_start.weekday())  # a Monday
-        st.caption(t("hot.backtest.caption", train=filters.start, test=test_start, end=filters.end))
-        if span < 28:
-            st.info(t("hot.backtest.short"))
+        try:
+            test_start = backtest_split(filters.start, filters.end)
+        except ValueError:
+            st.info(t("hot.backtest.short", days=MIN_BACKTEST_DAYS))
             return
+        st.caption(t("hot.backtest.caption", train=filters.start, test=test_start, end=filters.end))
         if st.button(t("hot.backtest.run"), key="hot.backtest.run"):
             table = _backtest(*data._key(), level, filters.start, test_start, filters.end, tuple(filters.categories),
                               under)
-            shown = table.assign(method=table["method"].map(lambda m: t(f"hot.forecast.{m}")),
-                                 share=(table["share"] * 100).round().astype(int).astype(str) + " %")
-            st.dataframe(shown.rename(columns={"method": t("hot.backtest.method"), "share": t("hot.backtest.share"),
-                                               "hit_rate": t("hot.backtest.hit"), "pai": "PAI",
-                                               "area_share": t("hot.backtest.area"), "steps": t("hot.backtest.weeks")}),
-                         hide_index=True, width="stretch")
+            st.dataframe(backtest_table(table), hide_index=True, width="stretch")
+
+
+def backtest_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The backtest in one unit: every share a percentage (unit in the header), PAI a plain ratio."""
+    return pd.DataFrame({
+        t("hot.backtest.method"): table["method"].map(lambda m: t(f"hot.forecast.{m}")),
+        t("hot.backtest.share"): (table["share"] * 100).round(0).astype(int),
+        t("hot.backtest.area"): (table["area_share"] * 100).round(1),
+        t("hot.backtest.hit"): (table["hit_rate"] * 100).round(1),
+        t("hot.backtest.pai"): table["pai"].round(2),
+        t("hot.backtest.weeks"): table["steps"],
+    })
 
 
 @st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.core.classify import SEQUENTIAL, classify
+from geo.core.classify import deviation_classes, deviation_pct
 from geo.maps.views import measure_map
 from geo.report import safefiles, sheets
 from geo.store import patrol
@@ -64,14 +64,26 @@ def show(zones: gpd.GeoDataFrame, table: pd.DataFrame, summary: dict, key: str) 
     st.caption(t("zones.balance", ratio=summary["max_min"], cv=summary["cv"]))
     gdf = zones[["code", "geometry"]].merge(table, on="code")
     values = gdf["workload"].to_numpy(dtype=float)
-    classes = classify(values, colors=SEQUENTIAL)
+    # fixed classes of each zone's distance from the mean workload: a balanced plan looks balanced
+    classes = deviation_classes(values)
     gdf["label"], gdf["value"] = gdf["code"], [f"{v:,.0f}" for v in values]
-    fmap = measure_map(gdf, classes, {"measure": t("zones.workload")}, legend_labels=classes.labels(),
-                       tooltip_fields={"label": t("field.code"), "value": t("zones.workload")},
+    gdf["deviation"] = ["—" if np.isnan(d) else f"{d:+.1f}%" for d in deviation_pct(values)]
+    fmap = measure_map(gdf, classes, {"measure": t("zones.workload.legend", mean=f"{np.nanmean(values):,.0f}"),
+                                      "no_data": t("legend.no_data")},
+                       legend_labels=[t(f"legend.deviation.{k}") for k in classes.keys],
+                       tooltip_fields={"label": t("field.code"), "value": t("zones.workload"),
+                                       "deviation": t("zones.deviation")},
                        basemap=config.basemap(), fill_opacity=0.6)
     st_folium(fmap, key=f"{key}.{current_language()}", height=420, use_container_width=True, returned_objects=[])
     st.bar_chart(table.set_index("code")["workload"], height=200)
-    st.dataframe(labelled(table, "zones.col"), hide_index=True, width="stretch")
+    st.dataframe(scorecard(table), hide_index=True, width="stretch")
+
+
+def scorecard(table: pd.DataFrame) -> pd.DataFrame:
+    """The zone scores as shown: every share a percentage like the camera coverage beside it; headers
+    in words, empty cells as a dash."""
+    shown = table.assign(**{c: (table[c] * 100).round(1) for c in ("share", "hot_share") if c in table})
+    return labelled(shown, "zones.col")
 
 
 def propose_section(filters: Filters, current_codes: list[str], weights: dict | None = None) -> None:

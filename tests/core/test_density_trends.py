@@ -1,3 +1,5 @@
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -140,3 +142,23 @@ def test_backtest_predicts_each_step_from_the_past_only():
     assert by.loc["oracle", "hit_rate"] == pytest.approx((5 / 6 + 5 / 6) / 2)
     assert by.loc["baseline", "hit_rate"] == 0  # last step's busy cell is quiet in this alternating series
     assert by.loc["oracle", "pai"] > by.loc["baseline", "pai"] and (table["steps"] == 2).all()
+
+
+@pytest.mark.parametrize("start,end,test_start", [
+    (dt.date(2026, 11, 5), dt.date(2026, 12, 2), dt.date(2026, 11, 23)),  # the default 28 days
+    (dt.date(2025, 7, 1), dt.date(2026, 6, 30), dt.date(2026, 3, 30)),  # a year: its last quarter
+])
+def test_backtest_split_accepts_the_default_period(start, end, test_start):
+    """The page refused its own default period (28 days) with "at least 4 weeks are needed"."""
+    from geo.core.forecast import backtest_split
+
+    got = backtest_split(start, end)
+    assert got == test_start and got.weekday() == 0
+    assert (got - start).days >= 14  # two weeks of history at least
+
+
+def test_backtest_split_refuses_a_shorter_period():
+    from geo.core.forecast import MIN_BACKTEST_DAYS, backtest_split
+
+    with pytest.raises(ValueError, match=f"at least {MIN_BACKTEST_DAYS} days, not 27"):
+        backtest_split(dt.date(2026, 11, 6), dt.date(2026, 12, 2))

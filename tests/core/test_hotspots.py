@@ -100,3 +100,23 @@ def test_gi_classes_levels_and_fdr():
     assert gi_classes(z, p).tolist() == ["hot_99", "hot_95", "hot_90", "cold_99", "ns"]
     fdr = gi_classes(z, p, fdr=True)
     assert fdr[0] == "hot_99" and fdr[-1] == "ns" and fdr[2] in ("hot_90", "ns")
+
+
+def test_strongest_first_orders_result_tables_for_reading():
+    import pandas as pd
+
+    from geo.core.hotspots import strongest_first
+
+    gi = pd.DataFrame({"code": list("abcdef"), "n_incidents": [5, 9, 2, 7, 1, 3],
+                       "gi_class": ["ns", "hot_95", "cold_99", "hot_99", "ns", "hot_99"],
+                       "gi_z": [0.1, 2.2, -3.0, 2.9, -0.5, 3.4]})
+    assert strongest_first(gi, "gistar")["code"].tolist() == ["f", "d", "b", "a", "e", "c"]
+    em = pd.DataFrame({"code": list("abcd"), "n_incidents": [4, 8, 6, 1],
+                       "emerging_class": ["no_pattern", "new_hot", "persistent_hot", "new_cold"]})
+    assert strongest_first(em, "emerging")["code"].tolist() == ["c", "b", "a", "d"]
+    yoy = pd.DataFrame({"code": list("abcde"), "n_incidents": [4, 0, 6, 9, 2], "n_last_year": [2, 0, 0, 3, 4],
+                        "yoy_pct": [100.0, None, None, 200.0, -50.0]})
+    assert strongest_first(yoy, "yoy")["code"].tolist() == ["c", "d", "a", "e", "b"]
+    lisa = pd.DataFrame({"code": list("abc"), "n_incidents": [1, 2, 3], "lisa_q": [1, 3, 1],
+                         "lisa_p": [0.2, 0.01, 0.01], "shown": ["ns", "3", "1"]})
+    assert strongest_first(lisa, "lisa", "shown")["code"].tolist() == ["c", "b", "a"]

@@ -56,8 +56,8 @@ def _measure_map(gdf, extra_labels: dict | None = None, **kw):
     classes = classify(gdf["n"].to_numpy(dtype=float))
     labels = {"measure": "Incidents", "outline": "Focus", "cameras": "Cameras", "places": "Places",
               "ledger": "Ledger", "zones": "Zones", **(extra_labels or {})}
-    return measure_map(gdf, classes, labels, tooltip_fields={"label": "Name", "value": "Incidents"},
-                       legend_labels=classes.labels(), **kw)
+    kw.setdefault("legend_labels", classes.labels())
+    return measure_map(gdf, classes, labels, tooltip_fields={"label": "Name", "value": "Incidents"}, **kw)
 
 
 def test_measure_map_has_every_area_its_legend_and_no_cdn(grid_2x2):
@@ -165,9 +165,11 @@ def test_boundary_and_wall_maps_have_no_cdn(grid_2x2):
 def test_kde_overlay_is_an_embedded_png_above_the_areas(grid_2x2):
     from geo.maps.layers import png_overlay
 
+    from geo.core.classify import density_classes
+
     values = np.zeros((20, 30))
     values[5:8, 10:14] = 50.0
-    overlay = png_overlay(values, (112.9, 28.1, 112.92, 28.12), "density")
+    overlay = png_overlay(values, (112.9, 28.1, 112.92, 28.12), "density", density_classes(values))
     html = _html(_measure_map(grid_2x2, overlay=overlay, fill_opacity=0.1))
     assert "L.imageOverlay(" in html and '"data:image/png;base64,' in html
     assert html.index("L.imageOverlay(") < html.index("L.control.layers")  # the control knows the layer
@@ -198,3 +200,66 @@ def test_extra_layers_are_on_the_map_before_the_layer_control(grid_2x2):
     assert all(m.start() < control for m in re.finditer(r"L\.geoJson\(", html))
     wedge = [f for f in _features(html) if f["properties"].get("status") == "online"][0]
     assert 6 <= len(wedge["geometry"]["coordinates"][0]) <= 67  # simplified to ~1 m, still an arc
+
+
+def _legend_rows(html: str) -> list[tuple[str, str]]:
+    """(swatch colour, text) of every legend row."""
+    return re.findall(r'class="safegrid-swatch" data-color="([^"]+)".*?</span>([^<]*)</div>', html)
+
+
+def _overlay_pixels(html: str) -> np.ndarray:
+    import base64
+    import io
+
+    from PIL import Image
+
+    data = re.search(r'"data:image/png;base64,([^"]+)"', html).group(1)
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("RGBA"))
+
+
+def test_the_kde_picture_uses_exactly_its_legends_colours(grid_2x2):
+    """The density picture was a continuous ramp scaled to its own maximum while the legend showed
+    classes of the areas' means: colours on the map matched no row of the legend."""
+    from geo.core.classify import density_classes
+    from geo.maps.layers import CLEAR, png_overlay
+
+    yy, xx = np.mgrid[0:40, 0:60]
+    values = 100 * np.exp(-((xx - 30) ** 2 + (yy - 20) ** 2) / 120.0)
+    density = density_classes(values)
+    overlay = png_overlay(values, (112.9, 28.1, 112.92, 28.12), "density", density, opacity=0.7)
+    labels = density.labels("{:.1f}") + ["below: clear"]
+    html = _html(_measure_map(grid_2x2, overlay=overlay, fill_opacity=0.0, legend_labels=labels,
+                              legend_colors=list(density.colors) + [CLEAR], legend_opacity=0.7))
+    rows = _legend_rows(html)
+    assert [text for _, text in rows] == labels
+    pixels = _overlay_pixels(html)
+    drawn = {"#%02x%02x%02x" % tuple(p[:3]) for p in pixels.reshape(-1, 4) if p[3] > 0}
+    assert drawn == set(density.colors) == {c for c, _ in rows if c != CLEAR}
+    assert (pixels[..., 3] == 0).any()  # the faintest density is left clear, as the legend's last row says
+    assert "opacity:0.7" in html and '"opacity": 0.7' in html  # swatches at the picture's opacity
+
+
+def test_measure_map_legend_explains_areas_with_no_data(grid_2x2):
+    gdf = grid_2x2.assign(n=[1.0, np.nan, 9.0, 20.0])
+    html = _html(_measure_map(gdf, {"no_data": "no data"}))
+    rows = _legend_rows(html)
+    assert rows[-1] == ("#d9d9d9", "no data")
+    grey = {f["properties"]["code"]: f["properties"]["_fill"] for f in _features(html) if "_fill" in f["properties"]}
+    assert grey["C2"] == "#d9d9d9"
+
+
+def test_wall_legend_is_large_and_explains_hidden_cells(grid_2x2):
+    from geo.core.classify import SUPPRESSED_FILL
+
+    district = gpd.GeoDataFrame({"code": ["D"]}, geometry=[shapely.box(112.9, 28.1, 112.92, 28.12)], crs=4326)
+    hidden = np.array([True, False, False, False])
+    classes = classify(np.array([1.0, 0.0, 9.0, 20.0]), "natural_breaks", suppressed=hidden, floor=3)
+    labels = {"measure": "Incidents", "suppressed": "hidden: fewer than 3", "no_data": "no data"}
+    html = _html(wall_map(grid_2x2, classes, district, labels, legend_labels=classes.labels()))
+    rows = _legend_rows(html)
+    assert rows[-1] == (SUPPRESSED_FILL, "hidden: fewer than 3")
+    assert [text for _, text in rows][:2] == ["0", "3 – 9"]  # no class names a count the wall cannot show
+    size = int(re.search(r'class="safegrid-legend" style="[^"]*font:(\d+)px', html).group(1))
+    from geo.ui.wall import MIN_LEGEND_PX
+
+    assert size >= MIN_LEGEND_PX

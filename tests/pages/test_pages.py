@@ -133,12 +133,58 @@ def test_wall_shows_every_kpi(app_env, lang, clock_at):
     assert ("数据截至" if lang == "zh" else "Data as of") in md
     # the demo's incidents end on the evening of 2026-06-30, hours before the suite's clock
     assert 'data-testid="wall-feed-quiet"' not in md
+    # none of today's data is in yet: no "0, down 100 %", the tile says it is too early to compare
+    today = md.split('data-kpi="today"')[1].split('data-kpi="week"')[0]
+    assert "▼" not in today and "▲" not in today and "-100" not in today
+    assert ("数据尚少，暂不比较" if lang == "zh" else "too early to compare") in today
     # three days later with nothing new, the wall says the feed has gone quiet
     clock_at(dt.datetime.fromisoformat(TEST_NOW) + dt.timedelta(days=3))
     md = _markdown(_run("pages/wall.py", lang, "wall"))
     assert 'data-testid="wall-feed-quiet"' in md
     hours = int(re.search(r"(\d+) ?(?:小时|hours)", md.split('wall-feed-quiet')[1]).group(1))
     assert 72 <= hours < 96  # 3 days after a last incident on the evening before the suite's clock
+
+
+def test_wall_hot_list_is_sorted_and_labelled():
+    """The wall listed its hot cells by z, unseen, beside their counts (6, 4, 6, 3...) with no header."""
+    import pandas as pd
+
+    from geo.ui import wall
+
+    hot = pd.DataFrame({"code": list("abcde"), "name": ["甲", "乙", "丙", "丁", "戊"], "name_en": [None] * 5,
+                        "n": [6, 4, 6, 3, 9], "gi_z": [4.1, 3.9, 3.0, 2.8, 2.2],
+                        "gi_class": ["hot_99", "hot_99", "hot_99", "hot_99", "hot_95"]})
+    from geo.ui.i18n import t
+
+    html = wall.hot_html({"hot_cells": hot})
+    assert re.findall(r'class="head">([^<]+)<', html) == [t("wall.hot.n"), t("wall.hot.cell"), t("wall.hot.level")]
+    rows = re.findall(r'class="n">(\d+)</span><span>([^<]+)</span><span class="level">([^<]+)<', html)
+    top, next_ = t("wall.hot.hot_99"), t("wall.hot.hot_95")
+    assert rows == [("6", "甲", top), ("6", "丙", top), ("4", "乙", top), ("3", "丁", top),
+                    ("9", "戊", next_)]  # strongest class first, then most incidents, then z
+    assert top.startswith("99") and next_.startswith("95")
+    assert "hot_9" not in html
+
+
+def test_wall_chart_is_dark_with_large_type():
+    """The chart was Streamlit's white box with small axes on the dark wall."""
+    import pandas as pd
+
+    from geo.maps.views import WALL_BACKGROUND
+    from geo.ui import wall
+
+    table = pd.DataFrame({"label": ["城关街道", "西湖街道"], "n_incidents": [519.0, None], "n_last_year": [575.0, 12.0]})
+    spec = wall.streets_spec(table, {"this_year": "本期", "last_year": "去年同期", "axis": "近 28 天警情"})
+    assert spec["background"] == WALL_BACKGROUND
+    config = spec["config"]
+    sizes = [config["axis"]["labelFontSize"], config["axis"]["titleFontSize"], config["legend"]["labelFontSize"]]
+    assert min(sizes) >= wall.MIN_AXIS_PX and config["axisY"]["labelFontSize"] >= wall.MIN_AREA_NAME_PX
+    assert spec["layer"][1]["mark"]["fontSize"] >= wall.MIN_AXIS_PX
+    assert wall.LEGEND_PX >= wall.MIN_LEGEND_PX and wall.AREA_NAME_PX >= wall.MIN_AREA_NAME_PX
+    # the map (or chart) reaches the bottom of a 1080-line screen: no empty quarter
+    assert wall.MAP_HEIGHT + wall.HEAD_PX >= wall.SCREEN[1] - 20 and wall.MAP_HEIGHT > wall.SCREEN[1] * 0.6
+    hidden = [r for r in spec["data"]["values"] if r["area"] == "西湖街道" and r["period"] == "本期"]
+    assert hidden == [{"area": "西湖街道", "period": "本期", "n": None, "text": "—"}]  # no bar, no number
 
 
 def test_home_without_schema_says_what_to_do(monkeypatch, tmp_path):
@@ -162,13 +208,40 @@ def test_hotspots_page_every_method(app_env, method):
     at.segmented_control(key="hot.method").set_value(method).run()
     assert not at.exception and not at.error
     frame = at.dataframe[-1].value
-    assert frame.columns[0] == "Code" and len(frame) == 1000
-    column = {"gistar": "Hot-spot class", "lisa": "Cluster type", "kde": "Mean kernel density",
-              "emerging": "Emerging pattern", "yoy": "Change %", "pop": "Change %", "count": "Incidents"}[method]
+    assert list(frame.columns[:3]) == ["Code", "Name", "Incidents"] and len(frame) == 1000
+    column = {"gistar": "Class", "lisa": "Class", "kde": "Mean density (per km²)", "emerging": "Class",
+              "yoy": "Change", "pop": "Change", "count": "Incidents per km²"}[method]
     assert column in frame.columns
-    if method == "gistar":  # classes in words, never their codes
-        assert set(frame[column]) <= {"Hot spot 99 %", "Hot spot 95 %", "Hot spot 90 %", "Not significant",
-                                      "Cold spot 90 %", "Cold spot 95 %", "Cold spot 99 %"}
+    assert not any(c.startswith(("gi_", "lisa_", "kde_", "yoy_", "n_")) for c in frame.columns)
+
+
+def test_hotspots_list_is_sorted_strongest_first_and_in_words(app_env):
+    """The hot-cell list came in code order with raw columns (gi_z, gi_class) and values (hot_99)."""
+    at = _open("pages/hotspots.py", "zh")
+    frame = at.dataframe[-1].value
+    assert list(frame.columns[:3]) == ["编码", "名称", "警情数"]
+    classes = frame["类别"].tolist()
+    order = ["热点 99%", "热点 95%", "热点 90%", "不显著", "冷点 90%", "冷点 95%", "冷点 99%"]
+    ranks = [order.index(c) for c in classes]  # every value a label of the catalogue, none a code
+    assert ranks == sorted(ranks) and classes[0] == "热点 99%"
+    top = frame[frame["类别"] == "热点 99%"]["Gi* z 值"]
+    assert top.is_monotonic_decreasing
+
+
+def test_hotspots_backtest_runs_on_the_default_period_in_one_unit(app_env):
+    """The default 28-day period was refused ("at least 4 weeks are needed"), and the table mixed
+    hit rate 0.07 with area share 1 %."""
+    at = _open("pages/hotspots.py", "en")
+    assert not any("too short" in i.value for i in at.info)
+    at.button(key="hot.backtest.run").click().run()
+    assert not at.exception and not at.error
+    table = at.dataframe[-1].value
+    assert list(table.columns) == ["Method", "Target area share (%)", "Area flagged (%)", "Hit rate (%)",
+                                   "PAI (hit rate ÷ area share)", "Weeks"]
+    assert set(table["Target area share (%)"]) == {1, 5, 10}
+    assert (table["Hit rate (%)"].between(0, 100)).all() and (table["Hit rate (%)"] > 1).any()
+    assert (table["Area flagged (%)"] >= table["Target area share (%)"] - 1e-9).all()
+    assert (table["PAI (hit rate ÷ area share)"] >= 0).all() and (table["Weeks"] >= 1).all()
 
 
 def test_hotspots_page_picks_neighbours_from_a_list(app_env):
@@ -190,7 +263,7 @@ def test_hotspots_gaussian_kernel_and_backtest(app_env):
     at = _open("pages/hotspots.py", "en")
     at.segmented_control(key="hot.method").set_value("kde").run()
     at.radio(key="hot.kernel").set_value("gaussian").run()
-    assert not at.exception and "Mean kernel density" in at.dataframe[-1].value.columns
+    assert not at.exception and "Mean density (per km²)" in at.dataframe[-1].value.columns
     # a year's period (its last quarter is predicted), as the sidebar would set it
     from geo.ui.filters import Filters
 
@@ -260,6 +333,9 @@ def test_zones_page_scorecard_proposal_and_plan(app_env):
     assert not at.exception and not at.error
     scorecard = at.dataframe[0].value
     assert len(scorecard) == 12 and "Polsby-Popper" in scorecard.columns
+    # shares in percent, like the camera coverage beside them (not 0.0727 beside 1.39 %)
+    assert scorecard["Share %"].sum() == pytest.approx(100, abs=0.5)
+    assert scorecard["Hot share %"].sum() == pytest.approx(100, abs=0.5) or scorecard["Hot share %"].sum() == 0
     at.number_input(key="zones.k").set_value(8)
     next(b for b in at.button if b.label == "Propose").click().run()
     assert not at.exception and not at.error

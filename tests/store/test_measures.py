@@ -171,3 +171,23 @@ def test_wall_snapshot_compares_today_so_far_with_the_same_hours_last_year(demo)
     last_year = local[local.dt.date == dt.date(2025, 6, 30)]
     assert whole == len(last_year)
     assert so_far == int((last_year.dt.hour < 12).sum()) and so_far < whole
+
+
+def test_wall_snapshot_compares_today_only_once_the_day_has_data_enough(demo):
+    """With today's data not in yet (the feed's last incident came last evening), the wall showed
+    "today 0, down 100 %"; it now compares nothing until data covers enough of the day."""
+    next_day = END + dt.timedelta(days=1)
+    afternoon = dt.datetime(2026, 7, 1, 6, 0, tzinfo=dt.timezone.utc)  # 14:00 in Asia/Shanghai
+    early = dt.datetime(2026, 6, 29, 21, 30, tzinfo=dt.timezone.utc)  # 05:30 on END in Asia/Shanghai
+    with demo.connect() as conn:
+        stale = wall_snapshot(conn, EVERYTHING, next_day, now=afternoon)["counts"][1]
+        dawn = wall_snapshot(conn, EVERYTHING, END, now=early)["counts"][1]
+        noon = wall_snapshot(conn, EVERYTHING, END, now=early + dt.timedelta(hours=6.5))["counts"][1]
+    assert stale["n"] == 0 and stale["yoy_pct"] is None and stale["early"]
+    assert stale["n_last_year"] == 0  # the same (no) hours of last year's day
+    assert dawn["yoy_pct"] is None and dawn["early"]
+    assert not noon["early"]
+    if noon["n_last_year"] >= 10:  # enough in last year's morning to compare
+        assert noon["yoy_pct"] == round((noon["n"] - noon["n_last_year"]) / noon["n_last_year"] * 100, 1)
+    else:
+        assert noon["yoy_pct"] is None

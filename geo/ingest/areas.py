@@ -26,6 +26,7 @@ from geo.ingest.errors import ImportRefused
 from geo.ingest.pipeline import Target, _write, row_hashes
 from geo.ingest.presets import parse_map_args, resolve_columns
 from geo.ingest.readers import RawTable, read_table
+from geo.ingest.reasons import reason as because
 from geo.ingest.report import ImportReport
 from geo.ingest.validate import validate
 from geo.store.areas import load_areas
@@ -49,9 +50,9 @@ def import_area_table(engine: Engine, table: RawTable, level: str, *, name: str 
                       crs: str | None = None, progress=None, in_transaction=None) -> ImportReport:
     """Validate, merge, repair and upsert the polygons of one level; re-assign records."""
     if level not in LEVELS:
-        raise ImportRefused(f"unknown level {level!r}: {', '.join(LEVELS)}")
+        raise ImportRefused(because("unknown_level", level=level, levels=tuple(LEVELS)))
     if table.geometry is None:
-        raise ImportRefused(f"{name}: areas need polygons: give a GeoJSON, Shapefile (zip or folder) or GeoPackage")
+        raise ImportRefused(because("areas_need_polygons", file=name))
     mapping = parse_map_args(maps, "areas")
     for fieldname, column in (("code", code_field), ("name", name_field), ("parent", parent_field)):
         if column:
@@ -59,7 +60,7 @@ def import_area_table(engine: Engine, table: RawTable, level: str, *, name: str 
     try:
         src_crs = parse_crs(crs or table.file_crs)
     except CRSError as exc:
-        raise ImportRefused(str(exc)) from exc
+        raise ImportRefused(because("bad_crs", detail=str(exc), value=str(crs or table.file_crs))) from exc
     fields, _ = resolve_columns(table.frame, "areas", mapping)
     with engine.connect() as conn:
         tz = deployment_timezone(conn)
@@ -71,9 +72,8 @@ def import_area_table(engine: Engine, table: RawTable, level: str, *, name: str 
                           masked_fields=dict(checked.masked_fields))
     frame = checked.frame
     if frame.empty:
-        raise ImportRefused(f"{name}: no area could be imported" +
-                            (f" ({report.row_word} {report.skipped[0][0]}: {report.skipped[0][1]})"
-                             if report.skipped else ""))
+        raise ImportRefused(because("no_area_imported", file=name, row_word=report.row_word, row=report.skipped[0][0],
+                                    first=report.skipped[0][1]) if report.skipped else because("no_areas", file=name))
     frame = _merge_duplicates(frame, report)
     geoms, invalid = repair_polygons(frame["geometry"].to_numpy())
     if invalid.any():
@@ -83,7 +83,7 @@ def import_area_table(engine: Engine, table: RawTable, level: str, *, name: str 
     frame = frame.assign(geometry=geoms)
     empty = frame["geometry"].isna()
     for code in frame.loc[empty, "code"]:
-        report.skipped.append((0, f"area {code}: no polygon left after repair"))
+        report.skipped.append((0, because("polygon_lost", code=str(code))))
     frame = frame[~empty]
     gdf = gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS)
     gdf["level"] = level
@@ -186,21 +186,21 @@ def generate_grid(engine: Engine, cell_size: float, shape: str = "square", withi
     runs inside the writing transaction, as for :func:`import_area_table`.
     """
     if not (math.isfinite(cell_size) and MIN_CELL_M <= cell_size <= MAX_CELL_M):
-        raise ImportRefused(f"--cell-size {cell_size:g}: give a size from {MIN_CELL_M:g} to {MAX_CELL_M:g} metres")
+        raise ImportRefused(because("grid_cell_size", size=cell_size, low=MIN_CELL_M, high=MAX_CELL_M))
     with engine.connect() as conn:
         areas = load_areas(conn)
     if areas.empty:
-        raise ImportRefused("no areas yet: import a district boundary first (geo import areas FILE --level district)")
+        raise ImportRefused(because("grid_no_areas"))
     if within:
         boundary = areas[areas["code"] == within]
         if boundary.empty:
-            raise ImportRefused(f"no area with code {within!r}")
+            raise ImportRefused(because("grid_no_such_area", code=within))
         if (boundary["level"] == "grid").any():
-            raise ImportRefused(f"{within} is a grid cell: generate a grid within a district, street or community")
+            raise ImportRefused(because("grid_within_grid", code=within))
     else:
         top = next(lv for lv in LEVELS if (areas["level"] == lv).any())
         if top == "grid":
-            raise ImportRefused("only grid cells exist: import a boundary (district or street) first")
+            raise ImportRefused(because("grid_only_cells"))
         boundary = areas[areas["level"] == top]
     shape_ll = shapely.union_all(boundary.geometry.to_numpy())
     lon, lat = shapely.centroid(shape_ll).coords[0]
@@ -208,14 +208,13 @@ def generate_grid(engine: Engine, cell_size: float, shape: str = "square", withi
     shape_m = gpd.GeoSeries([shape_ll], crs=STORAGE_CRS).to_crs(mcrs).iloc[0]
     minx, miny, maxx, maxy = shape_m.bounds  # the cells of the bounding box, counted before any is made
     if ((maxx - minx) / cell_size + 1) * ((maxy - miny) / cell_size + 1) > 4 * MAX_GRID_CELLS:
-        raise ImportRefused(f"a {cell_size:g} m grid over this boundary would have far more than "
-                            f"{MAX_GRID_CELLS:,} cells; choose a larger --cell-size")
+        raise ImportRefused(because("grid_too_big", size=cell_size, most=MAX_GRID_CELLS))
     try:
         codes, cells_m = make_grid(shape_m, cell_size, shape)
     except ValueError as exc:
-        raise ImportRefused(str(exc)) from exc
+        raise ImportRefused(because("grid_failed", detail=str(exc))) from exc
     if len(codes) > MAX_GRID_CELLS:
-        raise ImportRefused(f"{len(codes)} cells: too many; choose a larger --cell-size")
+        raise ImportRefused(because("grid_too_many", n=len(codes)))
     cells = gpd.GeoSeries(cells_m, crs=mcrs).to_crs(STORAGE_CRS)
     gdf = gpd.GeoDataFrame({"code": codes, "name": codes, "name_en": codes, "level": "grid"},
                            geometry=cells.to_numpy(), crs=STORAGE_CRS)

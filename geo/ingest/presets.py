@@ -63,7 +63,7 @@ def parse_map_args(items: list[str] | None, layer: str) -> dict:
                 fieldname, column = column, fieldname
             else:
                 raise ImportRefused(because("map_unknown_field", item=item, name=fieldname, layer=layer,
-                                            known=tuple(sorted(known))))
+                                            fields=tuple(sorted(known))))
         out[fieldname] = column
     return out
 

@@ -143,7 +143,7 @@ ENGLISH: dict[str, str] = {
                   "no personal identifiers)",
     "unknown_preset": "unknown preset {preset!r}; presets: {presets}",
     "map_syntax": "--map {item!r}: write it as FIELD=COLUMN, e.g. x=lon",
-    "map_unknown_field": "--map {item!r}: {name!r} is not a field of {layer} ({known})",
+    "map_unknown_field": "--map {item!r}: {name!r} is not a field of {layer} ({fields})",
     "map_missing_column": "column {column!r} (mapped to {field}) is not in the file; columns are: {columns}",
     "map_first_of_missing": "none of the columns {columns} (for {field}) is in the file",
     "map_join_missing": "columns {columns} (joined for {field}) are not in the file",
@@ -166,7 +166,7 @@ ENGLISH: dict[str, str] = {
 }
 # values a reason carries for the pages beyond those its English sentence writes
 EXTRA: dict[str, tuple[str, ...]] = {
-    "date_unparseable": ("field",), "time_out_of_range": ("field",),
+    "date_unparseable": ("field",), "time_out_of_range": ("field",), "unknown_value": ("layer",),
     "bad_crs": ("value",), "bad_timezone": ("value",), "grid_failed": (),
 }
 

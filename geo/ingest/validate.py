@@ -55,7 +55,8 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
     if missing_required:
         raise ImportRefused(because("missing_columns", layer=layer, fields=tuple(missing_required),
                                     found=tuple(map(str, fields.columns))))
-    reason = pd.Series(None, index=fields.index, dtype=object)
+    why = np.full(len(fields), None, dtype=object)  # each row's reason (kept as objects: a Reason, not a str)
+    refused = pd.Series(False, index=fields.index)
     out = pd.DataFrame(index=fields.index)
     notes: list[str] = []
     masked_fields: dict[str, int] = {}
@@ -65,16 +66,20 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
         """Rows in ``mask`` not refused yet are refused for ``code``; a ``params`` value that is a
         Series gives each row its own value (the cell it quotes)."""
         mask = pd.Series(mask, index=fields.index).fillna(False).astype(bool)
-        fresh = mask & reason.isna()
+        fresh = mask & ~refused
         if not fresh.any():
             return
+        refused[fresh] = True
+        at = np.flatnonzero(fresh.to_numpy())
         per_row = {k: v[fresh].fillna("").tolist() for k, v in params.items() if isinstance(v, pd.Series)}
         if not per_row:
-            reason[fresh] = because(code, **params)
+            one = because(code, **params)
+            for i in at:
+                why[i] = one
             return
         fixed = {k: v for k, v in params.items() if k not in per_row}
-        reason[fresh] = pd.Series([because(code, **fixed, **{k: values[i] for k, values in per_row.items()})
-                                   for i in range(int(fresh.sum()))], index=fresh.index[fresh], dtype=object)
+        for n, i in enumerate(at):
+            why[i] = because(code, **fixed, **{k: values[n] for k, values in per_row.items()})
 
     longest = limit("SAFEGRID_MAX_FIELD_CHARS")
     for col in fields.columns:
@@ -147,7 +152,7 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
             mapped = folded.map(spec.vocab)
             if spec.required:
                 refuse(text.isna(), "missing_value", field=spec.name)
-            refuse(text.notna() & mapped.isna(), "unknown_value", field=spec.name, value=text,
+            refuse(text.notna() & mapped.isna(), "unknown_value", field=spec.name, value=text, layer=layer,
                    allowed=tuple(sorted(set(spec.vocab.values()))))
             out[spec.name] = mapped.astype(object).where(mapped.notna(), None)
 
@@ -162,14 +167,14 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
         refuse(pd.Series([d is not None and f is not None and d < f for d, f in zip(out["deadline"], out["found_on"])],
                          index=fields.index), "deadline_before_found")
     key = "code" if layer in POLYGON_LAYERS else "source_id"
-    ok_ids = out[key].where(reason.isna())
+    ok_ids = out[key].where(~refused)
     dup = ok_ids.notna() & ok_ids.duplicated(keep="first")
     if dup.any() and layer != "areas":  # areas with one code in several features are merged
         first_row = rows.groupby(ok_ids).transform("first")
         refuse(dup, "duplicate_id", field=key, first=first_row.astype("Int64").astype(str))
-    bad = reason.notna()
+    bad = refused.copy()
     # Reasons quote the refused cell, which may itself be an identifier typed in the wrong column.
-    skipped = [(row, _masked(why)) for row, why in zip(rows[bad].astype(int).tolist(), reason[bad].tolist())]
+    skipped = [(row, _masked(why)) for row, why in zip(rows[bad].astype(int).tolist(), why[bad.to_numpy()])]
     return Validated(out[~bad], skipped, sum(masked_fields.values()), int(masked_rows.sum()), notes, masked_fields)
 
 

@@ -93,8 +93,8 @@ def show_report(report: ImportReport) -> None:
 
 def skipped_frame(report: ImportReport):
     """The skipped rows as the page shows and offers them: row number and reason, in the page's language."""
-    skipped = report.skipped_frame()
-    skipped["reason"] = [reason_text(why) for why in skipped["reason"]]
+    skipped = report.skipped_frame()  # its cells are plain text: the reasons themselves carry the codes
+    skipped["reason"] = [reason_text(why) for _row, why in report.skipped]
     skipped.columns = [t(f"import.report.{'line' if report.row_word == 'line' else 'feature'}"),
                        t("import.report.reason")]
     return skipped

@@ -78,8 +78,8 @@ def import_area_table(engine: Engine, table: RawTable, level: str, *, name: str 
     geoms, invalid = repair_polygons(frame["geometry"].to_numpy())
     if invalid.any():
         codes = frame["code"].to_numpy()[invalid]
-        report.notes.append(f"{int(invalid.sum())} invalid polygons repaired (make_valid): "
-                            + ", ".join(map(str, codes[:10])) + (" ..." if len(codes) > 10 else ""))
+        report.notes.append(because("note_repaired_codes", n=int(invalid.sum()),
+                                    codes=tuple(map(str, codes[:10])) + (("...",) if len(codes) > 10 else ())))
     frame = frame.assign(geometry=geoms)
     empty = frame["geometry"].isna()
     for code in frame.loc[empty, "code"]:
@@ -102,7 +102,7 @@ def _merge_duplicates(frame: pd.DataFrame, report: ImportReport) -> pd.DataFrame
         row["geometry"] = shapely.union_all(shapely.make_valid(group["geometry"].to_numpy()))
         merged.append(row)
     n_codes = frame.loc[dup, "code"].nunique()
-    report.notes.append(f"{int(dup.sum())} features share {n_codes} codes and were merged into multi-part areas")
+    report.notes.append(because("note_merged", n=int(dup.sum()), codes=n_codes))
     return pd.concat([frame[~dup], pd.DataFrame(merged)], ignore_index=False)
 
 
@@ -116,8 +116,7 @@ def _assign_parents(gdf: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, level: st
         gdf.loc[ok, "parent_code"] = gdf.loc[ok, "parent"]
         unknown = gdf["parent"].notna() & ~ok
         if unknown.any():
-            report.notes.append(f"{int(unknown.sum())} parent codes not found among higher areas; "
-                                "those areas were placed by location")
+            report.notes.append(because("note_parents_unknown", n=int(unknown.sum())))
     todo = gdf["parent_code"].isna()
     if todo.any() and above:
         parents = existing[existing["level"] == above[-1]]
@@ -147,7 +146,7 @@ def _store(engine: Engine, gdf: gpd.GeoDataFrame, report: ImportReport, progress
         changed = reassign_all(conn)
         moved = {k: v for k, v in changed.items() if v}
         if moved:
-            report.notes.append("area codes re-assigned: " + ", ".join(f"{k} {v}" for k, v in moved.items()))
+            report.notes.append(because("note_reassigned", moved=tuple(moved.items())))
         if in_transaction:  # e.g. the audit record: without it the import is not kept
             in_transaction(conn, report)
 
@@ -173,7 +172,7 @@ def _reparent_children(conn, report: ImportReport) -> None:
                 updates.append({"code": code, "parent": parents["code"].iloc[j]})
     if updates:
         conn.execute(text("UPDATE areas SET parent_code = :parent WHERE code = :code"), updates)
-        report.notes.append(f"{len(updates)} lower-level areas given a parent by location")
+        report.notes.append(because("note_reparented", n=len(updates)))
 
 
 def generate_grid(engine: Engine, cell_size: float, shape: str = "square", within: str | None = None,
@@ -226,6 +225,6 @@ def generate_grid(engine: Engine, cell_size: float, shape: str = "square", withi
     inside = old[shapely.within(shapely.point_on_surface(old.geometry.to_numpy()), shape_ll)] if not old.empty else old
     remove = sorted(set(inside["code"]) - set(codes))
     if remove:
-        report.notes.append(f"{len(remove)} earlier grid cells inside the boundary replaced")
+        report.notes.append(because("note_grid_replaced", n=len(remove)))
     _store(engine, gdf, report, progress, remove=remove, in_transaction=in_transaction)
     return report

@@ -164,7 +164,7 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
     report.notes.extend(checked.notes)
     bad_geometry = table.frame.attrs.get("bad_geometry")
     if bad_geometry:
-        report.notes.append(f"{len(bad_geometry)} features had malformed geometry")
+        report.notes.append(because("note_bad_geometry", n=len(bad_geometry)))
     frame = checked.frame
     if frame.empty:
         raise ImportRefused(because("no_row_imported", file=name, n=len(report.skipped), row_word=report.row_word,
@@ -218,7 +218,7 @@ def _rows_to_write(frame: pd.DataFrame, layer: str, target: Target, source: str,
     if layer == "zones":
         geoms, invalid = repair_polygons(frame["geometry"].to_numpy())
         if invalid.any():
-            report.notes.append(f"{int(invalid.sum())} invalid polygons repaired (make_valid)")
+            report.notes.append(because("note_repaired", n=int(invalid.sum())))
         out["geom"] = geoms
     else:
         codes = index.assign(frame["lon"].to_numpy(), frame["lat"].to_numpy())

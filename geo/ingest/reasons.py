@@ -163,6 +163,18 @@ ENGLISH: dict[str, str] = {
     "grid_too_many": "{n} cells: too many; choose a larger --cell-size",
     "ledger_no_importer": "a ledger import needs to know who imports it: their role decides the workflow steps",
     "ledger_role": "the {role} role may not create or edit ledger items",
+    # -- notes: what an import changed or kept on its way (not a refusal)
+    "note_html": "{n} rows carry HTML markup in {field}: stored as plain text, escaped wherever shown",
+    "note_controls": "{n} values held control characters (NUL and the like): removed",
+    "note_shortened": "{n} values of {field} longer than {most} characters were shortened",
+    "note_bad_geometry": "{n} features had malformed geometry",
+    "note_repaired": "{n} invalid polygons repaired (make_valid)",
+    "note_repaired_codes": "{n} invalid polygons repaired (make_valid): {codes}",
+    "note_merged": "{n} features share {codes} codes and were merged into multi-part areas",
+    "note_parents_unknown": "{n} parent codes not found among higher areas; those areas were placed by location",
+    "note_reassigned": "area codes re-assigned: {moved}",
+    "note_reparented": "{n} lower-level areas given a parent by location",
+    "note_grid_replaced": "{n} earlier grid cells inside the boundary replaced",
 }
 # values a reason carries for the pages beyond those its English sentence writes
 EXTRA: dict[str, tuple[str, ...]] = {
@@ -207,7 +219,7 @@ class Reason(str):
 
 def _english(value):
     if isinstance(value, (list, tuple)):
-        return ", ".join(map(str, value)) or "none"
+        return ", ".join(" ".join(map(str, v)) if isinstance(v, tuple) else str(v) for v in value) or "none"
     return value
 
 

@@ -111,8 +111,7 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
                 maybe = pd.Series(contains(text, "<", regex=False), index=text.index)
                 n_html = int(text[maybe].astype("string").str.contains(_HTML, na=False).sum()) if maybe.any() else 0
                 if n_html:
-                    notes.append(f"{n_html} rows carry HTML markup in {spec.name}: stored as plain text, "
-                                 "escaped wherever shown")
+                    notes.append(because("note_html", n=n_html, field=spec.name))
             out[spec.name] = _limit(text, spec.name, notes)
         elif spec.kind == "time":
             parsed = parse_local_times(raw, tz, formats.get(spec.name))
@@ -157,7 +156,7 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
             out[spec.name] = mapped.astype(object).where(mapped.notna(), None)
 
     if cleaned:
-        notes.append(f"{cleaned} values held control characters (NUL and the like): removed")
+        notes.append(because("note_controls", n=cleaned))
     if layer in POLYGON_LAYERS:
         _polygons(out, geometry, crs, refuse, notes)
     else:
@@ -218,7 +217,7 @@ def _limit(text: pd.Series, name: str, notes: list[str]) -> pd.Series:
     if limit:
         long = text.str.len() > limit
         if long.any():
-            notes.append(f"{int(long.sum())} values of {name} longer than {limit} characters were shortened")
+            notes.append(because("note_shortened", n=int(long.sum()), field=name, most=limit))
             text = text.where(~long, text.str.slice(0, limit))
     return text.astype(object).where(text.notna(), None)
 

@@ -31,6 +31,7 @@ ACCEPTED = ["csv", "gz", "xlsx", "geojson", "json", "zip", "gpkg"]
 STAGES = {"reading": "import.stage.reading", "checking rows": "import.stage.checking",
           "assigning grid cells": "import.stage.assigning", "writing": "import.stage.writing",
           "done": "import.stage.done"}
+TABLE_LAYERS = {"incidents": "incidents", "places": "places", "cameras": "cameras", "ledger_items": "ledger"}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -81,9 +82,11 @@ def show_report(report: ImportReport) -> None:
     if report.layer in POINT_LAYERS and report.layer != "zones":
         st.caption(t("import.report.outside", n=report.outside))
     if report.masked:
-        st.info(t("import.report.masked", n=report.masked, rows=report.masked_rows) + f" ({report.masked_by_field()})")
+        ranked = sorted(report.masked_fields.items(), key=lambda kv: (-kv[1], kv[0]))
+        where = _listed([f"{t_or(f'import.field.{name}', name)} {n:,}" for name, n in ranked])
+        st.info(t("import.report.masked", n=report.masked, rows=report.masked_rows) + f" ({where})")
     for note in report.notes:  # notes may quote the file (a column name, a code)
-        st.caption(plain(note))
+        st.caption(reason_text(note, inert=True))
     if report.skipped:
         skipped = skipped_frame(report)
         st.dataframe(skipped, hide_index=True, width="stretch")
@@ -143,6 +146,8 @@ def _value(name: str, value, params: dict, inert: bool) -> str:
         shown = [t("import.word.feature" if v == "feature" else "import.word.line") for v in items]
     elif name == "allowed":
         shown = [_spelling(params.get("layer"), params.get("field"), v) for v in items]
+    elif name == "moved":  # (table, rows) pairs
+        shown = [f"{t_or('import.layer.' + TABLE_LAYERS.get(table, table), table)} {n:,}" for table, n in items]
     elif name == "first":
         shown = [reason_text(v, inert=inert) for v in items]
         return shown[0]

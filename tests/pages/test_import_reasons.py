@@ -21,7 +21,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 SAMPLE = {"field": "found_on", "fields": ("source_id", "found_on"), "layer": "ledger", "layers": ("incidents", "ledger"),
           "level": "grid", "levels": ("district", "grid"), "status": "rectified", "before": "reported",
           "after": "verified", "initial": ("reported",), "action": "rectify", "role": "clerk", "row_word": "feature",
-          "allowed": ("hazard", "security_gap"), "first": reason("beyond_header", width=4)}
+          "allowed": ("hazard", "security_gap"), "first": reason("beyond_header", width=4),
+          "moved": (("incidents", 12), ("ledger_items", 3))}
 
 
 def _sample(name: str):

@@ -26,6 +26,7 @@ from geo.ingest.errors import ImportRefused
 from geo.ingest.pipeline import Target, _write, row_hashes
 from geo.ingest.presets import parse_map_args, resolve_columns
 from geo.ingest.readers import RawTable, read_table
+from geo.ingest.reasons import reason as because
 from geo.ingest.report import ImportReport
 from geo.ingest.validate import validate
 from geo.store.areas import load_areas
@@ -49,9 +50,9 @@ def import_area_table(engine: Engine, table: RawTable, level: str, *, name: str 
                       crs: str | None = None, progress=None, in_transaction=None) -> ImportReport:
     """Validate, merge, repair and upsert the polygons of one level; re-assign records."""
     if level not in LEVELS:
-        raise ImportRefused(f"unknown level {level!r}: {', '.join(LEVELS)}")
+        raise ImportRefused(because("unknown_level", level=level, levels=tuple(LEVELS)))
     if table.geometry is None:
-        raise ImportRefused(f"{name}: areas need polygons: give a GeoJSON, Shapefile (zip or folder) or GeoPackage")
+        raise ImportRefused(because("areas_need_polygons", file=name))
     mapping = parse_map_args(maps, "areas")
     for fieldname, column in (("code", code_field), ("name", name_field), ("parent", parent_field)):
         if column:
@@ -59,7 +60,7 @@ def import_area_table(engine: Engine, table: RawTable, level: str, *, name: str 
     try:
         src_crs = parse_crs(crs or table.file_crs)
     except CRSError as exc:
-        raise ImportRefused(str(exc)) from exc
+        raise ImportRefused(because("bad_crs", detail=str(exc), value=str(crs or table.file_crs))) from exc
     fields, _ = resolve_columns(table.frame, "areas", mapping)
     with engine.connect() as conn:
         tz = deployment_timezone(conn)
@@ -71,19 +72,18 @@ def import_area_table(engine: Engine, table: RawTable, level: str, *, name: str 
                           masked_fields=dict(checked.masked_fields))
     frame = checked.frame
     if frame.empty:
-        raise ImportRefused(f"{name}: no area could be imported" +
-                            (f" ({report.row_word} {report.skipped[0][0]}: {report.skipped[0][1]})"
-                             if report.skipped else ""))
+        raise ImportRefused(because("no_area_imported", file=name, row_word=report.row_word, row=report.skipped[0][0],
+                                    first=report.skipped[0][1]) if report.skipped else because("no_areas", file=name))
     frame = _merge_duplicates(frame, report)
     geoms, invalid = repair_polygons(frame["geometry"].to_numpy())
     if invalid.any():
         codes = frame["code"].to_numpy()[invalid]
-        report.notes.append(f"{int(invalid.sum())} invalid polygons repaired (make_valid): "
-                            + ", ".join(map(str, codes[:10])) + (" ..." if len(codes) > 10 else ""))
+        report.notes.append(because("note_repaired_codes", n=int(invalid.sum()),
+                                    codes=tuple(map(str, codes[:10])) + (("...",) if len(codes) > 10 else ())))
     frame = frame.assign(geometry=geoms)
     empty = frame["geometry"].isna()
     for code in frame.loc[empty, "code"]:
-        report.skipped.append((0, f"area {code}: no polygon left after repair"))
+        report.skipped.append((0, because("polygon_lost", code=str(code))))
     frame = frame[~empty]
     gdf = gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS)
     gdf["level"] = level
@@ -102,7 +102,7 @@ def _merge_duplicates(frame: pd.DataFrame, report: ImportReport) -> pd.DataFrame
         row["geometry"] = shapely.union_all(shapely.make_valid(group["geometry"].to_numpy()))
         merged.append(row)
     n_codes = frame.loc[dup, "code"].nunique()
-    report.notes.append(f"{int(dup.sum())} features share {n_codes} codes and were merged into multi-part areas")
+    report.notes.append(because("note_merged", n=int(dup.sum()), codes=n_codes))
     return pd.concat([frame[~dup], pd.DataFrame(merged)], ignore_index=False)
 
 
@@ -116,8 +116,7 @@ def _assign_parents(gdf: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, level: st
         gdf.loc[ok, "parent_code"] = gdf.loc[ok, "parent"]
         unknown = gdf["parent"].notna() & ~ok
         if unknown.any():
-            report.notes.append(f"{int(unknown.sum())} parent codes not found among higher areas; "
-                                "those areas were placed by location")
+            report.notes.append(because("note_parents_unknown", n=int(unknown.sum())))
     todo = gdf["parent_code"].isna()
     if todo.any() and above:
         parents = existing[existing["level"] == above[-1]]
@@ -147,7 +146,7 @@ def _store(engine: Engine, gdf: gpd.GeoDataFrame, report: ImportReport, progress
         changed = reassign_all(conn)
         moved = {k: v for k, v in changed.items() if v}
         if moved:
-            report.notes.append("area codes re-assigned: " + ", ".join(f"{k} {v}" for k, v in moved.items()))
+            report.notes.append(because("note_reassigned", moved=tuple(moved.items())))
         if in_transaction:  # e.g. the audit record: without it the import is not kept
             in_transaction(conn, report)
 
@@ -173,7 +172,7 @@ def _reparent_children(conn, report: ImportReport) -> None:
                 updates.append({"code": code, "parent": parents["code"].iloc[j]})
     if updates:
         conn.execute(text("UPDATE areas SET parent_code = :parent WHERE code = :code"), updates)
-        report.notes.append(f"{len(updates)} lower-level areas given a parent by location")
+        report.notes.append(because("note_reparented", n=len(updates)))
 
 
 def generate_grid(engine: Engine, cell_size: float, shape: str = "square", within: str | None = None,
@@ -186,21 +185,21 @@ def generate_grid(engine: Engine, cell_size: float, shape: str = "square", withi
     runs inside the writing transaction, as for :func:`import_area_table`.
     """
     if not (math.isfinite(cell_size) and MIN_CELL_M <= cell_size <= MAX_CELL_M):
-        raise ImportRefused(f"--cell-size {cell_size:g}: give a size from {MIN_CELL_M:g} to {MAX_CELL_M:g} metres")
+        raise ImportRefused(because("grid_cell_size", size=cell_size, low=MIN_CELL_M, high=MAX_CELL_M))
     with engine.connect() as conn:
         areas = load_areas(conn)
     if areas.empty:
-        raise ImportRefused("no areas yet: import a district boundary first (geo import areas FILE --level district)")
+        raise ImportRefused(because("grid_no_areas"))
     if within:
         boundary = areas[areas["code"] == within]
         if boundary.empty:
-            raise ImportRefused(f"no area with code {within!r}")
+            raise ImportRefused(because("grid_no_such_area", code=within))
         if (boundary["level"] == "grid").any():
-            raise ImportRefused(f"{within} is a grid cell: generate a grid within a district, street or community")
+            raise ImportRefused(because("grid_within_grid", code=within))
     else:
         top = next(lv for lv in LEVELS if (areas["level"] == lv).any())
         if top == "grid":
-            raise ImportRefused("only grid cells exist: import a boundary (district or street) first")
+            raise ImportRefused(because("grid_only_cells"))
         boundary = areas[areas["level"] == top]
     shape_ll = shapely.union_all(boundary.geometry.to_numpy())
     lon, lat = shapely.centroid(shape_ll).coords[0]
@@ -208,14 +207,13 @@ def generate_grid(engine: Engine, cell_size: float, shape: str = "square", withi
     shape_m = gpd.GeoSeries([shape_ll], crs=STORAGE_CRS).to_crs(mcrs).iloc[0]
     minx, miny, maxx, maxy = shape_m.bounds  # the cells of the bounding box, counted before any is made
     if ((maxx - minx) / cell_size + 1) * ((maxy - miny) / cell_size + 1) > 4 * MAX_GRID_CELLS:
-        raise ImportRefused(f"a {cell_size:g} m grid over this boundary would have far more than "
-                            f"{MAX_GRID_CELLS:,} cells; choose a larger --cell-size")
+        raise ImportRefused(because("grid_too_big", size=cell_size, most=MAX_GRID_CELLS))
     try:
         codes, cells_m = make_grid(shape_m, cell_size, shape)
     except ValueError as exc:
-        raise ImportRefused(str(exc)) from exc
+        raise ImportRefused(because("grid_failed", detail=str(exc))) from exc
     if len(codes) > MAX_GRID_CELLS:
-        raise ImportRefused(f"{len(codes)} cells: too many; choose a larger --cell-size")
+        raise ImportRefused(because("grid_too_many", n=len(codes)))
     cells = gpd.GeoSeries(cells_m, crs=mcrs).to_crs(STORAGE_CRS)
     gdf = gpd.GeoDataFrame({"code": codes, "name": codes, "name_en": codes, "level": "grid"},
                            geometry=cells.to_numpy(), crs=STORAGE_CRS)
@@ -227,6 +225,6 @@ def generate_grid(engine: Engine, cell_size: float, shape: str = "square", withi
     inside = old[shapely.within(shapely.point_on_surface(old.geometry.to_numpy()), shape_ll)] if not old.empty else old
     remove = sorted(set(inside["code"]) - set(codes))
     if remove:
-        report.notes.append(f"{len(remove)} earlier grid cells inside the boundary replaced")
+        report.notes.append(because("note_grid_replaced", n=len(remove)))
     _store(engine, gdf, report, progress, remove=remove, in_transaction=in_transaction)
     return report

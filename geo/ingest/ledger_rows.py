@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from geo.core import clock
 from geo.core import ledger as rules
 from geo.ingest.errors import ImportRefused
+from geo.ingest.reasons import Reason, reason as because
 from geo.ingest.report import ImportReport
 from geo.store import audit
 from geo.store.models import LedgerEvent
@@ -37,9 +38,37 @@ EXISTING = ", status, recheck_on, cell_code, community_code, street_code, distri
 def check_importer(by: Importer | None) -> None:
     """Refuse a ledger import with no importer, or by a role that may not create or edit items."""
     if by is None:
-        raise ImportRefused("a ledger import needs to know who imports it: their role decides the workflow steps")
+        raise ImportRefused(because("ledger_no_importer"))
     if by.workflow and by.role not in rules.EDIT_ROLES:
-        raise ImportRefused(f"the {by.role or 'anonymous'} role may not create or edit ledger items")
+        raise ImportRefused(because("ledger_role", role=by.role or "anonymous"))
+
+
+def workflow_reason(exc: Exception, before: str | None, after: str, role: str | None, *, note: str | None,
+                    edits: bool, recheck_on: dt.date | None, today: dt.date) -> Reason:
+    """The reason code of a row the workflow refused, found from the row's facts as
+    :func:`geo.core.ledger.import_steps` weighs them; the English sentence is the workflow's own."""
+    text = str(exc)
+    if before is None:
+        if after not in rules.INITIAL:
+            return because("ledger_new_status", text, initial=tuple(rules.INITIAL), status=after)
+    elif edits and before in rules.CLOSED and after in rules.CLOSED:
+        return because("ledger_closed_edit", text, status=before)
+    else:
+        chain = rules.route(before, after, role) or rules.route(before, after, any_role=True)
+        if chain is None:
+            return because("ledger_no_route", text, before=before, after=after)
+        when = recheck_on
+        for action in chain:
+            rule = rules.ACTIONS[action]
+            if role not in rule.roles:
+                return because("ledger_role_step", text, role=role or "anonymous", action=action)
+            if rule.needs_note and not (note or "").strip():
+                return because("ledger_needs_note", text, action=action)
+            if action == "verify" and when is not None and today < when:
+                return because("ledger_recheck_due", text, date=when.isoformat())
+            when = today + dt.timedelta(days=rules.RECHECK_DAYS) if action == "rectify" else \
+                (None if action == "reopen" else when)
+    return because("ledger_workflow", text, detail=text)
 
 
 def _date(value) -> dt.date | None:
@@ -79,16 +108,17 @@ class Batch:
             if known and not changed[i]:
                 continue
             if known and not scope.everything and existing.at[sid, scope.column] != scope.code:
-                refused[i] = f"ledger item {sid} is not in your area {scope.code}"
+                refused[i] = because("ledger_not_in_area", id=str(sid), area=scope.code)
                 continue
             edits = bool(fields_changed.get(i, False))
+            before = existing.at[sid, "status"] if known else None
+            recheck_on = _date(existing.at[sid, "recheck_on"]) if known else None
             try:
-                self.steps[sid] = rules.import_steps(
-                    existing.at[sid, "status"] if known else None, status, self.by.role, note=_text(notes[i]),
-                    today=self.today, recheck_on=_date(existing.at[sid, "recheck_on"]) if known else None,
-                    edits=edits)
+                self.steps[sid] = rules.import_steps(before, status, self.by.role, note=_text(notes[i]),
+                                                     today=self.today, recheck_on=recheck_on, edits=edits)
             except rules.WorkflowRefused as exc:
-                refused[i] = str(exc)
+                refused[i] = workflow_reason(exc, before, status, self.by.role, note=_text(notes[i]),
+                                             edits=edits, recheck_on=recheck_on, today=self.today)
                 continue
             self.edits[sid] = edits
         if refused:

@@ -30,6 +30,7 @@ from geo.ingest import ledger_rows
 from geo.ingest.errors import ImportRefused
 from geo.ingest.presets import load_preset, parse_map_args, resolve_columns
 from geo.ingest.readers import RawTable, read_table
+from geo.ingest.reasons import reason as because
 from geo.ingest.report import ImportReport
 from geo.ingest.validate import validate
 from geo.store.areas import CODE_COLUMNS, AreaIndex
@@ -103,8 +104,7 @@ def import_file(engine: Engine, path: str | Path, layer: str, *, scope: Scope, *
 def _check_layer_scope(layer: str, scope: Scope) -> None:
     """Patrol zones reach past any area: only an account of the whole jurisdiction imports them."""
     if layer == "zones" and not require(scope).everything:
-        raise ImportRefused("patrol zones are not coded to areas: only an account of the whole jurisdiction "
-                            "imports them")
+        raise ImportRefused(because("zones_need_jurisdiction"))
 
 
 def _keep_inside(rows: pd.DataFrame, scope: Scope, numbers: pd.Series, report: ImportReport) -> pd.DataFrame:
@@ -113,8 +113,8 @@ def _keep_inside(rows: pd.DataFrame, scope: Scope, numbers: pd.Series, report: I
         return rows
     inside = (rows[scope.column] == scope.code).to_numpy()
     if not inside.all():
-        report.skipped = sorted(report.skipped + [(int(numbers[i]), f"outside your area {scope.code}")
-                                                  for i in rows.index[~inside]])
+        outside = because("outside_area", area=scope.code)
+        report.skipped = sorted(report.skipped + [(int(numbers[i]), outside) for i in rows.index[~inside]])
     return rows[inside]
 
 
@@ -135,7 +135,7 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
     person would on the item's card, and rows the workflow or the role refuses are skipped.
     """
     if layer not in TARGETS:
-        raise ImportRefused(f"unknown layer {layer!r}: {', '.join(TARGETS)}")
+        raise ImportRefused(because("unknown_layer", layer=layer, layers=tuple(TARGETS)))
     _check_layer_scope(layer, scope)
     if layer == "ledger":
         ledger_rows.check_importer(by)
@@ -143,9 +143,12 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
     mapping = {**chosen.mapping(layer), **parse_map_args(maps, layer)}
     try:
         src_crs = parse_crs(crs or table.file_crs or chosen.crs)
+    except CRSError as exc:
+        raise ImportRefused(because("bad_crs", detail=str(exc), value=str(crs or table.file_crs or chosen.crs))) from exc
+    try:
         zone = check_timezone(tz or chosen.timezone) if (tz or chosen.timezone) else None
-    except (CRSError, TimeZoneError) as exc:
-        raise ImportRefused(str(exc)) from exc
+    except TimeZoneError as exc:
+        raise ImportRefused(because("bad_timezone", detail=str(exc), value=str(tz or chosen.timezone))) from exc
     source = _check_source(source or chosen.source or "import")
     report = ImportReport(name, layer, rows_read=len(table.frame), row_word=table.row_word)
     with engine.connect() as conn:
@@ -161,18 +164,18 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
     report.notes.extend(checked.notes)
     bad_geometry = table.frame.attrs.get("bad_geometry")
     if bad_geometry:
-        report.notes.append(f"{len(bad_geometry)} features had malformed geometry")
+        report.notes.append(because("note_bad_geometry", n=len(bad_geometry)))
     frame = checked.frame
     if frame.empty:
-        raise ImportRefused(f"{name}: no row could be imported ({len(report.skipped)} rows refused; first: "
-                            f"{report.row_word} {report.skipped[0][0]}: {report.skipped[0][1]})"
-                            if report.skipped else f"{name}: no rows")
+        raise ImportRefused(because("no_row_imported", file=name, n=len(report.skipped), row_word=report.row_word,
+                                    row=report.skipped[0][0], first=report.skipped[0][1])
+                            if report.skipped else because("no_rows", file=name))
     target = TARGETS[layer]
     _tell(progress, 0.35, "assigning grid cells")
     rows = _keep_inside(_rows_to_write(frame, layer, target, source, db_zone, index, report), scope, table.rows,
                         report)
     if rows.empty:
-        raise ImportRefused(f"{name}: no row lies inside your area {scope.code}")
+        raise ImportRefused(because("none_inside_area", file=name, area=scope.code))
     _tell(progress, 0.5, "writing")
     ledger = ledger_rows.Batch(by, today or clock.today(db_zone), table.rows, name) if layer == "ledger" else None
     _write(engine, rows, layer, target, source, report, scope,
@@ -185,8 +188,7 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
 def _check_source(source: str) -> str:
     """A source name is a short label of letters, digits and ``. _ : -`` (it keys every row)."""
     if not re.fullmatch(r"[\w.:-]{1,64}", source) or mask_pii(source)[1]:
-        raise ImportRefused("--source: give a short name (at most 64 letters, digits, '.', '_', ':' or '-'; "
-                            "no spaces, no personal identifiers)")
+        raise ImportRefused(because("bad_source"))
     return source
 
 
@@ -216,7 +218,7 @@ def _rows_to_write(frame: pd.DataFrame, layer: str, target: Target, source: str,
     if layer == "zones":
         geoms, invalid = repair_polygons(frame["geometry"].to_numpy())
         if invalid.any():
-            report.notes.append(f"{int(invalid.sum())} invalid polygons repaired (make_valid)")
+            report.notes.append(because("note_repaired", n=int(invalid.sum())))
         out["geom"] = geoms
     else:
         codes = index.assign(frame["lon"].to_numpy(), frame["lat"].to_numpy())

@@ -15,6 +15,7 @@ import pandas as pd
 
 from geo.ingest.errors import ImportRefused
 from geo.ingest.fields import LAYERS, fold
+from geo.ingest.reasons import reason as because
 
 PRESET_DIR = Path(__file__).resolve().parents[2] / "data" / "presets"
 
@@ -41,11 +42,9 @@ def preset_names() -> list[str]:
 def load_preset(name: str | None) -> Preset:
     if not name:
         return Preset("none")
-    if name not in preset_names():  # only the shipped files: a name is never a path
-        raise ImportRefused(f"unknown preset {name!r}; presets: {', '.join(preset_names())}")
     path = PRESET_DIR / f"{name}.json"
-    if not path.exists():
-        raise ImportRefused(f"unknown preset {name!r}; presets: {', '.join(preset_names())}")
+    if name not in preset_names() or not path.exists():  # only the shipped files: a name is never a path
+        raise ImportRefused(because("unknown_preset", preset=name, presets=tuple(preset_names())))
     doc = json.loads(path.read_text(encoding="utf-8"))
     return Preset(doc["name"], doc.get("timezone"), doc.get("source"), doc.get("crs"), doc.get("layers", {}))
 
@@ -56,15 +55,15 @@ def parse_map_args(items: list[str] | None, layer: str) -> dict:
     out = {}
     for item in items or []:
         if "=" not in item:
-            raise ImportRefused(f"--map {item!r}: write it as FIELD=COLUMN, e.g. x=lon")
+            raise ImportRefused(because("map_syntax", item=item))
         fieldname, column = (part.strip() for part in item.split("=", 1))
         if fieldname not in known:
             # Accept COLUMN=FIELD as well, the way DESIGN.md writes it.
             if column in known:
                 fieldname, column = column, fieldname
             else:
-                raise ImportRefused(f"--map {item!r}: {fieldname!r} is not a field of {layer} "
-                                    f"({', '.join(sorted(known))})")
+                raise ImportRefused(because("map_unknown_field", item=item, name=fieldname, layer=layer,
+                                            fields=tuple(sorted(known))))
         out[fieldname] = column
     return out
 
@@ -97,8 +96,8 @@ def resolve_columns(frame: pd.DataFrame, layer: str, explicit: dict) -> tuple[pd
 def _apply(frame: pd.DataFrame, spec, fieldname: str) -> pd.Series:
     if isinstance(spec, str):
         if spec not in frame.columns:
-            raise ImportRefused(f"column {spec!r} (mapped to {fieldname}) is not in the file; "
-                                f"columns are: {', '.join(map(str, frame.columns))}")
+            raise ImportRefused(because("map_missing_column", column=spec, field=fieldname,
+                                        columns=tuple(map(str, frame.columns))))
         return frame[spec]
     if "const" in spec:
         return pd.Series(spec["const"], index=frame.index, dtype=object)
@@ -106,15 +105,15 @@ def _apply(frame: pd.DataFrame, spec, fieldname: str) -> pd.Series:
         for col in spec["first_of"]:
             if col in frame.columns:
                 return frame[col]
-        raise ImportRefused(f"none of the columns {spec['first_of']} (for {fieldname}) is in the file")
+        raise ImportRefused(because("map_first_of_missing", columns=tuple(map(str, spec["first_of"])), field=fieldname))
     if "join" in spec:
         missing = [c for c in spec["join"] if c not in frame.columns]
         if missing:
-            raise ImportRefused(f"columns {missing} (joined for {fieldname}) are not in the file")
+            raise ImportRefused(because("map_join_missing", columns=tuple(map(str, missing)), field=fieldname))
         parts = [frame[c].astype("string") for c in spec["join"]]
         joined = parts[0].fillna("")
         for part in parts[1:]:
             joined = joined + spec.get("sep", " ") + part.fillna("")
         empty = pd.concat([p.isna() for p in parts], axis=1).all(axis=1)
         return joined.astype(object).where(~empty, None)
-    raise ImportRefused(f"preset mapping for {fieldname} not understood: {spec!r}")
+    raise ImportRefused(because("map_not_understood", field=fieldname, spec=repr(spec)))

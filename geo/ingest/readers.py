@@ -27,6 +27,7 @@ import pandas as pd
 
 from geo.ingest.errors import ImportRefused
 from geo.ingest.limits import describe, limit
+from geo.ingest.reasons import reason as because
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -58,50 +59,48 @@ def read_table(path: str | Path) -> RawTable:
     """
     path = Path(path)
     if not path.exists():
-        raise ImportRefused(f"{path}: no such file or folder")
+        raise ImportRefused(because("no_such_file", file=str(path)))
     if path.is_dir():
         return _read_ogr(path, path.name)
     if not stat.S_ISREG(path.stat().st_mode):
-        raise ImportRefused(f"{path.name}: not a regular file (a device, pipe or socket); give a file")
+        raise ImportRefused(because("not_regular", file=path.name))
     name = path.name.lower()
     size = path.stat().st_size
     cap = limit("SAFEGRID_MAX_FILE_BYTES")
     if size > cap:
-        raise ImportRefused(f"{path.name}: the file is larger than {describe(cap)} "
-                            f"(SAFEGRID_MAX_FILE_BYTES); split it")
+        raise ImportRefused(because("file_too_big", file=path.name, size=describe(cap)))
     try:
         with path.open("rb") as fh:
             head = fh.read(16)
     except OSError as exc:
-        raise ImportRefused(f"{path.name}: cannot read the file ({exc.strerror or exc})") from None
+        raise ImportRefused(because("unreadable", file=path.name, detail=str(exc.strerror or exc))) from None
     if not head:
-        raise ImportRefused(f"{path.name}: the file is empty")
+        raise ImportRefused(because("empty_file", file=path.name))
     if name.endswith(".xls") or head.startswith(OLE_MAGIC):
-        raise ImportRefused(f"{path.name}: old binary Excel (.xls) is not supported; save it as .xlsx")
+        raise ImportRefused(because("old_excel", file=path.name))
     if name.endswith(".xlsx"):
         if not head.startswith(ZIP_MAGIC):
-            raise ImportRefused(f"{path.name}: not an Excel .xlsx file (an .xlsx is a zip archive; this is not)")
+            raise ImportRefused(because("not_xlsx", file=path.name))
         return _read_excel(path)
     if name.endswith(".gz"):
         if not head.startswith(GZIP_MAGIC):
-            raise ImportRefused(f"{path.name}: named .gz but not gzip-compressed")
+            raise ImportRefused(because("not_gzip", file=path.name))
         return _read_named(_gunzip(path), path.name, name[:-3])
     if name.endswith(JSON_SUFFIXES):
         return _read_geojson(_read_file(path, "SAFEGRID_MAX_TEXT_BYTES"), path.name)
     if name.endswith(".zip"):
         if not head.startswith(ZIP_MAGIC):
-            raise ImportRefused(f"{path.name}: named .zip but not a zip archive")
+            raise ImportRefused(because("not_zip", file=path.name))
         return _read_zip(path)
     if name.endswith(OGR_SUFFIXES):
         if name.endswith(".gpkg") and not head.startswith(SQLITE_MAGIC):
-            raise ImportRefused(f"{path.name}: not a GeoPackage (a GeoPackage is an SQLite file; this is not)")
+            raise ImportRefused(because("not_gpkg", file=path.name))
         return _read_ogr(path, path.name)
     if name.endswith(TEXT_SUFFIXES):
         if head.startswith(GZIP_MAGIC):
             return _read_text_table(_gunzip(path), path.name, inner=name)
         return _read_text_table(_read_file(path, "SAFEGRID_MAX_TEXT_BYTES"), path.name, inner=name)
-    raise ImportRefused(f"{path.name}: unsupported file type; use .csv, .csv.gz, .xlsx, .geojson, "
-                        ".shp (or a zipped shapefile), .gpkg or a .zip holding one of them")
+    raise ImportRefused(because("unsupported_type", file=path.name))
 
 
 def _read_named(data: bytes, name: str, inner: str) -> RawTable:
@@ -111,13 +110,13 @@ def _read_named(data: bytes, name: str, inner: str) -> RawTable:
     return _read_text_table(data, name, inner=inner)
 
 
-def _too_big(name: str, what: str, setting: str) -> ImportRefused:
-    cap = limit(setting)
-    return ImportRefused(f"{name}: {what} is larger than {describe(cap)} ({setting}); split the file "
-                         "or raise the setting")
+def _too_big(name: str, what: str, setting: str, **params) -> ImportRefused:
+    """``what``: the part too big, as a reason code ``too_big_<what>`` (file, text, archive, member, ...)."""
+    return ImportRefused(because(f"too_big_{what}", file=name, size=describe(limit(setting)), setting=setting,
+                                 **params))
 
 
-def _read_bounded(fh: BinaryIO, name: str, what: str, setting: str) -> bytes:
+def _read_bounded(fh: BinaryIO, name: str, what: str, setting: str, **params) -> bytes:
     """Everything ``fh`` gives, in chunks, refusing as soon as it passes the limit ``setting``."""
     cap = limit(setting)
     buf = bytearray()
@@ -127,20 +126,20 @@ def _read_bounded(fh: BinaryIO, name: str, what: str, setting: str) -> bytes:
             return bytes(buf)
         buf += chunk
         if len(buf) > cap:
-            raise _too_big(name, what, setting)
+            raise _too_big(name, what, setting, **params)
 
 
 def _read_file(path: Path, setting: str) -> bytes:
     with path.open("rb") as fh:
-        return _read_bounded(fh, path.name, "the file", setting)
+        return _read_bounded(fh, path.name, "file", setting)
 
 
 def _gunzip(path: Path) -> bytes:
     try:
         with gzip.open(path, "rb") as fh:
-            return _read_bounded(fh, path.name, "the unpacked text", "SAFEGRID_MAX_TEXT_BYTES")
+            return _read_bounded(fh, path.name, "text", "SAFEGRID_MAX_TEXT_BYTES")
     except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
-        raise ImportRefused(f"{path.name}: the compressed file is damaged or truncated ({exc})") from exc
+        raise ImportRefused(because("damaged_gzip", file=path.name, detail=str(exc))) from exc
 
 
 def _members(archive: zipfile.ZipFile, name: str) -> list[zipfile.ZipInfo]:
@@ -148,12 +147,11 @@ def _members(archive: zipfile.ZipFile, name: str) -> list[zipfile.ZipInfo]:
     infos = [i for i in archive.infolist() if not i.is_dir()]
     most = limit("SAFEGRID_MAX_ZIP_FILES")
     if len(infos) > most:
-        raise ImportRefused(f"{name}: the archive holds {len(infos)} files, more than {most} "
-                            "(SAFEGRID_MAX_ZIP_FILES)")
+        raise ImportRefused(because("zip_too_many_files", file=name, n=len(infos), most=most))
     if sum(i.file_size for i in infos) > limit("SAFEGRID_MAX_ARCHIVE_BYTES"):
-        raise _too_big(name, "the archive once unpacked", "SAFEGRID_MAX_ARCHIVE_BYTES")
+        raise _too_big(name, "archive", "SAFEGRID_MAX_ARCHIVE_BYTES")
     if any(i.flag_bits & 0x1 for i in infos):
-        raise ImportRefused(f"{name}: the archive is encrypted; zip it again without a password")
+        raise ImportRefused(because("zip_encrypted", file=name))
     return infos
 
 
@@ -169,20 +167,18 @@ def _read_zip(path: Path) -> RawTable:
             for kind in ("shp", "gpkg"):
                 if kinds.get(kind):
                     if len(kinds[kind]) > 1:
-                        raise ImportRefused(f"{path.name}: the archive holds {len(kinds[kind])} .{kind} files; "
-                                            "zip one layer per file")
+                        raise ImportRefused(because("zip_many_layers", file=path.name, n=len(kinds[kind]),
+                                                    kind=kind))
                     return _read_zipped_ogr(archive, infos, kinds[kind][0], path.name)
             tables = kinds.get("json", []) + kinds.get("text", [])
             if len(tables) != 1:
-                found = ", ".join(sorted(PurePosixPath(i.filename).name for i in tables)) or "none"
-                raise ImportRefused(f"{path.name}: a .zip must hold one shapefile, GeoPackage, GeoJSON or CSV "
-                                    f"(tables found: {found})")
+                found = tuple(sorted(PurePosixPath(i.filename).name for i in tables))
+                raise ImportRefused(because("zip_tables", file=path.name, found=found))
             inner = PurePosixPath(tables[0].filename).name.lower()
             with archive.open(tables[0]) as fh:
-                data = _read_bounded(fh, path.name, f"{inner} unpacked", "SAFEGRID_MAX_TEXT_BYTES")
+                data = _read_bounded(fh, path.name, "member", "SAFEGRID_MAX_TEXT_BYTES", member=inner)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, zlib.error, OSError) as exc:
-        raise ImportRefused(f"{path.name}: the zip archive is damaged or uses an unsupported method "
-                            f"({_short(exc)})") from exc
+        raise ImportRefused(because("zip_damaged", file=path.name, detail=_short(exc))) from exc
     return _read_named(data, path.name, inner)
 
 
@@ -210,7 +206,7 @@ def _read_zipped_ogr(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], mai
                 while chunk := src.read(CHUNK):
                     budget -= len(chunk)
                     if budget < 0:
-                        raise _too_big(name, "the archive once unpacked", "SAFEGRID_MAX_ARCHIVE_BYTES")
+                        raise _too_big(name, "archive", "SAFEGRID_MAX_ARCHIVE_BYTES")
                     dst.write(chunk)
         return _read_ogr(Path(tmp) / ("layer" + PurePosixPath(main.filename).suffix.lower()), name)
 
@@ -218,22 +214,19 @@ def _read_zipped_ogr(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], mai
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
     """Decode CSV bytes; returns (text, encoding). UTF-8 (BOM or not) first, then GB18030."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportRefused(f"{name}: UTF-16 text is not supported; save it as UTF-8 CSV")
+        raise ImportRefused(because("utf16", file=name))
     if b"\x00" in data[:65536]:
-        raise ImportRefused(f"{name}: not a text file (it contains NUL bytes); is it really a CSV?")
+        raise ImportRefused(because("binary_text", file=name))
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as utf8_error:
         try:
             text = data.decode("gb18030")
         except UnicodeDecodeError:
-            raise ImportRefused(
-                f"{name}: cannot read the text: not UTF-8 ({utf8_error.reason} at byte {utf8_error.start}) "
-                "and not GBK/GB18030; save it as UTF-8") from None
+            raise ImportRefused(because("bad_encoding", file=name, detail=utf8_error.reason,
+                                        at=utf8_error.start)) from None
         if not re.search(r"[\u4e00-\u9fff]", text):
-            raise ImportRefused(
-                f"{name}: cannot read the text: not UTF-8 (byte {utf8_error.start}) and no Chinese text "
-                "found when read as GBK; save it as UTF-8")
+            raise ImportRefused(because("bad_encoding_no_chinese", file=name, at=utf8_error.start))
         return text, "gb18030"
 
 
@@ -243,17 +236,16 @@ def _read_text_table(data: bytes, name: str, inner: str) -> RawTable:
     lines = data.count(b"\n") + lone_cr + (0 if data.endswith((b"\n", b"\r")) else 1)
     most = limit("SAFEGRID_MAX_ROWS")
     if lines > most + 1:
-        raise ImportRefused(f"{name}: {lines - 1:,} lines, more than {most:,} rows (SAFEGRID_MAX_ROWS); "
-                            "split the file")
+        raise ImportRefused(because("too_many_lines", file=name, n=lines - 1, most=most))
     text, encoding = decode_text(data, name)
     if not text.strip():
-        raise ImportRefused(f"{name}: the file has no rows")
+        raise ImportRefused(because("no_rows_text", file=name))
     first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     sep = "\t" if inner.endswith(".tsv") or ("\t" in first and "," not in first) else \
         (";" if ";" in first and "," not in first else ",")
     if first.count(sep) + 1 > limit("SAFEGRID_MAX_COLUMNS"):
-        raise ImportRefused(f"{name}: the header has {first.count(sep) + 1:,} columns, more than "
-                            f"{limit('SAFEGRID_MAX_COLUMNS')} (SAFEGRID_MAX_COLUMNS)")
+        raise ImportRefused(because("too_many_columns_header", file=name, n=first.count(sep) + 1,
+                                    most=limit("SAFEGRID_MAX_COLUMNS")))
     _check_cells(lines - 1, first.count(sep) + 1, name)
     # an odd number of quotes: an inch mark (55" TV) or a quote never closed, which the fast parser
     # would run to the end of the file; the record reader tells the two apart
@@ -271,8 +263,7 @@ def _read_text_table(data: bytes, name: str, inner: str) -> RawTable:
 def _check_cells(rows: int, columns: int, name: str) -> None:
     most = limit("SAFEGRID_MAX_CELLS")
     if rows * columns > most:
-        raise ImportRefused(f"{name}: {rows:,} rows of {columns:,} columns, more than {most:,} cells "
-                            "(SAFEGRID_MAX_CELLS); split the file or drop unused columns")
+        raise ImportRefused(because("too_many_cells", file=name, rows=rows, columns=columns, most=most))
 
 
 def _csv_records(text: str, sep: str, name: str) -> tuple[pd.DataFrame, list[int], list[tuple[int, str]]]:
@@ -284,9 +275,9 @@ def _csv_records(text: str, sep: str, name: str) -> tuple[pd.DataFrame, list[int
         while not any(cell.strip() for cell in header):
             header = next(reader)
     except StopIteration:
-        raise ImportRefused(f"{name}: the file has no header row") from None
+        raise ImportRefused(because("no_header", file=name)) from None
     except csv.Error as exc:
-        raise ImportRefused(f"{name}: malformed CSV in the header ({exc})") from None
+        raise ImportRefused(because("bad_header", file=name, detail=str(exc))) from None
     width = len(header)
     records, numbers, skipped = [], [], []
     line = reader.line_num
@@ -296,16 +287,14 @@ def _csv_records(text: str, sep: str, name: str) -> tuple[pd.DataFrame, list[int
             if not any(cell.strip() for cell in record):
                 continue
             if len(record) > width:
-                skipped.append((start, f"{len(record)} fields where the header has {width}"))
+                skipped.append((start, because("too_many_fields", n=len(record), width=width)))
                 continue
             records.append([cell if cell != "" else None for cell in record] + [None] * (width - len(record)))
             numbers.append(start)
     except csv.Error as exc:
         if "end of data" in str(exc):  # a quote opened at a cell's start runs to the end of the file
-            raise ImportRefused(f"{name}: malformed CSV: a quoted field opened on line {line + 1} is never "
-                                "closed; is the file truncated or mis-quoted?") from None
-        raise ImportRefused(f"{name}: malformed CSV near line {line + 1} ({exc}); is the file truncated "
-                            "or mis-quoted?") from None
+            raise ImportRefused(because("unclosed_quote", file=name, line=line + 1)) from None
+        raise ImportRefused(because("malformed_csv", file=name, line=line + 1, detail=str(exc))) from None
     return pd.DataFrame(records, columns=header, dtype=object), numbers, skipped
 
 
@@ -330,26 +319,26 @@ def _read_excel(path: Path) -> RawTable:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
             if sum(i.file_size for i in infos) > limit("SAFEGRID_MAX_ARCHIVE_BYTES"):
-                raise _too_big(path.name, "the workbook once unpacked", "SAFEGRID_MAX_ARCHIVE_BYTES")
+                raise _too_big(path.name, "workbook", "SAFEGRID_MAX_ARCHIVE_BYTES")
             cells = sum(i.file_size for i in infos if i.filename.startswith("xl/worksheets/")
                         or i.filename == "xl/sharedStrings.xml")
             if cells > limit("SAFEGRID_MAX_TEXT_BYTES"):
-                raise _too_big(path.name, "the workbook's sheets unpacked", "SAFEGRID_MAX_TEXT_BYTES")
+                raise _too_big(path.name, "sheets", "SAFEGRID_MAX_TEXT_BYTES")
         book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except ImportRefused:
         raise
     except Exception as exc:  # zipfile, XML and openpyxl's own errors: the workbook is unreadable
-        raise ImportRefused(f"{path.name}: not a readable Excel workbook ({_short(exc)})") from exc
+        raise ImportRefused(because("bad_excel", file=path.name, detail=_short(exc))) from exc
     try:
         visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
         if not visible:
-            raise ImportRefused(f"{path.name}: every sheet is hidden")
+            raise ImportRefused(because("hidden_sheets", file=path.name))
         sheet = book.active if book.active in visible else visible[0]  # the sheet a person sees on opening
         header, records, numbers, skipped = _sheet_records(sheet, path.name)
     except ImportRefused:
         raise
     except Exception as exc:
-        raise ImportRefused(f"{path.name}: not a readable Excel workbook ({_short(exc)})") from exc
+        raise ImportRefused(because("bad_excel", file=path.name, detail=_short(exc))) from exc
     finally:
         book.close()
     frame = pd.DataFrame(records, columns=header, dtype=object)
@@ -368,48 +357,45 @@ def _sheet_records(sheet, name: str):
             while values and values[-1] is None:
                 values.pop()
             if len(values) > limit("SAFEGRID_MAX_COLUMNS"):
-                raise ImportRefused(f"{name}: {len(values):,} columns, more than "
-                                    f"{limit('SAFEGRID_MAX_COLUMNS')} (SAFEGRID_MAX_COLUMNS)")
+                raise ImportRefused(because("too_many_columns", file=name, n=len(values),
+                                            most=limit("SAFEGRID_MAX_COLUMNS")))
             header = [f"Unnamed: {i}" if v is None else str(v) for i, v in enumerate(values)]
             width = len(header)
             continue
         if any(v is not None for v in values[width:]):
-            skipped.append((number, f"cells beyond the header's {width} columns"))
+            skipped.append((number, because("beyond_header", width=width)))
             continue
         if len(records) >= most:
-            raise ImportRefused(f"{name}: more than {most:,} rows (SAFEGRID_MAX_ROWS); split the file")
+            raise ImportRefused(because("too_many_rows_sheet", file=name, most=most))
         if len(records) % 10_000 == 0:
             _check_cells(len(records), width, name)
         records.append(list(values[:width]) + [None] * (width - len(values)))
         numbers.append(number)
     if header is None:
-        raise ImportRefused(f"{name}: the first sheet is empty")
+        raise ImportRefused(because("empty_sheet", file=name))
     return header, records, numbers, skipped
 
 
 def _check_header(frame: pd.DataFrame, name: str, skipped: list[tuple[int, str]] | None = None) -> None:
     cols = [str(c) for c in frame.columns]
     if len(cols) > limit("SAFEGRID_MAX_COLUMNS"):
-        raise ImportRefused(f"{name}: {len(cols):,} columns, more than {limit('SAFEGRID_MAX_COLUMNS')} "
-                            "(SAFEGRID_MAX_COLUMNS)")
+        raise ImportRefused(because("too_many_columns", file=name, n=len(cols), most=limit("SAFEGRID_MAX_COLUMNS")))
     if len(frame) > limit("SAFEGRID_MAX_ROWS"):
-        raise ImportRefused(f"{name}: {len(frame):,} rows, more than {limit('SAFEGRID_MAX_ROWS'):,} "
-                            "(SAFEGRID_MAX_ROWS); split the file")
+        raise ImportRefused(because("too_many_rows", file=name, n=len(frame), most=limit("SAFEGRID_MAX_ROWS")))
     _check_cells(len(frame), len(cols), name)
     if len(frame) == 0:
         if skipped:
-            raise ImportRefused(f"{name}: no row could be read (line {skipped[0][0]}: {skipped[0][1]})")
-        raise ImportRefused(f"{name}: the file has a header but no rows")
+            raise ImportRefused(because("no_row_read", file=name, row=skipped[0][0], first=skipped[0][1]))
+        raise ImportRefused(because("header_only", file=name))
     dupes = sorted({c for c in cols if cols.count(c) > 1
                     or (re.fullmatch(r".+\.\d+", c) and c.rsplit(".", 1)[0] in cols)})
     if dupes:
-        raise ImportRefused(f"{name}: duplicate column names {dupes}")
+        raise ImportRefused(because("duplicate_columns", file=name, columns=tuple(dupes)))
     folded: dict[str, str] = {}
     for col in cols:
         key = col.strip().casefold()
         if key in folded:
-            raise ImportRefused(f"{name}: columns {folded[key]!r} and {col!r} differ only in case or spaces; "
-                                "rename or remove one")
+            raise ImportRefused(because("columns_differ_in_case", file=name, a=folded[key], b=col))
         folded[key] = col
 
 
@@ -430,27 +416,26 @@ def _read_geojson(data: bytes, name: str) -> RawTable:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ImportRefused(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}); is the file truncated?") from exc
+        raise ImportRefused(because("bad_json", file=name, detail=exc.msg, line=exc.lineno)) from exc
     except RecursionError:
-        raise ImportRefused(f"{name}: the JSON is nested too deeply to be GeoJSON") from None
+        raise ImportRefused(because("json_too_deep", file=name)) from None
     if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature"):
-        raise ImportRefused(f"{name}: not GeoJSON (expected a FeatureCollection)")
+        raise ImportRefused(because("not_geojson", file=name))
     features = doc.get("features", [doc]) if doc["type"] == "FeatureCollection" else [doc]
     if not isinstance(features, list) or not features:
-        raise ImportRefused(f"{name}: the GeoJSON has no features")
+        raise ImportRefused(because("no_features", file=name))
     if len(features) > limit("SAFEGRID_MAX_ROWS"):
-        raise ImportRefused(f"{name}: {len(features):,} features, more than {limit('SAFEGRID_MAX_ROWS'):,} "
-                            "(SAFEGRID_MAX_ROWS); split the file")
+        raise ImportRefused(because("too_many_features", file=name, n=len(features), most=limit("SAFEGRID_MAX_ROWS")))
     props, geoms = [], []
     import shapely.geometry as sg
 
     bad_geometry = []
     for i, feat in enumerate(features, start=1):
         if not isinstance(feat, dict):
-            raise ImportRefused(f"{name}: feature {i} is not a GeoJSON feature")
+            raise ImportRefused(because("bad_feature", file=name, i=i))
         properties = feat.get("properties") or {}
         if not isinstance(properties, dict):
-            raise ImportRefused(f"{name}: feature {i}: 'properties' must be an object")
+            raise ImportRefused(because("bad_properties", file=name, i=i))
         props.append(properties)
         geom = feat.get("geometry")
         try:
@@ -460,8 +445,7 @@ def _read_geojson(data: bytes, name: str) -> RawTable:
             bad_geometry.append(i)
     keys = set().union(*(p.keys() for p in props))
     if len(keys) > limit("SAFEGRID_MAX_COLUMNS"):
-        raise ImportRefused(f"{name}: the features carry {len(keys):,} property names, more than "
-                            f"{limit('SAFEGRID_MAX_COLUMNS')} (SAFEGRID_MAX_COLUMNS)")
+        raise ImportRefused(because("too_many_properties", file=name, n=len(keys), most=limit("SAFEGRID_MAX_COLUMNS")))
     _check_cells(len(props), len(keys), name)
     frame = pd.DataFrame(props, index=range(len(props)))
     frame = frame.map(_property_text)
@@ -492,7 +476,7 @@ def _read_ogr(path: Path, name: str) -> RawTable:
     if path.is_dir():
         shps = sorted(path.glob("*.shp"))
         if len(shps) != 1:
-            raise ImportRefused(f"{path}: a shapefile folder must hold exactly one .shp (found {len(shps)})")
+            raise ImportRefused(because("shapefile_folder", file=str(path), n=len(shps)))
         target = shps[0]
     try:
         import pyogrio
@@ -501,26 +485,25 @@ def _read_ogr(path: Path, name: str) -> RawTable:
             warnings.simplefilter("ignore")
             layers = pyogrio.list_layers(target)
             if len(layers) > 1:
-                raise ImportRefused(f"{name}: holds {len(layers)} layers ({', '.join(str(n) for n in layers[:, 0])}); "
-                                    "export the one to import on its own")
+                raise ImportRefused(because("many_layers", file=name, n=len(layers),
+                                            layers=tuple(str(n) for n in layers[:, 0])))
             info = pyogrio.read_info(target)
         features = info.get("features", 0)
     except ImportRefused:
         raise
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise ImportRefused(f"{name}: cannot read it as a spatial file ({_short(exc)})") from exc
+        raise ImportRefused(because("bad_spatial", file=name, detail=_short(exc))) from exc
     if features is not None and features > limit("SAFEGRID_MAX_ROWS"):
-        raise ImportRefused(f"{name}: {features:,} features, more than {limit('SAFEGRID_MAX_ROWS'):,} "
-                            "(SAFEGRID_MAX_ROWS); split the file")
+        raise ImportRefused(because("too_many_features", file=name, n=features, most=limit("SAFEGRID_MAX_ROWS")))
     _check_cells(features or 0, len(info.get("fields", [])) + 1, name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             gdf = gpd.read_file(target)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise ImportRefused(f"{name}: cannot read it as a spatial file ({_short(exc)})") from exc
+        raise ImportRefused(because("bad_spatial", file=name, detail=_short(exc))) from exc
     if gdf.empty:
-        raise ImportRefused(f"{name}: the layer has no features")
+        raise ImportRefused(because("no_features_layer", file=name))
     file_crs = None
     if gdf.crs is not None:
         epsg = gdf.crs.to_epsg()

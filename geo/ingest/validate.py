@@ -22,6 +22,7 @@ from geo.core.timeutil import not_a_date, parse_local_times
 from geo.ingest.errors import ImportRefused
 from geo.ingest.fields import LAYERS, POLYGON_LAYERS
 from geo.ingest.limits import limit
+from geo.ingest.reasons import Reason, reason as because
 
 FAR_MARGIN_DEG = 1.0  # about 100 km: points further than this outside the areas are refused
 EARLIEST_YEAR = 1900
@@ -52,24 +53,38 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
     missing_required = [f.name for f in specs if f.required and f.name not in fields.columns
                         and not (f.kind in ("x", "y") and geometry is not None)]
     if missing_required:
-        raise ImportRefused(f"required column(s) missing for {layer}: {', '.join(missing_required)} "
-                            f"(found: {', '.join(map(str, fields.columns)) or 'none'}); map them with --map FIELD=COLUMN")
-    reason = pd.Series(None, index=fields.index, dtype=object)
+        raise ImportRefused(because("missing_columns", layer=layer, fields=tuple(missing_required),
+                                    found=tuple(map(str, fields.columns))))
+    why = np.full(len(fields), None, dtype=object)  # each row's reason (kept as objects: a Reason, not a str)
+    refused = pd.Series(False, index=fields.index)
     out = pd.DataFrame(index=fields.index)
     notes: list[str] = []
     masked_fields: dict[str, int] = {}
     masked_rows = pd.Series(False, index=fields.index)
 
-    def refuse(mask, text) -> None:
+    def refuse(mask, code: str, **params) -> None:
+        """Rows in ``mask`` not refused yet are refused for ``code``; a ``params`` value that is a
+        Series gives each row its own value (the cell it quotes)."""
         mask = pd.Series(mask, index=fields.index).fillna(False).astype(bool)
-        fresh = mask & reason.isna()
-        if fresh.any():
-            reason[fresh] = text if isinstance(text, str) else text[fresh]
+        fresh = mask & ~refused
+        if not fresh.any():
+            return
+        refused[fresh] = True
+        at = np.flatnonzero(fresh.to_numpy())
+        per_row = {k: v[fresh].fillna("").tolist() for k, v in params.items() if isinstance(v, pd.Series)}
+        if not per_row:
+            one = because(code, **params)
+            for i in at:
+                why[i] = one
+            return
+        fixed = {k: v for k, v in params.items() if k not in per_row}
+        for n, i in enumerate(at):
+            why[i] = because(code, **fixed, **{k: values[n] for k, values in per_row.items()})
 
     longest = limit("SAFEGRID_MAX_FIELD_CHARS")
     for col in fields.columns:
         lengths = _as_text(fields[col]).str.len()
-        refuse(lengths > longest, f"{col} longer than {longest:,} characters (SAFEGRID_MAX_FIELD_CHARS)")
+        refuse(lengths > longest, "field_too_long", field=str(col), most=longest)
     cleaned = 0
     for spec in specs:
         if spec.kind in ("x", "y") or spec.name not in fields.columns:
@@ -81,10 +96,10 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
             cleaned += n_control
         if spec.kind == "id":
             if spec.required:
-                refuse(text.isna(), f"missing {spec.name}")
+                refuse(text.isna(), "missing_value", field=spec.name)
             most = TEXT_LIMITS.get(spec.name)
             if most:  # two ids cut to one length would become one: refuse the row instead
-                refuse(text.str.len() > most, f"{spec.name} longer than {most} characters")
+                refuse(text.str.len() > most, "id_too_long", field=spec.name, most=most)
             out[spec.name] = text.astype(object).where(text.notna(), None)
         elif spec.kind in ("text", "freetext"):
             # Every text field is scanned: a unit, team or category name can carry a phone number too.
@@ -96,55 +111,52 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
                 maybe = pd.Series(contains(text, "<", regex=False), index=text.index)
                 n_html = int(text[maybe].astype("string").str.contains(_HTML, na=False).sum()) if maybe.any() else 0
                 if n_html:
-                    notes.append(f"{n_html} rows carry HTML markup in {spec.name}: stored as plain text, "
-                                 "escaped wherever shown")
+                    notes.append(because("note_html", n=n_html, field=spec.name))
             out[spec.name] = _limit(text, spec.name, notes)
         elif spec.kind == "time":
             parsed = parse_local_times(raw, tz, formats.get(spec.name))
             if spec.required:
-                refuse(parsed.missing, f"missing {spec.name}")
-            refuse(parsed.unparseable, ("date unparseable: " + text.fillna("")).where(parsed.unparseable, ""))
+                refuse(parsed.missing, "missing_value", field=spec.name)
+            refuse(parsed.unparseable, "date_unparseable", field=spec.name, value=text)
             lo = pd.Timestamp(EARLIEST_YEAR, 1, 1, tz="UTC")
             hi = pd.Timestamp(today + dt.timedelta(days=2), tz="UTC")
-            refuse((parsed.utc < lo) | (parsed.utc > hi),
-                   ("date out of range (before 1900 or in the future): " + text.fillna("")))
+            refuse((parsed.utc < lo) | (parsed.utc > hi), "time_out_of_range", field=spec.name, value=text)
             notes.extend(parsed.notes)
             out[spec.name] = parsed.utc
         elif spec.kind == "date":
             dates, bad = _parse_dates(raw, formats.get(spec.name))
             if spec.required:
-                refuse(text.isna(), f"missing {spec.name}")
-            refuse(bad, ("date unparseable: " + text.fillna("")))
+                refuse(text.isna(), "missing_value", field=spec.name)
+            refuse(bad, "date_unparseable", field=spec.name, value=text)
             years = pd.Series([d.year if d is not None else 2000 for d in dates], index=fields.index)
-            refuse((years < EARLIEST_YEAR) | (years > today.year + 50), f"{spec.name} out of range")
+            refuse((years < EARLIEST_YEAR) | (years > today.year + 50), "date_out_of_range", field=spec.name)
             if spec.name in PAST_DATES:  # a thing found or installed is not found or installed next year
                 soon = today + dt.timedelta(days=2)
                 refuse(pd.Series([d is not None and d > soon for d in dates], index=fields.index),
-                       f"{spec.name} in the future")
+                       "date_in_future", field=spec.name)
             out[spec.name] = dates
         elif spec.kind in ("number", "int"):
             nums = pd.to_numeric(text, errors="coerce")
-            refuse(text.notna() & nums.isna(), (f"{spec.name} is not a number: " + text.fillna("")))
+            refuse(text.notna() & nums.isna(), "not_a_number", field=spec.name, value=text)
             if spec.required:
-                refuse(text.isna(), f"missing {spec.name}")
+                refuse(text.isna(), "missing_value", field=spec.name)
             if spec.low is not None:
-                refuse(nums.notna() & ((nums < spec.low) | (nums > spec.high)),
-                       f"{spec.name} out of range [{spec.low:g}, {spec.high:g}]")
+                refuse(nums.notna() & ((nums < spec.low) | (nums > spec.high)), "number_out_of_range",
+                       field=spec.name, low=spec.low, high=spec.high)
             if spec.kind == "int":
-                refuse(nums.notna() & (nums != nums.round()), f"{spec.name} is not a whole number")
+                refuse(nums.notna() & (nums != nums.round()), "not_whole", field=spec.name)
             out[spec.name] = nums
         elif spec.kind == "vocab":
             folded = text.str.lower()
             mapped = folded.map(spec.vocab)
             if spec.required:
-                refuse(text.isna(), f"missing {spec.name}")
-            allowed = ", ".join(sorted(set(spec.vocab.values())))
-            refuse(text.notna() & mapped.isna(),
-                   (f"unknown {spec.name} '" + text.fillna("") + f"' (expected one of: {allowed})"))
+                refuse(text.isna(), "missing_value", field=spec.name)
+            refuse(text.notna() & mapped.isna(), "unknown_value", field=spec.name, value=text, layer=layer,
+                   allowed=tuple(sorted(set(spec.vocab.values()))))
             out[spec.name] = mapped.astype(object).where(mapped.notna(), None)
 
     if cleaned:
-        notes.append(f"{cleaned} values held control characters (NUL and the like): removed")
+        notes.append(because("note_controls", n=cleaned))
     if layer in POLYGON_LAYERS:
         _polygons(out, geometry, crs, refuse, notes)
     else:
@@ -152,17 +164,21 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
 
     if layer == "ledger" and "deadline" in out:
         refuse(pd.Series([d is not None and f is not None and d < f for d, f in zip(out["deadline"], out["found_on"])],
-                         index=fields.index), "deadline before found date")
+                         index=fields.index), "deadline_before_found")
     key = "code" if layer in POLYGON_LAYERS else "source_id"
-    ok_ids = out[key].where(reason.isna())
+    ok_ids = out[key].where(~refused)
     dup = ok_ids.notna() & ok_ids.duplicated(keep="first")
     if dup.any() and layer != "areas":  # areas with one code in several features are merged
         first_row = rows.groupby(ok_ids).transform("first")
-        refuse(dup, ("duplicate " + key + " (first on " + "row " + first_row.astype("Int64").astype(str) + ")"))
-    bad = reason.notna()
+        refuse(dup, "duplicate_id", field=key, first=first_row.astype("Int64").astype(str))
+    bad = refused.copy()
     # Reasons quote the refused cell, which may itself be an identifier typed in the wrong column.
-    skipped = [(row, mask_pii(why)[0]) for row, why in zip(rows[bad].astype(int).tolist(), reason[bad].tolist())]
+    skipped = [(row, _masked(why)) for row, why in zip(rows[bad].astype(int).tolist(), why[bad.to_numpy()])]
     return Validated(out[~bad], skipped, sum(masked_fields.values()), int(masked_rows.sum()), notes, masked_fields)
+
+
+def _masked(why) -> str:
+    return why.masked() if isinstance(why, Reason) else mask_pii(why)[0]
 
 
 def _as_text(raw: pd.Series) -> pd.Series:
@@ -201,7 +217,7 @@ def _limit(text: pd.Series, name: str, notes: list[str]) -> pd.Series:
     if limit:
         long = text.str.len() > limit
         if long.any():
-            notes.append(f"{int(long.sum())} values of {name} longer than {limit} characters were shortened")
+            notes.append(because("note_shortened", n=int(long.sum()), field=name, most=limit))
             text = text.where(~long, text.str.slice(0, limit))
     return text.astype(object).where(text.notna(), None)
 
@@ -257,45 +273,45 @@ def _points(out, fields, geometry, crs, extent, refuse) -> None:
         xs = pd.to_numeric(xt, errors="coerce").to_numpy(dtype=float)
         ys = pd.to_numeric(yt, errors="coerce").to_numpy(dtype=float)
         missing = xt.isna() | yt.isna()
-        refuse(missing, "missing coordinates")
-        refuse(~missing & (np.isnan(xs) | np.isnan(ys)), "coordinates unparseable: " + xt.fillna("") + ", " + yt.fillna(""))
+        refuse(missing, "missing_coordinates")
+        refuse(~missing & (np.isnan(xs) | np.isnan(ys)), "coordinates_unparseable", x=xt, y=yt)
     else:
         geoms = geometry.values
         is_point = np.array([g is not None and g.geom_type == "Point" and not g.is_empty for g in geoms])
-        refuse(~is_point, "missing, empty or non-point geometry")
+        refuse(~is_point, "not_a_point")
         xs = np.where(is_point, shapely.get_x(np.where(is_point, geoms, None)), np.nan).astype(float)
         ys = np.where(is_point, shapely.get_y(np.where(is_point, geoms, None)), np.nan).astype(float)
     finite = np.isfinite(xs) & np.isfinite(ys)
-    refuse(~finite, "coordinates missing or not finite (NaN or infinity)")
+    refuse(~finite, "coordinates_not_finite")
     if crs == STORAGE_CRS:
         off = finite & ((np.abs(xs) > 180) | (np.abs(ys) > 90))
         swapped_ok = off & (np.abs(ys) <= 180) & (np.abs(xs) <= 90)
-        refuse(swapped_ok, "latitude and longitude swapped? (y outside ±90)")
-        refuse(off, "coordinates out of range (longitude ±180, latitude ±90)")
+        refuse(swapped_ok, "lat_lon_swapped")
+        refuse(off, "coordinates_out_of_range")
     lon, lat = to_wgs84(np.where(finite, xs, 0.0), np.where(finite, ys, 0.0), crs)
     lon = np.where(finite, lon, np.nan)
     lat = np.where(finite, lat, np.nan)
     good = np.isfinite(lon) & np.isfinite(lat)
-    refuse(finite & ~good, f"coordinates out of range for {crs}")
-    refuse(good & (np.abs(lon) < 1e-9) & (np.abs(lat) < 1e-9), "coordinates are (0, 0): a missing location written as zero")
+    refuse(finite & ~good, "coordinates_out_of_crs", crs=crs)
+    refuse(good & (np.abs(lon) < 1e-9) & (np.abs(lat) < 1e-9), "coordinates_zero")
     if extent is not None:
         minx, miny, maxx, maxy = extent
         far = good & ((lon < minx - FAR_MARGIN_DEG) | (lon > maxx + FAR_MARGIN_DEG) |
                       (lat < miny - FAR_MARGIN_DEG) | (lat > maxy + FAR_MARGIN_DEG))
         if crs == STORAGE_CRS:
             swap_in = far & (xs >= miny) & (xs <= maxy) & (ys >= minx) & (ys <= maxx)
-            refuse(swap_in, "latitude and longitude swapped? (the swapped point lies in the mapped area)")
-        refuse(far, "far outside the mapped area (over about 100 km away)")
+            refuse(swap_in, "lat_lon_swapped_area")
+        refuse(far, "far_outside")
     out["lon"] = lon
     out["lat"] = lat
 
 
 def _polygons(out, geometry, crs, refuse, notes) -> None:
     if geometry is None:
-        raise ImportRefused("this layer needs polygon geometry: give a GeoJSON, Shapefile or GeoPackage")
+        raise ImportRefused(because("polygons_needed"))
     geoms = np.asarray(geometry.values, dtype=object)
     is_poly = np.array([g is not None and not g.is_empty and g.geom_type in ("Polygon", "MultiPolygon") for g in geoms])
-    refuse(~is_poly, "missing or non-polygon geometry")
+    refuse(~is_poly, "not_a_polygon")
     if crs != STORAGE_CRS and is_poly.any():
         import geopandas as gpd
 
@@ -308,8 +324,8 @@ def _polygons(out, geometry, crs, refuse, notes) -> None:
     bounds = np.array([g.bounds if ok else (0, 0, 0, 0) for g, ok in zip(geoms, is_poly)], dtype=float)
     finite = np.isfinite(bounds).all(axis=1) & np.array(
         [not ok or bool(np.isfinite(shapely.get_coordinates(g)).all()) for g, ok in zip(geoms, is_poly)])
-    refuse(is_poly & ~finite, "polygon coordinates not finite (NaN or infinity)")
+    refuse(is_poly & ~finite, "polygon_not_finite")
     is_poly &= finite
     off = is_poly & ((np.abs(bounds[:, [0, 2]]) > 180).any(axis=1) | (np.abs(bounds[:, [1, 3]]) > 90).any(axis=1))
-    refuse(off, "polygon coordinates out of range: wrong --crs?")
+    refuse(off, "polygon_out_of_range")
     out["geometry"] = geoms

@@ -15,7 +15,7 @@ from geo.maps.views import measure_map
 from geo.report import safefiles, sheets
 from geo.store import patrol
 from geo.ui import config, data
-from geo.ui.filters import Filters
+from geo.ui.filters import Filters, category_label
 from geo.ui.downloads import offer
 from geo.ui.i18n import current_language, labelled, t
 from geo.ui.markup import plain
@@ -45,14 +45,32 @@ def visible() -> bool:
 
 
 def severity() -> dict[str, float]:
-    """Workload weights: the page's field, else ``SAFEGRID_SEVERITY`` (malformed input is shown, not used)."""
-    text = st.text_input(t("zones.severity"), value=config.get("SAFEGRID_SEVERITY"), key=SEVERITY_KEY,
-                         help=t("zones.severity.help"))
+    """Workload weights, one per incident category of the data, picked by the category's name: each
+    starts at ``SAFEGRID_SEVERITY``'s weight (else 1) and is never negative. Applied together with
+    the form's button; only weights other than 1 are returned (a weight of 1 is the default)."""
     try:
-        return config.parse_weights(text)
-    except ValueError as exc:
-        st.error(plain(exc))
-        return {}
+        preset = config.parse_weights(config.get("SAFEGRID_SEVERITY"))
+    except ValueError:
+        st.warning(t("zones.weights.bad_setting"))
+        preset = {}
+    codes = data.incident_categories()
+    keys = {code: f"{SEVERITY_KEY}.{code}" for code in codes}
+    now = {code: float(st.session_state.get(keys[code], preset.get(code, 1.0))) for code in codes}
+    changed = sum(1 for w in now.values() if w != 1.0)
+    with st.expander(t("zones.weights", n=changed) if changed else t("zones.weights.none")):
+        with st.form(SEVERITY_KEY, border=False):
+            st.caption(t("zones.weights.help"))
+            cols = st.columns(4)
+            for i, code in enumerate(codes):
+                cols[i % 4].number_input(category_label(code), min_value=0.0, max_value=1000.0,
+                                         value=float(preset.get(code, 1.0)), step=0.5, format="%.1f",
+                                         key=keys[code])
+            st.form_submit_button(t("zones.weights.apply"))
+    # categories the setting names but the data lacks weigh nothing here; kept so the result is the setting's
+    weights = {code: w for code, w in preset.items() if code not in keys and w != 1.0}
+    weights.update({code: float(st.session_state[keys[code]]) for code in codes
+                    if float(st.session_state[keys[code]]) != 1.0})
+    return weights
 
 
 def scores(filters: Filters, zones: gpd.GeoDataFrame | None = None, weights: dict | None = None):

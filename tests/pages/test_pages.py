@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from geo.core import clock
 from geo.store.engine import make_engine
 from geo.store.scope import Scope
+from geo.ui import config
 from tests.conftest import ROOT, TEST_NOW
 from tests.pages.common import run_page, shown
 
@@ -370,11 +371,50 @@ def test_zones_page_saves_a_sketch_or_says_why_not(app_env, demo_url):
     assert not at.exception and f"Zone {zone['code']} saved." in [s.value for s in at.success]
 
 
-def test_zones_page_severity_weights_change_the_workload(app_env):
+def _weights_asked(monkeypatch) -> list[dict]:
+    """The severity weights each workload computation of the zones page is asked for."""
+    from geo.store import patrol as store_patrol
+
+    asked, original = [], store_patrol.zone_scores
+
+    def recording(*args, severity=None, **kwargs):
+        asked.append(dict(severity or {}))
+        return original(*args, severity=severity, **kwargs)
+
+    monkeypatch.setattr(store_patrol, "zone_scores", recording)
+    return asked
+
+
+def test_zones_page_severity_weights_change_the_workload(app_env, monkeypatch):
+    asked = _weights_asked(monkeypatch)
     at = _open("pages/zones.py", "en", "planner")
     plain = at.dataframe[0].value.set_index("Code")["Workload"]
-    at.text_input(key="zones.severity").set_value("fight=3, drunk=2").run()
+    boxes = {n.key: n for n in at.number_input if n.key.startswith("zones.severity.")}
+    # one box per category of the data, named as people read it, starting at 1, never below 0
+    assert boxes["zones.severity.fight"].label == "Fights" and boxes["zones.severity.drunk"].label == \
+        "Drunk and disorderly"
+    assert all(n.value == 1.0 and n.min == 0.0 for n in boxes.values())
+    assert not any(n.label in ("fight", "drunk", "theft") for n in boxes.values())
+    assert "zones.severity" not in [w.key for w in at.text_input]  # no codes typed by hand
+    boxes["zones.severity.fight"].set_value(3.0)
+    boxes["zones.severity.drunk"].set_value(2.0)
+    next(b for b in at.button if b.label == "Apply weights").click().run()
     weighted = at.dataframe[0].value.set_index("Code")["Workload"]
     assert not at.exception and (weighted >= plain).all() and (weighted > plain).any()
-    at.text_input(key="zones.severity").set_value("fight:3").run()
-    assert "expected CATEGORY=WEIGHT" in shown(at.error[0].value)
+    # the same weights as typed before ("fight=3, drunk=2"): the same computation, the same workloads
+    assert asked[-1] == config.parse_weights("fight=3, drunk=2") == {"fight": 3.0, "drunk": 2.0}
+    assert "Category weights: 2 differ from 1" in [e.label for e in at.expander]
+
+
+def test_zones_page_weights_start_from_the_deployment_setting(app_env, monkeypatch):
+    monkeypatch.setenv("SAFEGRID_SEVERITY", "fight=3, theft=0.5")
+    asked = _weights_asked(monkeypatch)
+    at = _open("pages/zones.py", "zh", "planner")
+    assert at.number_input(key="zones.severity.fight").value == 3.0
+    assert at.number_input(key="zones.severity.theft").value == 0.5
+    assert at.number_input(key="zones.severity.fight").label == "打架斗殴"
+    assert asked[-1] == {"fight": 3.0, "theft": 0.5}
+    monkeypatch.setenv("SAFEGRID_SEVERITY", "fight:3")
+    at = _open("pages/zones.py", "zh", "planner")
+    assert not at.exception and "SAFEGRID_SEVERITY" in shown(at.warning[0].value)
+    assert at.number_input(key="zones.severity.fight").value == 1.0

@@ -237,8 +237,12 @@ def collect(at, lang: str) -> Page:
     return page
 
 
+PDF_WRAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
+
+
 def collect_files(files: dict[str, list[bytes]], page: Page) -> None:
-    """Headers and cells of every CSV and workbook offered (CSV: the header row)."""
+    """Headers and cells of every CSV and workbook offered (CSV: the header row), and every line of
+    text of every PDF offered."""
     for name, bodies in files.items():
         for body in bodies:
             if name.endswith(".csv"):
@@ -253,6 +257,16 @@ def collect_files(files: dict[str, list[bytes]], page: Page) -> None:
                         for c, cell in enumerate(row):
                             if isinstance(cell, str):
                                 page.add(f"{name}!{sheet.title} column {c + 1}", cell, whole=True)
+            elif name.endswith(".pdf"):
+                from pypdf import PdfReader
+
+                for number, sheet in enumerate(PdfReader(io.BytesIO(body)).pages, start=1):
+                    text = (sheet.extract_text() or "").replace("\x00", "")
+                    # a table cell wraps a name over lines: Chinese never breaks at a space, so the
+                    # breaks between two Chinese characters are the layout's, not the text's
+                    text = PDF_WRAP.sub("", text)
+                    for line in text.splitlines():
+                        page.add(f"{name} page {number}", line)
 
 
 # ---- the check --------------------------------------------------------------------------------------
@@ -440,6 +454,8 @@ def _poke(at, page: str, lang: str) -> list:
         _press(at, "cov.plan.run")
     elif page == "pages/zones.py":
         _press(at, "zones.propose")
+        trees.append(collect(at, lang))
+        at.button(key="zones.plan.pdf_make").click().run()
     elif page == "pages/campaigns.py":
         at.button(key="report.make").click().run()
     elif page == "pages/import_data.py":

@@ -27,7 +27,8 @@ from geo.ui.markup import plain
 ITEM_KEY = "ledger.item"  # the id of the item whose card is open
 SEEN_KEY = "ledger.seen"  # (item id, the version of it the user has seen)
 FLASH_KEY = "ledger.flash"  # (item id, message): shown on that item's card only
-PICK_KEY = "ledger.pick"
+PICK_KEY = "ledger.pick"  # the pick map's last click, as it reports it (acted on once)
+PICKED_KEY = "ledger.picked"  # (create form key, click number, lon, lat): the place picked for that form
 FORM_KEY = "ledger.form.n"  # the create form's instance: a fresh one after each item created
 CREATED_KEY = "ledger.created"  # (id, title) of the item the create form made last
 TABLE_SEL_KEY = "ledger.table.sel"  # (table key, rows) of the selection already acted on
@@ -318,7 +319,11 @@ def form_key() -> str:
 
 def pick_map() -> None:
     """A map to pick a new item's location (shown on request: it draws every grid cell); a click fills
-    longitude and latitude of the create form."""
+    longitude and latitude of the create form.
+
+    The click is not written into the form's widgets (a value set from outside can lose the race with
+    what the browser sends back, e.g. a latitude sent as 0): each click gives the coordinate inputs a new
+    key whose default is the picked place, so the browser simply draws new inputs showing it."""
     from geo.maps.views import boundary_map
 
     if not st.toggle(t("ledger.pick_on_map"), key="ledger.pick.on"):
@@ -332,9 +337,9 @@ def pick_map() -> None:
     clicked = (out or {}).get("last_clicked")
     if clicked and clicked != st.session_state.get(PICK_KEY):
         st.session_state[PICK_KEY] = clicked
-        key = form_key()
-        st.session_state[f"{key}.lon"] = round(float(clicked["lng"]), 6)
-        st.session_state[f"{key}.lat"] = round(float(clicked["lat"]), 6)
+        before = st.session_state.get(PICKED_KEY)
+        st.session_state[PICKED_KEY] = (form_key(), (before[1] + 1) if before else 1,
+                                        round(float(clicked["lng"]), 6), round(float(clicked["lat"]), 6))
 
 
 def created_notice() -> None:
@@ -345,10 +350,13 @@ def created_notice() -> None:
     item_id, title = done
     a, b = st.columns([4, 1], vertical_alignment="center")
     a.success(t("ledger.created", item=f"#{item_id} {plain(title)}"))
-    if b.button(t("ledger.open", id=item_id), key=f"ledger.open.{item_id}"):
-        open_item(item_id)
-        st.session_state[TABS_KEY] = t("ledger.tab.items")
-        st.rerun()
+    b.button(t("ledger.open", id=item_id), key=f"ledger.open.{item_id}", on_click=_show_item, args=(item_id,))
+
+
+def _show_item(item_id: int) -> None:
+    """Open the item's card and bring the items tab forward (a callback: it runs before the tabs are drawn)."""
+    open_item(item_id)
+    st.session_state[TABS_KEY] = t("ledger.tab.items")
 
 
 def _unit_choice(key: str, current: str | None, units: list[str], column, adding: bool):
@@ -401,11 +409,13 @@ def item_form(item, user: dict, seen: int | None = None) -> None:
                              key=f"{key}.found")
         deadline = e.date_input(t("ledger.col.deadline"), value=None if new else _date(item["deadline"]),
                                 key=f"{key}.deadline")
-        picked = new and f"{key}.lon" in st.session_state  # filled by a click on the pick map
-        lon = f.number_input(t("ledger.lon"), format="%.6f", key=f"{key}.lon",
-                             **({} if picked else {"value": None if new else round(point.x, 6)}))
-        lat = g.number_input(t("ledger.lat"), format="%.6f", key=f"{key}.lat",
-                             **({} if picked else {"value": None if new else round(point.y, 6)}))
+        picked = st.session_state.get(PICKED_KEY) if new else None
+        if picked and picked[0] == key:  # a click on the pick map for this form: see pick_map
+            where, x, y = f".{picked[1]}", picked[2], picked[3]
+        else:
+            where, x, y = "", None if new else round(point.x, 6), None if new else round(point.y, 6)
+        lon = f.number_input(t("ledger.lon"), value=x, format="%.6f", key=f"{key}.lon{where}")
+        lat = g.number_input(t("ledger.lat"), value=y, format="%.6f", key=f"{key}.lat{where}")
         if not st.form_submit_button(t("ledger.create" if new else "ledger.save"), type="primary"):
             return
     if adding_unit:
@@ -424,7 +434,8 @@ def item_form(item, user: dict, seen: int | None = None) -> None:
             st.session_state[FORM_KEY] = st.session_state.get(FORM_KEY, 1) + 1
             made = _fresh(item_id)
             st.session_state[CREATED_KEY] = (item_id, made["title"].iloc[0] if len(made) else title)
-            st.session_state.pop(PICK_KEY, None)
+            # PICK_KEY stays: the pick map still reports its last click, which must not fill the new form
+            # (and PICKED_KEY names the spent form: the new one starts without a place)
             open_item(item_id)  # its card is open on the items tab
         else:
             item_id = int(item["id"])

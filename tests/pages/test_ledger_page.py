@@ -272,7 +272,7 @@ def test_create_clears_the_form_says_what_it_made_and_refuses_the_same_item_agai
     assert at.number_input(key="ledger.form.2.lon").value is None
     fill("ledger.form.2")  # the very same item again, e.g. sent a second time
     submit(at, "新增")
-    assert any(f"未重复新增" in e.value and f"#{made[0]}" in e.value for e in at.error)
+    assert any("未重复新增" in e.value and f"#{made[0]}" in e.value for e in at.error)
     with env.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM ledger_items WHERE title = '消防通道堵塞（重复测试）'")
                             ).scalar() == 1

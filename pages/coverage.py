@@ -21,8 +21,8 @@ measure = st.segmented_control(t("grid.measure"), coverage.MEASURES, key="cov.me
                                format_func=lambda m: t(f"cov.measure.{m}")) or "area_covered_pct"
 st.caption(t("cov.caption", at=at, start=filters.start, end=filters.end))
 table, kinds, cams = coverage.measures(level, at, filters, planned, under)
-saved = st.session_state.get(coverage.PLAN_KEY)
-click = coverage.show_map(table, cams, measure, saved[0] if saved else None)
+plan = coverage.current_plan(at, filters, under)  # only a plan run for this day, period and area
+click = coverage.show_map(table, cams, measure, plan["table"] if plan else None)
 coverage.what_if(click, cams)
 st.subheader(t("cov.gaps"))
 coverage.gap_tables(table, kinds)

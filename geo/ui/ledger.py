@@ -21,7 +21,7 @@ from geo.store import ledger as store
 from geo.ui import config, data
 from geo.ui.auth import current_user
 from geo.ui.downloads import offer
-from geo.ui.i18n import current_language, t, t_or
+from geo.ui.i18n import current_language, relabelled, t, t_or
 from geo.ui.markup import plain
 
 ITEM_KEY = "ledger.item"  # the id of the item whose card is open
@@ -99,10 +99,10 @@ def query_from_widgets(focus: str | None, start: dt.date, end: dt.date) -> Query
     """The filter row: kind, category, status, unit, overdue only, found in the sidebar's period."""
     options = _choices()
     a, b, c, d = st.columns(4)
-    kinds = a.multiselect(t("ledger.kind"), options["kind"], key="ledger.f.kind", format_func=kind_label)
-    cats = b.multiselect(t("ledger.category"), options["category"], key="ledger.f.category",
+    kinds = a.multiselect(t("ledger.kind"), options["kind"], key=relabelled("ledger.f.kind"), format_func=kind_label)
+    cats = b.multiselect(t("ledger.category"), options["category"], key=relabelled("ledger.f.category"),
                          format_func=category_label)
-    sts = c.multiselect(t("ledger.status"), rules.STATUSES, format_func=status_label, key="ledger.f.status")
+    sts = c.multiselect(t("ledger.status"), rules.STATUSES, format_func=status_label, key=relabelled("ledger.f.status"))
     units = d.multiselect(t("ledger.unit"), options["responsible_unit"], key="ledger.f.unit")
     e, f, g = st.columns([1, 1, 2])
     overdue = e.checkbox(t("ledger.overdue_only"), key="ledger.f.overdue")

@@ -6,23 +6,24 @@ from geo.ui import coverage
 from geo.ui.auth import may, require
 from geo.ui.filters import current
 from geo.ui.gridview import effective_focus
-from geo.ui.i18n import t
+from geo.ui.i18n import relabelled, t
 
 user = require("view_maps")
 st.title(t("cov.title"))
 filters = current()
 under = effective_focus(filters.focus)
 a, b, c = st.columns([2, 2, 3])
-level = a.selectbox(t("hot.level"), ("community", "grid", "street"), key="cov.level",
+level = a.selectbox(t("hot.level"), ("community", "grid", "street"), key=relabelled("cov.level"),
                     format_func=lambda lv: t(f"level.{lv}"))
 at = b.date_input(t("cov.at"), value=filters.end, key="cov.at")
 planned = c.toggle(t("cov.planned"), key="cov.planned")
-measure = st.segmented_control(t("grid.measure"), coverage.MEASURES, key="cov.measure", default="area_covered_pct",
+measure = st.segmented_control(t("grid.measure"), coverage.MEASURES, key=relabelled("cov.measure"),
+                               default="area_covered_pct",
                                format_func=lambda m: t(f"cov.measure.{m}")) or "area_covered_pct"
 st.caption(t("cov.caption", at=at, start=filters.start, end=filters.end))
 table, kinds, cams = coverage.measures(level, at, filters, planned, under)
-saved = st.session_state.get(coverage.PLAN_KEY)
-click = coverage.show_map(table, cams, measure, saved[0] if saved else None)
+plan = coverage.current_plan(at, filters, under)  # only a plan run for this day, period and area
+click = coverage.show_map(table, cams, measure, plan["table"] if plan else None)
 coverage.what_if(click, cams)
 st.subheader(t("cov.gaps"))
 coverage.gap_tables(table, kinds)

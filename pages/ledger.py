@@ -10,8 +10,9 @@ from geo.ui.i18n import t
 user = require("view_ledger")
 st.title(t("ledger.title"))
 filters = current()
-items_tab, oversight_tab, add_tab = st.tabs([t("ledger.tab.items"), t("ledger.tab.oversight"),
-                                             t("ledger.tab.add")])
+# keyed and tracked, so the add tab's "open" can bring the items tab forward; every tab still runs
+items_tab, oversight_tab, add_tab = st.tabs([t("ledger.tab.items"), t("ledger.tab.oversight"), t("ledger.tab.add")],
+                                            key=ledger.TABS_KEY, on_change="rerun")
 with items_tab:
     query = ledger.query_from_widgets(filters.focus, filters.start, filters.end)
     frame = ledger.items(query)
@@ -23,6 +24,7 @@ with oversight_tab:
     oversight.show(query)
 with add_tab:
     if may("edit_ledger"):
+        ledger.created_notice()
         ledger.pick_map()
         ledger.item_form(None, user)
         if may("import"):

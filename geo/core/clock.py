@@ -80,3 +80,16 @@ def move_to(instant: dt.datetime | str | None) -> None:
     else:
         _SETTING = instant.isoformat() if isinstance(instant, dt.datetime) else instant
     _OFFSET = offset_for(_SETTING, _real_now())
+
+
+def zone_label(tz: str | None, at: dt.datetime | None = None) -> str:
+    """The zone times are shown in, for a column header: its UTC offset at ``at`` (now by default) and
+    its IANA name, e.g. ``UTC+8 Asia/Shanghai``; ``UTC`` for UTC itself."""
+    if not tz or tz.upper() in ("UTC", "ETC/UTC", "Z"):
+        return "UTC"
+    offset = (at or now_utc()).astimezone(ZoneInfo(tz)).utcoffset() or dt.timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign, minutes = ("+" if minutes >= 0 else "−"), abs(minutes)
+    hours = f"{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
+    return f"UTC{sign}{hours} {tz}"
+

@@ -17,6 +17,8 @@ Everything here is pure: no storage, no clock (``today`` is passed in).
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +29,15 @@ CLOSED = ("rectified", "verified", "cancelled")
 OPEN = tuple(s for s in STATUSES if s not in CLOSED)
 INITIAL = ("reported",)  # the statuses an item may be created in (the form creates it reported)
 KINDS = ("hazard", "dispute", "security_gap")
+# The category codes of each kind (the demo and the importers use the same codes); people see them through
+# the catalogue (``ledger.category.<code>``), and the forms pick them from this list, never type them.
+CATEGORIES_BY_KIND = {
+    "hazard": ("fire", "gas", "building", "road"),
+    "dispute": ("neighbourhood", "property", "labour", "land", "family"),
+    "security_gap": ("camera", "perimeter", "rental", "lighting"),
+}
+CATEGORIES = tuple(c for codes in CATEGORIES_BY_KIND.values() for c in codes) + ("other",)
+DESTRUCTIVE = frozenset({"cancel"})  # never offered preselected on a form
 RECHECK_DAYS = 30
 DUE_SOON_DAYS = 7
 
@@ -160,6 +171,25 @@ def check_fields(kind: str | None, found_on: dt.date | None, deadline: dt.date |
         raise ValueError("a ledger item needs the date it was found")
     if deadline is not None and deadline < found_on:
         raise ValueError(f"the deadline {deadline} is before the date found {found_on}")
+
+
+def check_category(category: str | None) -> None:
+    """A category is one of ``CATEGORIES`` (or none at all)."""
+    if category is not None and category not in CATEGORIES:
+        raise ValueError(f"unknown category {category!r} (one of: {', '.join(CATEGORIES)})")
+
+
+def unit_key(name: str) -> str:
+    """What two spellings of a unit's name share when they name the same unit: width-folded (NFKC),
+    without spaces or punctuation, case-folded ("城关派出所 " and "城关 派出所" are one unit)."""
+    folded = unicodedata.normalize("NFKC", name or "").casefold()
+    return re.sub(r"[\s\W_]+", "", folded)
+
+
+def same_unit(name: str, known) -> str | None:
+    """The known unit ``name`` is a spelling of (None when it is a new one)."""
+    key = unit_key(name)
+    return next((k for k in known if k and unit_key(k) == key), None)
 
 
 def is_overdue(status: str, deadline: dt.date | None, today: dt.date) -> bool:

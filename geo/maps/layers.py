@@ -25,6 +25,7 @@ BIN_DEG = 0.002  # about 200 m
 STATUS_COLORS = {"reported": "#d7191c", "assigned": "#fdae61", "rectifying": "#e6c229", "rectified": "#1a9641",
                  "verified": "#2b83ba", "cancelled": "#969696", "online": "#1a9641", "offline": "#d7191c",
                  "planned": "#7b3294"}
+WHAT_IF_COLOR = "#e7298a"  # what-if cameras: a colour no camera status uses, drawn dashed
 CATEGORY_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
 
 
@@ -177,18 +178,20 @@ def incident_layer(points: pd.DataFrame, name: str, *, basemap: Basemap = NO_BAS
 
 
 def camera_layer(cameras: gpd.GeoDataFrame, name: str, *, basemap: Basemap = NO_BASEMAP,
-                 tooltip_fields: dict | None = None, show: bool = True) -> folium.FeatureGroup:
-    """Camera fields of view (polygons in ``geometry``) coloured by ``status``."""
+                 tooltip_fields: dict | None = None, show: bool = True, what_if: bool = False) -> folium.FeatureGroup:
+    """Camera fields of view (polygons in ``geometry``) coloured by ``status``; ``what_if`` cameras (not
+    real ones) in ``WHAT_IF_COLOR`` with a dashed outline, so they never pass for real cameras."""
     group = folium.FeatureGroup(name=html.escape(name), show=show)
     if cameras.empty:
         return group
     columns = list(tooltip_fields or {})
     data = _escaped(_prepare(cameras, basemap, CAMERA_SIMPLIFY_DEG)[list(dict.fromkeys(columns + ["status"]))
                                                                   + ["geometry"]], columns)
-    data["_color"] = cameras["status"].map(STATUS_COLORS).fillna("#555555").to_numpy()
+    data["_color"] = WHAT_IF_COLOR if what_if else cameras["status"].map(STATUS_COLORS).fillna("#555555").to_numpy()
+    line = {"weight": 2.0, "dashArray": "6 4", "fillOpacity": 0.15} if what_if else {"weight": 0.6, "fillOpacity": 0.25}
     folium.GeoJson(data.to_json(drop_id=True, to_wgs84=False), name=html.escape(name),
-                   style_function=lambda f: {"color": f["properties"]["_color"], "weight": 0.6,
-                                             "fillColor": f["properties"]["_color"], "fillOpacity": 0.25},
+                   style_function=lambda f: {"color": f["properties"]["_color"], "fillColor": f["properties"]["_color"],
+                                             **line},
                    tooltip=_tooltip(tooltip_fields)).add_to(group)
     return group
 

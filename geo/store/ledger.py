@@ -49,6 +49,20 @@ class ItemRefused(ValueError):
     """An item that cannot be saved as given, with the reason."""
 
 
+class DuplicateItem(ItemRefused):
+    """The same account created the very same item (same fields and place) a moment ago."""
+
+    def __init__(self, item_id: int, at: dt.datetime):
+        self.item_id, self.at = int(item_id), at
+        super().__init__(f"the same item was created by you a moment ago as #{item_id}: it was not added again")
+
+
+# An identical item (same fields, same place) by the same account within this window is a repeated
+# submission (a double click, a re-sent form), not a second hazard: it is refused.
+DUPLICATE_WINDOW = dt.timedelta(minutes=10)
+SAME_PLACE_DEG = 1e-5  # about a metre
+
+
 def _now() -> dt.datetime:
     return clock.now_utc()
 
@@ -90,6 +104,7 @@ def create_item(engine: Engine, actor: str, role: str | None, *, kind: str, titl
     _require_edit(role)
     try:
         rules.check_fields(kind, found_on, deadline, title)
+        rules.check_category(category)
     except ValueError as exc:
         raise ItemRefused(str(exc)) from exc
     at = _now()
@@ -101,10 +116,25 @@ def create_item(engine: Engine, actor: str, role: str | None, *, kind: str, titl
                       title=_clean(title), description=_clean(description), responsible_unit=_clean(responsible_unit),
                       found_on=found_on, deadline=deadline, status=rules.INITIAL[0], version=1, row_hash=0,
                       updated_at=at, geom=shapely.Point(float(lon), float(lat)), **codes)
+        _refuse_repeat(conn, actor, values, float(lon), float(lat), at)
         item_id = conn.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
         _event(conn, item_id, actor, "create", None, rules.INITIAL[0], values["title"], at)
         audit.record(conn, actor, "ledger.create", str(item_id), detail=f"kind={kind} cell={codes.get('cell_code')}")
     return int(item_id)
+
+
+def _refuse_repeat(conn: Connection, actor: str, values: dict, lon: float, lat: float, at: dt.datetime) -> None:
+    """Raise :class:`DuplicateItem` when ``actor`` created an item with these very fields at this place
+    within ``DUPLICATE_WINDOW``."""
+    c, e = ITEMS.c, EVENTS.c
+    same = [c[k].is_not_distinct_from(values[k]) for k in ("kind", "category", "title", "description",
+                                                           "responsible_unit", "found_on", "deadline")]
+    rows = conn.execute(select(c.id, c.geom, e.at).join_from(ITEMS, EVENTS, e.item_id == c.id)
+                        .where(e.action == "create", e.actor == actor, e.at >= at - DUPLICATE_WINDOW, *same)
+                        .order_by(c.id.desc())).all()
+    for item_id, geom, when in rows:
+        if geom is not None and abs(geom.x - lon) <= SAME_PLACE_DEG and abs(geom.y - lat) <= SAME_PLACE_DEG:
+            raise DuplicateItem(item_id, when)
 
 
 def _current(conn: Connection, item_id: int, version: int, scope: Scope) -> dict:
@@ -139,6 +169,11 @@ def edit_item(engine: Engine, actor: str, role: str | None, item_id: int, versio
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ItemRefused(f"these fields cannot be edited: {', '.join(sorted(unknown))}")
+    if "category" in changes:
+        try:
+            rules.check_category(changes["category"])
+        except ValueError as exc:
+            raise ItemRefused(str(exc)) from exc
     at = _now()
     with engine.begin() as conn:
         cur = _current(conn, item_id, version, scope)

@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.core.classify import SEQUENTIAL, classify
-from geo.maps.layers import camera_layer, marker_layer
+from geo.maps.layers import STATUS_COLORS, WHAT_IF_COLOR, camera_layer, legend, marker_layer
 from geo.maps.views import measure_map
 from geo.report import safefiles
 from geo.store import coverage
@@ -24,6 +24,8 @@ from geo.ui.progress import working
 
 MEASURES = ("area_covered_pct", "incident_covered_pct", "places_covered_pct", "gap_pct")
 EXTRA_KEY, OFF_KEY, CLICK_KEY, PLAN_KEY = "cov.extra", "cov.off", "cov.last_click", "cov.plan.result"
+WHAT_IF = "what-if"  # the kind of a camera added on the map (not a real one)
+PLAN_COLOR = "#7b3294"
 MAP_HEIGHT = 580
 
 
@@ -55,6 +57,21 @@ def measures(level: str, at: dt.date, filters: Filters, planned: bool, under: st
                   tuple(st.session_state.get(OFF_KEY, [])))
 
 
+def _context(at: dt.date, filters: Filters, under: str | None) -> tuple:
+    """What a plan was computed for, besides its own form: the day, the incident period and the area."""
+    return at, filters.start, filters.end, under
+
+
+def current_plan(at: dt.date, filters: Filters, under: str | None) -> dict | None:
+    """The plan of the last run, if it was run for what the page shows now; a plan of other inputs is
+    dropped (never drawn over a map it was not computed for)."""
+    saved = st.session_state.get(PLAN_KEY)
+    if not isinstance(saved, dict) or saved.get("context") != _context(at, filters, under):
+        st.session_state.pop(PLAN_KEY, None)
+        return None
+    return saved
+
+
 def show_map(table: gpd.GeoDataFrame, cams: gpd.GeoDataFrame, measure: str, plan: pd.DataFrame | None) -> dict | None:
     table = table.copy()
     table["label"] = [area_name(r) for r in table[["code", "name", "name_en"]].to_dict("records")]
@@ -64,19 +81,36 @@ def show_map(table: gpd.GeoDataFrame, cams: gpd.GeoDataFrame, measure: str, plan
     table["value"] = ["—" if np.isnan(v) else f"{v:.1f}%" for v in values]
     labels = {"measure": t(f"cov.measure.{measure}"), "no_data": t("legend.no_data"), "fullscreen": t("map.fullscreen"),
               "fullscreen_exit": t("map.fullscreen_exit")}
-    layers = []
-    if not cams.empty:
-        layers.append(camera_layer(cams, t("layer.cameras"), basemap=config.basemap(),
+    layers, keys = [], []
+    what_if = cams["kind"].eq(WHAT_IF).to_numpy() if "kind" in cams else np.zeros(len(cams), dtype=bool)
+    real, added = cams[~what_if], cams[what_if]
+    if not real.empty:
+        layers.append(camera_layer(real, t("layer.cameras"), basemap=config.basemap(),
                                    tooltip_fields={"source_id": t("field.code"), "status": t("field.status")}))
+        keys += [(t(f"cov.legend.{s}"), STATUS_COLORS[s]) for s in ("online", "planned") if s in set(real["status"])]
+    if not added.empty:  # views dashed, and a dot where each stands: never taken for a real camera
+        named = added.assign(label=[t("cov.whatif.name", n=i + 1) for i in range(len(added))])
+        layers.append(camera_layer(named, t("cov.legend.what_if"), basemap=config.basemap(), what_if=True,
+                                   tooltip_fields={"label": t("field.name")}))
+        where = _extra().set_index("source_id").loc[named["source_id"], ["lon", "lat"]]
+        dots = gpd.GeoDataFrame(named[["label", "kind"]].reset_index(drop=True),
+                                geometry=gpd.points_from_xy(where["lon"], where["lat"]), crs=4326)
+        layers.append(marker_layer(dots, t("cov.legend.what_if"), color_by="kind", colors={WHAT_IF: WHAT_IF_COLOR},
+                                   radius=5, basemap=config.basemap(), tooltip_fields={"label": t("field.name")}))
+        keys.append((t("cov.legend.what_if"), WHAT_IF_COLOR))
     if plan is not None and not plan.empty:
         sites = gpd.GeoDataFrame(plan.assign(status="planned"), geometry=gpd.points_from_xy(plan["lon"], plan["lat"]),
                                  crs=4326)
-        layers.append(marker_layer(sites, t("cov.plan.sites"), color_by="status", radius=7, basemap=config.basemap(),
+        layers.append(marker_layer(sites, t("cov.plan.sites"), color_by="status", colors={"planned": PLAN_COLOR},
+                                   radius=7, basemap=config.basemap(),
                                    tooltip_fields={"rank": "#", "cumulative_pct": t("cov.plan.cumulative")}))
+        keys.append((t("cov.legend.plan", n=len(plan)), PLAN_COLOR))
     fmap = measure_map(table, classes, labels, tooltip_fields={"label": t("field.name"), "code": t("field.code"),
                                                                "value": t(f"cov.measure.{measure}")},
                        legend_labels=classes.labels("{:.1f}%"), basemap=config.basemap(), fill_opacity=0.55,
                        layers=layers)
+    if keys:
+        legend(fmap, t("cov.legend.cameras"), [k for k, _ in keys], [c for _, c in keys], position="bottomleft")
     out = st_folium(fmap, key=f"cov.map.{measure}.{current_language()}", height=MAP_HEIGHT, use_container_width=True,
                     returned_objects=["last_clicked"])
     return (out or {}).get("last_clicked")
@@ -92,10 +126,11 @@ def what_if(click: dict | None, cams: gpd.GeoDataFrame) -> None:
     if adding and click and st.session_state.get(CLICK_KEY) != (click["lat"], click["lng"]):
         st.session_state[CLICK_KEY] = (click["lat"], click["lng"])
         rows = st.session_state.setdefault(EXTRA_KEY, [])
-        rows.append((f"what-if {len(rows) + 1}", round(click["lng"], 6), round(click["lat"], 6), float(heading),
-                     float(fov), float(reach), "online", "what-if"))
+        rows.append((f"{WHAT_IF} {len(rows) + 1}", round(click["lng"], 6), round(click["lat"], 6), float(heading),
+                     float(fov), float(reach), "online", WHAT_IF))
         st.rerun()
-    existing = sorted(c for c in cams["source_id"].dropna().astype(str) if not c.startswith("what-if"))
+    real = cams[cams["kind"].ne(WHAT_IF)] if "kind" in cams else cams
+    existing = sorted(real["source_id"].dropna().astype(str))
     st.multiselect(t("cov.whatif.off"), existing, key=OFF_KEY, placeholder=t("ui.choose"))
     if st.session_state.get(EXTRA_KEY):
         st.caption(t("cov.whatif.added", n=len(st.session_state[EXTRA_KEY])))
@@ -146,6 +181,7 @@ def _target_label(what: str) -> str:
 
 
 def plan_form(at: dt.date, filters: Filters, under: str | None) -> pd.DataFrame | None:
+    """The plan form, and the last run's plan (the one the map draws: see :func:`current_plan`)."""
     with st.form("cov.plan"):
         a, b, c = st.columns(3)
         mode = a.radio(t("cov.plan.mode"), ("add", "target"), key="cov.plan.mode", horizontal=True,
@@ -167,11 +203,13 @@ def plan_form(at: dt.date, filters: Filters, under: str | None) -> pd.DataFrame 
         except ValueError as exc:
             st.error(plain(exc))
             return None
-        st.session_state[PLAN_KEY] = (table, summary)
-    saved = st.session_state.get(PLAN_KEY)
+        # keyed to what it was run for; the rerun draws the map (above this form) with this plan, not the last
+        st.session_state[PLAN_KEY] = {"context": _context(at, filters, under), "table": table, "summary": summary}
+        st.rerun()
+    saved = current_plan(at, filters, under)
     if not saved:
         return None
-    table, summary = saved
+    table, summary = saved["table"], saved["summary"]
     gap = "" if summary["gap"] is None else t("cov.plan.gap", gap=f"{summary['gap']:.2%}")
     st.success(t("cov.plan.summary", n=len(table), before=summary["covered_before_pct"],
                  after=summary["covered_after_pct"], solver=t(f"cov.plan.solver.{summary['solver']}")) + gap)

@@ -13,7 +13,7 @@ import streamlit as st
 
 from geo.core.timeutil import QUICK_PERIODS, quick_period, year_before
 from geo.ui import data
-from geo.ui.i18n import t, t_or
+from geo.ui.i18n import relabelled, t, t_or
 
 PERIOD_KEY = "filters.period"
 CUSTOM_KEY = "filters.custom"
@@ -82,7 +82,8 @@ def sidebar_filters() -> Filters:
     """Draw the filters in the sidebar and return what they select."""
     anchor = data.anchor_day()
     # The default goes in as ``index`` (not through session state), so the browser holds it too.
-    pick = st.selectbox(t("filters.period"), QUICK_PERIODS, key=PERIOD_KEY, index=QUICK_PERIODS.index(DEFAULT_PERIOD),
+    pick = st.selectbox(t("filters.period"), QUICK_PERIODS, key=relabelled(PERIOD_KEY),
+                        index=QUICK_PERIODS.index(DEFAULT_PERIOD),
                         format_func=lambda p: t(f"period.{p}"))
     custom = None
     if pick == "custom":
@@ -95,13 +96,14 @@ def sidebar_filters() -> Filters:
             custom = (first, first)
     start, end = quick_period(pick, anchor, custom)
     st.caption(t("filters.range", start=start, end=end))
-    cats = st.multiselect(t("filters.categories"), data.incident_categories(), key=CATEGORIES_KEY,
+    cats = st.multiselect(t("filters.categories"), data.incident_categories(), key=relabelled(CATEGORIES_KEY),
                           format_func=category_label, placeholder=t("filters.categories.all"))
     options = _focus_options()
     current = focus() if focus() in options else ""
     if st.session_state.get(FOCUS_WIDGET_KEY) != current:
         st.session_state[FOCUS_WIDGET_KEY] = current  # follow drill-down from the page
-    st.selectbox(t("filters.focus"), options, key=FOCUS_WIDGET_KEY, format_func=_focus_label, on_change=_copy_focus)
+    st.selectbox(t("filters.focus"), options, key=relabelled(FOCUS_WIDGET_KEY), format_func=_focus_label,
+                 on_change=_copy_focus)
     return Filters(start, end, tuple(cats), focus() if current else None)
 
 

@@ -14,7 +14,7 @@ from geo.store import audit
 from geo.store.measures import child_level
 from geo.ui import charts, config, data
 from geo.ui.filters import Filters, area_name, category_label, set_focus
-from geo.ui.i18n import current_language, t
+from geo.ui.i18n import current_language, relabelled, t
 from geo.ui.markup import plain
 
 MEASURE_KEY = "grid.measure"
@@ -106,12 +106,12 @@ def search_box() -> None:
 
 def measure_controls() -> tuple[str, str, str]:
     """(measure, classification method, mode) chosen above the map."""
-    measure = st.segmented_control(t("grid.measure"), MEASURES, key=MEASURE_KEY, default="n_incidents",
+    measure = st.segmented_control(t("grid.measure"), MEASURES, key=relabelled(MEASURE_KEY), default="n_incidents",
                                  format_func=lambda m: t(f"measure.{m}"))
     mid, right, _ = st.columns([2, 2, 3])
-    mode = mid.segmented_control(t("grid.mode"), MODES, key=MODE_KEY, default="areas",
+    mode = mid.segmented_control(t("grid.mode"), MODES, key=relabelled(MODE_KEY), default="areas",
                                  format_func=lambda m: t(f"grid.mode.{m}"))
-    method = right.segmented_control(t("grid.method"), ("quantiles", "natural_breaks"), key=METHOD_KEY,
+    method = right.segmented_control(t("grid.method"), ("quantiles", "natural_breaks"), key=relabelled(METHOD_KEY),
                                      default="quantiles", format_func=lambda m: t(f"method.{m}"))
     return measure or "n_incidents", method or "quantiles", mode or "areas"
 

@@ -23,7 +23,7 @@ from geo.store import analysis
 from geo.ui import charts, config, data
 from geo.ui.filters import Filters, area_name
 from geo.ui.downloads import offer
-from geo.ui.i18n import current_language, labelled, t
+from geo.ui.i18n import current_language, labelled, relabelled, t
 from geo.ui.markup import plain
 
 METHODS = ("gistar", "lisa", "kde", "emerging", "yoy", "pop", "count")
@@ -67,10 +67,10 @@ def run(level: str, method: str, filters: Filters, neighbours: str, fdr: bool, b
 
 
 def controls() -> dict:
-    method = st.segmented_control(t("hot.method"), METHODS, key=METHOD_KEY, default="gistar",
+    method = st.segmented_control(t("hot.method"), METHODS, key=relabelled(METHOD_KEY), default="gistar",
                                   format_func=lambda m: t(f"hot.method.{m}")) or "gistar"
     b, c = st.columns(2)
-    level = b.selectbox(t("hot.level"), ("grid", "community", "street"), key=LEVEL_KEY,
+    level = b.selectbox(t("hot.level"), ("grid", "community", "street"), key=relabelled(LEVEL_KEY),
                         format_func=lambda lv: t(f"level.{lv}"))
     confidence = c.selectbox(t("hot.confidence"), (90, 95, 99), index=1, key=CONF_KEY,
                              format_func=lambda v: f"{v} %")
@@ -86,7 +86,7 @@ def controls() -> dict:
     bandwidth = f.number_input(t("hot.bandwidth"), min_value=0, max_value=5000, value=0, step=50,
                                key=BANDWIDTH_KEY, help=t("hot.bandwidth.help"))
     step = "month" if method == "emerging" and st.toggle(t("hot.monthly"), key=STEP_KEY) else "week"
-    kernel = st.radio(t("hot.kernel"), ("quartic", "gaussian"), key=KERNEL_KEY, horizontal=True,
+    kernel = st.radio(t("hot.kernel"), ("quartic", "gaussian"), key=relabelled(KERNEL_KEY), horizontal=True,
                       format_func=lambda k: t(f"hot.kernel.{k}")) if method == "kde" else "quartic"
     return {"method": method, "level": level, "confidence": confidence, "fdr": fdr, "neighbours": neighbours,
             "bandwidth": float(bandwidth) or None, "step": step, "kernel": kernel}

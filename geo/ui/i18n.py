@@ -13,6 +13,7 @@ CATALOGUE = Path(__file__).resolve().parents[2] / "data" / "i18n.json"
 LANGUAGES = {"zh": "简体中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh"
 LANG_KEY = "app.lang"
+RELABEL_KEY = "i18n.relabel"  # the keys of choice widgets whose options are shown in the language
 _last_language = DEFAULT_LANGUAGE
 
 
@@ -35,6 +36,27 @@ def current_language() -> str:
         lang = st.query_params.get("lang", DEFAULT_LANGUAGE)
     _last_language = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
     return _last_language
+
+
+def relabelled(key: str) -> str:
+    """``key``, recorded as the key of a choice widget (select box, multiselect, radio, segmented control)
+    whose options are shown in the current language, so that a switch of language keeps its choice
+    (see :func:`relabel`). Use it as the widget's key."""
+    st.session_state.setdefault(RELABEL_KEY, set()).add(key)
+    return key
+
+
+def relabel() -> None:
+    """The language switch's callback: hand every recorded choice back to the browser under its new label.
+
+    The browser holds a choice as the label it shows. Left alone after a switch, it sends the old
+    language's label with the next click; that matches no option, and the choice falls back to its
+    default (the drill-down back to the whole jurisdiction while the open card stays). Set again from
+    the session (which holds the option itself, not its label), each one is re-sent in the new language.
+    """
+    for key in st.session_state.get(RELABEL_KEY, ()):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def t(key: str, **values) -> str:

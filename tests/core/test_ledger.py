@@ -156,3 +156,25 @@ def test_import_steps_edit_only_an_open_item(before, after, refused):
             run()
     else:
         run()
+
+
+def test_categories_are_codes_of_the_kinds_and_unknown_ones_are_refused():
+    from geo.core.ledger import CATEGORIES, CATEGORIES_BY_KIND, check_category
+
+    assert set(CATEGORIES_BY_KIND) == set(L.KINDS) and "fire" in CATEGORIES and "other" in CATEGORIES
+    assert len(set(CATEGORIES)) == len(CATEGORIES)
+    check_category(None)
+    check_category("fire")
+    with pytest.raises(ValueError, match="unknown category"):
+        check_category("消防")
+
+
+def test_a_unit_spelt_another_way_is_the_same_unit():
+    from geo.core.ledger import same_unit, unit_key
+
+    known = ["城关派出所", "县住建局", "Roads Office"]
+    assert unit_key("城关 派出所 ") == unit_key("城关派出所")
+    assert same_unit("城关派出所\u3000", known) == "城关派出所"  # an ideographic space
+    assert same_unit("ＲＯＡＤＳ office", known) == "Roads Office"  # full-width letters, case
+    assert same_unit("县住建局。", known) == "县住建局"
+    assert same_unit("东城派出所", known) is None

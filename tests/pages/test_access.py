@@ -235,6 +235,7 @@ def test_admin_page_adds_an_account_and_audits_it(app_env):
     at.text_input(key="admin.add.username").set_value("night.clerk")
     at.text_input(key="admin.add.password").set_value("Night-shift-2026")
     at.selectbox(key="admin.add.role").set_value("clerk")
+    at.selectbox(key="admin.add.scope").set_value("")  # the whole jurisdiction, chosen
     add = next(b for b in at.button if b.label == "Create")
     add.click().run()
     assert not at.exception

@@ -4,6 +4,7 @@ only what it may do."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pandas as pd
@@ -16,7 +17,7 @@ from geo.ingest.demo import build_demo
 from geo.store import features, ledger
 from geo.store.engine import make_engine
 from tests.conftest import ROOT, TODAY
-from tests.pages.common import run_page
+from tests.pages.common import run_page, submit
 from geo.store.scope import Scope
 
 ALL = Scope.jurisdiction()  # the operator's explicit whole-jurisdiction scope
@@ -55,19 +56,22 @@ def test_clerk_creates_an_item_and_moves_it_through_the_workflow(env):
         total = conn.execute(text("SELECT count(*) FROM ledger_items")).scalar()
     assert len(at.dataframe[0].value) == total
     lon, lat = _spot(env)
-    at.text_input(key="ledger.form.title").set_value("Broken street lamp")
-    at.text_input(key="ledger.form.unit").set_value("lighting office")
-    at.number_input(key="ledger.form.lon").set_value(lon)
-    at.number_input(key="ledger.form.lat").set_value(lat)
+    unit = at.selectbox(key="ledger.form.1.unit").options[0]  # a known unit, picked from the list
+    at.text_input(key="ledger.form.1.title").set_value("Broken street lamp")
+    at.selectbox(key="ledger.form.1.unit").set_value(unit)
+    at.selectbox(key="ledger.form.1.category").set_value("lighting")
+    at.number_input(key="ledger.form.1.lon").set_value(lon)
+    at.number_input(key="ledger.form.1.lat").set_value(lat)
     _button(at, "Add item").click().run()
     assert not at.exception and not at.error
     with env.connect() as conn:
-        row = conn.execute(text("SELECT id, status, version, source FROM ledger_items WHERE title = 'Broken street lamp'")
-                           ).mappings().one()
+        row = conn.execute(text("SELECT id, status, version, source, category, responsible_unit FROM ledger_items "
+                                "WHERE title = 'Broken street lamp'")).mappings().one()
     assert row["status"] == "reported" and row["source"] == "app"
+    assert (row["category"], row["responsible_unit"]) == ("lighting", unit)
     assert at.session_state["ledger.item"] == row["id"]  # the new item's card is open
     assert any(f"#{row['id']} Broken street lamp" in s.value for s in at.subheader)
-    at.selectbox(key="ledger.action").set_value("assign")
+    at.selectbox(key=f"ledger.act.{row['id']}.1.action").set_value("assign")
     _button(at, "Apply").click().run()
     assert not at.exception and not at.error
     with env.connect() as conn:
@@ -110,7 +114,7 @@ def test_leader_reads_and_verifies_but_does_not_add(env):
     assert any("can read the ledger but not change it" in i.value for i in at.info)
     at.session_state["ledger.item"] = item_id
     at.run()
-    assert at.selectbox(key="ledger.action").options == ["Verify (re-check)", "Reopen"]
+    assert at.selectbox(key=f"ledger.act.{item_id}.4.action").options == ["Verify (re-check)", "Reopen"]
     _button(at, "Apply").click().run()
     assert not at.exception and not at.error
     with env.connect() as conn:
@@ -198,3 +202,117 @@ def test_leader_changes_a_campaign_target_on_the_page(env):
         assert conn.execute(text("SELECT target_value FROM indicators WHERE campaign_id = :c AND key = 'clearance_pct'"),
                             {"c": cid}).scalar() == 97.5
         assert conn.execute(text("SELECT count(*) FROM campaign_phases WHERE campaign_id = :c"), {"c": cid}).scalar() == 4
+
+
+def _open(at, item_id):
+    at.session_state["ledger.item"] = item_id  # as a click on its row or point does
+    return at.run()
+
+
+def test_after_an_action_the_card_stays_on_the_changed_item_outside_the_filter_with_an_empty_form(env):
+    lon, lat = _spot(env)
+    item_id = ledger.create_item(env, "clerk", "clerk", kind="hazard", title="Blocked fire lane", category="fire",
+                                 found_on=TODAY - dt.timedelta(days=20), deadline=TODAY - dt.timedelta(days=2),
+                                 lon=lon, lat=lat, scope=ALL)
+    v = ledger.act(env, "clerk", "clerk", item_id, 1, "assign", scope=ALL)
+    v = ledger.act(env, "clerk", "clerk", item_id, v, "start", scope=ALL)
+    st.cache_data.clear()
+    at = run_page("pages/ledger.py", "en", "clerk")
+    at.checkbox(key="ledger.f.overdue").check().run()  # overdue only: the item is listed
+    assert item_id in set(at.dataframe[0].value["No."])
+    _open(at, item_id)
+    form = f"ledger.act.{item_id}.{v}"
+    assert any(f"Act on #{item_id} Blocked fire lane" in m.value for m in at.markdown)
+    at.selectbox(key=f"{form}.action").set_value("rectify")
+    at.text_input(key=f"{form}.note").set_value("lane cleared, sign put up")
+    submit(at, "Apply")
+    assert not at.exception and not at.error
+    with env.connect() as conn:
+        assert conn.execute(text("SELECT status FROM ledger_items WHERE id = :i"), {"i": item_id}).scalar() == \
+            "rectified"
+    assert item_id not in set(at.dataframe[0].value["No."])  # no longer overdue: not listed
+    assert at.session_state["ledger.item"] == item_id  # ... and still the card's item
+    assert [s.value for s in at.subheader if s.value.startswith("#")] == [f"#{item_id} Blocked fire lane"]
+    assert any("Not in the current filter" in c.value for c in at.caption)
+    assert any(f"#{item_id} Blocked fire lane — Done: Mark rectified." in s.value for s in at.success)
+    fresh = f"ledger.act.{item_id}.{v + 1}"  # the next action's form: empty, for this item
+    assert at.text_input(key=f"{fresh}.note").value == ""
+    assert f"{form}.note" not in [w.key for w in at.text_input]
+    other = int(at.dataframe[0].value["No."].iloc[0])
+    _open(at, other)  # another item: its own card and a form of its own
+    assert [s.value for s in at.subheader if s.value.startswith("#")][0].startswith(f"#{other} ")
+    assert not any(w.key.startswith(f"ledger.act.{item_id}.") for w in at.text_input)
+
+
+def test_create_clears_the_form_says_what_it_made_and_refuses_the_same_item_again(env):
+    from geo.core.clock import zone_label
+    from geo.store.schema import deployment_timezone
+
+    lon, lat = _spot(env)
+    at = run_page("pages/ledger.py", "zh", "clerk")
+
+    def fill(form):
+        at.text_input(key=f"{form}.title").set_value("消防通道堵塞（重复测试）")
+        at.selectbox(key=f"{form}.category").set_value("fire")
+        at.number_input(key=f"{form}.lon").set_value(lon)
+        at.number_input(key=f"{form}.lat").set_value(lat)
+
+    category = at.selectbox(key="ledger.form.1.category")
+    assert category.value is None and "消防" in category.options and "fire" not in category.options
+    fill("ledger.form.1")
+    submit(at, "新增")
+    assert not at.exception and not at.error
+    with env.connect() as conn:
+        made = conn.execute(text("SELECT id FROM ledger_items WHERE title = '消防通道堵塞（重复测试）'")).scalars().all()
+    assert len(made) == 1
+    assert any(f"已新增 #{made[0]} 消防通道堵塞（重复测试）" in s.value for s in at.success)
+    assert any(b.label == f"在台账中打开 #{made[0]}" for b in at.button)
+    assert at.text_input(key="ledger.form.2.title").value == ""  # a fresh, empty form
+    assert at.selectbox(key="ledger.form.2.category").value is None
+    assert at.number_input(key="ledger.form.2.lon").value is None
+    fill("ledger.form.2")  # the very same item again, e.g. sent a second time
+    submit(at, "新增")
+    assert any("未重复新增" in e.value and f"#{made[0]}" in e.value for e in at.error)
+    with env.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM ledger_items WHERE title = '消防通道堵塞（重复测试）'")
+                            ).scalar() == 1
+        tz = deployment_timezone(conn)
+    # the new item's card: its history's time column names the zone its times are in
+    history = next(d.value for d in at.dataframe if any(c.startswith("时间") for c in d.value.columns))
+    assert list(history.columns)[0] == f"时间（{zone_label(tz)}）"
+
+
+def test_a_new_unit_only_through_its_own_switch_and_never_a_spelling_of_a_known_one(env):
+    lon, lat = _spot(env)
+    at = run_page("pages/ledger.py", "en", "clerk")
+    known = at.selectbox(key="ledger.form.1.unit").options
+    assert known and at.selectbox(key="ledger.form.1.unit").value is None
+    at.toggle(key="ledger.form.1.unit.new").set_value(True).run()
+    at.text_input(key="ledger.form.1.title").set_value("Cracked kerb")
+    at.text_input(key="ledger.form.1.unit.name").set_value(f" {known[0]}\u3000")  # a known unit, spaced out
+    at.number_input(key="ledger.form.1.lon").set_value(lon)
+    at.number_input(key="ledger.form.1.lat").set_value(lat)
+    submit(at, "Add item")
+    assert any(f"“{known[0]}” is already in the list" in e.value for e in at.error)
+    at.text_input(key="ledger.form.1.unit.name").set_value("Kerb repair team")
+    submit(at, "Add item")
+    assert not at.error
+    with env.connect() as conn:
+        assert conn.execute(text("SELECT responsible_unit FROM ledger_items WHERE title = 'Cracked kerb'")
+                            ).scalar() == "Kerb repair team"
+    assert "Kerb repair team" in at.selectbox(key="ledger.form.2.unit").options  # known from now on
+
+
+def test_cancel_is_never_preselected(env):
+    lon, lat = _spot(env)
+    item_id = ledger.create_item(env, "clerk", "clerk", kind="dispute", title="Parking quarrel", found_on=TODAY,
+                                 lon=lon, lat=lat, scope=ALL)
+    st.cache_data.clear()
+    at = _open(run_page("pages/ledger.py", "en", "leader"), item_id)
+    action = at.selectbox(key=f"ledger.act.{item_id}.1.action")
+    assert action.options == ["Cancel"] and action.value is None  # the leader's only action: chosen, not given
+    submit(at, "Apply")
+    assert [e.value for e in at.error] == ["Choose the action first."]
+    with env.connect() as conn:
+        assert conn.execute(text("SELECT status FROM ledger_items WHERE id = :i"), {"i": item_id}).scalar() == \
+            "reported"

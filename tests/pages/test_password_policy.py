@@ -28,6 +28,7 @@ def test_the_accounts_page_names_why_a_new_password_is_refused(app_env, lang, pa
     at = run_page("pages/admin.py", lang, "admin")
     at.text_input(key="admin.add.username").set_value(name)
     at.text_input(key="admin.add.password").set_value(password)
+    at.selectbox(key="admin.add.scope").set_value("")
     submit(at, "Create" if lang == "en" else "创建")
     assert not at.exception
     assert [e.value for e in at.error] == [message]
@@ -45,10 +46,10 @@ def test_a_reset_to_a_password_like_the_account_name_is_refused(app_env):
     engine = make_engine(app_env)
     accounts.add(engine, "test", name, demo_password(name), "leader")
     at = run_page("pages/admin.py", "en", "admin")
-    at.selectbox(key="admin.change.user").set_value(name)
-    at.selectbox(key="admin.change.action").set_value("reset")
-    at.text_input(key="admin.change.password").set_value(f"{name}2026")
-    submit(at, "Apply")
+    at.selectbox(key="admin.change.user").set_value(name).run()
+    at.selectbox(key=f"admin.change.{name}.action").set_value("reset")
+    at.text_input(key=f"admin.change.{name}.password").set_value(f"{name}2026")
+    submit(at, f"Apply to {name}")
     assert not at.exception
     assert [e.value for e in at.error] == ["This password is too close to the account's name; choose another."]
     assert accounts.authenticate(engine, name, demo_password(name))[1] == "ok"  # the old password still holds

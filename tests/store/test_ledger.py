@@ -4,6 +4,7 @@ edits, oversight and recurrence."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 
 import pandas as pd
@@ -36,9 +37,13 @@ def _spot(engine):
     return cell["code"], p.x, p.y
 
 
+_SEQ = itertools.count(1)
+
+
 def _new(engine, **kw):
     code, x, y = _spot(engine)
-    args = dict(kind="hazard", title="loose manhole cover", found_on=TODAY - dt.timedelta(days=3), lon=x, lat=y,
+    # each call a different item: the store refuses the very same item twice in a row (see below)
+    args = dict(kind="hazard", title=f"loose manhole cover {next(_SEQ)}", found_on=TODAY - dt.timedelta(days=3), lon=x, lat=y,
                 category="road", responsible_unit="roads office", deadline=TODAY + dt.timedelta(days=10))
     args.update(kw)
     return ledger.create_item(engine, "clerk", "clerk", **args, scope=ALL), code
@@ -66,11 +71,11 @@ def test_the_form_path_masks_identifiers_in_every_text_field_and_note(city):
     from geo.core.identifiers import ID_TOKEN, PHONE_TOKEN
 
     engine, _ = city
-    item_id, _ = _new(engine, title="井盖松动，电话１３８　１２３４　５６７８", category="道路 0755-88889999",
+    item_id, _ = _new(engine, title="井盖松动，电话１３８　１２３４　５６７８", category="road",
                       description="报警人110101 19900307 1234", responsible_unit="市政所（010）12345678转12")
-    row = _row(engine, item_id)
+    row = _row(engine, item_id)  # the category is a code from the list: nothing typed can reach it
     assert (row["title"], row["category"], row["description"], row["responsible_unit"]) == (
-        f"井盖松动，电话{PHONE_TOKEN}", f"道路 {PHONE_TOKEN}", f"报警人{ID_TOKEN}", f"市政所{PHONE_TOKEN}")
+        f"井盖松动，电话{PHONE_TOKEN}", "road", f"报警人{ID_TOKEN}", f"市政所{PHONE_TOKEN}")
     v = ledger.edit_item(engine, "clerk", "clerk", item_id, 1, responsible_unit="所长 +86 138-1234-5678", scope=ALL)
     v = ledger.act(engine, "admin", "admin", item_id, v, "cancel", note="重复，联系 13912345678", scope=ALL)
     with engine.connect() as conn:
@@ -252,3 +257,65 @@ def test_an_account_scoped_to_one_street_cannot_touch_items_of_another(city):
     with pytest.raises(ItemRefused, match="no ledger item"):
         ledger.edit_item(engine, "clerk", "clerk", item_id, 1, title="x", scope=other)
     assert ledger.act(engine, "clerk", "clerk", item_id, 1, "assign", scope=street) == 2
+
+
+def test_a_category_is_a_code_from_the_list_on_create_and_edit(city):
+    engine, _ = city
+    with pytest.raises(ItemRefused, match="unknown category"):
+        _new(engine, category="消防")
+    item_id, _ = _new(engine, category="fire")
+    with pytest.raises(ItemRefused, match="unknown category"):
+        ledger.edit_item(engine, "clerk", "clerk", item_id, 1, category="Fire ", scope=ALL)
+    assert ledger.edit_item(engine, "clerk", "clerk", item_id, 1, category="gas", scope=ALL) == 2
+    assert _row(engine, item_id)["category"] == "gas"
+
+
+def test_the_very_same_item_twice_in_a_row_is_refused_as_a_repeat(city, monkeypatch):
+    from geo.store.ledger import DuplicateItem
+
+    engine, _ = city
+    code, x, y = _spot(engine)
+    args = dict(kind="hazard", title="repeated submission", found_on=TODAY, lon=x, lat=y, category="road",
+                responsible_unit="roads office", scope=ALL)
+    first = ledger.create_item(engine, "clerk", "clerk", **args)
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM ledger_items")).scalar()
+    with pytest.raises(DuplicateItem) as refused:
+        ledger.create_item(engine, "clerk", "clerk", **args)
+    assert refused.value.item_id == first
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM ledger_items")).scalar() == before
+    # not a repeat: another account, another field, another place, or after the window
+    other = ledger.create_item(engine, "clerk-2", "clerk", **args)
+    assert ledger.create_item(engine, "clerk", "clerk", **{**args, "deadline": TODAY + dt.timedelta(days=5)}) > other
+    assert ledger.create_item(engine, "clerk", "clerk", **{**args, "lon": x + 0.0001})
+    later = clock.now_utc() + ledger.DUPLICATE_WINDOW + dt.timedelta(minutes=1)
+    monkeypatch.setattr(ledger, "_now", lambda: later)
+    assert ledger.create_item(engine, "clerk", "clerk", **args) > first
+
+
+def test_an_item_due_today_is_not_overdue_anywhere(city):
+    from geo.store import kpis, measures
+
+    engine, _ = city
+    with engine.begin() as conn:  # only this item is open: every count below is this item's
+        conn.execute(text("UPDATE ledger_items SET status = 'verified' WHERE status IN ('reported', 'assigned', "
+                          "'rectifying')"))
+    item_id, cell = _new(engine, found_on=TODAY - dt.timedelta(days=5), deadline=TODAY)
+    with engine.connect() as conn:
+        row = ledger.items(conn, ALL, TODAY, ids=[item_id]).iloc[0]
+        overdue_list = ledger.items(conn, ALL, TODAY, overdue_only=True)
+        league = ledger.oversight(conn, ALL, TODAY)
+        wall = kpis.wall_snapshot(conn, ALL, TODAY)
+        table = measures.area_measures(conn, ALL, "grid", TODAY - dt.timedelta(days=27), TODAY, today=TODAY)
+        card = measures.area_card(conn, ALL, cell, TODAY - dt.timedelta(days=27), TODAY, today=TODAY,
+                                  with_ledger=True)
+        tomorrow = ledger.items(conn, ALL, TODAY + dt.timedelta(days=1), ids=[item_id]).iloc[0]
+    assert not row["overdue"] and row["due_soon"] and row["overdue_days"] == 0
+    assert item_id not in set(overdue_list["id"])
+    assert league["overdue"].sum() == 0 and league["due_soon"].sum() == 1
+    assert (wall["open_ledger"], wall["overdue_ledger"]) == (1, 0)
+    assert table.set_index("code").loc[cell, "overdue_ledger"] == 0
+    assert table.set_index("code").loc[cell, "open_ledger"] == 1
+    assert card["ledger"]["overdue_days"].tolist() == [0]
+    assert tomorrow["overdue"] and tomorrow["overdue_days"] == 1  # and the day after, it is

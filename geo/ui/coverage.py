@@ -20,7 +20,7 @@ from geo.ui.filters import Filters, area_name
 from geo.ui.downloads import offer
 from geo.ui.i18n import current_language, labelled, t, t_or
 from geo.ui.markup import plain
-from geo.ui.progress import working
+from geo.ui.progress import finished, working
 
 MEASURES = ("area_covered_pct", "incident_covered_pct", "places_covered_pct", "gap_pct")
 EXTRA_KEY, OFF_KEY, CLICK_KEY, PLAN_KEY = "cov.extra", "cov.off", "cov.last_click", "cov.plan.result"
@@ -195,7 +195,7 @@ def plan_form(at: dt.date, filters: Filters, under: str | None) -> pd.DataFrame 
         go = st.form_submit_button(t("cov.plan.run"), type="primary")
     if go:
         try:
-            with working("cov.plan.running") as progress, data.reading(*data._key()) as (conn, s):
+            with working("cov.plan.running", keep="cov.plan.done") as progress, data.reading(*data._key()) as (conn, s):
                 table, summary = coverage.plan(conn, s, at, filters.start, filters.end, progress=progress,
                                                add=int(amount) if mode == "add" else None,
                                                target_pct=amount if mode == "target" else None, area=under,
@@ -206,6 +206,7 @@ def plan_form(at: dt.date, filters: Filters, under: str | None) -> pd.DataFrame 
         # keyed to what it was run for; the rerun draws the map (above this form) with this plan, not the last
         st.session_state[PLAN_KEY] = {"context": _context(at, filters, under), "table": table, "summary": summary}
         st.rerun()
+    finished("cov.plan.done")  # the run's closed progress box, shown again after the rerun
     saved = current_plan(at, filters, under)
     if not saved:
         return None

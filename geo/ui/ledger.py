@@ -21,7 +21,7 @@ from geo.store import ledger as store
 from geo.ui import config, data
 from geo.ui.auth import current_user
 from geo.ui.downloads import offer
-from geo.ui.i18n import current_language, relabelled, t, t_or
+from geo.ui.i18n import current_language, labelled, relabelled, t, t_or
 from geo.ui.markup import plain
 
 ITEM_KEY = "ledger.item"  # the id of the item whose card is open
@@ -99,11 +99,14 @@ def query_from_widgets(focus: str | None, start: dt.date, end: dt.date) -> Query
     """The filter row: kind, category, status, unit, overdue only, found in the sidebar's period."""
     options = _choices()
     a, b, c, d = st.columns(4)
-    kinds = a.multiselect(t("ledger.kind"), options["kind"], key=relabelled("ledger.f.kind"), format_func=kind_label)
+    any_ = t("ui.choose")
+    kinds = a.multiselect(t("ledger.kind"), options["kind"], key=relabelled("ledger.f.kind"), format_func=kind_label,
+                          placeholder=any_)
     cats = b.multiselect(t("ledger.category"), options["category"], key=relabelled("ledger.f.category"),
-                         format_func=category_label)
-    sts = c.multiselect(t("ledger.status"), rules.STATUSES, format_func=status_label, key=relabelled("ledger.f.status"))
-    units = d.multiselect(t("ledger.unit"), options["responsible_unit"], key="ledger.f.unit")
+                         format_func=category_label, placeholder=any_)
+    sts = c.multiselect(t("ledger.status"), rules.STATUSES, format_func=status_label, key=relabelled("ledger.f.status"),
+                        placeholder=any_)
+    units = d.multiselect(t("ledger.unit"), options["responsible_unit"], key="ledger.f.unit", placeholder=any_)
     e, f, g = st.columns([1, 1, 2])
     overdue = e.checkbox(t("ledger.overdue_only"), key="ledger.f.overdue")
     in_period = f.checkbox(t("ledger.found_in_period"), key="ledger.f.period")
@@ -167,9 +170,19 @@ def export_frame(frame: gpd.GeoDataFrame) -> pd.DataFrame:
                         .drop(columns="geometry"))
 
 
-def downloads(frame: gpd.GeoDataFrame) -> None:
-    """CSV and Excel of exactly the filtered rows."""
+def readable_export(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The export as a person opens it: headers, kinds, statuses and categories in the page's language."""
     out = export_frame(frame)
+    for flag in ("overdue", "due_soon"):
+        if flag in out:
+            out[flag] = out[flag].map(lambda v: t("ui.yes") if bool(v) else t("ui.no"))
+    return labelled(out, "ledger.col", {"kind": "ledger.kind", "status": "ledger.status",
+                                        "category": "ledger.category"})
+
+
+def downloads(frame: gpd.GeoDataFrame) -> None:
+    """CSV and Excel of exactly the filtered rows, in the page's language."""
+    out = readable_export(frame)
     a, b = st.columns(2)
     offer(t("ledger.export_csv"), safefiles.csv_bytes(out), "ledger.csv", key="ledger.csv", what="ledger",
           rows=len(out), where=a)

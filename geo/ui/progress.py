@@ -24,8 +24,11 @@ REDRAW_S = 0.1  # at most ten bar updates a second (each one is a message to the
 
 
 @contextmanager
-def working(task_key: str) -> Iterator[Progress]:
-    """A status box titled ``t(task_key)`` and the callback that moves its bar (see the module)."""
+def working(task_key: str, keep: str | None = None) -> Iterator[Progress]:
+    """A status box titled ``t(task_key)`` and the callback that moves its bar (see the module).
+
+    ``keep``: a session key under which the finished box is remembered, for a page that reruns
+    after the work (see :func:`finished`)."""
     box = st.status(t(task_key), expanded=True)
     bar = box.progress(0.0, text=t("progress.start"))
     state = {"fraction": 0.0, "step": None, "drawn": 0.0}
@@ -47,3 +50,14 @@ def working(task_key: str) -> Iterator[Progress]:
     if state["step"]:
         progress(1.0, state["step"])
     box.update(label=t("progress.done", task=t(task_key)), state="complete", expanded=False)
+    if keep:
+        st.session_state[keep] = (task_key, state["step"])
+
+
+def finished(keep: str) -> None:
+    """The closed box of work done before the page's last rerun (once: it is gone on the next run)."""
+    done = st.session_state.pop(keep, None)
+    if done:
+        task_key, step = done
+        box = st.status(t("progress.done", task=t(task_key)), state="complete", expanded=False)
+        box.progress(1.0, text=f"{t_or(f'progress.{step}', step)} · 100%" if step else "100%")

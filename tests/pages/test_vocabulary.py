@@ -237,6 +237,8 @@ def collect(at, lang: str) -> Page:
     return page
 
 
+CATALOGUE_KEY = re.compile(r"[a-z][a-z_]*(\.[a-z0-9_]+)+")  # how a key missing from the catalogue shows itself
+FILE_ENDINGS = (".csv", ".xlsx", ".pdf", ".geojson", ".json", ".gz", ".zip", ".gpkg", ".shp")
 PDF_WRAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
 
 
@@ -287,6 +289,8 @@ def check(page: Page, lang: str, vocab: Vocabulary) -> list[str]:
             raw_codes = sorted({tok for tok in TOKEN.findall(clean) if tok in codes})
             if raw_codes:
                 found.append(f"{label} shows the raw code(s) {raw_codes}")
+        if CATALOGUE_KEY.fullmatch(raw) and not raw.endswith(FILE_ENDINGS):
+            found.append(f"{label} is a catalogue key without its text")
         if raw in EMPTY_WORDS or EMPTY_TOKEN.search(clean):
             found.append(f"{label} shows an empty value as None/nan")
         if lang == "en":
@@ -328,8 +332,11 @@ def test_the_checker_flags_raw_codes_empty_values_and_the_other_language():
     assert not any("CSV" in f for f in found), "allowed words are allowed"
     en = _fake([("title body", "Hotspots 热点", False), ("dataframe header", "gi_z", True),
                 ("markdown body", "Area: 东园社区 (AN01)", False), ("metric value", "persistent_hot", True),
-                ("text_input value", "queen", True), ("markdown body", "Fix the lamp at gate 3 by day", False)])
+                ("text_input value", "queen", True), ("markdown body", "Fix the lamp at gate 3 by day", False),
+                ("dataframe header", "ledger.col.due_soon", True), ("download name", "ledger.csv", True)])
     found = check(en, "en", vocab)
+    assert any("ledger.col.due_soon" in f and "catalogue key" in f for f in found)
+    assert not any("ledger.csv" in f for f in found), "a file name is not a missing key"
     assert any("Chinese on an English page" in f and "热点" in f for f in found)
     assert any("'gi_z'" in f for f in found) and any("persistent_hot" in f for f in found)
     assert any("'queen'" in f for f in found)
@@ -371,6 +378,7 @@ CODED_COLUMNS = [("ledger_items", "category"), ("ledger_items", "kind"), ("ledge
 
 def _database_words(url: str) -> tuple[set[str], set[str]]:
     from geo.store.engine import make_engine
+    from geo.store.schema import deployment_timezone
 
     engine = make_engine(url)
     data, codes = set(), set()
@@ -382,6 +390,9 @@ def _database_words(url: str) -> tuple[set[str], set[str]]:
         for table, column in CODED_COLUMNS:
             codes |= {str(v) for v in conn.execute(text(f"SELECT DISTINCT {column} FROM {table}")).scalars()
                       if v is not None}
+        # the database's address and the deployment's time zone (an IANA name such as Asia/Shanghai)
+        # are settings shown as they are, not words of either language
+        data |= {url, deployment_timezone(conn)}
     engine.dispose()
     return data, codes
 

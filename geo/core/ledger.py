@@ -65,7 +65,23 @@ PAST = {"assign": "assigned", "start": "started", "rectify": "rectified", "verif
 EDIT_ROLES = frozenset({"clerk", "admin"})  # who may create items and edit their fields
 
 
-class WorkflowRefused(ValueError):
+# every code a ledger refusal carries (here and in geo/store/ledger.py); each is a catalogue entry
+REFUSAL_CODES = ("unknown_action", "role_may_not", "wrong_status", "needs_note", "recheck_past", "recheck_not_due",
+                 "closed", "no_route", "needs_kind", "needs_title", "needs_found", "deadline_before",
+                 "unknown_category", "duplicate", "needs_location", "outside_district", "outside_area", "may_not_edit",
+                 "no_item", "not_editable", "new_status")
+
+
+class Refusal(ValueError):
+    """A refusal with its reason in English (the message) and as a ``code`` with ``params``, so a
+    screen can say it in its reader's language (``ledger.refusal.<code>`` in the catalogue)."""
+
+    def __init__(self, message: str, code: str | None = None, **params):
+        super().__init__(message)
+        self.code, self.params = code, params
+
+
+class WorkflowRefused(Refusal):
     """A status change that the rules do not allow, with the reason."""
 
 
@@ -91,22 +107,24 @@ def step(status: str, action: str, role: str | None, *, note: str | None, today:
     """
     rule = ACTIONS.get(action)
     if rule is None:
-        raise WorkflowRefused(f"unknown action {action!r}")
+        raise WorkflowRefused(f"unknown action {action!r}", "unknown_action", action=action)
     if role not in rule.roles:
         raise WorkflowRefused(f"the {role or 'anonymous'} role may not {action} an item "
-                              f"(allowed: {', '.join(sorted(rule.roles))})")
+                              f"(allowed: {', '.join(sorted(rule.roles))})", "role_may_not", role=role, action=action)
     if status not in rule.sources:
-        raise WorkflowRefused(f"an item that is {status} cannot be {PAST[action]} (only from {', '.join(rule.sources)})")
+        raise WorkflowRefused(f"an item that is {status} cannot be {PAST[action]} (only from {', '.join(rule.sources)})",
+                              "wrong_status", status=status, action=action)
     if rule.needs_note and not (note or "").strip():
-        raise WorkflowRefused(f"{action} needs a note saying what was done or why")
+        raise WorkflowRefused(f"{action} needs a note saying what was done or why", "needs_note", action=action)
     if action == "rectify":
         when = recheck_on or today + dt.timedelta(days=recheck_days)
         if when < today:
-            raise WorkflowRefused("the re-check date cannot be in the past")
+            raise WorkflowRefused("the re-check date cannot be in the past", "recheck_past")
         return Step(rule.target, when)
     if action == "verify":
         if recheck_on is not None and today < recheck_on:
-            raise WorkflowRefused(f"the re-check is due on {recheck_on}: it cannot be verified before then")
+            raise WorkflowRefused(f"the re-check is due on {recheck_on}: it cannot be verified before then",
+                                  "recheck_not_due", date=recheck_on)
         return Step(rule.target, recheck_on)
     if action == "reopen":
         return Step(rule.target, None)
@@ -143,15 +161,16 @@ def import_steps(before: str | None, after: str, role: str | None, *, note: str 
     if before is None:
         if after not in INITIAL:
             raise WorkflowRefused(f"a new item starts as {' or '.join(INITIAL)}, not {after}: "
-                                  "import it so, then move it through the workflow")
+                                  "import it so, then move it through the workflow", "new_status", after=after)
         return []
     if edits and before in CLOSED and after in CLOSED:
-        raise WorkflowRefused(f"a {before} item cannot be edited: reopen it first")
+        raise WorkflowRefused(f"a {before} item cannot be edited: reopen it first", "closed", status=before)
     chain = route(before, after, role)
     if chain is None:
         chain = route(before, after, any_role=True)  # stepping through it says which step the role lacks
         if chain is None:
-            raise WorkflowRefused(f"no workflow step leads from {before} to {after}")
+            raise WorkflowRefused(f"no workflow step leads from {before} to {after}", "no_route", before=before,
+                                  after=after)
     out, status, when = [], before, recheck_on
     for action in chain:
         nxt = step(status, action, role, note=note, today=today, recheck_on=None if action == "rectify" else when,
@@ -164,19 +183,21 @@ def import_steps(before: str | None, after: str, role: str | None, *, note: str 
 def check_fields(kind: str | None, found_on: dt.date | None, deadline: dt.date | None, title: str | None) -> None:
     """Validation shared by the create and edit forms (location is checked by the store)."""
     if not (kind or "").strip():
-        raise ValueError("a ledger item needs a kind (hazard, dispute, security gap, ...)")
+        raise Refusal("a ledger item needs a kind (hazard, dispute, security gap, ...)", "needs_kind")
     if not (title or "").strip():
-        raise ValueError("a ledger item needs a title")
+        raise Refusal("a ledger item needs a title", "needs_title")
     if found_on is None:
-        raise ValueError("a ledger item needs the date it was found")
+        raise Refusal("a ledger item needs the date it was found", "needs_found")
     if deadline is not None and deadline < found_on:
-        raise ValueError(f"the deadline {deadline} is before the date found {found_on}")
+        raise Refusal(f"the deadline {deadline} is before the date found {found_on}", "deadline_before",
+                      deadline=deadline, found=found_on)
 
 
 def check_category(category: str | None) -> None:
     """A category is one of ``CATEGORIES`` (or none at all)."""
     if category is not None and category not in CATEGORIES:
-        raise ValueError(f"unknown category {category!r} (one of: {', '.join(CATEGORIES)})")
+        raise Refusal(f"unknown category {category!r} (one of: {', '.join(CATEGORIES)})", "unknown_category",
+                      category=category)
 
 
 def unit_key(name: str) -> str:

@@ -45,8 +45,13 @@ class StaleEdit(RuntimeError):
                          f"it is now version {current}): reload it and apply your change again")
 
 
-class ItemRefused(ValueError):
-    """An item that cannot be saved as given, with the reason."""
+class ItemRefused(rules.Refusal):
+    """An item that cannot be saved as given, with the reason (and its code: see ``rules.Refusal``)."""
+
+    @classmethod
+    def of(cls, exc: ValueError) -> "ItemRefused":
+        """``exc`` (a rule's refusal) as an item refusal, its code and values kept."""
+        return cls(str(exc), getattr(exc, "code", None), **getattr(exc, "params", {}))
 
 
 class DuplicateItem(ItemRefused):
@@ -54,7 +59,8 @@ class DuplicateItem(ItemRefused):
 
     def __init__(self, item_id: int, at: dt.datetime):
         self.item_id, self.at = int(item_id), at
-        super().__init__(f"the same item was created by you a moment ago as #{item_id}: it was not added again")
+        super().__init__(f"the same item was created by you a moment ago as #{item_id}: it was not added again",
+                         "duplicate", id=int(item_id))
 
 
 # An identical item (same fields, same place) by the same account within this window is a repeated
@@ -77,12 +83,15 @@ def _clean(value: str | None) -> str | None:
 
 def _locate(conn: Connection, lon: float, lat: float, scope: Scope) -> dict:
     if lon is None or lat is None or not (np.isfinite(lon) and np.isfinite(lat)):
-        raise ItemRefused("a ledger item needs a location: pick it on the map or type longitude and latitude")
+        raise ItemRefused("a ledger item needs a location: pick it on the map or type longitude and latitude",
+                          "needs_location")
     codes = AreaIndex.load(conn).assign(np.array([float(lon)]), np.array([float(lat)])).iloc[0]
     if codes.get("district_code") is None or pd.isna(codes.get("district_code")):
-        raise ItemRefused(f"the location {lon:.5f}, {lat:.5f} is outside the district")
+        raise ItemRefused(f"the location {lon:.5f}, {lat:.5f} is outside the district", "outside_district",
+                          lon=f"{lon:.5f}", lat=f"{lat:.5f}")
     if not scope.everything and scope.code not in set(codes.dropna()):
-        raise ItemRefused(f"the location {lon:.5f}, {lat:.5f} is outside your area {scope.code}")
+        raise ItemRefused(f"the location {lon:.5f}, {lat:.5f} is outside your area {scope.code}", "outside_area",
+                          lon=f"{lon:.5f}", lat=f"{lat:.5f}", area=scope.code)
     return {k: (None if pd.isna(v) else v) for k, v in codes.items()}
 
 
@@ -94,7 +103,8 @@ def _event(conn: Connection, item_id: int, actor: str, action: str, before: str 
 
 def _require_edit(role: str | None) -> None:
     if role not in rules.EDIT_ROLES:
-        raise rules.WorkflowRefused(f"the {role or 'anonymous'} role may not create or edit ledger items")
+        raise rules.WorkflowRefused(f"the {role or 'anonymous'} role may not create or edit ledger items", "may_not_edit",
+                                    role=role)
 
 
 def create_item(engine: Engine, actor: str, role: str | None, *, kind: str, title: str, found_on: dt.date,
@@ -106,7 +116,7 @@ def create_item(engine: Engine, actor: str, role: str | None, *, kind: str, titl
         rules.check_fields(kind, found_on, deadline, title)
         rules.check_category(category)
     except ValueError as exc:
-        raise ItemRefused(str(exc)) from exc
+        raise ItemRefused.of(exc) from exc
     at = _now()
     table = LedgerItem.__table__
     with engine.begin() as conn:
@@ -145,7 +155,7 @@ def _current(conn: Connection, item_id: int, version: int, scope: Scope) -> dict
                               c.community_code, c.street_code, c.district_code)
                        .where(c.id == item_id, filters.rows(ITEMS, scope))).mappings().first()
     if row is None:
-        raise ItemRefused(f"no ledger item {item_id} (or not in your area)")
+        raise ItemRefused(f"no ledger item {item_id} (or not in your area)", "no_item", id=item_id)
     if row["version"] != version:
         raise StaleEdit(item_id, version, row["version"])
     return dict(row)
@@ -168,17 +178,18 @@ def edit_item(engine: Engine, actor: str, role: str | None, item_id: int, versio
     _require_edit(role)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise ItemRefused(f"these fields cannot be edited: {', '.join(sorted(unknown))}")
+        raise ItemRefused(f"these fields cannot be edited: {', '.join(sorted(unknown))}", "not_editable",
+                          fields=", ".join(sorted(unknown)))
     if "category" in changes:
         try:
             rules.check_category(changes["category"])
         except ValueError as exc:
-            raise ItemRefused(str(exc)) from exc
+            raise ItemRefused.of(exc) from exc
     at = _now()
     with engine.begin() as conn:
         cur = _current(conn, item_id, version, scope)
         if cur["status"] not in rules.OPEN:
-            raise ItemRefused(f"a {cur['status']} item cannot be edited: reopen it first")
+            raise ItemRefused(f"a {cur['status']} item cannot be edited: reopen it first", "closed", status=cur["status"])
         values = {k: (_clean(v) if isinstance(v, str) and k != "kind" else v) for k, v in changes.items()}
         merged = {"kind": values.get("kind", "x"), "title": values.get("title", "x"),
                   "found_on": values.get("found_on", cur["found_on"]), "deadline": values.get("deadline", cur["deadline"])}
@@ -186,7 +197,7 @@ def edit_item(engine: Engine, actor: str, role: str | None, item_id: int, versio
             rules.check_fields(merged["kind"], _as_date(merged["found_on"]), _as_date(merged["deadline"]),
                                merged["title"])
         except ValueError as exc:
-            raise ItemRefused(str(exc)) from exc
+            raise ItemRefused.of(exc) from exc
         if lon is not None or lat is not None:
             values.update(_locate(conn, lon, lat, scope))
             values["geom"] = _point_param(conn, lon, lat)

@@ -21,7 +21,7 @@ from geo.store import ledger as store
 from geo.ui import config, data
 from geo.ui.auth import current_user
 from geo.ui.downloads import offer
-from geo.ui.i18n import current_language, labelled, relabelled, t, t_or
+from geo.ui.i18n import catalogue, current_language, labelled, relabelled, t, t_or
 from geo.ui.markup import plain
 
 ITEM_KEY = "ledger.item"  # the id of the item whose card is open
@@ -170,6 +170,18 @@ def export_frame(frame: gpd.GeoDataFrame) -> pd.DataFrame:
                         .drop(columns="geometry"))
 
 
+def refusal_text(exc: Exception) -> str:
+    """A ledger refusal in the reader's language: its code through the catalogue, with statuses, steps
+    and roles named as on the page; the English message when it has no code. Markdown-inert."""
+    code = getattr(exc, "code", None)
+    if not code or f"ledger.refusal.{code}" not in catalogue():
+        return plain(exc)
+    named = {"status": status_label, "before": status_label, "after": status_label,
+             "action": lambda a: t_or(f"ledger.act.{a}", str(a)), "role": lambda r: t_or(f"role.{r}", str(r or "—"))}
+    values = {k: plain(named[k](v) if k in named else v) for k, v in getattr(exc, "params", {}).items()}
+    return t(f"ledger.refusal.{code}", **values)
+
+
 def readable_export(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     """The export as a person opens it: headers, kinds, statuses and categories in the page's language."""
     out = export_frame(frame)
@@ -313,7 +325,7 @@ def _actions(item, user: dict, seen: int) -> None:
         _refresh()
         return
     except (rules.WorkflowRefused, store.ItemRefused) as exc:
-        st.error(t("ledger.refused", reason=plain(exc)))
+        st.error(t("ledger.refused", reason=refusal_text(exc)))
         return
     st.session_state[SEEN_KEY] = (item_id, version)
     st.session_state[FLASH_KEY] = (item_id, t("ledger.done", item=_name(item), action=t(f"ledger.act.{action}")))
@@ -466,7 +478,7 @@ def item_form(item, user: dict, seen: int | None = None) -> None:
         st.error(t("ledger.duplicate", id=exc.item_id, minutes=int(store.DUPLICATE_WINDOW.total_seconds() // 60)))
         return
     except (store.ItemRefused, rules.WorkflowRefused) as exc:
-        st.error(t("ledger.refused", reason=plain(exc)))
+        st.error(t("ledger.refused", reason=refusal_text(exc)))
         return
     _refresh()
     st.rerun()

@@ -78,24 +78,6 @@ def app_env(monkeypatch, city):
     monkeypatch.chdir(ROOT)
 
 
-@pytest.fixture
-def offered(monkeypatch):
-    """Every file the page offers for download: {file name: body}."""
-    from streamlit.runtime.media_file_storage import MediaFileKind
-    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
-
-    files: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def keep(self, path_or_data, mimetype, kind, filename=None):
-        if kind == MediaFileKind.DOWNLOADABLE:
-            files[str(filename)] = path_or_data.encode("utf-8") if isinstance(path_or_data, str) else bytes(path_or_data)
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
-    return files
-
-
 BAD_ROWS = ("source_id,kind,found_on,x,y,title\n"
             "ok-{lang},hazard,2026-06-01,112.93,28.12,fine\n"
             "bad-1,hazard,not a date,112.93,28.12,no date\n"
@@ -124,7 +106,7 @@ def test_skipped_rows_on_the_page_and_in_the_download_speak_the_page_language(ap
     row, why = table.columns
     assert (row, why) == (("行号", "原因") if lang == "zh" else ("Line", "Reason"))
     assert dict(zip(table[row], table[why])) == EXPECTED[lang]
-    body = offered["skipped_rows.csv"].decode("utf-8-sig")
+    body = offered["skipped_rows.csv"][-1].decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[0] == [row, why]
     assert {int(r[0]): r[1] for r in rows[1:]} == EXPECTED[lang]

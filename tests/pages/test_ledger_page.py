@@ -13,30 +13,12 @@ from sqlalchemy import text
 
 import streamlit as st
 
-from geo.ingest.demo import build_demo
 from geo.store import features, ledger
-from geo.store.engine import make_engine
-from tests.conftest import ROOT, TODAY
+from tests.conftest import TODAY
 from tests.pages.common import run_page, submit
 from geo.store.scope import Scope
 
 ALL = Scope.jurisdiction()  # the operator's explicit whole-jurisdiction scope
-
-
-@pytest.fixture(scope="module")
-def ledger_url(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('ledgerpage') / 'demo.sqlite'}"
-    engine = make_engine(url)
-    build_demo(engine, seed=12, scale=0.03, end=TODAY)
-    engine.dispose()
-    return url
-
-
-@pytest.fixture
-def env(monkeypatch, ledger_url):
-    monkeypatch.setenv("DATABASE_URL", ledger_url)
-    monkeypatch.chdir(ROOT)
-    return make_engine(ledger_url)
 
 
 def _button(at, label):

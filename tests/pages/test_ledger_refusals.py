@@ -16,11 +16,12 @@ from sqlalchemy import text
 from geo.core import ledger as rules
 from geo.store import features, ledger
 from geo.ui.i18n import catalogue
+from geo.store.scope import Scope
 from tests.conftest import ROOT, TODAY
 from tests.pages.common import run_page, submit
-from tests.pages.test_ledger_page import ALL, env, ledger_url  # noqa: F401 (fixtures)
 
 REFUSALS = {"Refusal", "WorkflowRefused", "ItemRefused"}
+ALL = Scope.jurisdiction()
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

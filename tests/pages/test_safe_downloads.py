@@ -139,27 +139,6 @@ def app_env(monkeypatch, hostile_city):
     monkeypatch.chdir(ROOT)
 
 
-@pytest.fixture
-def offered(monkeypatch):
-    """Every file a page offers for download during the test: {file name: [bodies]}."""
-    from streamlit.runtime.media_file_storage import MediaFileKind
-    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
-
-    files: dict[str, list[bytes]] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def keep(self, path_or_data, mimetype, kind, filename=None):
-        if kind == MediaFileKind.DOWNLOADABLE:
-            body = path_or_data.encode("utf-8") if isinstance(path_or_data, str) else bytes(path_or_data)
-            bodies = files.setdefault(str(filename), [])
-            if body not in bodies:
-                bodies.append(body)
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
-    return files
-
-
 def _bad_rows_file() -> bytes:
     """A ledger file of one good row and a refused row per hostile string (its found date)."""
     def quoted(v: str) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from geo.cli import main
 from geo.core.campaigns import CampaignRefused
-from geo.report.area_report import report_pdf, report_xlsx
+from geo.report.area_report import LABELS, report_pdf, report_xlsx
 from geo.store import campaigns, features
 from geo.store.areas import CODE_COLUMNS
 from geo.store.reports import report_data
@@ -118,11 +118,17 @@ def test_report_files_hold_the_figures(street):
     assert "Top categories" in pdf and data["categories"]["category"].iloc[0] in pdf
     for cell in data["hot"]["code"].head(5):
         assert cell in pdf
-    book = pd.read_excel(io.BytesIO(report_xlsx(data)), sheet_name=None)
-    summary = dict(zip(book["summary"]["figure"], book["summary"]["value"]))
-    assert int(summary["period"]) == data["counts"]["period"] and int(summary["d28"]) == data["counts"]["d28"]
-    assert len(book["open_ledger"]) == data["ledger"]["open"]
-    assert list(book["categories"]["n"]) == list(data["categories"]["n"])
+    book = pd.read_excel(io.BytesIO(report_xlsx(data)), sheet_name=None)  # in words: English by default
+    summary = _summary(book[LABELS["sheet.summary"]])
+    assert summary[LABELS["incidents"]] == data["counts"]["period"] and summary[LABELS["d28"]] == data["counts"]["d28"]
+    assert len(book[LABELS["sheet.open_ledger"]]) == data["ledger"]["open"]
+    assert list(book[LABELS["sheet.categories"]][LABELS["col.n"]]) == list(data["categories"]["n"])
+
+
+def _summary(sheet: pd.DataFrame) -> dict:
+    """The summary sheet's whole-number figures by their label ("1,234" read as 1234)."""
+    figures = dict(zip(sheet[LABELS["col.figure"]], sheet[LABELS["col.value"]].astype(str)))
+    return {k: int(v.replace(",", "")) for k, v in figures.items() if v.replace(",", "").isdigit()}
 
 
 def test_report_command(city, street, tmp_path):
@@ -130,8 +136,8 @@ def test_report_command(city, street, tmp_path):
     code, data = street
     out = tmp_path / "r.xlsx"
     assert main(["report", "--db", url, "--area", code, "--from", str(START), "--to", str(END), "--out", str(out)]) == 0
-    summary = pd.read_excel(out, sheet_name="summary")
-    assert int(dict(zip(summary["figure"], summary["value"]))["period"]) == data["counts"]["period"]
+    summary = _summary(pd.read_excel(out, sheet_name=LABELS["sheet.summary"]))
+    assert summary[LABELS["incidents"]] == data["counts"]["period"]
     assert main(["report", "--db", url, "--area", code, "--out", str(tmp_path / "r.pdf")]) == 0
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
     assert main(["report", "--db", url, "--area", "NOPE", "--out", str(tmp_path / "x.pdf")]) == 2

@@ -85,8 +85,9 @@ def show_map(table: gpd.GeoDataFrame, cams: gpd.GeoDataFrame, measure: str, plan
     what_if = cams["kind"].eq(WHAT_IF).to_numpy() if "kind" in cams else np.zeros(len(cams), dtype=bool)
     real, added = cams[~what_if], cams[what_if]
     if not real.empty:
-        layers.append(camera_layer(real, t("layer.cameras"), basemap=config.basemap(),
-                                   tooltip_fields={"source_id": t("field.code"), "status": t("field.status")}))
+        shown = real.assign(status_text=real["status"].map(lambda v: t_or(f"camera.status.{v}", str(v))))
+        layers.append(camera_layer(shown, t("layer.cameras"), basemap=config.basemap(),
+                                   tooltip_fields={"source_id": t("field.code"), "status_text": t("field.status")}))
         keys += [(t(f"cov.legend.{s}"), STATUS_COLORS[s]) for s in ("online", "planned") if s in set(real["status"])]
     if not added.empty:  # views dashed, and a dot where each stands: never taken for a real camera
         named = added.assign(label=[t("cov.whatif.name", n=i + 1) for i in range(len(added))])

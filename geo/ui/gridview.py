@@ -14,7 +14,7 @@ from geo.store import audit
 from geo.store.measures import child_level
 from geo.ui import charts, config, data
 from geo.ui.filters import Filters, area_name, category_label, set_focus
-from geo.ui.i18n import current_language, relabelled, t
+from geo.ui.i18n import current_language, relabelled, t, t_or
 from geo.ui.markup import plain
 
 MEASURE_KEY = "grid.measure"
@@ -27,6 +27,18 @@ MODE_KEY = "grid.mode"
 MODES = ("areas", "cells")
 MEASURES = ("n_incidents", "per_1000", "yoy_pct", "open_ledger", "n_cameras")
 EXTRA_LAYERS = ("cameras", "places", "ledger", "zones")
+
+
+# coded values of the extra layers' tooltips, shown in words (``<column>_text``; colours follow the codes)
+READABLE = {"cameras": {"status": "camera.status"}, "places": {"kind": "place"}, "ledger": {"status": "ledger.status"}}
+
+
+def readable_layer(name: str, frame):
+    """``frame`` (an extra map layer) with its coded tooltip values also in words."""
+    for column, prefix in READABLE.get(name, {}).items():
+        if frame is not None and column in frame:
+            frame = frame.assign(**{f"{column}_text": frame[column].map(lambda v, p=prefix: t_or(f"{p}.{v}", str(v)))})
+    return frame
 
 
 def layers_allowed() -> tuple[str, ...]:
@@ -149,14 +161,14 @@ def show_grid_map(filters: Filters, measure: str, method: str, mode: str = "area
     if level == "grid":
         tips["team"] = t("field.team")
     chosen = st.session_state.get(LAYERS_KEY) or []
-    extra = {name: data.layer(name, parent or under) for name in chosen if name in layers_allowed()}
+    extra = {name: readable_layer(name, data.layer(name, parent or under)) for name in chosen if name in layers_allowed()}
     labels = {"measure": t(f"measure.{measure}"), "outline": t("grid.outline"), "no_data": t("legend.no_data"),
               "fullscreen": t("map.fullscreen"),
               "fullscreen_exit": t("map.fullscreen_exit"), "cameras": t("layer.cameras"),
               "places": t("layer.places"), "ledger": t("layer.ledger"), "zones": t("layer.zones"),
-              "camera_tips": {"kind": t("field.kind"), "status": t("field.status")},
-              "place_tips": {"name": t("field.name"), "kind": t("field.kind")},
-              "ledger_tips": {"title": t("field.title"), "status": t("field.status"),
+              "camera_tips": {"kind": t("field.kind"), "status_text": t("field.status")},
+              "place_tips": {"name": t("field.name"), "kind_text": t("field.kind")},
+              "ledger_tips": {"title": t("field.title"), "status_text": t("field.status"),
                               "deadline": t("field.deadline"), "responsible_unit": t("field.unit")},
               "zone_tips": {"code": t("field.code"), "name": t("field.name"), "team": t("field.team")}}
     outline = data.outline(parent or under) if (parent or under) else None
@@ -241,6 +253,7 @@ def show_card(code: str, filters: Filters) -> None:
         _audit_read(code, len(card["ledger"]))
         st.markdown(f"**{t('card.ledger')}**")
         ledger = card["ledger"][["title", "status", "deadline", "overdue_days", "responsible_unit"]]
+        ledger = ledger.assign(status=ledger["status"].map(lambda v: t_or(f"ledger.status.{v}", str(v))))
         st.dataframe(ledger.rename(columns={"title": t("field.title"), "status": t("field.status"),
                                             "deadline": t("field.deadline"), "overdue_days": t("card.overdue_days"),
                                             "responsible_unit": t("field.unit")}),

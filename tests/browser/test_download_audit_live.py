@@ -36,7 +36,7 @@ def test_clicking_the_ledger_csv_download_writes_an_audit_row(offline_page, app_
         taken.value.save_as(saved)
         assert saved.name == "ledger.csv"
         rows = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8-sig"), newline="")))
-        assert rows[0][0] == "id" and len(rows) > 1
+        assert rows[0][0] == "编号" and len(rows) > 1  # headers in the page's language
         assert not [c for row in rows for c in row if is_formula_like(c)]
         for _ in range(100):  # the callback runs with the rerun the click starts
             new = _downloads(engine)[len(before):]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,7 @@ def test_import_page_uploads_with_progress_and_report(offline_page, app_url, tmp
     page.get_by_text("upload.csv（警情）：读取 3 行，新增 2").wait_for(timeout=60_000)
     expect(page.get_by_text("完成", exact=True)).to_be_visible()  # the progress bar ran to the end
     # the skipped-rows table is a canvas grid; its cells exist for screen readers only
-    page.get_by_text("missing coordinates").first.wait_for(state="attached", timeout=10_000)
+    page.get_by_text(re.compile("缺少坐标|坐标缺失")).first.wait_for(state="attached", timeout=10_000)  # in Chinese
     if SCREENS:
         page.screenshot(path=str(Path(SCREENS) / "import.png"), full_page=True)
     assert page.external_requests == []

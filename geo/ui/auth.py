@@ -210,7 +210,11 @@ def sidebar_account() -> None:
     user = current_user()
     if not user:
         return
-    scope = user["scope"] or t("auth.scope.all")
+    scope = t("auth.scope.all")
+    if user["scope"]:  # the area by name and code, as everywhere (a bare code says little to a person)
+        trail = data.path(user["scope"])
+        name = trail[-1].get("name") if trail else None
+        scope = f"{name} ({user['scope']})" if name else user["scope"]
     st.caption(t("auth.signed_in", user=user["username"], role=t(f"role.{user['role']}"), scope=scope))
     if st.button(t("auth.logoff"), key="auth.logoff"):
         end_session("logoff")

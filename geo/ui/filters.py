@@ -56,8 +56,8 @@ def _focus_options() -> list[str]:
 
 
 def _focus_label(code: str) -> str:
-    if not code:  # everything the account may see: the jurisdiction, or all of its own area
-        return t("filters.focus.all") if not data.user_scope() else t("filters.focus.mine")
+    if not code:
+        return t("filters.focus.all")
     trail = data.path(code)
     if not trail:
         return code

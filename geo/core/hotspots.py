@@ -19,9 +19,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse, stats
 
-from geo.core.weights import islands, row_standardise
+from geo.core.weights import islands, queen, row_standardise
 
 CONFIDENCE = (0.90, 0.95, 0.99)
+HOT = ("hot_95", "hot_99")  # the classes counted as a hot spot wherever one is named: 95 % or more
 PERMUTATIONS = 999
 SEED = 12345
 NOT_SIGNIFICANT = "ns"
@@ -80,6 +81,25 @@ def gi_classes(z: np.ndarray, p: np.ndarray, *, fdr: bool = False, island: np.nd
     return out
 
 
+def gi_hot_spots(y: np.ndarray, w: sparse.csr_matrix, *, fdr: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Gi* chain on weights ``w``: (z, p, class) per area, an island never classed
+    (:func:`gi_star`, then :func:`gi_classes` with the islands of ``w``)."""
+    z, p = gi_star(y, w)
+    return z, p, gi_classes(z, p, fdr=fdr, island=islands(w))
+
+
+def hot_cells(counts: np.ndarray, polygons: np.ndarray, *, fdr: bool = False
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`gi_hot_spots` of ``counts`` on the queen contiguity of ``polygons`` (a frame's geometry)."""
+    return gi_hot_spots(counts, queen(polygons), fdr=fdr)
+
+
+def is_hot(classes) -> np.ndarray:
+    """Which classes count as a hot spot (:data:`HOT`)."""
+    return np.isin(np.asarray(classes, dtype=object), HOT)
+
+
 def local_moran(y: np.ndarray, w: sparse.csr_matrix, permutations: int = PERMUTATIONS,
                 seed: int = SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(I, quadrant, pseudo p) per area; see the module docstring."""
@@ -122,10 +142,6 @@ def _conditional_p(z: np.ndarray, wr: sparse.csr_matrix, observed: np.ndarray, d
         larger = min(larger, permutations - larger)
         p[i] = (larger + 1) / (permutations + 1)
     return p
-
-
-def island_mask(w: sparse.csr_matrix) -> np.ndarray:
-    return islands(w)
 
 
 # ---- ranking a result table: strongest first --------------------------------------------------

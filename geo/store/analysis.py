@@ -22,8 +22,8 @@ from sqlalchemy.engine import Connection
 from geo.core.crs import metric_crs
 from geo.core.density import Surface, default_bandwidth, kde
 from geo.core.emerging import emerging
-from geo.core.hotspots import gi_classes, gi_star, local_moran
-from geo.core.weights import distance_band, islands, queen
+from geo.core.hotspots import gi_hot_spots, local_moran
+from geo.core.weights import distance_band, queen
 from geo.store import features, filters
 from geo.store.areas import CODE_COLUMNS
 from geo.store.frames import to_frame
@@ -90,9 +90,8 @@ def run(conn: Connection, scope: Scope, level: str, method: str, start: dt.date,
     if method in ("gistar", "lisa", "emerging"):
         w = weights_for(areas, options.neighbours)
     if method == "gistar":
-        z, p = gi_star(y, w)
-        table["gi_z"], table["gi_p"] = z.round(6), p.round(8)
-        table["gi_class"] = gi_classes(z, p, fdr=options.fdr, island=islands(w))
+        z, p, classes = gi_hot_spots(y, w, fdr=options.fdr)
+        table["gi_z"], table["gi_p"], table["gi_class"] = z.round(6), p.round(8), classes
     elif method == "lisa":
         local_i, quad, p = local_moran(y, w)
         table["lisa_i"], table["lisa_q"], table["lisa_p"] = local_i.round(6), quad, p

@@ -12,7 +12,6 @@ import datetime as dt
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
@@ -20,10 +19,9 @@ from sqlalchemy.engine import Connection
 from geo.core.coverage import covered_share, fov_polygons
 from geo.core.disclosure import publish_wall
 from geo.core.crs import metric_crs
-from geo.core.hotspots import gi_classes, gi_star
+from geo.core.hotspots import hot_cells, is_hot
 from geo.core import today as today_rule
 from geo.core.ledger import OPEN
-from geo.core.weights import islands, queen
 from geo.core.timeutil import year_before
 from geo.store import features, filters
 from geo.store.areas import CODE_COLUMNS
@@ -174,13 +172,11 @@ def _gi_hot_cells(conn: Connection, scope: Scope, cells: pd.DataFrame, limit: in
     if grid.empty:
         return cells.head(0).assign(gi_z=[], gi_class=[])
     y = grid["code"].map(cells.set_index("code")["n"]).fillna(0).to_numpy(dtype=float)
-    w = queen(grid.geometry.values)
-    z, p = gi_star(y, w)
-    klass = gi_classes(z, p, island=islands(w))
+    z, _, klass = hot_cells(y, grid.geometry.values)
     hot = pd.DataFrame({"code": grid["code"], "name": grid["name"], "name_en": grid["name_en"],
                         "parent_code": grid["parent_code"], "n": y.astype(int), "gi_z": z.round(3),
                         "gi_class": klass})
-    hot = hot[np.isin(klass, ("hot_95", "hot_99"))].sort_values(["gi_z", "n"], ascending=False)
+    hot = hot[is_hot(klass)].sort_values(["gi_z", "n"], ascending=False)
     return hot.head(limit).reset_index(drop=True)
 
 

@@ -17,15 +17,14 @@ from sqlalchemy.engine import Connection
 
 from geo.core.coverage import covered_fraction
 from geo.core.grid import assign_points
-from geo.core.hotspots import gi_classes, gi_star
+from geo.core.hotspots import hot_cells, is_hot
 from geo.core.patrol import balance, cell_graph, is_contiguous, polsby_popper, propose
 from geo.core.progress import Progress, span, tell
-from geo.core.weights import islands, queen
+from geo.core.weights import queen
 from geo.store import coverage, features
 from geo.store.schema import deployment_timezone
 from geo.store.scope import Scope, ScopeError, require
 
-HOT = ("hot_95", "hot_99")
 SHIFTS = {"day": (8, 19), "night": (20, 7)}  # local hours, first and last (a night shift wraps)
 VISIT_MINUTES = (10, 15)
 
@@ -37,6 +36,11 @@ def _metric(gdf: gpd.GeoDataFrame) -> str:
 def _weights(categories: pd.Series, severity: dict[str, float] | None) -> np.ndarray:
     severity = severity or {}
     return categories.map(lambda c: float(severity.get(c, 1.0))).to_numpy(dtype=float)
+
+
+def _gi_classes(cells: gpd.GeoDataFrame) -> np.ndarray:
+    """The Gi* class of each grid cell by its incidents (``geo.core.hotspots.hot_cells``)."""
+    return hot_cells(cells["n_incidents"].to_numpy(dtype=float), cells.geometry.values)[2]
 
 
 def zones_visible(scope: Scope) -> bool:
@@ -83,9 +87,7 @@ def zone_scores(conn: Connection, scope: Scope, zones: gpd.GeoDataFrame, start: 
     w = _weights(pts["category"], severity)
     workload = np.bincount(idx[idx >= 0], weights=w[idx >= 0], minlength=len(zones))
     cells = cell_workload(conn, scope, start, end, severity)
-    wq = queen(cells.geometry.values)
-    z, p = gi_star(cells["n_incidents"].to_numpy(dtype=float), wq)
-    hot = np.isin(gi_classes(z, p, island=islands(wq)), HOT)
+    hot = is_hot(_gi_classes(cells))
     cent = cells.geometry.representative_point()
     cell_zone = assign_points(cent.x.to_numpy(), cent.y.to_numpy(), np.asarray(zones.geometry.values, dtype=object))
     hot_count = np.bincount(cell_zone[(cell_zone >= 0) & hot], minlength=len(zones))
@@ -192,9 +194,7 @@ def patrol_plan(conn: Connection, scope: Scope, zones: gpd.GeoDataFrame, start: 
     pts = features.incident_points(conn, _zones_scope(scope), start, end, tz)
     hours = pts["occurred_at"].dt.tz_convert(tz).dt.hour.to_numpy()
     cells = cell_workload(conn, scope, start, end)
-    wq = queen(cells.geometry.values)
-    z, p = gi_star(cells["n_incidents"].to_numpy(dtype=float), wq)
-    hot = dict(zip(cells["code"], np.isin(gi_classes(z, p, island=islands(wq)), HOT)))
+    hot = dict(zip(cells["code"], is_hot(_gi_classes(cells))))
     cent = cells.geometry.representative_point()
     cell_zone = dict(zip(cells["code"], assign_points(cent.x.to_numpy(), cent.y.to_numpy(),
                                                       np.asarray(zones.geometry.values, dtype=object))))

@@ -9,18 +9,15 @@ import pandas as pd
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 
-from geo.core.hotspots import gi_classes, gi_star
+from geo.core.hotspots import hot_cells, is_hot
 from geo.core.ledger import OPEN, oversight
 from geo.core.timeutil import year_before
-from geo.core.weights import islands, queen
 from geo.store import campaigns, features, filters, ledger
 from geo.store.frames import to_frame
 from geo.store.models import IncidentDaily
 from geo.store.scope import Scope
 
 DAILY = IncidentDaily.__table__
-
-HOT = ("hot_95", "hot_99")
 
 
 def _change(now: float, before: float) -> float | None:
@@ -73,12 +70,10 @@ def report_data(conn: Connection, scope: Scope, area: str, start: dt.date, end: 
     cells = features.areas_within(conn, focus, "grid")
     cells["n"] = cells["code"].map(period.groupby("cell_code")["n"].sum()).fillna(0).astype(int)
     if len(cells) >= 3:
-        w = queen(cells.geometry.values)
-        z, p = gi_star(cells["n"].to_numpy(dtype=float), w)
-        cells["class"] = gi_classes(z, p, island=islands(w))
+        cells["class"] = hot_cells(cells["n"].to_numpy(dtype=float), cells.geometry.values)[2]
     else:
         cells["class"] = "ns"
-    hot = cells[cells["class"].isin(HOT)].sort_values("n", ascending=False)[["code", "name", "n", "class"]]
+    hot = cells[is_hot(cells["class"])].sort_values("n", ascending=False)[["code", "name", "n", "class"]]
 
     items = ledger.items(conn, focus, today)
     if not with_ledger:

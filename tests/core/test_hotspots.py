@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.core.hotspots import bh_significant, gi_classes, gi_star, local_moran
+from geo.core.hotspots import (HOT, bh_significant, gi_classes, gi_hot_spots, gi_star, hot_cells, is_hot,
+                               local_moran)
 from geo.core.weights import distance_band, islands, queen
 
 
@@ -85,6 +86,24 @@ def test_islands_are_never_classed_hot_or_cold():
     z, p = gi_star(y, w)
     classes = gi_classes(z, p, island=islands(w))
     assert classes[-1] == "ns" and z[-1] > 1.6  # its z is reported, its class is not
+
+
+def test_hot_cells_is_the_gi_chain_on_queen_weights_and_is_hot_takes_95_and_99():
+    grid, y = _grid()
+    z, p, classes = hot_cells(y, grid.geometry.values)
+    w = queen(grid.geometry.values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gi = esda.G_Local(y, libpysal.weights.WSP(w).to_W(), star=True, transform="B", permutations=0)
+    np.testing.assert_allclose(z, gi.Zs, atol=1e-9)
+    assert classes.tolist() == gi_classes(*gi_star(y, w), island=islands(w)).tolist()
+    assert (classes != "ns").any()
+    np.testing.assert_array_equal(is_hot(classes), np.isin(classes, ["hot_95", "hot_99"]))
+    assert set(HOT) == {"hot_95", "hot_99"}
+    x = np.array([0.0, 100.0, 200.0, 300.0, 9000.0])
+    w = distance_band(x, np.zeros(5), 150.0)
+    z, _, classes = gi_hot_spots(np.array([1.0, 1.0, 1.0, 1.0, 500.0]), w, fdr=True)
+    assert classes[-1] == "ns" and z[-1] > 1.6  # an island keeps its z, never a class
 
 
 def test_bh_significant_matches_the_hand_computed_rule():

@@ -70,6 +70,7 @@ def domain_codes() -> set[str]:
     from geo.cli import HOTSPOT_COLUMNS
     from geo.core import auth, campaigns, classify, emerging, grid, ledger, timeutil
     from geo.core.democity import LEDGER_STATUSES
+    from geo.core.hotspots import HOT
     from geo.ingest import fields
     from geo.store import analysis, audit, coverage, measures, patrol, scope
     from geo.store.ledger import COLUMNS as LEDGER_COLUMNS
@@ -82,7 +83,7 @@ def domain_codes() -> set[str]:
     codes |= set(fields.PLACE_KIND.values()) | set(fields.CAMERA_STATUS.values())
     codes |= set(fields.LEDGER_KIND.values()) | set(fields.LEDGER_STATUS.values())
     codes |= {"greedy", "exact", "queen", "distance", "database", "hand"}  # plan methods, neighbours, sources
-    codes |= set(hotspots.GI_CLASSES) | set(emerging.CATEGORIES) | set(patrol.HOT)
+    codes |= set(hotspots.GI_CLASSES) | set(emerging.CATEGORIES) | set(HOT)
     codes |= set(analysis.METHODS) | set(hotspots.METHODS) | set(classify.METHODS)
     codes |= {c for cols in HOTSPOT_COLUMNS.values() for c in cols} | set(LEDGER_COLUMNS)
     codes |= set(measures.MEASURES) | set(gridview.MEASURES) | set(ui_coverage.MEASURES) | set(coverage.DEMANDS)

@@ -2,7 +2,9 @@
 
 Headings are degrees clockwise from north, fields of view in degrees (360 = dome) and ranges
 in metres. Shapes are built in a metric CRS; callers convert. Arcs have ``ARC_SEGMENTS``
-segments whatever the angle.
+segments whatever the angle. A camera becomes its field of view in one place, :func:`sectors`
+(arrays in metres); :func:`camera_views` is its adapter for a frame of cameras (``heading``,
+``fov``, ``range_m`` columns), and :func:`fov_polygons` for WGS 84 arrays.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.core.crs import STORAGE_CRS
+from geo.core.crs import STORAGE_CRS, metric_crs_of
 
 ARC_SEGMENTS = 64
 
@@ -41,14 +43,26 @@ def sectors(x: np.ndarray, y: np.ndarray, heading: np.ndarray, fov: np.ndarray, 
     return shapely.make_valid(shapely.polygons(ring))
 
 
+CAMERA_COLUMNS = ("heading", "fov", "range_m")
+
+
+def camera_views(cams: gpd.GeoDataFrame, crs: str | None = None) -> gpd.GeoSeries:
+    """The fields of view of a frame of camera points (:data:`CAMERA_COLUMNS`), as polygons in the metric
+    ``crs`` (by default the cameras' own, ``geo.core.crs.metric_crs_of``), index kept."""
+    if cams.empty:
+        return gpd.GeoSeries([], index=cams.index, crs=crs)
+    crs = crs or metric_crs_of(cams)
+    at = cams.geometry.to_crs(crs)
+    shapes = sectors(at.x.to_numpy(), at.y.to_numpy(), *(cams[c].to_numpy(dtype=float) for c in CAMERA_COLUMNS))
+    return gpd.GeoSeries(shapes, index=cams.index, crs=crs)
+
+
 def fov_polygons(lon: np.ndarray, lat: np.ndarray, heading: np.ndarray, fov: np.ndarray, range_m: np.ndarray,
                  metric_crs: str) -> np.ndarray:
-    """:func:`sectors` for cameras given in WGS 84, returned in WGS 84."""
-    if len(lon) == 0:
-        return np.array([], dtype=object)
-    pts = gpd.GeoSeries(shapely.points(lon, lat), crs=STORAGE_CRS).to_crs(metric_crs)
-    shapes = sectors(pts.x.to_numpy(), pts.y.to_numpy(), heading, fov, range_m)
-    return np.asarray(gpd.GeoSeries(shapes, crs=metric_crs).to_crs(STORAGE_CRS).values, dtype=object)
+    """:func:`camera_views` of cameras given as WGS 84 arrays, returned in WGS 84."""
+    cams = gpd.GeoDataFrame(dict(zip(CAMERA_COLUMNS, (heading, fov, range_m))),
+                            geometry=shapely.points(lon, lat), crs=STORAGE_CRS)
+    return np.asarray(camera_views(cams, metric_crs).to_crs(STORAGE_CRS).values, dtype=object)
 
 
 def covered_share(fovs: np.ndarray, area, metric_crs: str) -> float:
@@ -56,12 +70,7 @@ def covered_share(fovs: np.ndarray, area, metric_crs: str) -> float:
     if area is None or len(fovs) == 0:
         return 0.0
     shapes = gpd.GeoSeries(list(fovs) + [area], crs=STORAGE_CRS).to_crs(metric_crs).values
-    region = shapes[-1]
-    total = region.area
-    if total <= 0:
-        return 0.0
-    seen = shapely.union_all(shapes[:-1])
-    return float(shapely.intersection(seen, region).area / total)
+    return float(covered_fraction(shapes[-1:], shapes[:-1])[0])
 
 
 def covered_fraction(areas: np.ndarray, views: np.ndarray) -> np.ndarray:

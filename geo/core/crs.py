@@ -59,6 +59,21 @@ def metric_crs(lon: float, lat: float, configured_epsg: int | None = None) -> st
     return f"EPSG:{configured_epsg or utm_epsg_for(lon, lat)}"
 
 
+def metric_crs_for(lon, lat, configured_epsg: int | None = None) -> str:
+    """The metric CRS for what lies at WGS 84 ``lon, lat`` (arrays of points, or a box's two corners):
+    :func:`metric_crs` at the centre of their extent."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    return metric_crs((np.nanmin(lon) + np.nanmax(lon)) / 2, (np.nanmin(lat) + np.nanmax(lat)) / 2, configured_epsg)
+
+
+def metric_crs_of(frame) -> str:
+    """:func:`metric_crs_for` a GeoDataFrame or GeoSeries: the corners of its extent in WGS 84."""
+    if frame.crs is not None and not frame.crs.equals(STORAGE_CRS):
+        frame = frame.to_crs(STORAGE_CRS)
+    minx, miny, maxx, maxy = frame.total_bounds
+    return metric_crs_for((minx, maxx), (miny, maxy))
+
+
 def _gcj_delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Offset (degrees) that GCJ-02 adds to a WGS 84 position."""
     x = lon - 105.0

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.path import Path
 
-from geo.core.crs import metric_crs
+from geo.core.crs import metric_crs_of
 from geo.report.fonts import matplotlib_families
 
 
@@ -60,10 +60,7 @@ def _colors(frame: gpd.GeoDataFrame, color: object) -> object:
 def render(layers: list[Layer], *, title: str = "", size_in: tuple[float, float] = (7.0, 6.0), dpi: int = 130) -> bytes:
     """PNG bytes of the layers, framed on all of them; empty layers are skipped."""
     shown = [lay for lay in layers if lay.frame is not None and not lay.frame.empty]
-    crs = None
-    if shown:
-        minx, miny, maxx, maxy = shown[0].frame.to_crs(4326).total_bounds
-        crs = metric_crs((minx + maxx) / 2, (miny + maxy) / 2)
+    crs = metric_crs_of(shown[0].frame) if shown else None
     with rc_context({"font.family": matplotlib_families(), "axes.unicode_minus": False}):
         fig = Figure(figsize=size_in, dpi=dpi)
         FigureCanvasAgg(fig)

@@ -18,8 +18,8 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
 
 from geo.core import clock
-from geo.core.coverage import covered_fraction, points_covered, sectors
-from geo.core.crs import metric_crs
+from geo.core.coverage import camera_views, covered_fraction, points_covered
+from geo.core.crs import metric_crs_of
 from geo.core.planning import coverage_matrix, exact, greedy
 from geo.core.progress import Progress, span, tell
 from geo.store import audit, features, filters
@@ -32,11 +32,6 @@ from geo.store.schema import deployment_timezone
 
 DEMANDS = ("incidents", "area", "places")
 AREA_DEMAND_CELL_M = 50.0  # area demand: one point per 50 m x 50 m
-
-
-def _metric_for(gdf: gpd.GeoDataFrame) -> str:
-    minx, miny, maxx, maxy = gdf.total_bounds
-    return metric_crs((minx + maxx) / 2, (miny + maxy) / 2)
 
 
 def cameras_on(conn: Connection, scope: Scope, at: dt.date, *, planned: bool = False,
@@ -65,14 +60,6 @@ def to_frame_dates(conn: Connection, scope: Scope) -> pd.DataFrame:
     c = CAMERAS.c
     rows = conn.execute(select(c.source_id, c.installed_on, c.removed_on).where(filters.rows(CAMERAS, scope))).all()
     return pd.DataFrame(rows, columns=["source_id", "installed_on", "removed_on"])
-
-
-def views(cams: gpd.GeoDataFrame, crs: str) -> np.ndarray:
-    if cams.empty:
-        return np.array([], dtype=object)
-    m = cams.to_crs(crs)
-    return sectors(m.geometry.x.to_numpy(), m.geometry.y.to_numpy(), cams["heading"].to_numpy(dtype=float),
-                   cams["fov"].to_numpy(dtype=float), cams["range_m"].to_numpy(dtype=float))
 
 
 def targets(conn: Connection, scope: Scope) -> pd.DataFrame:
@@ -120,10 +107,10 @@ def area_coverage(conn: Connection, scope: Scope, level: str, at: dt.date, start
     areas = features.areas_within(conn, scope, level)
     if areas.empty:
         return areas
-    crs = _metric_for(areas)
+    crs = metric_crs_of(areas)
     shapes = areas.to_crs(crs).geometry.values
     cams = cameras_on(conn, scope, at, planned=planned, extra=extra, off=off)
-    seen = views(cams, crs)
+    seen = camera_views(cams, crs).values
     out = areas[["code", "name", "name_en", "geometry"]].copy()
     out["area_covered_pct"] = (covered_fraction(shapes, seen) * 100).round(2)
     tz = deployment_timezone(conn)
@@ -164,8 +151,8 @@ def place_kind_coverage(conn: Connection, scope: Scope, at: dt.date, *, planned:
     places = features.places(conn, scope)
     if places.empty:
         return pd.DataFrame(columns=["kind", "places", "covered", "covered_pct", "target_pct", "gap_pct"])
-    crs = _metric_for(places)
-    seen = views(cameras_on(conn, scope, at, planned=planned, extra=extra, off=off), crs)
+    crs = metric_crs_of(places)
+    seen = camera_views(cameras_on(conn, scope, at, planned=planned, extra=extra, off=off), crs).values
     pm = places.to_crs(crs).geometry.representative_point()
     places["seen"] = points_covered(pm.x.to_numpy(), pm.y.to_numpy(), seen)
     table = places.groupby("kind")["seen"].agg(places="size", covered="sum").reset_index()
@@ -200,7 +187,7 @@ def plan(conn: Connection, scope: Scope, at: dt.date, start: dt.date, end: dt.da
         features.areas_within(conn, focus, "district")
     if region.empty:
         raise ValueError("no district to plan in")
-    crs = _metric_for(region)
+    crs = metric_crs_of(region)
     shape = shapely.union_all(region.to_crs(crs).geometry.values)
     tell(progress, 0.0, "demand")
     if demand == "incidents":
@@ -218,7 +205,7 @@ def plan(conn: Connection, scope: Scope, at: dt.date, start: dt.date, end: dt.da
         pl = features.places(conn, focus)
         pm = pl.to_crs(crs).geometry.representative_point()
         dx, dy, w = pm.x.to_numpy(), pm.y.to_numpy(), np.ones(len(pl))
-    seen_now = points_covered(dx, dy, views(cameras_on(conn, focus, at, planned=planned), crs))
+    seen_now = points_covered(dx, dy, camera_views(cameras_on(conn, focus, at, planned=planned), crs).values)
     total = float(w.sum())
     already = float(w[seen_now].sum())
     weight = np.where(seen_now, 0.0, w)

@@ -16,9 +16,9 @@ import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
-from geo.core.coverage import covered_share, fov_polygons
+from geo.core.coverage import camera_views, covered_fraction
 from geo.core.disclosure import publish_wall
-from geo.core.crs import metric_crs
+from geo.core.crs import metric_crs_of
 from geo.core.hotspots import hot_cells, is_hot
 from geo.core import today as today_rule
 from geo.core.ledger import OPEN
@@ -192,8 +192,7 @@ def _coverage(conn: Connection, scope: Scope, region: str | None) -> tuple[float
     cams = cams[cams["status"] == "online"]
     if shape.empty or cams.empty:
         return (0.0 if not shape.empty else None), target
-    lon, lat = cams.geometry.x.to_numpy(), cams.geometry.y.to_numpy()
-    crs = metric_crs(float(lon.mean()), float(lat.mean()))
-    fovs = fov_polygons(lon, lat, cams["heading"].to_numpy(dtype=float), cams["fov"].to_numpy(dtype=float),
-                        cams["range_m"].to_numpy(dtype=float), crs)
-    return covered_share(fovs, shape.geometry.iloc[0], crs), (None if target is None else float(target))
+    crs = metric_crs_of(cams)
+    region = shape.geometry.iloc[:1].to_crs(crs).values
+    share = float(covered_fraction(region, camera_views(cams, crs).values)[0])
+    return share, (None if target is None else float(target))

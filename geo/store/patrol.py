@@ -15,7 +15,8 @@ import pandas as pd
 import shapely
 from sqlalchemy.engine import Connection
 
-from geo.core.coverage import covered_fraction
+from geo.core.coverage import camera_views, covered_fraction
+from geo.core.crs import metric_crs_of
 from geo.core.grid import assign_points
 from geo.core.hotspots import hot_cells, is_hot
 from geo.core.patrol import balance, cell_graph, is_contiguous, polsby_popper, propose
@@ -27,10 +28,6 @@ from geo.store.scope import Scope, ScopeError, require
 
 SHIFTS = {"day": (8, 19), "night": (20, 7)}  # local hours, first and last (a night shift wraps)
 VISIT_MINUTES = (10, 15)
-
-
-def _metric(gdf: gpd.GeoDataFrame) -> str:
-    return coverage._metric_for(gdf)
 
 
 def _weights(categories: pd.Series, severity: dict[str, float] | None) -> np.ndarray:
@@ -79,7 +76,7 @@ def zone_scores(conn: Connection, scope: Scope, zones: gpd.GeoDataFrame, start: 
     contiguous, hot_cells, hot_share, camera_covered_pct, open_ledger``.
     """
     _zones_scope(scope)
-    crs = _metric(zones)
+    crs = metric_crs_of(zones)
     zm = zones.to_crs(crs)
     pts = features.incident_points(conn, scope, start, end, deployment_timezone(conn))
     idx = assign_points(pts["lon"].to_numpy(dtype=float), pts["lat"].to_numpy(dtype=float),
@@ -91,7 +88,7 @@ def zone_scores(conn: Connection, scope: Scope, zones: gpd.GeoDataFrame, start: 
     cent = cells.geometry.representative_point()
     cell_zone = assign_points(cent.x.to_numpy(), cent.y.to_numpy(), np.asarray(zones.geometry.values, dtype=object))
     hot_count = np.bincount(cell_zone[(cell_zone >= 0) & hot], minlength=len(zones))
-    views = coverage.views(coverage.cameras_on(conn, scope, at or end), crs)
+    views = camera_views(coverage.cameras_on(conn, scope, at or end), crs).values
     ledger = features.open_ledger(conn, scope, end)
     lz = assign_points(ledger.geometry.x.to_numpy(), ledger.geometry.y.to_numpy(),
                        np.asarray(zones.geometry.values, dtype=object)) if not ledger.empty else np.array([], int)
@@ -127,7 +124,7 @@ def propose_zones(conn: Connection, scope: Scope, k: int, start: dt.date, end: d
     cells = cell_workload(conn, scope, start, end, severity)
     if cells.empty:
         raise ValueError("no grid cells: import or generate a grid first")
-    crs = _metric(cells)
+    crs = metric_crs_of(cells)
     cm = cells.to_crs(crs)
     cx, cy = cm.geometry.centroid.x.to_numpy(), cm.geometry.centroid.y.to_numpy()
     tell(progress, 0.08, "graph")
@@ -253,7 +250,7 @@ def save_zone(engine, actor: str, code: str, geometry, *, scope: Scope, name: st
         others = features.zones(conn, Scope.jurisdiction())  # overlap is checked against every zone
     if district.empty:
         raise ZoneRefused("no district boundary to check against: import the district first")
-    crs = _metric(district)
+    crs = metric_crs_of(district)
     shape_m = gpd.GeoSeries([geometry], crs=4326).to_crs(crs).iloc[0]
     boundary = shapely.union_all(district.to_crs(crs).geometry.values).buffer(INSIDE_TOLERANCE_M)
     if not boundary.contains(shape_m):

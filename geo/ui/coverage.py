@@ -11,6 +11,8 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.core.classify import SEQUENTIAL, classify
+from geo.core.coverage import camera_views
+from geo.core.crs import metric_crs_of
 from geo.maps.layers import STATUS_COLORS, WHAT_IF_COLOR, camera_layer, legend, marker_layer
 from geo.maps.views import measure_map
 from geo.report import safefiles
@@ -44,10 +46,8 @@ def _areas(url, scope, level, at, start, end, planned, under, extra_rows, off):
                                        off=list(off))
         kinds = coverage.place_kind_coverage(conn, inside, at, planned=planned, extra=extra, off=list(off))
         cams = coverage.cameras_on(conn, inside, at, planned=planned, extra=extra, off=list(off))
-        crs = coverage._metric_for(table) if not table.empty else None
-        if crs is not None and not cams.empty:
-            shapes = coverage.views(cams, crs)
-            cams = cams.assign(geometry=gpd.GeoSeries(shapes, crs=crs).to_crs(4326).values)
+        if not table.empty and not cams.empty:
+            cams = cams.assign(geometry=camera_views(cams, metric_crs_of(table)).to_crs(4326).values)
         return table, kinds, cams
 
 

@@ -15,9 +15,8 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from geo.core import clock
-from geo.core.coverage import fov_polygons
+from geo.core.coverage import camera_views
 from geo.core.auth import allowed
-from geo.core.crs import metric_crs
 from geo.store import features, patrol
 from geo.store import scope as scoping
 from geo.store.engine import describe, make_engine, resolve_url
@@ -245,12 +244,8 @@ def _layer(url, scope, name, focus, day, with_ledger):
         inside = s.narrow(conn, focus)
         if name == "cameras":
             cams = features.cameras(conn, inside)
-            if cams.empty:
-                return cams
-            lon, lat = cams.geometry.x.to_numpy(), cams.geometry.y.to_numpy()
-            crs = metric_crs(float(lon.mean()), float(lat.mean()))
-            cams["geometry"] = fov_polygons(lon, lat, cams["heading"].to_numpy(dtype=float),
-                                            cams["fov"].to_numpy(dtype=float), cams["range_m"].to_numpy(dtype=float), crs)
+            if not cams.empty:
+                cams["geometry"] = camera_views(cams).to_crs(4326).values
             return cams
         if name == "places":
             return features.places(conn, inside)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.core.coverage import covered_share, fov_polygons
+from geo.core.coverage import camera_views, covered_share, fov_polygons, sectors
 
 CRS_M = "EPSG:32649"  # UTM 49N, around the demo county
 LON, LAT = 112.93, 28.12
@@ -50,3 +50,18 @@ def test_covered_share_counts_overlaps_once():
     share = covered_share(fovs, region, CRS_M)
     np.testing.assert_allclose(share, np.pi * 50 ** 2 / 200 ** 2, rtol=0.03)
     assert covered_share(np.array([], dtype=object), region, CRS_M) == 0.0
+
+
+def test_camera_views_of_a_frame_are_the_sectors_of_its_columns_in_its_metric_crs():
+    cams = gpd.GeoDataFrame({"heading": [0.0, 90.0, np.nan], "fov": [60.0, 360.0, np.nan], "range_m": [80.0, 30.0, 20.0]},
+                            geometry=gpd.points_from_xy([LON, LON + 0.01, LON - 0.01], [LAT, LAT, LAT + 0.01]),
+                            crs=4326, index=[7, 8, 9])
+    views = camera_views(cams)
+    assert str(views.crs) == CRS_M and views.index.tolist() == [7, 8, 9]  # the cameras' own UTM zone
+    at = cams.to_crs(CRS_M).geometry
+    expected = sectors(at.x.to_numpy(), at.y.to_numpy(), cams["heading"], cams["fov"], cams["range_m"])
+    assert all(a.equals_exact(b, 1e-6) for a, b in zip(views.values, expected))
+    wgs = fov_polygons(cams.geometry.x.to_numpy(), cams.geometry.y.to_numpy(),
+                       cams["heading"].to_numpy(), cams["fov"].to_numpy(), cams["range_m"].to_numpy(), CRS_M)
+    np.testing.assert_allclose(_area_m2(wgs), views.area.to_numpy(), rtol=1e-6)
+    assert camera_views(cams.iloc[0:0]).empty

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
-from geo.core.crs import (CRSError, bd09_to_gcj02, gcj02_to_bd09, gcj02_to_wgs84, parse_crs, to_wgs84,
-                          utm_epsg_for, wgs84_to_gcj02)
+from geo.core.crs import (CRSError, bd09_to_gcj02, gcj02_to_bd09, gcj02_to_wgs84, metric_crs_for, metric_crs_of,
+                          parse_crs, to_wgs84, utm_epsg_for, wgs84_to_gcj02)
 
 
 @pytest.mark.parametrize("text,expected", [("4326", "EPSG:4326"), ("EPSG:3435", "EPSG:3435"), ("epsg:32650", "EPSG:32650"),
@@ -22,6 +22,20 @@ def test_utm_zone_for_beijing_and_chicago():
     assert utm_epsg_for(116.4, 39.9) == 32650
     assert utm_epsg_for(-87.6, 41.9) == 32616
     assert utm_epsg_for(151.2, -33.9) == 32756
+
+
+def test_metric_crs_of_points_and_of_a_frame_is_the_utm_zone_at_the_centre_of_the_extent():
+    import geopandas as gpd
+    import shapely
+
+    # points spread over two zones: the centre of their extent decides, not the first point
+    assert metric_crs_for(np.array([113.5, 114.4, 114.6]), np.array([28.0, 28.2, 28.1])) == "EPSG:32650"
+    assert metric_crs_for([-87.9, -87.5], [41.6, 42.0]) == "EPSG:32616"
+    assert metric_crs_for([151.1, 151.3], [-34.0, -33.8], configured_epsg=28356) == "EPSG:28356"
+    frame = gpd.GeoDataFrame(geometry=[shapely.box(112.8, 28.0, 113.0, 28.2)], crs=4326)
+    assert metric_crs_of(frame) == "EPSG:32649"
+    assert metric_crs_of(frame.to_crs(3857)) == "EPSG:32649"  # taken back to WGS 84 first
+    assert metric_crs_of(frame.geometry) == "EPSG:32649"
 
 
 def test_gcj02_offset_size_and_inverse():

@@ -20,7 +20,8 @@ all in metres). Each of several restarts:
    first annealed (a worse move is taken with probability ``exp(gain / T)``, T falling), then
    greedily until no move helps; a move is taken only when the donor zone stays connected.
    Zone perimeters are kept exact from the shared boundary lengths, so a move is scored in
-   O(neighbours); cells with no neighbour in another zone are passed over at once.
+   O(neighbours); cells with no neighbour in another zone are passed over at once. This step
+   lives in :mod:`geo.core.patrol_moves`.
 
 The restart with the best objective wins (one within ``MAX_RATIO`` over any beyond it). Cells outside the graph's largest connected piece
 (islands) get -1: no contiguous zone can hold them with the rest. Fixed cells never move.
@@ -28,7 +29,6 @@ The restart with the best objective wins (one within ``MAX_RATIO`` over any beyo
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,15 +37,13 @@ from scipy import sparse
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
+from geo.core.patrol_moves import improve, stays_connected
 from geo.core.progress import Progress, tell
 
 BALANCE_WEIGHT = 50.0  # objective per squared share of the mean beyond the tolerance
 BALANCE_TOLERANCE = 0.043  # workloads within 4.3 % of the mean cost nothing (max/min <= 1.09)
 MAX_RATIO = 1.10  # a restart over this max/min workload ratio loses to any restart within it
 RESTARTS_CELLS = 10_000  # restarts: this many cells' worth, 3 to 40 (small instances afford more)
-MAX_ROUNDS = 40  # greedy sweeps after annealing
-ANNEAL_SWEEPS = 40  # sweeps over the cells with a falling temperature (objective units)
-ANNEAL_START, ANNEAL_END = 5e-4, 5e-6
 HESS_ROUNDS = 8  # transportation-LP and centre-update rounds
 SNAP_M = 1.0  # boundaries closer than this count as shared (real boundary files rarely match exactly)
 
@@ -164,6 +162,11 @@ class _Search:
         area, perim, load = self._totals(zone)
         return float(polsby_popper(area, perim).mean() - BALANCE_WEIGHT * sum(self.band(v) for v in load))
 
+    def gain(self, shape: float, bal: float) -> float:
+        """The objective's change when the zones' Polsby-Popper scores change by ``shape`` in all and
+        their balance terms by ``bal``."""
+        return shape / self.k - BALANCE_WEIGHT * bal
+
     def _totals(self, zone: np.ndarray):
         k, g = self.k, self.g
         inside = zone >= 0
@@ -181,7 +184,7 @@ class _Search:
         zone = self._assign(rng)
         done(0.5)
         zone = self._repair(zone)
-        zone = self._improve(zone, rng)
+        zone = improve(self, zone, rng)
         done(1.0)
         return zone
 
@@ -286,58 +289,9 @@ class _Search:
     def _spare_cell(self, zone: np.ndarray) -> int:
         biggest = np.bincount(zone[zone >= 0], minlength=self.k).argmax()
         for c in np.flatnonzero(zone == biggest):
-            if c not in self.fixed and self._stays_connected(zone, int(c), int(biggest)):
+            if c not in self.fixed and stays_connected(self.nbrs, zone, int(c), int(biggest)):
                 return int(c)
         raise ValueError("cannot find a cell for an empty zone")
-
-    def shared_with(self, c: int, o: int) -> float:
-        for nb, length in zip(self.nbrs[c], self.shared[c]):
-            if nb == o:
-                return length
-        return 0.0
-
-    def zone_connected(self, zone: np.ndarray, z: int, size: int) -> bool:
-        start = np.flatnonzero(zone == z)
-        if len(start) <= 1:
-            return True
-        seen, queue = {int(start[0])}, deque([int(start[0])])
-        while queue:
-            for nb in self.nbrs[queue.popleft()]:
-                if nb not in seen and zone[nb] == z:
-                    seen.add(nb)
-                    queue.append(nb)
-        return len(seen) == len(start)
-
-    def _stays_connected(self, zone: np.ndarray, c: int, z: int) -> bool:
-        """Whether zone ``z`` stays connected without cell ``c`` (BFS from one of c's neighbours)."""
-        targets = [nb for nb in self.nbrs[c] if zone[nb] == z]
-        if len(targets) <= 1:
-            return True
-        want = set(targets)
-        seen = {c, targets[0]}
-        want.discard(targets[0])
-        queue = deque([targets[0]])
-        while queue and want:
-            for nb in self.nbrs[queue.popleft()]:
-                if nb not in seen and zone[nb] == z:
-                    seen.add(nb)
-                    want.discard(nb)
-                    queue.append(nb)
-        return not want
-
-    def _improve(self, zone: np.ndarray, rng) -> np.ndarray:
-        """Annealed single-cell moves, then greedy moves and swaps until neither helps."""
-        state = _State(self, zone)
-        cand = [int(c) for c in np.flatnonzero(zone >= 0) if int(c) not in self.fixed]
-        for i in range(ANNEAL_SWEEPS):
-            temp = ANNEAL_START * (ANNEAL_END / ANNEAL_START) ** (i / max(1, ANNEAL_SWEEPS - 1))
-            state.moves(rng.permutation(cand).tolist(), temp, rng)
-        for _ in range(MAX_ROUNDS):
-            changed = state.moves(rng.permutation(cand).tolist(), 0.0, rng)
-            changed += state.swaps(rng.permutation(cand).tolist())
-            if not changed:
-                break
-        return state.zone
 
 
 NEAREST_COLUMNS = 3  # the transportation LP starts from each cell's nearest centres (column generation)
@@ -379,134 +333,3 @@ def _transport(cost: np.ndarray, pw: np.ndarray, b_ub: np.ndarray, lower: np.nda
             share[rows, cols] = res.x
             return share
         keep |= enter
-
-
-class _State:
-    """A partition being improved, with each zone's area, perimeter, workload and size kept current."""
-
-    def __init__(self, search: _Search, zone: np.ndarray):
-        self.s, self.zone = search, zone
-        area, perim, load = search._totals(zone)
-        self.area, self.perim, self.load = area.tolist(), perim.tolist(), load.tolist()
-        self.count = np.bincount(zone[zone >= 0], minlength=search.k).tolist()
-        # neighbours of each cell in another zone: a cell with none is inside its zone, and no move
-        # can take it (kept current by _apply, so a sweep passes such cells at once)
-        self.pp_now, self.band_now = [0.0] * search.k, [0.0] * search.k
-        self._refresh(*range(search.k))
-        z = zone.tolist()
-        self.foreign = [sum(1 for nb in search.nbrs[c] if z[nb] >= 0 and z[nb] != z[c]) for c in range(len(z))]
-
-    @staticmethod
-    def pp(a: float, p: float) -> float:
-        return 4 * np.pi * a / (p * p) if p > 0 else 0.0
-
-    def _touch(self, c: int) -> dict[int, float]:
-        """Boundary length cell ``c`` shares with each zone around it (its own included)."""
-        touch: dict[int, float] = {}
-        for nb, length in zip(self.s.nbrs[c], self.s.shared[c]):
-            zn = int(self.zone[nb])
-            if zn >= 0:
-                touch[zn] = touch.get(zn, 0.0) + length
-        return touch
-
-    def _gain(self, a: int, da: float, dp: float, dw: float, b: int, db: float, dq: float, dv: float) -> float:
-        """Objective gain of zone ``a`` changing area, perimeter and workload by (da, dp, dw) and zone ``b``
-        by (db, dq, dv)."""
-        pp, band, area, perim, load = self.pp, self.s.band, self.area, self.perim, self.load
-        pp_now, band_now = self.pp_now, self.band_now
-        shape = (pp(area[a] + da, perim[a] + dp) - pp_now[a]) + (pp(area[b] + db, perim[b] + dq) - pp_now[b])
-        bal = (band(load[a] + dw) - band_now[a]) + (band(load[b] + dv) - band_now[b])
-        return shape / self.s.k - BALANCE_WEIGHT * bal
-
-    def _refresh(self, *zones: int) -> None:
-        """Recompute the Polsby-Popper and balance terms of ``zones`` (after their totals changed)."""
-        for z in zones:
-            self.pp_now[z] = self.pp(self.area[z], self.perim[z])
-            self.band_now[z] = self.s.band(self.load[z])
-
-    def _apply(self, c: int, to: int, dp_from: float, dp_to: float) -> None:
-        g, w = self.s.g, self.s.w
-        d = int(self.zone[c])
-        self.zone[c] = to
-        foreign, zone, mine = self.foreign, self.zone, 0
-        for nb in self.s.nbrs[c]:
-            zn = int(zone[nb])
-            if zn >= 0:
-                foreign[nb] += (zn != to) - (zn != d)
-                mine += zn != to
-        foreign[c] = mine
-        self.area[d] -= g.area[c]
-        self.area[to] += g.area[c]
-        self.perim[d] += dp_from
-        self.perim[to] += dp_to
-        self.load[d] -= w[c]
-        self.load[to] += w[c]
-        self.count[d] -= 1
-        self.count[to] += 1
-        self._refresh(d, to)
-
-    def moves(self, cells: list[int], temp: float, rng) -> int:
-        """One pass of single-cell moves; a worse move passes with probability exp(gain / temp)."""
-        g, w, moved = self.s.g, self.s.w, 0
-        for c in cells:
-            d = int(self.zone[c])
-            if self.count[d] <= 1 or not self.foreign[c]:
-                continue
-            touch = self._touch(c)
-            if len(touch) == 1 and d in touch:
-                continue
-            ac, pc, wc = g.area[c], g.perimeter[c], w[c]
-            dp_from = -pc + 2 * touch.get(d, 0.0)
-            best, best_gain = -1, -np.inf
-            for to, length in touch.items():
-                if to != d:
-                    gain = self._gain(d, -ac, dp_from, -wc, to, ac, pc - 2 * length, wc)
-                    if gain > best_gain:
-                        best, best_gain = to, gain
-            if best < 0 or not (best_gain > 1e-12 or (temp > 0 and rng.random() < np.exp(best_gain / temp))):
-                continue
-            if self.s._stays_connected(self.zone, c, d):
-                self._apply(c, best, dp_from, pc - 2 * touch[best])
-                moved += 1
-        return moved
-
-    def swaps(self, cells: list[int]) -> int:
-        """One pass of swaps: cell ``c`` of zone d and a nearby cell ``o`` of a neighbouring zone t trade
-        places (both zones keep their size and nearly their workload, which single moves cannot)."""
-        s, g, w, swapped = self.s, self.s.g, self.s.w, 0
-        for c in cells:
-            d = int(self.zone[c])
-            touch_c = self._touch(c)
-            others = {o for nb in s.nbrs[c] for o in [nb, *s.nbrs[nb]]
-                      if self.zone[o] >= 0 and self.zone[o] != d and o not in s.fixed}
-            best, best_gain = None, 1e-12
-            for o in others:
-                t = int(self.zone[o])
-                if t not in touch_c:
-                    continue
-                touch_o = self._touch(o)
-                if d not in touch_o:
-                    continue
-                between = s.shared_with(c, o)
-                # d loses c and gains o; t loses o and gains c (the c-o edge changes sides)
-                dp_d = -g.perimeter[c] + 2 * touch_c.get(d, 0.0) + g.perimeter[o] - 2 * (touch_o[d] - between)
-                dp_t = -g.perimeter[o] + 2 * touch_o.get(t, 0.0) + g.perimeter[c] - 2 * (touch_c[t] - between)
-                da, dw = g.area[o] - g.area[c], w[o] - w[c]
-                gain = self._gain(d, da, dp_d, dw, t, -da, dp_t, -dw)
-                if gain > best_gain:
-                    best, best_gain = (o, t, dp_d, dp_t), gain
-            if best is None:
-                continue
-            o, t, dp_d, dp_t = best
-            self.zone[c], self.zone[o] = t, d
-            if not (s.zone_connected(self.zone, d, self.count[d]) and s.zone_connected(self.zone, t, self.count[t])):
-                self.zone[c], self.zone[o] = d, t
-                continue
-            self.zone[c], self.zone[o] = d, t
-            self._apply(c, t, 0.0, 0.0)
-            self._apply(o, d, 0.0, 0.0)
-            self.perim[d] += dp_d
-            self.perim[t] += dp_t
-            self._refresh(d, t)
-            swapped += 1
-        return swapped

@@ -197,3 +197,9 @@ def year_before(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     def back(d: dt.date) -> dt.date:
         return d.replace(year=d.year - 1, day=min(d.day, 28 if d.month == 2 else d.day))
     return back(start), back(end)
+
+
+def period_before(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The period of the same length that ends the day before ``start`` (period on period)."""
+    length = end - start + dt.timedelta(days=1)
+    return start - length, start - dt.timedelta(days=1)

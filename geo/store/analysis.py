@@ -1,9 +1,11 @@
 """Hot-spot analysis of the stored incidents: reads from the daily rollup (and, for the
 kernel density, the incident points), computes with :mod:`geo.core`, returns one row per area.
 
-Columns always include ``code, name, name_en, n_incidents``; each method adds its own:
-``per_1000, per_km2`` (count), ``gi_z, gi_p, gi_class`` (gistar), ``lisa_i, lisa_q, lisa_p``
-(lisa), ``kde_mean`` (kde, incidents per km²), ``emerging_class`` (emerging).
+Columns always include ``code, name, name_en, n_incidents, per_1000, per_km2``; each method adds
+its own: ``gi_z, gi_p, gi_class`` (gistar), ``lisa_i, lisa_q, lisa_p`` (lisa), ``kde_mean`` (kde,
+incidents per km²), ``emerging_class`` (emerging), ``n_last_year, yoy_pct, yoy_p, small`` (yoy:
+against the same days a year before; pop: against the period of the same length just before;
+``n_last_year`` is the earlier period's count either way, the test ``geo.core.trends.poisson_change``).
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from geo.core.crs import metric_crs
+from geo.core.crs import metric_crs_of
 from geo.core.density import Surface, default_bandwidth, kde
 from geo.core.emerging import emerging
 from geo.core.hotspots import gi_hot_spots, local_moran
+from geo.core.timeutil import period_before, year_before
+from geo.core.trends import poisson_change
 from geo.core.weights import distance_band, queen
 from geo.store import features, filters
 from geo.store.areas import CODE_COLUMNS
@@ -33,7 +37,8 @@ from geo.store.queries import counts_by_area
 from geo.store.schema import deployment_timezone
 
 DAILY = IncidentDaily.__table__
-METHODS = ("count", "gistar", "lisa", "kde", "emerging")
+METHODS = ("gistar", "lisa", "kde", "emerging", "yoy", "pop", "count")  # in the order a reader is offered them
+EARLIER = {"yoy": year_before, "pop": period_before}  # a change method -> the period it compares with
 KDE_CELLS_PER_BANDWIDTH = 4  # grid cells per bandwidth: smooth enough, small enough
 STEPS = ("week", "month")
 
@@ -62,20 +67,31 @@ def weights_for(areas: gpd.GeoDataFrame, neighbours: str):
         metres = float(neighbours.split(":", 1)[1])
         if metres <= 0:
             raise ValueError("the distance band must be a positive number of metres")
-        crs = _metric(areas)
+        crs = metric_crs_of(areas)
         cent = areas.to_crs(crs).geometry.centroid
         return distance_band(cent.x.to_numpy(), cent.y.to_numpy(), metres)
     raise ValueError(f"unknown neighbours {neighbours!r}: queen or distance:METRES")
 
 
-def _metric(areas: gpd.GeoDataFrame) -> str:
-    minx, miny, maxx, maxy = areas.total_bounds
-    return metric_crs((minx + maxx) / 2, (miny + maxy) / 2)
+@dataclass(frozen=True)
+class Result:
+    """One analysis: its ``table`` (one row per area) and, for ``kde``, the density ``surface`` the
+    table's means were taken from, in the metric ``crs`` (computed once, for the map and the table)."""
+
+    table: gpd.GeoDataFrame
+    surface: Surface | None = None
+    crs: str | None = None
 
 
 def run(conn: Connection, scope: Scope, level: str, method: str, start: dt.date, end: dt.date,
         options: Options | None = None) -> gpd.GeoDataFrame:
-    """One row per area of ``level`` inside ``scope`` with the method's columns (see the module docstring).
+    """One row per area of ``level`` inside ``scope`` with the method's columns (see the module docstring)."""
+    return analyse(conn, scope, level, method, start, end, options).table
+
+
+def analyse(conn: Connection, scope: Scope, level: str, method: str, start: dt.date, end: dt.date,
+            options: Options | None = None) -> Result:
+    """:func:`run`, with the density surface of a ``kde`` kept (:class:`Result`).
 
     Neighbours, densities and significance are computed from the areas and incidents inside the scope.
     """
@@ -87,6 +103,7 @@ def run(conn: Connection, scope: Scope, level: str, method: str, start: dt.date,
     table = areas[["code", "geometry"]].merge(counts, on="code", how="left")
     table["n_incidents"] = table["n_incidents"].fillna(0).astype(int)
     y = table["n_incidents"].to_numpy(dtype=float)
+    surface = crs = None
     if method in ("gistar", "lisa", "emerging"):
         w = weights_for(areas, options.neighbours)
     if method == "gistar":
@@ -102,14 +119,27 @@ def run(conn: Connection, scope: Scope, level: str, method: str, start: dt.date,
         cube, _ = cell_cube(conn, scope, level, start, end, options.step, options.categories, table["code"].tolist())
         cats, _ = emerging(cube, w)
         table["emerging_class"] = cats
-    return gpd.GeoDataFrame(table, geometry="geometry", crs=areas.crs)
+    elif method in EARLIER:
+        table = changes(conn, scope, level, EARLIER[method](start, end), table, options)
+    return Result(gpd.GeoDataFrame(table, geometry="geometry", crs=areas.crs), surface, crs)
+
+
+def changes(conn: Connection, scope: Scope, level: str, earlier: tuple[dt.date, dt.date], table: pd.DataFrame,
+            options: Options) -> pd.DataFrame:
+    """``table`` (per area, with ``n_incidents``) with the ``earlier`` period's count (``n_last_year``) and
+    the Poisson test of the change (``yoy_pct``, ``yoy_p``, ``small``: too few incidents to trust)."""
+    before, _ = counts_by_area(conn, scope, level, *earlier, options.categories)
+    table = table.assign(n_last_year=table["code"].map(before.set_index("code")["n_incidents"]).fillna(0).astype(int))
+    tests = [poisson_change(a, b) for a, b in zip(table["n_incidents"], table["n_last_year"])]
+    return table.assign(yoy_pct=[c for c, _, _ in tests], yoy_p=[round(p, 6) for _, p, _ in tests],
+                        small=[s for _, _, s in tests])
 
 
 def density_surface(conn: Connection, scope: Scope, start: dt.date, end: dt.date, options: Options,
                     areas: gpd.GeoDataFrame) -> tuple[Surface, str]:
     """The KDE surface of the period's incidents inside ``scope`` (metric CRS) over the areas' extent."""
     pts = features.incident_points(conn, scope, start, end, deployment_timezone(conn), categories=options.categories)
-    crs = _metric(areas)
+    crs = metric_crs_of(areas)
     extent = areas.to_crs(crs).total_bounds
     if pts.empty:
         cell = 100.0
@@ -178,7 +208,7 @@ def backtest(conn: Connection, scope: Scope, level: str, train_start: dt.date, t
     codes = areas["code"].tolist()
     cube, steps = cell_cube(conn, scope, level, train_start, test_end, "week", options.categories, codes)
     first_test = next((i for i, s in enumerate(steps) if s >= test_start), len(steps))
-    crs = _metric(areas)
+    crs = metric_crs_of(areas)
     metric = areas.to_crs(crs)
     area = metric.area.to_numpy()
     w = row_standardise(queen(areas.geometry.values))

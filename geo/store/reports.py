@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from geo.core.hotspots import hot_cells, is_hot
 from geo.core.ledger import OPEN, oversight
-from geo.core.timeutil import year_before
+from geo.core.timeutil import period_before, year_before
 from geo.store import campaigns, features, filters, ledger
 from geo.store.frames import to_frame
 from geo.store.models import IncidentDaily
@@ -54,7 +54,7 @@ def report_data(conn: Connection, scope: Scope, area: str, start: dt.date, end: 
 
     period, last_year = daily(start, end), daily(*year_before(start, end))
     d28 = (end - dt.timedelta(days=27), end)
-    prev28 = (d28[0] - dt.timedelta(days=28), d28[0] - dt.timedelta(days=1))
+    prev28 = period_before(*d28)
     n = {"period": int(period["n"].sum()), "period_last_year": int(last_year["n"].sum()),
          "d28": int(daily(*d28)["n"].sum()), "prev28": int(daily(*prev28)["n"].sum()),
          "d28_last_year": int(daily(*year_before(*d28))["n"].sum())}

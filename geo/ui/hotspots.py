@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -14,8 +12,6 @@ from geo.core.classify import SEQUENTIAL, change_classes, classify, density_clas
 from geo.core.emerging import CATEGORIES
 from geo.core.forecast import MIN_BACKTEST_DAYS, backtest_split
 from geo.core.hotspots import strongest_first
-from geo.core.timeutil import year_before
-from geo.core.trends import poisson_change
 from geo.maps.layers import CLEAR, png_overlay
 from geo.maps.views import class_map, measure_map
 from geo.report import safefiles
@@ -26,7 +22,7 @@ from geo.ui.downloads import offer
 from geo.ui.i18n import current_language, labelled, relabelled, t
 from geo.ui.markup import plain
 
-METHODS = ("gistar", "lisa", "kde", "emerging", "yoy", "pop", "count")
+METHODS = analysis.METHODS
 LEVEL_KEY, METHOD_KEY, CONF_KEY, FDR_KEY = "hot.level", "hot.method", "hot.confidence", "hot.fdr"
 NEIGHBOURS_KEY, BANDWIDTH_KEY, STEP_KEY, KERNEL_KEY = "hot.neighbours", "hot.bandwidth", "hot.step", "hot.kernel"
 GI_CLASSES = ("hot_99", "hot_95", "hot_90", "ns", "cold_90", "cold_95", "cold_99")
@@ -42,22 +38,8 @@ def _run(url, scope, level, method, start, end, cats, neighbours, fdr, bandwidth
         inside = s.narrow(conn, under)
         options = analysis.Options(categories=list(cats) or None, neighbours=neighbours, fdr=fdr,
                                    bandwidth_m=bandwidth, step=step, kernel=kernel)
-        table = analysis.run(conn, inside, level, method if method not in ("yoy", "pop") else "count", start, end,
-                             options)
-        if method == "kde":
-            surface, crs = analysis.density_surface(conn, inside, start, end, options, table)
-            return table, surface, crs
-        if method in ("yoy", "pop"):
-            length = end - start + dt.timedelta(days=1)
-            earlier = year_before(start, end) if method == "yoy" else (start - length, start - dt.timedelta(days=1))
-            before = analysis.run(conn, inside, level, "count", *earlier, options)
-            table = table.merge(before[["code", "n_incidents"]].rename(columns={"n_incidents": "n_last_year"}),
-                                on="code", how="left")
-            tests = [poisson_change(a, b) for a, b in zip(table["n_incidents"], table["n_last_year"].fillna(0))]
-            table["yoy_pct"] = [c for c, _, _ in tests]
-            table["yoy_p"] = [round(p, 6) for _, p, _ in tests]
-            table["small"] = [s for _, _, s in tests]
-        return table, None, None
+        result = analysis.analyse(conn, inside, level, method, start, end, options)
+        return result.table, result.surface, result.crs
 
 
 def run(level: str, method: str, filters: Filters, neighbours: str, fdr: bool, bandwidth: float | None,

@@ -7,10 +7,12 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from sqlalchemy import text
 
 from geo.cli import main
 from geo.core.hotspots import gi_star
+from geo.core.trends import SMALL_COUNT
 from geo.store import analysis
 from geo.store.frames import to_frame
 from tests.conftest import BACKENDS, backend_demo
@@ -64,6 +66,49 @@ def test_kde_and_emerging_and_lisa_runs(city):
     assert busiest > dens["kde_mean"].median()
     assert (emerging["emerging_class"] != "no_pattern").any()
     assert set(lisa["lisa_q"]) <= {1, 2, 3, 4} and lisa["lisa_p"].between(0.001, 0.5 + 1e-9).all()
+
+
+@pytest.mark.parametrize("method,earlier", [("yoy", (dt.date(2025, 1, 1), dt.date(2025, 6, 30))),
+                                            ("pop", (dt.date(2025, 7, 4), dt.date(2025, 12, 31)))])
+def test_change_methods_test_each_area_against_the_earlier_period(city, method, earlier):
+    """Year on year and period on period are analyses like the others (they were computed in the page)."""
+    engine, _ = city
+    start, end = dt.date(2026, 1, 1), dt.date(2026, 6, 30)
+    with engine.connect() as conn:
+        table = analysis.run(conn, EVERYTHING, "community", method, start, end)
+        now = analysis.run(conn, EVERYTHING, "community", "count", start, end)
+        before = analysis.run(conn, EVERYTHING, "community", "count", *earlier)
+    assert method in analysis.METHODS and len(table) == 40
+    np.testing.assert_array_equal(table["n_incidents"], now["n_incidents"])
+    np.testing.assert_array_equal(table["n_last_year"], table["code"].map(before.set_index("code")["n_incidents"]))
+    assert table["n_last_year"].sum() > 0
+    for row in table.itertuples():
+        n0, n1 = row.n_last_year, row.n_incidents
+        assert pd.isna(row.yoy_pct) if n0 == 0 else row.yoy_pct == round((n1 - n0) / n0 * 100, 1)
+        total = n0 + n1
+        p = 1.0 if total == 0 else stats.binomtest(int(n1), int(total), 0.5).pvalue
+        assert row.yoy_p == pytest.approx(round(p, 6), abs=1e-9) and row.small == (total < SMALL_COUNT)
+
+
+def test_kde_is_computed_once_for_the_table_and_the_map(city, monkeypatch):
+    """The page asked for the table, then built the same density surface again for its map."""
+    from geo.core import density
+
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return density.kde(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "kde", counting)
+    engine, _ = city
+    with engine.connect() as conn:
+        result = analysis.analyse(conn, EVERYTHING, "community", "kde", START, END, analysis.Options(bandwidth_m=400))
+        areas = analysis._areas(conn, EVERYTHING, "community")
+    assert len(calls) == 1
+    assert result.surface is not None and result.crs.startswith("EPSG:326")
+    means = analysis.mean_per_area(result.surface, areas.to_crs(result.crs).geometry.values).round(3)
+    np.testing.assert_array_equal(result.table["kde_mean"].to_numpy(), means)
 
 
 @pytest.mark.parametrize("method,columns", [("gistar", ["gi_z", "gi_p", "gi_class"]), ("kde", ["kde_mean"]),

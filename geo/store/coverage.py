@@ -75,6 +75,14 @@ def targets(conn: Connection, scope: Scope) -> pd.DataFrame:
     return frame.drop_duplicates(["area_code", "place_kind"], keep="last").reset_index(drop=True)
 
 
+def _against_targets(table: pd.DataFrame, goals: pd.DataFrame, kind: str, key: str, covered: str) -> None:
+    """Adds ``target_pct`` (the target of each row's ``key`` among the ``goals`` set per ``kind``:
+    ``area_code`` or ``place_kind``) and ``gap_pct`` (the target less the ``covered`` share, never negative)."""
+    goal = goals[goals[kind].notna()].set_index(kind)["target_pct"]
+    table["target_pct"] = table[key].map(goal)
+    table["gap_pct"] = (table["target_pct"] - table[covered]).clip(lower=0).round(2)
+
+
 def set_target(engine: Engine, actor: str, pct: float, *, scope: Scope, area_code: str | None = None,
                place_kind: str | None = None, due_on: dt.date | None = None) -> None:
     """Record a target (audited in the same transaction). The area must lie inside ``scope``; a target
@@ -138,10 +146,7 @@ def area_coverage(conn: Connection, scope: Scope, level: str, at: dt.date, start
         installed="size", online=lambda s: int((s == "online").sum()))
     out["online_ratio_pct"] = (out["code"].map(installed["online"]) / out["code"].map(installed["installed"]) * 100
                                ).round(1)
-    goal = targets(conn, scope)
-    goal = goal[goal["area_code"].notna()].set_index("area_code")["target_pct"]
-    out["target_pct"] = out["code"].map(goal)
-    out["gap_pct"] = (out["target_pct"] - out["area_covered_pct"]).clip(lower=0).round(2)
+    _against_targets(out, targets(conn, scope), "area_code", "code", "area_covered_pct")
     return gpd.GeoDataFrame(out, geometry="geometry", crs=4326)
 
 
@@ -157,10 +162,7 @@ def place_kind_coverage(conn: Connection, scope: Scope, at: dt.date, *, planned:
     places["seen"] = points_covered(pm.x.to_numpy(), pm.y.to_numpy(), seen)
     table = places.groupby("kind")["seen"].agg(places="size", covered="sum").reset_index()
     table["covered_pct"] = (table["covered"] / table["places"] * 100).round(2)
-    goal = targets(conn, scope)
-    goal = goal[goal["place_kind"].notna()].set_index("place_kind")["target_pct"]
-    table["target_pct"] = table["kind"].map(goal)
-    table["gap_pct"] = (table["target_pct"] - table["covered_pct"]).clip(lower=0).round(2)
+    _against_targets(table, targets(conn, scope), "place_kind", "kind", "covered_pct")
     return table
 
 

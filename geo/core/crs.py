@@ -133,6 +133,13 @@ def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
+def to_metric(lon, lat, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """WGS 84 ``lon, lat`` arrays as ``x, y`` in metres of the metric ``crs`` (see :func:`metric_crs_of`)."""
+    x, y = Transformer.from_crs(STORAGE_CRS, crs, always_xy=True).transform(np.asarray(lon, dtype=float),
+                                                                             np.asarray(lat, dtype=float))
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
 def to_wgs84(x, y, crs: str) -> tuple[np.ndarray, np.ndarray]:
     """Convert coordinate arrays in ``crs`` (as returned by :func:`parse_crs`) to WGS 84."""
     x = np.asarray(x, dtype=float)

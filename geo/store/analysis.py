@@ -21,7 +21,7 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from geo.core.crs import metric_crs_of
+from geo.core.crs import metric_crs_of, to_metric
 from geo.core.density import Surface, default_bandwidth, kde
 from geo.core.emerging import emerging
 from geo.core.hotspots import gi_hot_spots, local_moran
@@ -145,8 +145,7 @@ def density_surface(conn: Connection, scope: Scope, start: dt.date, end: dt.date
         cell = 100.0
         shape = (max(1, int((extent[3] - extent[1]) / cell)), max(1, int((extent[2] - extent[0]) / cell)))
         return Surface(np.zeros(shape), extent[0], extent[1], cell), crs
-    xy = gpd.GeoSeries(shapely.points(pts["lon"].to_numpy(), pts["lat"].to_numpy()), crs=4326).to_crs(crs)
-    x, y = xy.x.to_numpy(), xy.y.to_numpy()
+    x, y = to_metric(pts["lon"], pts["lat"], crs)
     h = options.bandwidth_m or default_bandwidth(x, y)
     return kde(x, y, h, h / KDE_CELLS_PER_BANDWIDTH, bounds=tuple(extent), name=options.kernel), crs
 
@@ -214,8 +213,7 @@ def backtest(conn: Connection, scope: Scope, level: str, train_start: dt.date, t
     w = row_standardise(queen(areas.geometry.values))
     pts = features.incident_points(conn, scope, train_start, test_end, deployment_timezone(conn),
                                    categories=options.categories)
-    xy = gpd.GeoSeries(shapely.points(pts["lon"].to_numpy(), pts["lat"].to_numpy()), crs=4326).to_crs(crs)
-    px, py = xy.x.to_numpy(), xy.y.to_numpy()
+    px, py = to_metric(pts["lon"], pts["lat"], crs)
     local_day = pts["occurred_at"].dt.tz_convert(deployment_timezone(conn)).dt.date.to_numpy()
     bandwidth = options.bandwidth_m or 300.0
     extent = tuple(metric.total_bounds)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from geo.core import clock
 from geo.core.coverage import camera_views, covered_fraction, points_covered
-from geo.core.crs import metric_crs_of
+from geo.core.crs import metric_crs_of, to_metric
 from geo.core.planning import coverage_matrix, exact, greedy
 from geo.core.progress import Progress, span, tell
 from geo.store import audit, features, filters
@@ -125,8 +125,7 @@ def area_coverage(conn: Connection, scope: Scope, level: str, at: dt.date, start
     pts = features.incident_points(conn, scope, start, end, tz)
     col = CODE_COLUMNS[level]
     if not pts.empty:
-        xy = gpd.GeoSeries(shapely.points(pts["lon"], pts["lat"]), crs=4326).to_crs(crs)
-        pts["seen"] = points_covered(xy.x.to_numpy(), xy.y.to_numpy(), seen)
+        pts["seen"] = points_covered(*to_metric(pts["lon"], pts["lat"], crs), seen)
         by = pd.DataFrame({"code": pts[col], "seen": pts["seen"]}).groupby("code")["seen"].agg(["sum", "size"])
     else:
         by = pd.DataFrame(columns=["sum", "size"])
@@ -194,8 +193,7 @@ def plan(conn: Connection, scope: Scope, at: dt.date, start: dt.date, end: dt.da
     tell(progress, 0.0, "demand")
     if demand == "incidents":
         pts = features.incident_points(conn, focus, start, end, deployment_timezone(conn))
-        xy = gpd.GeoSeries(shapely.points(pts["lon"], pts["lat"]), crs=4326).to_crs(crs)
-        dx, dy, w = xy.x.to_numpy(), xy.y.to_numpy(), np.ones(len(pts))
+        (dx, dy), w = to_metric(pts["lon"], pts["lat"], crs), np.ones(len(pts))
     elif demand == "area":
         x0, y0, x1, y1 = shape.bounds
         gx, gy = np.meshgrid(np.arange(x0, x1, AREA_DEMAND_CELL_M) + AREA_DEMAND_CELL_M / 2,

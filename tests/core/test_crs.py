@@ -3,7 +3,7 @@ import pytest
 from pyproj import Transformer
 
 from geo.core.crs import (CRSError, bd09_to_gcj02, gcj02_to_bd09, gcj02_to_wgs84, metric_crs_for, metric_crs_of,
-                          parse_crs, to_wgs84, utm_epsg_for, wgs84_to_gcj02)
+                          parse_crs, to_metric, to_wgs84, utm_epsg_for, wgs84_to_gcj02)
 
 
 @pytest.mark.parametrize("text,expected", [("4326", "EPSG:4326"), ("EPSG:3435", "EPSG:3435"), ("epsg:32650", "EPSG:32650"),
@@ -36,6 +36,15 @@ def test_metric_crs_of_points_and_of_a_frame_is_the_utm_zone_at_the_centre_of_th
     assert metric_crs_of(frame) == "EPSG:32649"
     assert metric_crs_of(frame.to_crs(3857)) == "EPSG:32649"  # taken back to WGS 84 first
     assert metric_crs_of(frame.geometry) == "EPSG:32649"
+
+
+def test_to_metric_is_the_inverse_of_to_wgs84():
+    lon, lat = np.array([112.90, 112.95, 113.05]), np.array([28.05, 28.12, 28.20])
+    x, y = to_metric(lon, lat, "EPSG:32649")
+    assert 600_000 < x.min() and x.max() < 720_000  # UTM eastings around the 111th meridian
+    back = to_wgs84(x, y, "EPSG:32649")
+    np.testing.assert_allclose(back, (lon, lat), atol=1e-9)
+    assert [len(v) for v in to_metric([], [], "EPSG:32649")] == [0, 0]
 
 
 def test_gcj02_offset_size_and_inverse():

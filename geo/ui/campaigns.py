@@ -25,16 +25,14 @@ from geo.ui.progress import working
 DAY_FORMAT = "%Y-%m-%d"  # numeric dates on chart axes: no English month names
 
 
-@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
-def _list(url, scope):
-    with data.reading(url, scope) as (conn, s):
-        return store.campaigns(conn, s)
+@data.loader(ttl=data.TTL_SECONDS, show_spinner=False)
+def _list(conn, s):
+    return store.campaigns(conn, s)
 
 
-@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
-def _detail(url, scope, cid: int, today: dt.date):
-    with data.reading(url, scope) as (conn, s):
-        return store.detail(conn, s, cid, today)
+@data.loader(ttl=data.TTL_SECONDS, show_spinner=False)
+def _detail(conn, s, cid: int, today: dt.date):
+    return store.detail(conn, s, cid, today)
 
 
 def campaign_name(row) -> str:
@@ -49,14 +47,14 @@ def indicator_label(key: str) -> str:
 
 def show() -> None:
     """Pick a campaign; its phases on a timeline and its indicators against their targets."""
-    frame = _list(*data._key())
+    frame = _list()
     if frame.empty:
         st.info(t("campaign.none"))
         return
     cid = st.selectbox(t("campaign.pick"), frame["id"].tolist(), key="campaign.pick",
                        format_func=lambda i: campaign_name(frame.set_index("id").loc[i]))
     today = data.today()
-    camp, phases, inds = _detail(*data._key(), int(cid), today)
+    camp, phases, inds = _detail(int(cid), today)
     names = {c: n for level in ("district", "street") for c, n in zip(data.shapes(level, None)["code"],
                                                                      data.shapes(level, None)["name"])}
     st.caption(t("campaign.dates", start=camp["starts_on"], end=camp["ends_on"],
@@ -86,11 +84,11 @@ def show() -> None:
 
 
 def hand_actuals(user: dict) -> None:
-    frame = _list(*data._key())
+    frame = _list()
     if frame.empty:
         return
     cid = st.session_state.get("campaign.pick", frame["id"].iloc[0])
-    _, _, inds = _detail(*data._key(), int(cid), data.today())
+    _, _, inds = _detail(int(cid), data.today())
     hand = inds[inds["key"].map(lambda k: INDICATORS[k].source == "hand")]
     if hand.empty:
         return
@@ -113,11 +111,11 @@ def hand_actuals(user: dict) -> None:
 
 def edit_form(user: dict) -> None:
     """Change the selected campaign's phases (a table to edit) and targets."""
-    frame = _list(*data._key())
+    frame = _list()
     if frame.empty:
         return
     cid = int(st.session_state.get("campaign.pick", frame["id"].iloc[0]))
-    camp, phases, inds = _detail(*data._key(), cid, data.today())
+    camp, phases, inds = _detail(cid, data.today())
     with st.form("campaign.edit"):
         table = st.data_editor(phases[["name", "starts_on", "ends_on"]], num_rows="dynamic", hide_index=True,
                                key=f"campaign.edit.phases.{cid}", width="stretch",
@@ -216,7 +214,7 @@ def report_section(start: dt.date, end: dt.date, user: dict) -> None:
     if b.button(t("report.make"), type="primary", key="report.make"):
         with working("report.making") as progress:
             progress(0.0, "figures")
-            with data.reading(*data._key()) as (conn, s):
+            with data.session() as (conn, s):
                 figures = report_data(conn, s, code, start, end, data.today(), with_ledger=wanted[4])
             labels = {k: (indicator_label(k[4:]) if k.startswith("ind.") else t(f"report.{k}"))
                       for k in area_report.LABELS}

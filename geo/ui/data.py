@@ -322,6 +322,13 @@ def incidents(start: dt.date, end: dt.date, cats: tuple[str, ...] = (), focus: s
     return _incidents(start, end, tuple(cats), focus, limit)
 
 
+def forget_ledger_counts() -> None:
+    """Drop the cached reads that count or show ledger items (after a ledger change): the measures,
+    the area cards and the map layers. Outlines and everything else stay cached."""
+    for cached in (_measures, _card, _layer):
+        cached.clear()
+
+
 def wall(now: dt.datetime, *, k: int, hot_cells: int, exclude: tuple[str, ...], delay_days: int) -> dict:
     """What the wall shows now inside the account's scope, through disclosure control (never cached)."""
     with session() as (conn, s):

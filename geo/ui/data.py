@@ -278,36 +278,35 @@ def top_areas():
     return _top_areas()
 
 
-@st.cache_data(ttl=TTL_SECONDS)
-def _layer(url, scope, name, focus, day, with_ledger):
-    with reading(url, scope) as (conn, s):
-        inside = s.narrow(conn, focus)
-        if name == "cameras":
-            cams = features.cameras(conn, inside)
-            if cams.empty:
-                return cams
-            lon, lat = cams.geometry.x.to_numpy(), cams.geometry.y.to_numpy()
-            crs = metric_crs(float(lon.mean()), float(lat.mean()))
-            cams["geometry"] = fov_polygons(lon, lat, cams["heading"].to_numpy(dtype=float),
-                                            cams["fov"].to_numpy(dtype=float), cams["range_m"].to_numpy(dtype=float), crs)
+@loader(ttl=TTL_SECONDS)
+def _layer(conn, s, name, focus, day, with_ledger):
+    inside = s.narrow(conn, focus)
+    if name == "cameras":
+        cams = features.cameras(conn, inside)
+        if cams.empty:
             return cams
-        if name == "places":
-            return features.places(conn, inside)
-        if name == "ledger":
-            if not with_ledger:
-                raise PermissionError("the ledger layer needs the ledger permission")
-            return features.open_ledger(conn, inside, day)
-        if name == "zones":
-            if not patrol.zones_visible(s):
-                raise PermissionError("patrol zones are shown to accounts of a district or the whole jurisdiction")
-            return features.zones(conn, inside)
+        lon, lat = cams.geometry.x.to_numpy(), cams.geometry.y.to_numpy()
+        crs = metric_crs(float(lon.mean()), float(lat.mean()))
+        cams["geometry"] = fov_polygons(lon, lat, cams["heading"].to_numpy(dtype=float),
+                                        cams["fov"].to_numpy(dtype=float), cams["range_m"].to_numpy(dtype=float), crs)
+        return cams
+    if name == "places":
+        return features.places(conn, inside)
+    if name == "ledger":
+        if not with_ledger:
+            raise PermissionError("the ledger layer needs the ledger permission")
+        return features.open_ledger(conn, inside, day)
+    if name == "zones":
+        if not patrol.zones_visible(s):
+            raise PermissionError("patrol zones are shown to accounts of a district or the whole jurisdiction")
+        return features.zones(conn, inside)
     raise ValueError(name)
 
 
 def layer(name: str, focus: str | None = None):
     """Cameras (as fields of view), key places, open ledger items (ledger permission) or patrol zones
     (district-wide accounts), inside the account's scope and the area ``focus``."""
-    return _layer(*_key(), name, focus, today(), may_read_ledger())
+    return _layer(name, focus, today(), may_read_ledger())
 
 
 @loader(ttl=TTL_SECONDS)

@@ -21,7 +21,7 @@ FORM_KEY = "ledger.form.n"  # the create form's instance: a fresh one after each
 CREATED_KEY = "ledger.created"  # (id, title) of the item the create form made last
 
 
-def form_key() -> str:
+def form_instance() -> str:
     """The key of the create form now on the page (a new instance after each item created)."""
     return f"ledger.form.{st.session_state.setdefault(FORM_KEY, 1)}"
 
@@ -47,7 +47,7 @@ def pick_map() -> None:
     if clicked and clicked != st.session_state.get(PICK_KEY):
         st.session_state[PICK_KEY] = clicked
         before = st.session_state.get(PICKED_KEY)
-        st.session_state[PICKED_KEY] = (form_key(), (before[1] + 1) if before else 1,
+        st.session_state[PICKED_KEY] = (form_instance(), (before[1] + 1) if before else 1,
                                         round(float(clicked["lng"]), 6), round(float(clicked["lat"]), 6))
 
 
@@ -88,7 +88,7 @@ def item_form(item, user: dict, seen: int | None = None) -> None:
     by the item's new values (editing), never left filled for a second click.
     """
     new = item is None
-    key = form_key() if new else f"ledger.edit.{int(item['id'])}.{seen}"
+    key = form_instance() if new else f"ledger.edit.{int(item['id'])}.{seen}"
     point = None if new else item.geometry
     units = known_units()
     adding_unit = st.toggle(t("ledger.unit.new"), key=f"{key}.unit.new")

@@ -35,6 +35,18 @@ def _detail(conn, s, cid: int, today: dt.date):
     return store.detail(conn, s, cid, today)
 
 
+def _save(write, also: tuple = ()) -> None:
+    """Run a campaign write: a refusal (``CampaignRefused``, or one of ``also``) is shown in words; a
+    saved change drops every cached read (indicators, lists and maps all change) and says so."""
+    try:
+        write()
+    except (CampaignRefused, *also) as exc:
+        st.error(t("campaign.refused", reason=plain(exc)))
+        return
+    st.cache_data.clear()
+    st.success(t("campaign.saved"))
+
+
 def campaign_name(row) -> str:
     """The English name in English when there is one, else the name."""
     english = row.get("name_en")
@@ -99,14 +111,8 @@ def hand_actuals(user: dict) -> None:
         value = b.number_input(t("campaign.col.actual"), value=0.0, key="campaign.actual.value")
         source = c.text_input(t("campaign.col.source"), key="campaign.actual.source", help=t("campaign.source.help"))
         if st.form_submit_button(t("campaign.actual.save")):
-            try:
-                store.set_actual(data.engine(), user["username"], int(ind), float(value), source,
-                                 scope=data.scope())
-            except CampaignRefused as exc:
-                st.error(t("campaign.refused", reason=plain(exc)))
-                return
-            st.cache_data.clear()
-            st.success(t("campaign.saved"))
+            _save(lambda: store.set_actual(data.engine(), user["username"], int(ind), float(value), source,
+                                           scope=data.scope()))
 
 
 def edit_form(user: dict) -> None:
@@ -131,16 +137,10 @@ def edit_form(user: dict) -> None:
                 targets.append((key, v))
         if st.form_submit_button(t("campaign.save_changes"), type="primary"):
             rows = table.dropna(how="all")
-            try:
-                store.update_campaign(data.engine(), user["username"], cid,
-                                      phases=[(str(r.name), pd.Timestamp(r.starts_on).date(), pd.Timestamp(r.ends_on).date())
-                                              for r in rows.itertuples(index=False)],
-                                      targets=targets, scope=data.scope())
-            except (CampaignRefused, ValueError) as exc:
-                st.error(t("campaign.refused", reason=plain(exc)))
-                return
-            st.cache_data.clear()
-            st.success(t("campaign.saved"))
+            _save(lambda: store.update_campaign(
+                data.engine(), user["username"], cid, targets=targets, scope=data.scope(),
+                phases=[(str(r.name), pd.Timestamp(r.starts_on).date(), pd.Timestamp(r.ends_on).date())
+                        for r in rows.itertuples(index=False)]), also=(ValueError,))
 
 
 def create_form(user: dict) -> None:
@@ -172,14 +172,9 @@ def create_form(user: dict) -> None:
             if v is not None:
                 targets.append((key, v))
         if st.form_submit_button(t("campaign.create"), type="primary"):
-            try:
-                store.create_campaign(data.engine(), user["username"], name, start, end, area_code=area or None,
-                                      phases=phases, targets=targets, scope=data.scope())
-            except CampaignRefused as exc:
-                st.error(t("campaign.refused", reason=plain(exc)))
-                return
-            st.cache_data.clear()
-            st.success(t("campaign.saved"))
+            _save(lambda: store.create_campaign(data.engine(), user["username"], name, start, end,
+                                                area_code=area or None, phases=phases, targets=targets,
+                                                scope=data.scope()))
 
 
 REPORT_KEY = "report.files"

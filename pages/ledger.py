@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from geo.ui import ledger, oversight
+from geo.ui import ledger, ledger_card, ledger_form, oversight
 from geo.ui.auth import may, require
 from geo.ui.filters import current
 from geo.ui.i18n import t
@@ -17,16 +17,16 @@ with items_tab:
     query = ledger.query_from_widgets(filters.focus, filters.start, filters.end)
     frame = ledger.items(query)
     ledger.table_and_map(frame)
-    ledger.card(frame)
+    ledger_card.card(frame)
     if may("export"):
         ledger.downloads(frame)
 with oversight_tab:
     oversight.show(query)
 with add_tab:
     if may("edit_ledger"):
-        ledger.created_notice()
-        ledger.pick_map()
-        ledger.item_form(None, user)
+        ledger_form.created_notice()
+        ledger_form.pick_map()
+        ledger_form.item_form(None, user)
         if may("import"):
             oversight.bulk_import(user)
     else:

@@ -25,16 +25,26 @@ from geo.ui.progress import working
 DAY_FORMAT = "%Y-%m-%d"  # numeric dates on chart axes: no English month names
 
 
-@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
-def _list(url, scope):
-    with data.reading(url, scope) as (conn, s):
-        return store.campaigns(conn, s)
+@data.loader(ttl=data.TTL_SECONDS, show_spinner=False)
+def _list(conn, s):
+    return store.campaigns(conn, s)
 
 
-@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
-def _detail(url, scope, cid: int, today: dt.date):
-    with data.reading(url, scope) as (conn, s):
-        return store.detail(conn, s, cid, today)
+@data.loader(ttl=data.TTL_SECONDS, show_spinner=False)
+def _detail(conn, s, cid: int, today: dt.date):
+    return store.detail(conn, s, cid, today)
+
+
+def _save(write, also: tuple = ()) -> None:
+    """Run a campaign write: a refusal (``CampaignRefused``, or one of ``also``) is shown in words; a
+    saved change drops every cached read (indicators, lists and maps all change) and says so."""
+    try:
+        write()
+    except (CampaignRefused, *also) as exc:
+        st.error(t("campaign.refused", reason=plain(exc)))
+        return
+    st.cache_data.clear()
+    st.success(t("campaign.saved"))
 
 
 def campaign_name(row) -> str:
@@ -49,14 +59,14 @@ def indicator_label(key: str) -> str:
 
 def show() -> None:
     """Pick a campaign; its phases on a timeline and its indicators against their targets."""
-    frame = _list(*data._key())
+    frame = _list()
     if frame.empty:
         st.info(t("campaign.none"))
         return
     cid = st.selectbox(t("campaign.pick"), frame["id"].tolist(), key="campaign.pick",
                        format_func=lambda i: campaign_name(frame.set_index("id").loc[i]))
     today = data.today()
-    camp, phases, inds = _detail(*data._key(), int(cid), today)
+    camp, phases, inds = _detail(int(cid), today)
     names = {c: n for level in ("district", "street") for c, n in zip(data.shapes(level, None)["code"],
                                                                      data.shapes(level, None)["name"])}
     st.caption(t("campaign.dates", start=camp["starts_on"], end=camp["ends_on"],
@@ -86,11 +96,11 @@ def show() -> None:
 
 
 def hand_actuals(user: dict) -> None:
-    frame = _list(*data._key())
+    frame = _list()
     if frame.empty:
         return
     cid = st.session_state.get("campaign.pick", frame["id"].iloc[0])
-    _, _, inds = _detail(*data._key(), int(cid), data.today())
+    _, _, inds = _detail(int(cid), data.today())
     hand = inds[inds["key"].map(lambda k: INDICATORS[k].source == "hand")]
     if hand.empty:
         return
@@ -101,23 +111,17 @@ def hand_actuals(user: dict) -> None:
         value = b.number_input(t("campaign.col.actual"), value=0.0, key="campaign.actual.value")
         source = c.text_input(t("campaign.col.source"), key="campaign.actual.source", help=t("campaign.source.help"))
         if st.form_submit_button(t("campaign.actual.save")):
-            try:
-                store.set_actual(data.engine(), user["username"], int(ind), float(value), source,
-                                 scope=data.scope())
-            except CampaignRefused as exc:
-                st.error(t("campaign.refused", reason=plain(exc)))
-                return
-            st.cache_data.clear()
-            st.success(t("campaign.saved"))
+            _save(lambda: store.set_actual(data.engine(), user["username"], int(ind), float(value), source,
+                                           scope=data.scope()))
 
 
 def edit_form(user: dict) -> None:
     """Change the selected campaign's phases (a table to edit) and targets."""
-    frame = _list(*data._key())
+    frame = _list()
     if frame.empty:
         return
     cid = int(st.session_state.get("campaign.pick", frame["id"].iloc[0]))
-    camp, phases, inds = _detail(*data._key(), cid, data.today())
+    camp, phases, inds = _detail(cid, data.today())
     with st.form("campaign.edit"):
         table = st.data_editor(phases[["name", "starts_on", "ends_on"]], num_rows="dynamic", hide_index=True,
                                key=f"campaign.edit.phases.{cid}", width="stretch",
@@ -133,16 +137,10 @@ def edit_form(user: dict) -> None:
                 targets.append((key, v))
         if st.form_submit_button(t("campaign.save_changes"), type="primary"):
             rows = table.dropna(how="all")
-            try:
-                store.update_campaign(data.engine(), user["username"], cid,
-                                      phases=[(str(r.name), pd.Timestamp(r.starts_on).date(), pd.Timestamp(r.ends_on).date())
-                                              for r in rows.itertuples(index=False)],
-                                      targets=targets, scope=data.scope())
-            except (CampaignRefused, ValueError) as exc:
-                st.error(t("campaign.refused", reason=plain(exc)))
-                return
-            st.cache_data.clear()
-            st.success(t("campaign.saved"))
+            _save(lambda: store.update_campaign(
+                data.engine(), user["username"], cid, targets=targets, scope=data.scope(),
+                phases=[(str(r.name), pd.Timestamp(r.starts_on).date(), pd.Timestamp(r.ends_on).date())
+                        for r in rows.itertuples(index=False)]), also=(ValueError,))
 
 
 def create_form(user: dict) -> None:
@@ -174,14 +172,9 @@ def create_form(user: dict) -> None:
             if v is not None:
                 targets.append((key, v))
         if st.form_submit_button(t("campaign.create"), type="primary"):
-            try:
-                store.create_campaign(data.engine(), user["username"], name, start, end, area_code=area or None,
-                                      phases=phases, targets=targets, scope=data.scope())
-            except CampaignRefused as exc:
-                st.error(t("campaign.refused", reason=plain(exc)))
-                return
-            st.cache_data.clear()
-            st.success(t("campaign.saved"))
+            _save(lambda: store.create_campaign(data.engine(), user["username"], name, start, end,
+                                                area_code=area or None, phases=phases, targets=targets,
+                                                scope=data.scope()))
 
 
 REPORT_KEY = "report.files"
@@ -216,7 +209,7 @@ def report_section(start: dt.date, end: dt.date, user: dict) -> None:
     if b.button(t("report.make"), type="primary", key="report.make"):
         with working("report.making") as progress:
             progress(0.0, "figures")
-            with data.reading(*data._key()) as (conn, s):
+            with data.session() as (conn, s):
                 figures = report_data(conn, s, code, start, end, data.today(), with_ledger=wanted[4])
             labels = {k: (indicator_label(k[4:]) if k.startswith("ind.") else t(f"report.{k}"))
                       for k in area_report.LABELS}

@@ -36,24 +36,23 @@ def _extra() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["source_id", "lon", "lat", "heading", "fov", "range_m", "status", "kind"])
 
 
-@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
-def _areas(url, scope, level, at, start, end, planned, under, extra_rows, off):
+@data.loader(ttl=data.TTL_SECONDS, show_spinner=False)
+def _areas(conn, s, level, at, start, end, planned, under, extra_rows, off):
     extra = pd.DataFrame(list(extra_rows), columns=["source_id", "lon", "lat", "heading", "fov", "range_m", "status",
                                                      "kind"]) if extra_rows else None
-    with data.reading(url, scope) as (conn, s):
-        inside = s.narrow(conn, under)
-        table = coverage.area_coverage(conn, inside, level, at, start, end, planned=planned, extra=extra,
-                                       off=list(off))
-        kinds = coverage.place_kind_coverage(conn, inside, at, planned=planned, extra=extra, off=list(off))
-        cams = coverage.cameras_on(conn, inside, at, planned=planned, extra=extra, off=list(off))
-        if not table.empty and not cams.empty:
-            cams = cams.assign(geometry=camera_views(cams, metric_crs_of(table)).to_crs(4326).values)
-        return table, kinds, cams
+    inside = s.narrow(conn, under)
+    table = coverage.area_coverage(conn, inside, level, at, start, end, planned=planned, extra=extra,
+                                   off=list(off))
+    kinds = coverage.place_kind_coverage(conn, inside, at, planned=planned, extra=extra, off=list(off))
+    cams = coverage.cameras_on(conn, inside, at, planned=planned, extra=extra, off=list(off))
+    if not table.empty and not cams.empty:
+        cams = cams.assign(geometry=camera_views(cams, metric_crs_of(table)).to_crs(4326).values)
+    return table, kinds, cams
 
 
 def measures(level: str, at: dt.date, filters: Filters, planned: bool, under: str | None):
     rows = tuple(tuple(r) for r in _extra().itertuples(index=False))
-    return _areas(*data._key(), level, at, filters.start, filters.end, planned, under, rows,
+    return _areas(level, at, filters.start, filters.end, planned, under, rows,
                   tuple(st.session_state.get(OFF_KEY, [])))
 
 
@@ -196,7 +195,7 @@ def plan_form(at: dt.date, filters: Filters, under: str | None) -> pd.DataFrame 
         go = st.form_submit_button(t("cov.plan.run"), type="primary")
     if go:
         try:
-            with working("cov.plan.running", keep="cov.plan.done") as progress, data.reading(*data._key()) as (conn, s):
+            with working("cov.plan.running", keep="cov.plan.done") as progress, data.session() as (conn, s):
                 table, summary = coverage.plan(conn, s, at, filters.start, filters.end, progress=progress,
                                                add=int(amount) if mode == "add" else None,
                                                target_pct=amount if mode == "target" else None, area=under,

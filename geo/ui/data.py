@@ -1,15 +1,19 @@
 """Cached access to the store for pages: one engine per database, query results with a TTL.
 
-Every cached loader takes the database URL and the account's area scope as its first two
-arguments, so two databases (tests, a changed ``DATABASE_URL``) or two accounts with
-different scopes never share a cached result. Each read sets the scope for PostgreSQL's
-row-level security for its own transaction only.
+A page reads through :func:`loader` (cached) or :func:`session` (uncached, and for writes that need
+the account's scope). Both take the database URL and the signed-in account's area scope from the
+session themselves, so a cached result is always keyed by both: two databases (tests, a changed
+``DATABASE_URL``) or two accounts with different scopes never share one. Each read sets the scope
+for PostgreSQL's row-level security for its own transaction only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import inspect
 from contextlib import contextmanager
+from typing import Callable
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -51,10 +55,11 @@ def user_scope() -> str | None:
 
 @contextmanager
 def reading(url: str, scope: str | None):
-    """``(connection, Scope)`` for an account's stored scope code: the one way loaders read.
+    """``(connection, Scope)`` for an account's stored scope code on the database at ``url``.
 
     The code is resolved strictly (an unknown code raises, it never means "everything"), and the
-    transaction carries it for PostgreSQL's row-level security.
+    transaction carries it for PostgreSQL's row-level security. Pages use :func:`session` or
+    :func:`loader`, which supply both arguments from the session.
     """
     with _engine_for(url).connect() as conn:
         resolved = Scope.for_account(conn, scope)
@@ -62,14 +67,62 @@ def reading(url: str, scope: str | None):
         yield conn, resolved
 
 
-def scope() -> Scope:
-    """The signed-in account's scope, resolved (for writes, which check it too)."""
-    with reading(*_key()) as (_, resolved):
-        return resolved
+@contextmanager
+def session():
+    """``(connection, Scope)`` of the signed-in account on the app's database, uncached: for reads
+    that must see the current state and for writes that check the scope."""
+    with reading(*_key()) as opened:
+        yield opened
 
 
 def _key() -> tuple[str, str | None]:
+    """What every cached read is keyed by: the database URL and the account's scope code."""
     return resolve_url(), user_scope()
+
+
+def _identity(fn: Callable) -> str:
+    """A loader's own part of the cache key: its module, qualified name and source (a changed body
+    never serves the old body's results)."""
+    try:
+        body = inspect.getsource(fn).encode("utf-8")
+    except (OSError, TypeError):
+        body = fn.__code__.co_code
+    return f"{fn.__module__}.{fn.__qualname__}:{hashlib.sha1(body).hexdigest()[:16]}"
+
+
+def loader(ttl: int = TTL_SECONDS, show_spinner: bool = True):
+    """Decorator: ``fn(conn, scope, *args)`` becomes a cached ``fn(*args)``.
+
+    The cache key holds the database URL and the signed-in account's scope code by construction (the
+    caller never passes them), and the loader's own identity: the cached function takes ``fn``'s
+    module and qualified name (Streamlit keys a function's cache by them) and is also handed
+    ``fn``'s name and source digest, so two loaders called with the same arguments never share a
+    result. ``fn.clear()`` drops every cached result of the loader (after a write).
+    """
+    def wrap(fn: Callable) -> Callable:
+        identity = _identity(fn)
+
+        def read(url, code, which, *args, **kwargs):
+            with reading(url, code) as (conn, resolved):
+                return fn(conn, resolved, *args, **kwargs)
+
+        read.__module__, read.__name__, read.__qualname__ = fn.__module__, fn.__name__, fn.__qualname__
+        cached = st.cache_data(ttl=ttl, show_spinner=show_spinner)(read)
+
+        def load(*args, **kwargs):
+            return cached(*_key(), identity, *args, **kwargs)
+
+        load.__module__, load.__name__, load.__qualname__, load.__doc__ = (fn.__module__, fn.__name__,
+                                                                          fn.__qualname__, fn.__doc__)
+        load.clear = lambda: cached.clear()
+        return load
+    return wrap
+
+
+def scope() -> Scope:
+    """The signed-in account's scope, resolved (for writes, which check it too)."""
+    with session() as (_, resolved):
+        return resolved
 
 
 def may_read_ledger() -> bool:
@@ -80,28 +133,24 @@ def may_read_ledger() -> bool:
 
 # ---- overview --------------------------------------------------------------------------------
 
-@st.cache_data(ttl=TTL_SECONDS)
-def _overview(url: str, scope: str | None) -> dict | None:
-    if not is_initialised(_engine_for(url)):
-        return None
-    with reading(url, scope) as (conn, s):
-        return {"tables": table_counts(conn, s), "levels": area_level_counts(conn, s), "latest": latest_day(conn, s),
-                "timezone": deployment_timezone(conn)}
+@loader(ttl=TTL_SECONDS)
+def _overview(conn, s) -> dict:
+    return {"tables": table_counts(conn, s), "levels": area_level_counts(conn, s), "latest": latest_day(conn, s),
+            "timezone": deployment_timezone(conn)}
 
 
 def overview() -> dict | None:
     """Counts for the home page (inside the account's scope), or ``None`` without a schema."""
-    return _overview(*_key())
+    return _overview() if is_initialised(engine()) else None
 
 
-@st.cache_data(ttl=GEOMETRY_TTL)
-def _boundary_layers(url: str, scope: str | None):
-    with reading(url, scope) as (conn, s):
-        return areas_for_map(conn, s, ("district", "street", "grid"))
+@loader(ttl=GEOMETRY_TTL)
+def _boundary_layers(conn, s):
+    return areas_for_map(conn, s, ("district", "street", "grid"))
 
 
 def boundary_layers():
-    return _boundary_layers(*_key())
+    return _boundary_layers()
 
 
 # ---- filters and measures (grid map, wall) -------------------------------------------------
@@ -121,165 +170,160 @@ def timezone() -> str:
     return _timezone(resolve_url())
 
 
-@st.cache_data(ttl=TTL_SECONDS)
-def _latest(url: str, scope: str | None) -> dt.date | None:
-    with reading(url, scope) as (conn, s):
-        return latest_day(conn, s)
+@loader(ttl=TTL_SECONDS)
+def _latest(conn, s) -> dt.date | None:
+    return latest_day(conn, s)
 
 
 def anchor_day() -> dt.date:
     """The day quick periods end on: the latest incident's local date, never after today."""
-    latest = _latest(*_key())
+    latest = _latest()
     return min(latest, today()) if latest else today()
 
 
-@st.cache_data(ttl=TTL_SECONDS)
-def _categories(url: str, scope: str | None) -> list[str]:
-    with reading(url, scope) as (conn, s):
-        return categories(conn, s)
+@loader(ttl=TTL_SECONDS)
+def _categories(conn, s) -> list[str]:
+    return categories(conn, s)
 
 
 def incident_categories() -> list[str]:
-    return _categories(*_key())
+    return _categories()
 
 
-@st.cache_data(ttl=TTL_SECONDS)
-def _in_scope(url: str, scope: str | None, code: str | None) -> bool:
-    with reading(url, scope) as (conn, s):
-        return s.contains(conn, code)
+@loader(ttl=TTL_SECONDS)
+def _in_scope(conn, s, code: str | None) -> bool:
+    return s.contains(conn, code)
 
 
 def in_scope(code: str | None) -> bool:
     """Whether area ``code`` lies inside the account's scope."""
-    return _in_scope(*_key(), code)
+    return _in_scope(code)
 
 
-@st.cache_data(ttl=TTL_SECONDS)
-def _measures(url, scope, level, start, end, cats, parent, under, day):
-    with reading(url, scope) as (conn, s):
-        return area_measures(conn, s.narrow(conn, under), level, start, end, today=day,
-                             categories=list(cats) or None, parent=parent)
+@loader(ttl=TTL_SECONDS)
+def _measures(conn, s, level, start, end, cats, parent, under, day):
+    return area_measures(conn, s.narrow(conn, under), level, start, end, today=day,
+                         categories=list(cats) or None, parent=parent)
 
 
 def measures(level: str, start: dt.date, end: dt.date, cats: tuple[str, ...], parent: str | None,
              under: str | None = None):
     """Measures of the areas of ``level`` inside the scope: children of ``parent``, or all below ``under``."""
-    return _measures(*_key(), level, start, end, tuple(cats), parent, under, today())
+    return _measures(level, start, end, tuple(cats), parent, under, today())
 
 
-@st.cache_data(ttl=TTL_SECONDS)
-def _card(url, scope, code, start, end, cats, day, with_ledger):
-    with reading(url, scope) as (conn, s):
-        if not s.contains(conn, code):
-            return None
-        return area_card(conn, s, code, start, end, today=day, with_ledger=with_ledger,
-                         categories=list(cats) or None)
+@loader(ttl=TTL_SECONDS)
+def _card(conn, s, code, start, end, cats, day, with_ledger):
+    if not s.contains(conn, code):
+        return None
+    return area_card(conn, s, code, start, end, today=day, with_ledger=with_ledger,
+                     categories=list(cats) or None)
 
 
 def card(code: str, start: dt.date, end: dt.date, cats: tuple[str, ...]) -> dict | None:
     """An area's card, or None for an unknown code or one outside the account's scope. Its ledger
     items only for an account with the ledger permission."""
-    return _card(*_key(), code, start, end, tuple(cats), today(), may_read_ledger())
+    return _card(code, start, end, tuple(cats), today(), may_read_ledger())
 
 
-@st.cache_data(ttl=GEOMETRY_TTL)
-def _path(url, scope, code):
-    with reading(url, scope) as (conn, s):
-        return area_path(conn, s, code)
+@loader(ttl=GEOMETRY_TTL)
+def _path(conn, s, code):
+    return area_path(conn, s, code)
 
 
 def path(code: str | None) -> list[dict]:
     """Breadcrumbs from the top of the account's scope down to ``code`` (empty outside the scope)."""
-    return _path(*_key(), code) if code else []
+    return _path(code) if code else []
 
 
-@st.cache_data(ttl=GEOMETRY_TTL)
-def _search(url, scope, query):
-    with reading(url, scope) as (conn, s):
-        return search_areas(conn, s, query, limit=20)
+@loader(ttl=GEOMETRY_TTL)
+def _search(conn, s, query):
+    return search_areas(conn, s, query, limit=20)
 
 
 def search(query: str):
     """Areas matching ``query`` inside the account's scope."""
-    return _search(*_key(), query)
+    return _search(query)
 
 
-@st.cache_data(ttl=GEOMETRY_TTL)
-def _shapes(url, scope, level, parent, under):
-    with reading(url, scope) as (conn, s):
-        return features.areas_within(conn, s.narrow(conn, under), level, parent)
+@loader(ttl=GEOMETRY_TTL)
+def _shapes(conn, s, level, parent, under):
+    return features.areas_within(conn, s.narrow(conn, under), level, parent)
 
 
 def shapes(level: str, parent: str | None, under: str | None = None):
     """Areas of ``level`` inside the account's scope (children of ``parent``, below ``under``)."""
-    return _shapes(*_key(), level, parent, under)
+    return _shapes(level, parent, under)
 
 
-@st.cache_data(ttl=GEOMETRY_TTL)
-def _outline(url, scope, code):
-    with reading(url, scope) as (conn, s):
-        return features.area_shape(conn, s, code)
+@loader(ttl=GEOMETRY_TTL)
+def _outline(conn, s, code):
+    return features.area_shape(conn, s, code)
 
 
 def outline(code: str):
-    return _outline(*_key(), code)
+    return _outline(code)
 
 
-@st.cache_data(ttl=GEOMETRY_TTL)
-def _top_areas(url, scope):
-    with reading(url, scope) as (conn, s):
-        if not s.everything:
-            return features.area_shape(conn, s, s.code)
-        return features.areas_within(conn, s, "district")
+@loader(ttl=GEOMETRY_TTL)
+def _top_areas(conn, s):
+    if not s.everything:
+        return features.area_shape(conn, s, s.code)
+    return features.areas_within(conn, s, "district")
 
 
 def top_areas():
     """The top of the account's world: its scope area, else the districts."""
-    return _top_areas(*_key())
+    return _top_areas()
 
 
-@st.cache_data(ttl=TTL_SECONDS)
-def _layer(url, scope, name, focus, day, with_ledger):
-    with reading(url, scope) as (conn, s):
-        inside = s.narrow(conn, focus)
-        if name == "cameras":
-            cams = features.cameras(conn, inside)
-            if not cams.empty:
-                cams["geometry"] = camera_views(cams).to_crs(4326).values
-            return cams
-        if name == "places":
-            return features.places(conn, inside)
-        if name == "ledger":
-            if not with_ledger:
-                raise PermissionError("the ledger layer needs the ledger permission")
-            return features.open_ledger(conn, inside, day)
-        if name == "zones":
-            if not patrol.zones_visible(s):
-                raise PermissionError("patrol zones are shown to accounts of a district or the whole jurisdiction")
-            return features.zones(conn, inside)
+@loader(ttl=TTL_SECONDS)
+def _layer(conn, s, name, focus, day, with_ledger):
+    inside = s.narrow(conn, focus)
+    if name == "cameras":
+        cams = features.cameras(conn, inside)
+        if not cams.empty:
+            cams["geometry"] = camera_views(cams).to_crs(4326).values
+        return cams
+    if name == "places":
+        return features.places(conn, inside)
+    if name == "ledger":
+        if not with_ledger:
+            raise PermissionError("the ledger layer needs the ledger permission")
+        return features.open_ledger(conn, inside, day)
+    if name == "zones":
+        if not patrol.zones_visible(s):
+            raise PermissionError("patrol zones are shown to accounts of a district or the whole jurisdiction")
+        return features.zones(conn, inside)
     raise ValueError(name)
 
 
 def layer(name: str, focus: str | None = None):
     """Cameras (as fields of view), key places, open ledger items (ledger permission) or patrol zones
     (district-wide accounts), inside the account's scope and the area ``focus``."""
-    return _layer(*_key(), name, focus, today(), may_read_ledger())
+    return _layer(name, focus, today(), may_read_ledger())
 
 
-@st.cache_data(ttl=TTL_SECONDS)
-def _incidents(url, scope, start, end, cats, focus, limit):
-    with reading(url, scope) as (conn, s):
-        return features.incident_points(conn, s.narrow(conn, focus), start, end, deployment_timezone(conn),
-                                        categories=list(cats) or None, limit=limit)
+@loader(ttl=TTL_SECONDS)
+def _incidents(conn, s, start, end, cats, focus, limit):
+    return features.incident_points(conn, s.narrow(conn, focus), start, end, deployment_timezone(conn),
+                                    categories=list(cats) or None, limit=limit)
 
 
 def incidents(start: dt.date, end: dt.date, cats: tuple[str, ...] = (), focus: str | None = None,
               limit: int | None = None):
     """Incident points inside the account's scope (and the area ``focus``)."""
-    return _incidents(*_key(), start, end, tuple(cats), focus, limit)
+    return _incidents(start, end, tuple(cats), focus, limit)
+
+
+def forget_ledger_counts() -> None:
+    """Drop the cached reads that count or show ledger items (after a ledger change): the measures,
+    the area cards and the map layers. Outlines and everything else stay cached."""
+    for cached in (_measures, _card, _layer):
+        cached.clear()
 
 
 def wall(now: dt.datetime, *, k: int, hot_cells: int, exclude: tuple[str, ...], delay_days: int) -> dict:
     """What the wall shows now inside the account's scope, through disclosure control (never cached)."""
-    with reading(*_key()) as (conn, s):
+    with session() as (conn, s):
         return wall_view(conn, s, now, k=k, hot_cells=hot_cells, exclude=exclude, delay_days=delay_days)

@@ -14,17 +14,21 @@ from geo.ui.ledger import Query, items, status_label
 BY = {"responsible_unit": "ledger.by.unit", "street_code": "ledger.by.street", "community_code": "ledger.by.community"}
 
 
-@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
-def _league(url, scope, today, query: Query, by: str) -> pd.DataFrame:
-    with data.reading(url, scope) as (conn, s):
-        return store.oversight(conn, s, today, by, kinds=query.kinds, categories=query.categories, units=query.units,
-                               focus=query.focus, found_from=query.found_from, found_to=query.found_to)
+@data.loader(ttl=data.TTL_SECONDS, show_spinner=False)
+def _league(conn, s, today, query: Query, by: str) -> pd.DataFrame:
+    return store.oversight(conn, s, today, by, kinds=query.kinds, categories=query.categories, units=query.units,
+                           focus=query.focus, found_from=query.found_from, found_to=query.found_to)
 
 
-@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
-def _recurrence(url, scope, today, distance_m: float, tz: str) -> pd.DataFrame:
-    with data.reading(url, scope) as (conn, s):
-        return store.recurrence(conn, s, today, distance_m, tz)
+@data.loader(ttl=data.TTL_SECONDS, show_spinner=False)
+def _recurrence(conn, s, today, distance_m: float, tz: str) -> pd.DataFrame:
+    return store.recurrence(conn, s, today, distance_m, tz)
+
+
+def forget() -> None:
+    """Drop the cached oversight tables (after a ledger change)."""
+    _league.clear()
+    _recurrence.clear()
 
 
 def _names(codes: pd.Series) -> pd.Series:
@@ -49,7 +53,7 @@ def show(query: Query) -> None:
                       height=260)
     by = st.radio(t("ledger.league_by"), list(BY), format_func=lambda k: t(BY[k]), horizontal=True,
                   key="ledger.league.by")
-    league = _league(*data._key(), today, query, by)
+    league = _league(today, query, by)
     if by != "responsible_unit":
         league[by] = _names(league[by])
     shown = league.assign(rectification_rate=(league["rectification_rate"] * 100).round(1),
@@ -60,7 +64,7 @@ def show(query: Query) -> None:
     if not st.toggle(t("ledger.recurrence.run"), key="ledger.recurrence.on"):  # a few seconds: on request
         return
     distance = st.slider(t("ledger.recurrence.distance"), 25, 500, 100, 25, key="ledger.recurrence.m")
-    table = _recurrence(*data._key(), today, float(distance), data.timezone())
+    table = _recurrence(today, float(distance), data.timezone())
     table = table.assign(status=table["status"].map(status_label))
     st.caption(t("ledger.recurrence.caption", n=int((table["incidents_after"] > 0).sum()), total=len(table),
                  m=distance))

@@ -28,15 +28,13 @@ SHIFTS = patrol.SHIFTS
 SEVERITY_KEY = "zones.severity"
 
 
-@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
-def _scores(url, scope, start, end, zones_json, severity):
-    zones = gpd.read_file(io.StringIO(zones_json)) if zones_json else None
-    with data.reading(url, scope) as (conn, s):
-        from geo.store import features
+@data.loader(ttl=data.TTL_SECONDS, show_spinner=False)
+def _scores(conn, s, start, end, zones_json, severity):
+    from geo.store import features
 
-        zones = zones if zones is not None else features.zones(conn, s)
-        table, summary = patrol.zone_scores(conn, s, zones, start, end, severity=dict(severity))
-        return zones, table, summary
+    zones = gpd.read_file(io.StringIO(zones_json)) if zones_json else features.zones(conn, s)
+    table, summary = patrol.zone_scores(conn, s, zones, start, end, severity=dict(severity))
+    return zones, table, summary
 
 
 def visible() -> bool:
@@ -74,7 +72,7 @@ def severity() -> dict[str, float]:
 
 
 def scores(filters: Filters, zones: gpd.GeoDataFrame | None = None, weights: dict | None = None):
-    return _scores(*data._key(), filters.start, filters.end, None if zones is None else zones.to_json(),
+    return _scores(filters.start, filters.end, None if zones is None else zones.to_json(),
                    tuple(sorted((weights or {}).items())))
 
 
@@ -112,7 +110,7 @@ def propose_section(filters: Filters, current_codes: list[str], weights: dict | 
         go = st.form_submit_button(t("zones.propose"), type="primary")
     if go:
         try:
-            with working("zones.proposing") as progress, data.reading(*data._key()) as (conn, s):
+            with working("zones.proposing") as progress, data.session() as (conn, s):
                 st.session_state[PROPOSAL_KEY] = patrol.propose_zones(conn, s, int(k), filters.start, filters.end,
                                                                        fixed=fixed, severity=weights, progress=progress)
         except ValueError as exc:
@@ -134,7 +132,7 @@ def propose_section(filters: Filters, current_codes: list[str], weights: dict | 
 
 
 def plan_section(zones: gpd.GeoDataFrame, filters: Filters) -> None:
-    with data.reading(*data._key()) as (conn, s):
+    with data.session() as (conn, s):
         plan = patrol.patrol_plan(conn, s, zones, filters.start, filters.end, SHIFTS)
     code = st.selectbox(t("zones.zone"), zones["code"].tolist(), key="zones.plan.zone")
     mine = plan[plan["zone"] == code]

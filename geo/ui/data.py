@@ -54,7 +54,7 @@ def user_scope() -> str | None:
 
 
 @contextmanager
-def reading(url: str, scope: str | None):
+def _reading(url: str, scope: str | None):
     """``(connection, Scope)`` for an account's stored scope code on the database at ``url``.
 
     The code is resolved strictly (an unknown code raises, it never means "everything"), and the
@@ -71,7 +71,7 @@ def reading(url: str, scope: str | None):
 def session():
     """``(connection, Scope)`` of the signed-in account on the app's database, uncached: for reads
     that must see the current state and for writes that check the scope."""
-    with reading(*_key()) as opened:
+    with _reading(*_key()) as opened:
         yield opened
 
 
@@ -103,7 +103,7 @@ def loader(ttl: int = TTL_SECONDS, show_spinner: bool = True):
         identity = _identity(fn)
 
         def read(url, code, which, *args, **kwargs):
-            with reading(url, code) as (conn, resolved):
+            with _reading(url, code) as (conn, resolved):
                 return fn(conn, resolved, *args, **kwargs)
 
         read.__module__, read.__name__, read.__qualname__ = fn.__module__, fn.__name__, fn.__qualname__

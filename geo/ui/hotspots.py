@@ -32,20 +32,19 @@ NEIGHBOURS = ("queen", "distance")
 MAP_HEIGHT = 600
 
 
-@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
-def _run(url, scope, level, method, start, end, cats, neighbours, fdr, bandwidth, step, under, kernel):
-    with data.reading(url, scope) as (conn, s):
-        inside = s.narrow(conn, under)
-        options = analysis.Options(categories=list(cats) or None, neighbours=neighbours, fdr=fdr,
-                                   bandwidth_m=bandwidth, step=step, kernel=kernel)
-        result = analysis.analyse(conn, inside, level, method, start, end, options)
-        return result.table, result.surface, result.crs
+@data.loader(show_spinner=False)
+def _run(conn, s, level, method, start, end, cats, neighbours, fdr, bandwidth, step, under, kernel):
+    inside = s.narrow(conn, under)
+    options = analysis.Options(categories=list(cats) or None, neighbours=neighbours, fdr=fdr,
+                               bandwidth_m=bandwidth, step=step, kernel=kernel)
+    result = analysis.analyse(conn, inside, level, method, start, end, options)
+    return result.table, result.surface, result.crs
 
 
 def run(level: str, method: str, filters: Filters, neighbours: str, fdr: bool, bandwidth: float | None,
         step: str, under: str | None, kernel: str = "quartic"):
-    return _run(*data._key(), level, method, filters.start, filters.end, tuple(filters.categories), neighbours, fdr,
-                bandwidth, step, under, kernel)
+    return _run(level, method, filters.start, filters.end, tuple(filters.categories), neighbours, fdr, bandwidth, step,
+                under, kernel)
 
 
 def controls() -> dict:
@@ -238,11 +237,10 @@ def export(table: pd.DataFrame, method: str, confidence: int = 95) -> None:
               what=f"hotspots:{method}", rows=len(flat), where=col)
 
 
-@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
-def _backtest(url, scope, level, train_start, test_start, test_end, cats, under):
-    with data.reading(url, scope) as (conn, s):
-        return analysis.backtest(conn, s.narrow(conn, under), level, train_start, test_start, test_end,
-                                 analysis.Options(categories=list(cats) or None))
+@data.loader(show_spinner=False)
+def _backtest(conn, s, level, train_start, test_start, test_end, cats, under):
+    return analysis.backtest(conn, s.narrow(conn, under), level, train_start, test_start, test_end,
+                             analysis.Options(categories=list(cats) or None))
 
 
 def backtest_section(level: str, filters: Filters, under: str | None) -> None:
@@ -255,8 +253,7 @@ def backtest_section(level: str, filters: Filters, under: str | None) -> None:
             return
         st.caption(t("hot.backtest.caption", train=filters.start, test=test_start, end=filters.end))
         if st.button(t("hot.backtest.run"), key="hot.backtest.run"):
-            table = _backtest(*data._key(), level, filters.start, test_start, filters.end, tuple(filters.categories),
-                              under)
+            table = _backtest(level, filters.start, test_start, filters.end, tuple(filters.categories), under)
             st.dataframe(backtest_table(table), hide_index=True, width="stretch")
 
 
@@ -272,17 +269,16 @@ def backtest_table(table: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-@st.cache_data(ttl=data.TTL_SECONDS, show_spinner=False)
-def _rhythm(url, scope, code, start, end, cats):
+@data.loader(show_spinner=False)
+def _rhythm(conn, s, code, start, end, cats):
     from geo.core.trends import hour_weekday_table
     from geo.store import features
     from geo.store.schema import deployment_timezone
 
-    with data.reading(url, scope) as (conn, s):
-        if not s.contains(conn, code):
-            return None
-        tz = deployment_timezone(conn)
-        pts = features.incident_points(conn, s.narrow(conn, code), start, end, tz, categories=list(cats) or None)
+    if not s.contains(conn, code):
+        return None
+    tz = deployment_timezone(conn)
+    pts = features.incident_points(conn, s.narrow(conn, code), start, end, tz, categories=list(cats) or None)
     return hour_weekday_table(pts["occurred_at"].dt.tz_convert(tz).dt.tz_localize(None))
 
 
@@ -294,7 +290,7 @@ def area_section(table: pd.DataFrame, filters: Filters) -> None:
     names = dict(zip(table["code"], table["label"]))
     code = st.selectbox(t("hot.card.area"), codes, key="hot.card.code", format_func=lambda c: f"{names[c]} · {c}")
     card = data.card(code, filters.start, filters.end, filters.categories)
-    rhythm = _rhythm(*data._key(), code, filters.start, filters.end, tuple(filters.categories))
+    rhythm = _rhythm(code, filters.start, filters.end, tuple(filters.categories))
     if card is None or rhythm is None:
         st.warning(t("card.unknown", code=plain(code)))
         return

@@ -30,6 +30,7 @@ from geo.store.areas import AreaIndex
 from geo.store.frames import to_frame
 from geo.store.models import LedgerEvent, LedgerItem
 from geo.store.schema import deployment_timezone
+from geo.store.types import point_value
 
 ITEMS, EVENTS = LedgerItem.__table__, LedgerEvent.__table__
 EDITABLE = ("kind", "category", "title", "description", "responsible_unit", "found_on", "deadline")
@@ -200,7 +201,7 @@ def edit_item(engine: Engine, actor: str, role: str | None, item_id: int, versio
             raise ItemRefused.of(exc) from exc
         if lon is not None or lat is not None:
             values.update(_locate(conn, lon, lat, scope))
-            values["geom"] = _point_param(conn, lon, lat)
+            values["geom"] = point_value(conn, lon, lat)
         if not values:
             return version
         values["updated_at"] = at
@@ -215,12 +216,6 @@ def _as_date(value) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
-
-
-def _point_param(conn: Connection, lon: float, lat: float):
-    from geo.store.types import to_db
-
-    return to_db(shapely.Point(float(lon), float(lat)), conn.dialect.name)
 
 
 def act(engine: Engine, actor: str, role: str | None, item_id: int, version: int, action: str, *,

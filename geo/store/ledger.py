@@ -96,10 +96,28 @@ def _locate(conn: Connection, lon: float, lat: float, scope: Scope) -> dict:
     return {k: (None if pd.isna(v) else v) for k, v in codes.items()}
 
 
+def history_row(item_id: int, actor: str, action: str, before: str | None, after: str | None, note: str | None,
+                at: dt.datetime) -> dict:
+    """One step of an item's history, as :func:`record_history` takes it: who did ``action`` when,
+    moving the item from status ``before`` to ``after`` (both None or equal when it only changed fields)."""
+    return {"item_id": int(item_id), "at": at, "actor": actor, "action": action, "from_status": before,
+            "to_status": after, "note": note}
+
+
+def record_history(conn: Connection, rows: Sequence[dict], rechecks: dict[int, dt.date | None] | None = None) -> None:
+    """Append ``rows`` (:func:`history_row`) to the items' history, in the caller's transaction, and set
+    the re-check dates the steps left (``rechecks``: item id -> date). The one writer of ``ledger_events``:
+    the card (create, edit, workflow steps), the importer and the demo all write through here."""
+    if rows:
+        conn.execute(EVENTS.insert(), list(rows))
+    if rechecks:
+        conn.execute(text("UPDATE ledger_items SET recheck_on = :r WHERE id = :i"),
+                     [{"i": int(item), "r": when} for item, when in rechecks.items()])
+
+
 def _event(conn: Connection, item_id: int, actor: str, action: str, before: str | None, after: str | None,
            note: str | None, at: dt.datetime) -> None:
-    conn.execute(LedgerEvent.__table__.insert().values(item_id=item_id, at=at, actor=actor, action=action,
-                                                       from_status=before, to_status=after, note=note))
+    record_history(conn, [history_row(item_id, actor, action, before, after, note, at)])
 
 
 def _require_edit(role: str | None) -> None:

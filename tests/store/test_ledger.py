@@ -16,7 +16,7 @@ from geo.core.ledger import WorkflowRefused
 from geo.core import clock
 from geo.store import audit, features, ledger
 from geo.store.ledger import ItemRefused, StaleEdit
-from tests.conftest import BACKENDS, TODAY, backend_demo
+from tests.conftest import BACKENDS, ROOT, TODAY, backend_demo
 from geo.store.scope import Scope
 
 ALL = Scope.jurisdiction()  # the operator's explicit whole-jurisdiction scope
@@ -319,3 +319,48 @@ def test_an_item_due_today_is_not_overdue_anywhere(city):
     assert table.set_index("code").loc[cell, "open_ledger"] == 1
     assert card["ledger"]["overdue_days"].tolist() == [0]
     assert tomorrow["overdue"] and tomorrow["overdue_days"] == 1  # and the day after, it is
+
+
+# ---- one writer of the history ------------------------------------------------------------------
+
+def history_writes(source: str) -> list[int]:
+    """Lines of ``source`` that could write ``ledger_events`` themselves: the model imported or its
+    table reached, or SQL that inserts into or updates the table."""
+    import ast
+    import re
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and any(a.name == "LedgerEvent" for a in node.names):
+            found.append(node.lineno)
+        elif (isinstance(node, ast.Name) and node.id == "LedgerEvent") or \
+                (isinstance(node, ast.Attribute) and node.attr == "LedgerEvent"):
+            found.append(node.lineno)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                re.search(r"\b(insert\s+into|update)\s+ledger_events\b", node.value, re.IGNORECASE):
+            found.append(node.lineno)
+    return sorted(set(found))
+
+
+WRITER = ROOT / "geo" / "store" / "ledger.py"
+MODELS = ROOT / "geo" / "store" / "models.py"
+OTHERS = [f for f in sorted((ROOT / "geo").rglob("*.py")) if f not in (WRITER, MODELS) and "migrations" not in f.parts]
+
+
+@pytest.mark.parametrize("path", OTHERS, ids=[str(f.relative_to(ROOT)) for f in OTHERS])
+def test_only_the_store_ledger_writes_the_history(path):
+    """``geo.store.ledger.record_history`` is the one writer of ``ledger_events``: the card, the importer
+    and the demo hand it their rows."""
+    lines = history_writes(path.read_text(encoding="utf-8"))
+    assert not lines, f"{path.relative_to(ROOT)} writes ledger_events itself on lines {lines}: use ledger.record_history"
+
+
+@pytest.mark.parametrize("source", ["from geo.store.models import LedgerEvent",
+                                    "conn.execute(models.LedgerEvent.__table__.insert(), rows)",
+                                    "conn.execute(text('INSERT INTO ledger_events (item_id) VALUES (1)'))"])
+def test_the_history_writer_rule_would_catch_a_second_writer(source):
+    assert history_writes(source)
+
+
+def test_the_writer_itself_is_found_by_the_rule():
+    assert history_writes(WRITER.read_text(encoding="utf-8"))

@@ -105,7 +105,7 @@ def _ledger_history(engine, seed: int) -> None:
             if status == "verified":
                 events.append(history_row(item_id, BUILDER.name, "verify", "rectified", "verified", None,
                                           min(recheck, now)))
-        record_history(conn, events, rechecks)
+        record_history(conn, events, rechecks, scope=Scope.jurisdiction())
 
 
 def _campaign(engine, end: dt.date) -> None:

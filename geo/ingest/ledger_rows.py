@@ -126,7 +126,7 @@ class Batch:
         return rows.drop(index=list(refused))
 
     def record(self, conn: Connection, todo: pd.DataFrame, changed: pd.Series, existing: pd.DataFrame,
-               source: str, notes: pd.Series | None) -> None:
+               source: str, notes: pd.Series | None, scope: Scope) -> None:
         """History of the written rows: ``import`` for a new item, ``import-update`` for changed fields,
         and one event (and audit entry) per workflow step; re-check dates as the steps set them."""
         now = clock.now_utc()
@@ -160,4 +160,4 @@ class Batch:
                 event(item, "import-update", current, current, f"changed by the import of {self.file}")
             if steps:
                 rechecks[item] = steps[-1][1].recheck_on
-        store_ledger.record_history(conn, events, rechecks)
+        store_ledger.record_history(conn, events, rechecks, scope=scope)

@@ -310,7 +310,7 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
             else:  # a small feed: add its counts without recounting whole days
                 add_to_daily(conn, dialect, fresh)
         if ledger is not None and not todo.empty:
-            ledger.record(conn, todo, changed[todo.index], existing, source, notes)
+            ledger.record(conn, todo, changed[todo.index], existing, source, notes, scope)
         if after is not None:
             after(conn)
 

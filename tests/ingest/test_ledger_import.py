@@ -148,9 +148,9 @@ def test_the_import_writes_its_history_through_the_stores_one_writer(city, tmp_p
     handed = []
     writer = store_ledger.record_history
 
-    def watched(conn, rows, rechecks=None):
+    def watched(conn, rows, rechecks=None, *, scope):
         handed.extend(rows)
-        return writer(conn, rows, rechecks)
+        return writer(conn, rows, rechecks, scope=scope)
 
     monkeypatch.setattr(store_ledger, "record_history", watched)
     with city.connect() as conn:

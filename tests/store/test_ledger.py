@@ -259,6 +259,24 @@ def test_an_account_scoped_to_one_street_cannot_touch_items_of_another(city):
     assert ledger.act(engine, "clerk", "clerk", item_id, 1, "assign", scope=street) == 2
 
 
+def test_the_history_writer_refuses_items_outside_the_writers_area(city):
+    engine, _ = city
+    item_id, _cell = _new(engine)
+    with engine.connect() as conn:
+        street = conn.execute(text("SELECT street_code FROM ledger_items WHERE id = :i"), {"i": item_id}).scalar()
+        other = conn.execute(text("SELECT code FROM areas WHERE level = 'street' AND code <> :s ORDER BY code"),
+                             {"s": street}).scalar()
+        street, other = Scope.of(conn, street), Scope.of(conn, other)
+    step = ledger.history_row(item_id, "clerk", "edit", "reported", "reported", "a note", clock.now_utc())
+    with pytest.raises(ItemRefused, match=f"no ledger item {item_id}"):
+        with engine.begin() as conn:
+            ledger.record_history(conn, [step], scope=other)
+    with engine.begin() as conn:
+        ledger.record_history(conn, [step], scope=street)
+    with engine.connect() as conn:
+        assert ledger.history(conn, street, item_id)["note"].tolist()[-1] == "a note"
+
+
 def test_a_category_is_a_code_from_the_list_on_create_and_edit(city):
     engine, _ = city
     with pytest.raises(ItemRefused, match="unknown category"):

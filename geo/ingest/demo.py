@@ -84,13 +84,13 @@ def _ledger_history(engine, seed: int) -> None:
     """Past workflow steps for the demo's closed items (rectified a few days to weeks after being
     found, verified at the re-check 30 days later), so oversight has days-to-rectify to show."""
     from geo.core.ledger import RECHECK_DAYS
-    from geo.store.models import LedgerEvent
+    from geo.store.ledger import history_row, record_history
 
     rng = np.random.default_rng(seed + 8)
     with engine.begin() as conn:
         rows = conn.execute(text("SELECT id, status, found_on, deadline FROM ledger_items WHERE source = :s AND "
                                  "status IN ('rectified', 'verified') ORDER BY id"), {"s": SOURCE}).all()
-        events, rechecks = [], []
+        events, rechecks = [], {}
         now = clock.now_utc()
         for item_id, status, found, deadline in rows:
             found = pd.Timestamp(found).date()
@@ -98,16 +98,14 @@ def _ledger_history(engine, seed: int) -> None:
             days = float(rng.gamma(2.0, max(allowed, 4) / 2.5))  # most on time, a tail late
             fixed = dt.datetime.combine(found, dt.time(9), dt.timezone.utc) + dt.timedelta(days=days)
             fixed = min(fixed, now - dt.timedelta(days=1))
-            events.append(dict(item_id=item_id, at=fixed, actor="demo", action="rectify", from_status="rectifying",
-                               to_status="rectified", note="整改完成（演示数据）"))
+            events.append(history_row(item_id, BUILDER.name, "rectify", "rectifying", "rectified", "整改完成（演示数据）",
+                                      fixed))
             recheck = fixed + dt.timedelta(days=RECHECK_DAYS)
-            rechecks.append({"i": item_id, "r": recheck.date()})
+            rechecks[item_id] = recheck.date()
             if status == "verified":
-                events.append(dict(item_id=item_id, at=min(recheck, now), actor="demo", action="verify",
-                                   from_status="rectified", to_status="verified", note=None))
-        if events:
-            conn.execute(LedgerEvent.__table__.insert(), events)
-            conn.execute(text("UPDATE ledger_items SET recheck_on = :r WHERE id = :i"), rechecks)
+                events.append(history_row(item_id, BUILDER.name, "verify", "rectified", "verified", None,
+                                          min(recheck, now)))
+        record_history(conn, events, rechecks, scope=Scope.jurisdiction())
 
 
 def _campaign(engine, end: dt.date) -> None:

@@ -25,7 +25,7 @@ from geo.ingest.errors import ImportRefused
 from geo.ingest.reasons import Reason, reason as because
 from geo.ingest.report import ImportReport
 from geo.store import audit
-from geo.store.models import LedgerEvent
+from geo.store import ledger as store_ledger
 from geo.store.scope import Scope
 
 if TYPE_CHECKING:
@@ -126,17 +126,16 @@ class Batch:
         return rows.drop(index=list(refused))
 
     def record(self, conn: Connection, todo: pd.DataFrame, changed: pd.Series, existing: pd.DataFrame,
-               source: str, notes: pd.Series | None) -> None:
+               source: str, notes: pd.Series | None, scope: Scope) -> None:
         """History of the written rows: ``import`` for a new item, ``import-update`` for changed fields,
         and one event (and audit entry) per workflow step; re-check dates as the steps set them."""
         now = clock.now_utc()
         ids = dict(conn.execute(text("SELECT source_id, id FROM ledger_items WHERE source = :s"), {"s": source}).all())
         notes = notes if notes is not None else pd.Series(None, index=todo.index, dtype=object)
-        events, rechecks = [], []
+        events, rechecks = [], {}
 
         def event(item: int, action: str, before: str | None, after: str | None, note: str | None) -> None:
-            events.append({"item_id": item, "at": now, "actor": self.by.name, "action": action,
-                           "from_status": before, "to_status": after, "note": note})
+            events.append(store_ledger.history_row(item, self.by.name, action, before, after, note, now))
 
         for i, sid, status, was_changed in zip(todo.index, todo["source_id"], todo["status"], changed):
             item = ids[sid]
@@ -160,8 +159,5 @@ class Batch:
             if self.edits.get(sid) and edit_after:
                 event(item, "import-update", current, current, f"changed by the import of {self.file}")
             if steps:
-                rechecks.append({"i": item, "r": steps[-1][1].recheck_on})
-        if events:
-            conn.execute(LedgerEvent.__table__.insert(), events)
-        if rechecks:
-            conn.execute(text("UPDATE ledger_items SET recheck_on = :r WHERE id = :i"), rechecks)
+                rechecks[item] = steps[-1][1].recheck_on
+        store_ledger.record_history(conn, events, rechecks, scope=scope)

@@ -37,7 +37,7 @@ from geo.store.areas import CODE_COLUMNS, AreaIndex
 from geo.store.dialects import dialect_for
 from geo.store.rollup import add_to_daily, rebuild_daily
 from geo.store.schema import deployment_timezone
-from geo.store.types import points_to_db, to_db
+from geo.store.types import geometry_values, point_values
 from geo.store.frames import raw_frame
 from geo.store import scope as scoping
 from geo.store.scope import Scope, require
@@ -286,9 +286,9 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
         notes = todo.pop("_note") if "_note" in todo else None
         if not todo.empty:
             if "_lon" in todo:
-                todo["geom"] = points_to_db(todo.pop("_lon").to_numpy(), todo.pop("_lat").to_numpy(), dialect.name)
+                todo["geom"] = point_values(conn, todo.pop("_lon").to_numpy(), todo.pop("_lat").to_numpy())
             else:
-                todo["geom"] = list(to_db(todo["geom"].to_numpy(), dialect.name))
+                todo["geom"] = geometry_values(conn, todo["geom"].to_numpy())
             bump = "version" if layer == "ledger" else None
             dialect.upsert(conn, target.table, todo[changed[todo.index]], target.keys, bump=bump)
             fresh = todo[new[todo.index]]
@@ -310,7 +310,7 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
             else:  # a small feed: add its counts without recounting whole days
                 add_to_daily(conn, dialect, fresh)
         if ledger is not None and not todo.empty:
-            ledger.record(conn, todo, changed[todo.index], existing, source, notes)
+            ledger.record(conn, todo, changed[todo.index], existing, source, notes, scope)
         if after is not None:
             after(conn)
 

@@ -43,138 +43,165 @@ class Validated:
     masked_fields: dict[str, int] = field(default_factory=dict)  # field -> identifiers masked in it
 
 
+class _Check:
+    """What the checks of one file share: the rows' reasons so far, the typed columns, the notes."""
+
+    def __init__(self, fields: pd.DataFrame, layer: str, tz: str, formats: dict, today: dt.date):
+        self.index, self.layer, self.tz, self.formats, self.today = fields.index, layer, tz, formats, today
+        self.why = np.full(len(fields), None, dtype=object)  # each row's reason (a Reason, not a str)
+        self.refused = pd.Series(False, index=fields.index)
+        self.out = pd.DataFrame(index=fields.index)
+        self.notes: list = []
+        self.masked_fields: dict[str, int] = {}
+        self.masked_rows = pd.Series(False, index=fields.index)
+        self.cleaned = 0  # cells that had control characters removed
+
+    def refuse(self, mask, code: str, **params) -> None:
+        """Rows in ``mask`` not refused yet are refused for ``code``; a ``params`` value that is a
+        Series gives each row its own value (the cell it quotes)."""
+        mask = pd.Series(mask, index=self.index).fillna(False).astype(bool)
+        fresh = mask & ~self.refused
+        if not fresh.any():
+            return
+        self.refused[fresh] = True
+        at = np.flatnonzero(fresh.to_numpy())
+        per_row = {k: v[fresh].fillna("").tolist() for k, v in params.items() if isinstance(v, pd.Series)}
+        if not per_row:
+            one = because(code, **params)
+            for i in at:
+                self.why[i] = one
+            return
+        fixed = {k: v for k, v in params.items() if k not in per_row}
+        for n, i in enumerate(at):
+            self.why[i] = because(code, **fixed, **{k: values[n] for k, values in per_row.items()})
+
+    def plain(self, text: pd.Series) -> pd.Series:
+        """``text`` without control characters (counted for the note)."""
+        text, n_control = _without_controls(text)
+        self.cleaned += n_control
+        return text
+
+
+# ---- one checker per field kind: the cells of one field in, the typed column out ---------------------
+
+def _check_id(c: _Check, spec, raw: pd.Series, text: pd.Series) -> pd.Series:
+    text = c.plain(text)
+    if spec.required:
+        c.refuse(text.isna(), "missing_value", field=spec.name)
+    most = TEXT_LIMITS.get(spec.name)
+    if most:  # two ids cut to one length would become one: refuse the row instead
+        c.refuse(text.str.len() > most, "id_too_long", field=spec.name, most=most)
+    return text.astype(object).where(text.notna(), None)
+
+
+def _check_text(c: _Check, spec, raw: pd.Series, text: pd.Series) -> pd.Series:
+    # Every text field is scanned: a unit, team or category name can carry a phone number too.
+    text, counts = mask_pii_series(c.plain(text))
+    if counts.any():
+        c.masked_fields[spec.name] = int(counts.sum())
+        c.masked_rows |= counts > 0
+    if spec.kind == "freetext":
+        maybe = pd.Series(contains(text, "<", regex=False), index=text.index)
+        n_html = int(text[maybe].astype("string").str.contains(_HTML, na=False).sum()) if maybe.any() else 0
+        if n_html:
+            c.notes.append(because("note_html", n=n_html, field=spec.name))
+    return _limit(text, spec.name, c.notes)
+
+
+def _check_time(c: _Check, spec, raw: pd.Series, text: pd.Series) -> pd.Series:
+    parsed = parse_local_times(raw, c.tz, c.formats.get(spec.name))
+    if spec.required:
+        c.refuse(parsed.missing, "missing_value", field=spec.name)
+    c.refuse(parsed.unparseable, "date_unparseable", field=spec.name, value=text)
+    lo = pd.Timestamp(EARLIEST_YEAR, 1, 1, tz="UTC")
+    hi = pd.Timestamp(c.today + dt.timedelta(days=2), tz="UTC")
+    c.refuse((parsed.utc < lo) | (parsed.utc > hi), "time_out_of_range", field=spec.name, value=text)
+    c.notes.extend(parsed.notes)
+    return parsed.utc
+
+
+def _check_date(c: _Check, spec, raw: pd.Series, text: pd.Series) -> list:
+    dates, bad = _parse_dates(raw, c.formats.get(spec.name))
+    if spec.required:
+        c.refuse(text.isna(), "missing_value", field=spec.name)
+    c.refuse(bad, "date_unparseable", field=spec.name, value=text)
+    years = pd.Series([d.year if d is not None else 2000 for d in dates], index=c.index)
+    c.refuse((years < EARLIEST_YEAR) | (years > c.today.year + 50), "date_out_of_range", field=spec.name)
+    if spec.name in PAST_DATES:  # a thing found or installed is not found or installed next year
+        soon = c.today + dt.timedelta(days=2)
+        c.refuse(pd.Series([d is not None and d > soon for d in dates], index=c.index),
+                 "date_in_future", field=spec.name)
+    return dates
+
+
+def _check_number(c: _Check, spec, raw: pd.Series, text: pd.Series) -> pd.Series:
+    nums = pd.to_numeric(text, errors="coerce")
+    c.refuse(text.notna() & nums.isna(), "not_a_number", field=spec.name, value=text)
+    if spec.required:
+        c.refuse(text.isna(), "missing_value", field=spec.name)
+    if spec.low is not None:
+        c.refuse(nums.notna() & ((nums < spec.low) | (nums > spec.high)), "number_out_of_range",
+                 field=spec.name, low=spec.low, high=spec.high)
+    if spec.kind == "int":
+        c.refuse(nums.notna() & (nums != nums.round()), "not_whole", field=spec.name)
+    return nums
+
+
+def _check_vocab(c: _Check, spec, raw: pd.Series, text: pd.Series) -> pd.Series:
+    mapped = text.str.lower().map(spec.vocab)
+    if spec.required:
+        c.refuse(text.isna(), "missing_value", field=spec.name)
+    c.refuse(text.notna() & mapped.isna(), "unknown_value", field=spec.name, value=text, layer=c.layer,
+             allowed=tuple(sorted(set(spec.vocab.values()))))
+    return mapped.astype(object).where(mapped.notna(), None)
+
+
+# Field kind -> its checker. x and y are not here: the coordinates are checked together (_points).
+CHECKERS = {"id": _check_id, "text": _check_text, "freetext": _check_text, "time": _check_time,
+            "date": _check_date, "number": _check_number, "int": _check_number, "vocab": _check_vocab}
+
+
 def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz: str,
              formats: dict | None = None, geometry=None, extent: tuple | None = None,
              today: dt.date | None = None) -> Validated:
     """Type and check every field of ``layer``; see the module docstring."""
-    formats = formats or {}
-    today = today or clock.today(tz)
     specs = LAYERS[layer]
     missing_required = [f.name for f in specs if f.required and f.name not in fields.columns
                         and not (f.kind in ("x", "y") and geometry is not None)]
     if missing_required:
         raise ImportRefused(because("missing_columns", layer=layer, fields=tuple(missing_required),
                                     found=tuple(map(str, fields.columns))))
-    why = np.full(len(fields), None, dtype=object)  # each row's reason (kept as objects: a Reason, not a str)
-    refused = pd.Series(False, index=fields.index)
-    out = pd.DataFrame(index=fields.index)
-    notes: list[str] = []
-    masked_fields: dict[str, int] = {}
-    masked_rows = pd.Series(False, index=fields.index)
-
-    def refuse(mask, code: str, **params) -> None:
-        """Rows in ``mask`` not refused yet are refused for ``code``; a ``params`` value that is a
-        Series gives each row its own value (the cell it quotes)."""
-        mask = pd.Series(mask, index=fields.index).fillna(False).astype(bool)
-        fresh = mask & ~refused
-        if not fresh.any():
-            return
-        refused[fresh] = True
-        at = np.flatnonzero(fresh.to_numpy())
-        per_row = {k: v[fresh].fillna("").tolist() for k, v in params.items() if isinstance(v, pd.Series)}
-        if not per_row:
-            one = because(code, **params)
-            for i in at:
-                why[i] = one
-            return
-        fixed = {k: v for k, v in params.items() if k not in per_row}
-        for n, i in enumerate(at):
-            why[i] = because(code, **fixed, **{k: values[n] for k, values in per_row.items()})
-
+    c = _Check(fields, layer, tz, formats or {}, today or clock.today(tz))
     longest = limit("SAFEGRID_MAX_FIELD_CHARS")
     for col in fields.columns:
         lengths = _as_text(fields[col]).str.len()
-        refuse(lengths > longest, "field_too_long", field=str(col), most=longest)
-    cleaned = 0
+        c.refuse(lengths > longest, "field_too_long", field=str(col), most=longest)
     for spec in specs:
-        if spec.kind in ("x", "y") or spec.name not in fields.columns:
-            continue
-        raw = fields[spec.name]
-        text = _as_text(raw)
-        if spec.kind in ("id", "text", "freetext"):
-            text, n_control = _without_controls(text)
-            cleaned += n_control
-        if spec.kind == "id":
-            if spec.required:
-                refuse(text.isna(), "missing_value", field=spec.name)
-            most = TEXT_LIMITS.get(spec.name)
-            if most:  # two ids cut to one length would become one: refuse the row instead
-                refuse(text.str.len() > most, "id_too_long", field=spec.name, most=most)
-            out[spec.name] = text.astype(object).where(text.notna(), None)
-        elif spec.kind in ("text", "freetext"):
-            # Every text field is scanned: a unit, team or category name can carry a phone number too.
-            text, counts = mask_pii_series(text)
-            if counts.any():
-                masked_fields[spec.name] = int(counts.sum())
-                masked_rows |= counts > 0
-            if spec.kind == "freetext":
-                maybe = pd.Series(contains(text, "<", regex=False), index=text.index)
-                n_html = int(text[maybe].astype("string").str.contains(_HTML, na=False).sum()) if maybe.any() else 0
-                if n_html:
-                    notes.append(because("note_html", n=n_html, field=spec.name))
-            out[spec.name] = _limit(text, spec.name, notes)
-        elif spec.kind == "time":
-            parsed = parse_local_times(raw, tz, formats.get(spec.name))
-            if spec.required:
-                refuse(parsed.missing, "missing_value", field=spec.name)
-            refuse(parsed.unparseable, "date_unparseable", field=spec.name, value=text)
-            lo = pd.Timestamp(EARLIEST_YEAR, 1, 1, tz="UTC")
-            hi = pd.Timestamp(today + dt.timedelta(days=2), tz="UTC")
-            refuse((parsed.utc < lo) | (parsed.utc > hi), "time_out_of_range", field=spec.name, value=text)
-            notes.extend(parsed.notes)
-            out[spec.name] = parsed.utc
-        elif spec.kind == "date":
-            dates, bad = _parse_dates(raw, formats.get(spec.name))
-            if spec.required:
-                refuse(text.isna(), "missing_value", field=spec.name)
-            refuse(bad, "date_unparseable", field=spec.name, value=text)
-            years = pd.Series([d.year if d is not None else 2000 for d in dates], index=fields.index)
-            refuse((years < EARLIEST_YEAR) | (years > today.year + 50), "date_out_of_range", field=spec.name)
-            if spec.name in PAST_DATES:  # a thing found or installed is not found or installed next year
-                soon = today + dt.timedelta(days=2)
-                refuse(pd.Series([d is not None and d > soon for d in dates], index=fields.index),
-                       "date_in_future", field=spec.name)
-            out[spec.name] = dates
-        elif spec.kind in ("number", "int"):
-            nums = pd.to_numeric(text, errors="coerce")
-            refuse(text.notna() & nums.isna(), "not_a_number", field=spec.name, value=text)
-            if spec.required:
-                refuse(text.isna(), "missing_value", field=spec.name)
-            if spec.low is not None:
-                refuse(nums.notna() & ((nums < spec.low) | (nums > spec.high)), "number_out_of_range",
-                       field=spec.name, low=spec.low, high=spec.high)
-            if spec.kind == "int":
-                refuse(nums.notna() & (nums != nums.round()), "not_whole", field=spec.name)
-            out[spec.name] = nums
-        elif spec.kind == "vocab":
-            folded = text.str.lower()
-            mapped = folded.map(spec.vocab)
-            if spec.required:
-                refuse(text.isna(), "missing_value", field=spec.name)
-            refuse(text.notna() & mapped.isna(), "unknown_value", field=spec.name, value=text, layer=layer,
-                   allowed=tuple(sorted(set(spec.vocab.values()))))
-            out[spec.name] = mapped.astype(object).where(mapped.notna(), None)
-
-    if cleaned:
-        notes.append(because("note_controls", n=cleaned))
+        checker = CHECKERS.get(spec.kind)
+        if checker is not None and spec.name in fields.columns:
+            raw = fields[spec.name]
+            c.out[spec.name] = checker(c, spec, raw, _as_text(raw))
+    if c.cleaned:
+        c.notes.append(because("note_controls", n=c.cleaned))
     if layer in POLYGON_LAYERS:
-        _polygons(out, geometry, crs, refuse, notes)
+        _polygons(c.out, geometry, crs, c.refuse, c.notes)
     else:
-        _points(out, fields, geometry, crs, extent, refuse)
-
+        _points(c.out, fields, geometry, crs, extent, c.refuse)
+    out = c.out
     if layer == "ledger" and "deadline" in out:
-        refuse(pd.Series([d is not None and f is not None and d < f for d, f in zip(out["deadline"], out["found_on"])],
-                         index=fields.index), "deadline_before_found")
+        c.refuse(pd.Series([d is not None and f is not None and d < f for d, f in zip(out["deadline"], out["found_on"])],
+                           index=fields.index), "deadline_before_found")
     key = "code" if layer in POLYGON_LAYERS else "source_id"
-    ok_ids = out[key].where(~refused)
+    ok_ids = out[key].where(~c.refused)
     dup = ok_ids.notna() & ok_ids.duplicated(keep="first")
     if dup.any() and layer != "areas":  # areas with one code in several features are merged
         first_row = rows.groupby(ok_ids).transform("first")
-        refuse(dup, "duplicate_id", field=key, first=first_row.astype("Int64").astype(str))
-    bad = refused.copy()
+        c.refuse(dup, "duplicate_id", field=key, first=first_row.astype("Int64").astype(str))
+    bad = c.refused.copy()
     # Reasons quote the refused cell, which may itself be an identifier typed in the wrong column.
-    skipped = [(row, _masked(why)) for row, why in zip(rows[bad].astype(int).tolist(), why[bad.to_numpy()])]
-    return Validated(out[~bad], skipped, sum(masked_fields.values()), int(masked_rows.sum()), notes, masked_fields)
+    skipped = [(row, _masked(why)) for row, why in zip(rows[bad].astype(int).tolist(), c.why[bad.to_numpy()])]
+    return Validated(out[~bad], skipped, sum(c.masked_fields.values()), int(c.masked_rows.sum()), c.notes,
+                     c.masked_fields)
 
 
 def _masked(why) -> str:

@@ -1,33 +1,98 @@
 """What differs between the backends, one class per dialect, chosen through a mapping.
 
-SQLite: connection pragmas (foreign keys, WAL, busy timeout) and executemany upserts.
-PostgreSQL: PostGIS, COPY into a temporary table, then one INSERT ... ON CONFLICT.
+SQLite: connection pragmas (foreign keys, WAL, busy timeout) and executemany upserts; shapes
+as WKB blobs; no roles, so no row-level security (the transaction's scope is not set).
+PostgreSQL: PostGIS (shapes as hex EWKB), COPY into a temporary table, then one INSERT ... ON
+CONFLICT; the transaction's scope set for row-level security.
 Both: a one-row INSERT ... ON CONFLICT DO UPDATE ... RETURNING from the dialect's own ``insert``.
+
+Callers ask :func:`dialect_for` (a connection or engine) and never compare dialect names.
 """
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, event
+import shapely
+from sqlalchemy import LargeBinary, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.types import UserDefinedType
+
+from geo.core.crs import STORAGE_SRID
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_CACHE_KIB = 131_072  # 128 MiB page cache per connection
 BULK_ROWS = 50_000  # a load this large (and larger than the table) rebuilds secondary indexes once
 
 
+_PARAM = re.compile(r"(?<!:):([a-zA-Z_]\w*)")  # a ``:name`` parameter (not a ``::type`` cast)
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+class PostGISGeometry(UserDefinedType):
+    """The PostGIS column type ``geometry(<type>, 4326)``; values travel as hex EWKB text."""
+
+    cache_ok = True
+
+    def __init__(self, geometry_type: str = "GEOMETRY"):
+        self.geometry_type = geometry_type.upper()
+
+    def get_col_spec(self, **kw) -> str:
+        return f"geometry({self.geometry_type},{STORAGE_SRID})"
+
+
+def _packed_points(lon: np.ndarray, lat: np.ndarray, srid: int | None) -> list[bytes]:
+    """Little-endian WKB of many points built with numpy alone (EWKB with ``srid`` when given)."""
+    fields = [("order", "u1"), ("type", "<u4")] + ([("srid", "<u4")] if srid else []) + [("x", "<f8"), ("y", "<f8")]
+    packed = np.empty(len(lon), dtype=np.dtype(fields))
+    packed["order"] = 1
+    packed["type"] = 0x20000001 if srid else 1
+    if srid:
+        packed["srid"] = srid
+    packed["x"], packed["y"] = lon, lat
+    return packed.view(f"V{packed.dtype.itemsize}").tolist()
 
 
 class SQLiteDialect:
     name = "sqlite"
     max_params = 30_000
+    has_roles = False  # no database roles, so no row-level security either
+
+    def geometry_column(self, geometry_type: str):
+        """The column type a geometry is stored in: a WKB blob."""
+        return LargeBinary()
+
+    def geometry_value(self, geom):
+        """A shapely geometry (or an array of them) as stored: WKB bytes."""
+        return shapely.to_wkb(geom)
+
+    def point_values(self, lon: np.ndarray, lat: np.ndarray) -> list:
+        """Many points as stored, byte for byte what :meth:`geometry_value` gives for each."""
+        return _packed_points(lon, lat, None)
+
+    def set_scope(self, conn: Connection, setting: str) -> None:
+        """No row-level security here: the scope filters in the queries alone do the work."""
+        return None
+
+    def driver_sql(self, sql: str, params: dict) -> tuple[str, tuple]:
+        """``sql`` with ``:name`` parameters as the driver takes it (``?`` and a tuple)."""
+        names = _PARAM.findall(sql)
+        return _PARAM.sub("?", sql), tuple(params[n] for n in names)
+
+    def empty_append_only(self, conn: Connection, table: str) -> None:
+        """Delete every row of an append-only table: its delete trigger is dropped and put back around it."""
+        conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_delete"))
+        conn.execute(text(f"DELETE FROM {_quote(table)}"))
+        conn.execute(text(f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+                          f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"))
 
     def configure(self, engine: Engine) -> None:
         @event.listens_for(engine, "connect")
@@ -111,6 +176,33 @@ class SQLiteDialect:
 class PostgresDialect:
     name = "postgresql"
     max_params = 30_000
+    has_roles = True  # the app role is bound by row-level security (geo.store.roles)
+
+    def geometry_column(self, geometry_type: str):
+        """The column type a geometry is stored in: PostGIS ``geometry(<type>, 4326)``."""
+        return PostGISGeometry(geometry_type)
+
+    def geometry_value(self, geom):
+        """A shapely geometry (or an array of them) as stored: hex EWKB with SRID 4326."""
+        return shapely.to_wkb(shapely.set_srid(geom, STORAGE_SRID), hex=True, include_srid=True)
+
+    def point_values(self, lon: np.ndarray, lat: np.ndarray) -> list:
+        """Many points as stored, byte for byte what :meth:`geometry_value` gives for each."""
+        return [b.hex().upper() for b in _packed_points(lon, lat, STORAGE_SRID)]
+
+    def set_scope(self, conn: Connection, setting: str) -> None:
+        """This transaction's scope, read by the row-level security policies."""
+        conn.execute(text("SELECT set_config('safegrid.scope', :s, true)"), {"s": setting})
+
+    def driver_sql(self, sql: str, params: dict) -> tuple[str, dict]:
+        """``sql`` with ``:name`` parameters as the driver takes it (``%(name)s`` and the dict)."""
+        return _PARAM.sub(r"%(\1)s", sql), params
+
+    def empty_append_only(self, conn: Connection, table: str) -> None:
+        """Delete every row of an append-only table: its guard trigger is disabled and enabled around it."""
+        conn.execute(text(f"ALTER TABLE {_quote(table)} DISABLE TRIGGER {table}_append_only"))
+        conn.execute(text(f"DELETE FROM {_quote(table)}"))
+        conn.execute(text(f"ALTER TABLE {_quote(table)} ENABLE TRIGGER {table}_append_only"))
 
     def configure(self, engine: Engine) -> None:
         return None
@@ -189,11 +281,18 @@ DIALECTS = {"sqlite": SQLiteDialect(), "postgresql": PostgresDialect()}
 
 
 def dialect_for(engine_or_conn) -> SQLiteDialect | PostgresDialect:
+    """The backend of an engine or connection; ``ValueError`` for one SafeGrid does not run on."""
     name = engine_or_conn.dialect.name
     try:
         return DIALECTS[name]
     except KeyError:
         raise ValueError(f"unsupported database {name!r}: use SQLite or PostgreSQL with PostGIS") from None
+
+
+def named(name: str) -> SQLiteDialect | PostgresDialect:
+    """The backend called ``name``; any other (SQLAlchemy's default dialect, when a statement is
+    printed without a database) is treated as SQLite: shapes as plain WKB."""
+    return DIALECTS.get(name, DIALECTS["sqlite"])
 
 
 def _records(frame: pd.DataFrame) -> Iterable[tuple]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy.engine import CursorResult
 
+from geo.store.dialects import dialect_for
+
 
 def to_frame(result: CursorResult, columns: list[str] | None = None) -> pd.DataFrame:
     keys = columns or list(result.keys())
@@ -21,14 +23,7 @@ def raw_frame(conn, sql: str, params: dict | None = None, columns: list[str] | N
     Values come back as the driver gives them (dates as text on SQLite); use it for large
     reads whose columns the caller converts itself.
     """
-    import re
-
-    params = params or {}
-    names = re.findall(r"(?<!:):([a-zA-Z_]\w*)", sql)
-    if conn.dialect.name == "sqlite":
-        driver_sql, args = re.sub(r"(?<!:):([a-zA-Z_]\w*)", "?", sql), tuple(params[n] for n in names)
-    else:
-        driver_sql, args = re.sub(r"(?<!:):([a-zA-Z_]\w*)", r"%(\1)s", sql), params
+    driver_sql, args = dialect_for(conn).driver_sql(sql, params or {})
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         cursor.execute(driver_sql, args)

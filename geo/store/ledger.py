@@ -30,6 +30,7 @@ from geo.store.areas import AreaIndex
 from geo.store.frames import to_frame
 from geo.store.models import LedgerEvent, LedgerItem
 from geo.store.schema import deployment_timezone
+from geo.store.types import point_value
 
 ITEMS, EVENTS = LedgerItem.__table__, LedgerEvent.__table__
 EDITABLE = ("kind", "category", "title", "description", "responsible_unit", "found_on", "deadline")
@@ -95,10 +96,46 @@ def _locate(conn: Connection, lon: float, lat: float, scope: Scope) -> dict:
     return {k: (None if pd.isna(v) else v) for k, v in codes.items()}
 
 
+def history_row(item_id: int, actor: str, action: str, before: str | None, after: str | None, note: str | None,
+                at: dt.datetime) -> dict:
+    """One step of an item's history, as :func:`record_history` takes it: who did ``action`` when,
+    moving the item from status ``before`` to ``after`` (both None or equal when it only changed fields)."""
+    return {"item_id": int(item_id), "at": at, "actor": actor, "action": action, "from_status": before,
+            "to_status": after, "note": note}
+
+
+def record_history(conn: Connection, rows: Sequence[dict], rechecks: dict[int, dt.date | None] | None = None, *,
+                   scope: Scope) -> None:
+    """Append ``rows`` (:func:`history_row`) to the items' history, in the caller's transaction, and set
+    the re-check dates the steps left (``rechecks``: item id -> date). The one writer of ``ledger_events``:
+    the card (create, edit, workflow steps), the importer and the demo all write through here.
+
+    Every item must lie inside ``scope`` (:class:`ItemRefused` names the first that does not)."""
+    _require_items(conn, scope, {int(r["item_id"]) for r in rows} | {int(i) for i in rechecks or ()})
+    if rows:
+        conn.execute(EVENTS.insert(), list(rows))
+    if rechecks:
+        conn.execute(text("UPDATE ledger_items SET recheck_on = :r WHERE id = :i"),
+                     [{"i": int(item), "r": when} for item, when in rechecks.items()])
+
+
+def _require_items(conn: Connection, scope: Scope, ids: set[int]) -> None:
+    """Raise :class:`ItemRefused` unless every item in ``ids`` exists inside ``scope``."""
+    if not ids:
+        return
+    found: set[int] = set()
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), 10_000):
+        found.update(conn.execute(select(ITEMS.c.id).where(ITEMS.c.id.in_(wanted[start:start + 10_000]),
+                                                           filters.rows(ITEMS, scope))).scalars())
+    missing = sorted(ids - found)
+    if missing:
+        raise ItemRefused(f"no ledger item {missing[0]} (or not in your area)", "no_item", id=missing[0])
+
+
 def _event(conn: Connection, item_id: int, actor: str, action: str, before: str | None, after: str | None,
-           note: str | None, at: dt.datetime) -> None:
-    conn.execute(LedgerEvent.__table__.insert().values(item_id=item_id, at=at, actor=actor, action=action,
-                                                       from_status=before, to_status=after, note=note))
+           note: str | None, at: dt.datetime, scope: Scope) -> None:
+    record_history(conn, [history_row(item_id, actor, action, before, after, note, at)], scope=scope)
 
 
 def _require_edit(role: str | None) -> None:
@@ -128,7 +165,7 @@ def create_item(engine: Engine, actor: str, role: str | None, *, kind: str, titl
                       updated_at=at, geom=shapely.Point(float(lon), float(lat)), **codes)
         _refuse_repeat(conn, actor, values, float(lon), float(lat), at)
         item_id = conn.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
-        _event(conn, item_id, actor, "create", None, rules.INITIAL[0], values["title"], at)
+        _event(conn, item_id, actor, "create", None, rules.INITIAL[0], values["title"], at, scope)
         audit.record(conn, actor, "ledger.create", str(item_id), detail=f"kind={kind} cell={codes.get('cell_code')}")
     return int(item_id)
 
@@ -200,13 +237,13 @@ def edit_item(engine: Engine, actor: str, role: str | None, item_id: int, versio
             raise ItemRefused.of(exc) from exc
         if lon is not None or lat is not None:
             values.update(_locate(conn, lon, lat, scope))
-            values["geom"] = _point_param(conn, lon, lat)
+            values["geom"] = point_value(conn, lon, lat)
         if not values:
             return version
         values["updated_at"] = at
         _guarded_update(conn, item_id, version, values)
         fields = sorted(k for k in changes) + (["location"] if lon is not None else [])
-        _event(conn, item_id, actor, "edit", cur["status"], cur["status"], "changed: " + ", ".join(fields), at)
+        _event(conn, item_id, actor, "edit", cur["status"], cur["status"], "changed: " + ", ".join(fields), at, scope)
         audit.record(conn, actor, "ledger.edit", str(item_id), detail=", ".join(fields))
     return version + 1
 
@@ -215,12 +252,6 @@ def _as_date(value) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
-
-
-def _point_param(conn: Connection, lon: float, lat: float):
-    from geo.store.types import to_db
-
-    return to_db(shapely.Point(float(lon), float(lat)), conn.dialect.name)
 
 
 def act(engine: Engine, actor: str, role: str | None, item_id: int, version: int, action: str, *,
@@ -235,7 +266,7 @@ def act(engine: Engine, actor: str, role: str | None, item_id: int, version: int
         nxt = rules.step(cur["status"], action, role, note=note, today=today, recheck_on=wanted)
         clean = _clean(note)
         _guarded_update(conn, item_id, version, {"status": nxt.status, "recheck_on": nxt.recheck_on, "updated_at": at})
-        _event(conn, item_id, actor, action, cur["status"], nxt.status, clean, at)
+        _event(conn, item_id, actor, action, cur["status"], nxt.status, clean, at, scope)
         audit.record(conn, actor, f"ledger.{action}", str(item_id), detail=f"{cur['status']} -> {nxt.status}")
     return version + 1
 

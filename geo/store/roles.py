@@ -19,6 +19,7 @@ import re
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from geo.store.dialects import dialect_for
 from geo.store.models import Base
 
 APPEND_ONLY = ("audit_log", "ledger_events")
@@ -37,7 +38,7 @@ def grant_app(conn: Connection, role: str) -> list[str]:
     superuser or a role with BYPASSRLS (row-level security would not bind it), and a role that
     owns a SafeGrid table.
     """
-    if conn.dialect.name != "postgresql":
+    if not dialect_for(conn).has_roles:
         raise RoleError("roles exist on PostgreSQL only; the SQLite file has no row-level security")
     if not _ROLE.match(role or ""):
         raise RoleError(f"{role!r} is not a role name (lower-case letters, digits and _)")

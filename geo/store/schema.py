@@ -10,6 +10,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection, Engine
 
 from geo.core.timeutil import DEFAULT_TIMEZONE, check_timezone
+from geo.store.dialects import dialect_for
 from geo.store.models import Setting
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -59,14 +60,4 @@ def wipe_ledger_history(conn: Connection) -> None:
     """Empty ``ledger_events`` although it is append-only: only for rebuilding the demo city from
     scratch (``geo demo --replace``). The guard is lifted for this statement alone and put back in
     the same transaction, so nothing else ever sees the table unguarded."""
-    from sqlalchemy import text
-
-    if conn.dialect.name == "sqlite":
-        conn.execute(text("DROP TRIGGER IF EXISTS ledger_events_no_delete"))
-        conn.execute(text("DELETE FROM ledger_events"))
-        conn.execute(text("CREATE TRIGGER ledger_events_no_delete BEFORE DELETE ON ledger_events "
-                          "BEGIN SELECT RAISE(ABORT, 'ledger_events is append-only'); END"))
-    else:
-        conn.execute(text("ALTER TABLE ledger_events DISABLE TRIGGER ledger_events_append_only"))
-        conn.execute(text("DELETE FROM ledger_events"))
-        conn.execute(text("ALTER TABLE ledger_events ENABLE TRIGGER ledger_events_append_only"))
+    dialect_for(conn).empty_append_only(conn, "ledger_events")

@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from geo.store.areas import CODE_COLUMNS
+from geo.store.dialects import dialect_for
 
 # The levels an account may be scoped to. A single grid cell is refused: its ranking beside
 # its sibling cells and its small counts would say too much about a few addresses.
@@ -137,6 +138,4 @@ def require(scope: Scope) -> Scope:
 
 def apply(conn: Connection, scope: Scope) -> None:
     """Set this transaction's scope for PostgreSQL's row-level security (no-op elsewhere)."""
-    require(scope)
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT set_config('safegrid.scope', :s, true)"), {"s": scope.setting})
+    dialect_for(conn).set_scope(conn, require(scope).setting)

@@ -1,9 +1,11 @@
-"""One geometry column type for every backend.
+"""One geometry column type for every backend, and shapes as values a connection takes.
 
 On PostgreSQL it is a PostGIS ``geometry(<type>, 4326)`` column; on SQLite the same
-shapes are kept as WKB blobs. Shapes cross the boundary as shapely geometries through
-two functions, :func:`to_db` and :func:`from_db`: a hex EWKB literal is what PostGIS's
-geometry input accepts, so no SQL function wrapping is needed on either side.
+shapes are kept as WKB blobs (how each backend stores them is its dialect's business:
+``geo.store.dialects``). Shapes cross the boundary as shapely geometries: written through
+:func:`geometry_values` / :func:`point_values` (or the column type itself), read back
+through :func:`from_db`. A hex EWKB literal is what PostGIS's geometry input accepts, so no
+SQL function wrapping is needed on either side.
 """
 
 from __future__ import annotations
@@ -11,21 +13,10 @@ from __future__ import annotations
 import numpy as np
 import shapely
 from sqlalchemy import LargeBinary
-from sqlalchemy.types import TypeDecorator, UserDefinedType
+from sqlalchemy.engine import Connection
+from sqlalchemy.types import TypeDecorator
 
-from geo.core.crs import STORAGE_SRID
-
-
-class PostGISGeometry(UserDefinedType):
-    """The PostGIS column type ``geometry(<type>, 4326)``; values travel as hex EWKB text."""
-
-    cache_ok = True
-
-    def __init__(self, geometry_type: str = "GEOMETRY"):
-        self.geometry_type = geometry_type.upper()
-
-    def get_col_spec(self, **kw) -> str:
-        return f"geometry({self.geometry_type},{STORAGE_SRID})"
+from geo.store.dialects import dialect_for, named
 
 
 class Geometry(TypeDecorator):
@@ -39,12 +30,10 @@ class Geometry(TypeDecorator):
         self.geometry_type = geometry_type.upper()
 
     def load_dialect_impl(self, dialect):
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(PostGISGeometry(self.geometry_type))
-        return dialect.type_descriptor(LargeBinary())
+        return dialect.type_descriptor(named(dialect.name).geometry_column(self.geometry_type))
 
     def process_bind_param(self, value, dialect):
-        return None if value is None else to_db(value, dialect.name)
+        return None if value is None else named(dialect.name).geometry_value(value)
 
     def process_result_value(self, value, dialect):
         return None if value is None else from_db(value)
@@ -53,11 +42,21 @@ class Geometry(TypeDecorator):
         return f"Geometry({self.geometry_type!r})"
 
 
-def to_db(geom, dialect_name: str):
-    """A shapely geometry as the database stores it: hex EWKB (PostGIS) or WKB bytes."""
-    if dialect_name == "postgresql":
-        return shapely.to_wkb(shapely.set_srid(geom, STORAGE_SRID), hex=True, include_srid=True)
-    return shapely.to_wkb(geom)
+def geometry_values(conn: Connection, geoms) -> list:
+    """Shapely geometries (an array, or one) as the values ``conn``'s database stores them."""
+    values = dialect_for(conn).geometry_value(geoms)
+    return list(values) if isinstance(values, np.ndarray) else values
+
+
+def point_values(conn: Connection, lon: np.ndarray, lat: np.ndarray) -> list:
+    """Points ``(lon[i], lat[i])`` as the values ``conn``'s database stores them, without building
+    shapely objects (what :func:`geometry_values` gives for the same points, byte for byte)."""
+    return dialect_for(conn).point_values(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+
+
+def point_value(conn: Connection, lon: float, lat: float):
+    """One point as the value ``conn``'s database stores it."""
+    return geometry_values(conn, shapely.Point(float(lon), float(lat)))
 
 
 def from_db(value):
@@ -65,21 +64,3 @@ def from_db(value):
     if isinstance(value, memoryview):
         value = value.tobytes()
     return shapely.from_wkb(value)
-
-
-def points_to_db(lon: np.ndarray, lat: np.ndarray, dialect_name: str) -> list:
-    """Many points as the database stores them, built with numpy alone (no shapely objects).
-
-    Gives byte for byte what :func:`to_db` gives for ``Point(lon, lat)``: little-endian WKB
-    (SQLite), or hex EWKB with SRID 4326 (PostGIS).
-    """
-    postgis = dialect_name == "postgresql"
-    fields = [("order", "u1"), ("type", "<u4")] + ([("srid", "<u4")] if postgis else []) + [("x", "<f8"), ("y", "<f8")]
-    packed = np.empty(len(lon), dtype=np.dtype(fields))
-    packed["order"] = 1
-    packed["type"] = 0x20000001 if postgis else 1
-    if postgis:
-        packed["srid"] = STORAGE_SRID
-    packed["x"], packed["y"] = lon, lat
-    raw = packed.view(f"V{packed.dtype.itemsize}").tolist()
-    return [b.hex().upper() for b in raw] if postgis else raw

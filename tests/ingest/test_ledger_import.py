@@ -138,3 +138,34 @@ def test_cli_import_takes_workflow_steps_as_the_os_user(city, tmp_path, capsys):
     with city.connect() as conn:
         log = audit.entries(conn)
     assert list(log["action"][:2]) == ["import", "ledger.cancel"] and set(log["username"][:2]) == {me}
+
+
+def test_the_import_writes_its_history_through_the_stores_one_writer(city, tmp_path, monkeypatch):
+    """Every history row an import leaves (a new item, workflow steps, a field change) and the row a
+    card's create leaves are the rows handed to ``geo.store.ledger.record_history``, nothing besides."""
+    from geo.store import ledger as store_ledger
+
+    handed = []
+    writer = store_ledger.record_history
+
+    def watched(conn, rows, rechecks=None, *, scope):
+        handed.extend(rows)
+        return writer(conn, rows, rechecks, scope=scope)
+
+    monkeypatch.setattr(store_ledger, "record_history", watched)
+    with city.connect() as conn:
+        before = conn.execute(text("SELECT MAX(id) FROM ledger_events")).scalar()
+    path = _ledger(tmp_path, [("L1", "C1", "item 1", "assigned", ""),
+                              ("L4", "C1", "renamed 4", "rectified", "railing replaced"),
+                              ("N9", "C2", "new", "", "")], "third.csv")
+    import_file(city, path, "ledger", scope=EVERYTHING, by=CLERK)
+    x, y = centre("C3")
+    store_ledger.create_item(city, "clerk.a", "clerk", kind="hazard", title="by the card", found_on=TODAY,
+                             lon=x, lat=y, scope=EVERYTHING)
+    with city.connect() as conn:
+        written = [tuple(r) for r in conn.execute(text(
+            "SELECT item_id, actor, action, from_status, to_status, note FROM ledger_events WHERE id > :b "
+            "ORDER BY id"), {"b": before})]
+    assert {action for _, _, action, _, _, _ in written} >= {"import", "import-update", "assign", "rectify", "create"}
+    assert written == [(r["item_id"], r["actor"], r["action"], r["from_status"], r["to_status"], r["note"])
+                       for r in handed]

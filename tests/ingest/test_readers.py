@@ -17,7 +17,8 @@ from geo.ingest.areas import generate_grid, import_areas
 from geo.store.scope import Scope
 from geo.ingest.export import export_layer, read_layer
 from geo.ingest.pipeline import import_file
-from geo.ingest.readers import decode_text, read_table
+from geo.ingest.readers import read_table
+from geo.ingest.textfiles import decode_text
 from tests.helpers import CELLS, cell_box, centre, district_file, small_city
 
 EVERYTHING = Scope.jurisdiction()

@@ -26,7 +26,8 @@ from tests.conftest import ROOT
 
 CATALOGUE = json.loads((ROOT / "data" / "i18n.json").read_text(encoding="utf-8"))
 # the modules an import runs through (demo.py and export.py are commands of their own)
-IMPORT_PATH = ["readers.py", "validate.py", "pipeline.py", "presets.py", "areas.py", "ledger_rows.py"]
+IMPORT_PATH = ["readers.py", "rawtable.py", "textfiles.py", "geofiles.py", "validate.py", "pipeline.py", "presets.py",
+               "areas.py", "ledger_rows.py"]
 
 
 @pytest.mark.parametrize("code", sorted(ENGLISH))
@@ -75,7 +76,7 @@ def unreasoned(source: str, where: str) -> list[str]:
         elif name == "because" and node.args and isinstance(node.args[0], ast.Constant):
             if node.args[0].value not in ENGLISH:
                 problems.append(f"{where}:{node.lineno}: undeclared code {node.args[0].value!r}")
-        elif name == "_too_big" and len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+        elif name in ("too_big", "_too_big") and len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
             if f"too_big_{node.args[1].value}" not in ENGLISH:
                 problems.append(f"{where}:{node.lineno}: undeclared code too_big_{node.args[1].value}")
         elif name == "_read_bounded" and len(node.args) > 2 and isinstance(node.args[2], ast.Constant):

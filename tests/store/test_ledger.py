@@ -16,7 +16,7 @@ from geo.core.ledger import WorkflowRefused
 from geo.core import clock
 from geo.store import audit, features, ledger
 from geo.store.ledger import ItemRefused, StaleEdit
-from tests.conftest import BACKENDS, TODAY, backend_demo
+from tests.conftest import BACKENDS, ROOT, TODAY, backend_demo
 from geo.store.scope import Scope
 
 ALL = Scope.jurisdiction()  # the operator's explicit whole-jurisdiction scope
@@ -259,6 +259,24 @@ def test_an_account_scoped_to_one_street_cannot_touch_items_of_another(city):
     assert ledger.act(engine, "clerk", "clerk", item_id, 1, "assign", scope=street) == 2
 
 
+def test_the_history_writer_refuses_items_outside_the_writers_area(city):
+    engine, _ = city
+    item_id, _cell = _new(engine)
+    with engine.connect() as conn:
+        street = conn.execute(text("SELECT street_code FROM ledger_items WHERE id = :i"), {"i": item_id}).scalar()
+        other = conn.execute(text("SELECT code FROM areas WHERE level = 'street' AND code <> :s ORDER BY code"),
+                             {"s": street}).scalar()
+        street, other = Scope.of(conn, street), Scope.of(conn, other)
+    step = ledger.history_row(item_id, "clerk", "edit", "reported", "reported", "a note", clock.now_utc())
+    with pytest.raises(ItemRefused, match=f"no ledger item {item_id}"):
+        with engine.begin() as conn:
+            ledger.record_history(conn, [step], scope=other)
+    with engine.begin() as conn:
+        ledger.record_history(conn, [step], scope=street)
+    with engine.connect() as conn:
+        assert ledger.history(conn, street, item_id)["note"].tolist()[-1] == "a note"
+
+
 def test_a_category_is_a_code_from_the_list_on_create_and_edit(city):
     engine, _ = city
     with pytest.raises(ItemRefused, match="unknown category"):
@@ -319,3 +337,48 @@ def test_an_item_due_today_is_not_overdue_anywhere(city):
     assert table.set_index("code").loc[cell, "open_ledger"] == 1
     assert card["ledger"]["overdue_days"].tolist() == [0]
     assert tomorrow["overdue"] and tomorrow["overdue_days"] == 1  # and the day after, it is
+
+
+# ---- one writer of the history ------------------------------------------------------------------
+
+def history_writes(source: str) -> list[int]:
+    """Lines of ``source`` that could write ``ledger_events`` themselves: the model imported or its
+    table reached, or SQL that inserts into or updates the table."""
+    import ast
+    import re
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and any(a.name == "LedgerEvent" for a in node.names):
+            found.append(node.lineno)
+        elif (isinstance(node, ast.Name) and node.id == "LedgerEvent") or \
+                (isinstance(node, ast.Attribute) and node.attr == "LedgerEvent"):
+            found.append(node.lineno)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                re.search(r"\b(insert\s+into|update)\s+ledger_events\b", node.value, re.IGNORECASE):
+            found.append(node.lineno)
+    return sorted(set(found))
+
+
+WRITER = ROOT / "geo" / "store" / "ledger.py"
+MODELS = ROOT / "geo" / "store" / "models.py"
+OTHERS = [f for f in sorted((ROOT / "geo").rglob("*.py")) if f not in (WRITER, MODELS) and "migrations" not in f.parts]
+
+
+@pytest.mark.parametrize("path", OTHERS, ids=[str(f.relative_to(ROOT)) for f in OTHERS])
+def test_only_the_store_ledger_writes_the_history(path):
+    """``geo.store.ledger.record_history`` is the one writer of ``ledger_events``: the card, the importer
+    and the demo hand it their rows."""
+    lines = history_writes(path.read_text(encoding="utf-8"))
+    assert not lines, f"{path.relative_to(ROOT)} writes ledger_events itself on lines {lines}: use ledger.record_history"
+
+
+@pytest.mark.parametrize("source", ["from geo.store.models import LedgerEvent",
+                                    "conn.execute(models.LedgerEvent.__table__.insert(), rows)",
+                                    "conn.execute(text('INSERT INTO ledger_events (item_id) VALUES (1)'))"])
+def test_the_history_writer_rule_would_catch_a_second_writer(source):
+    assert history_writes(source)
+
+
+def test_the_writer_itself_is_found_by_the_rule():
+    assert history_writes(WRITER.read_text(encoding="utf-8"))

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,16 +34,6 @@ IDLE = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   return !!app && app.dataset.testScriptState === 'notRunning'
     && !document.querySelector('[data-testid="stStatusWidget"]');
-}"""
-# Counts the runs that start from now on (a click's run may begin a moment after the click).
-WATCH_RUNS = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  window.__safegridRuns = 0;
-  if (window.__safegridWatch) window.__safegridWatch.disconnect();
-  window.__safegridWatch = new MutationObserver(() => {
-    if (app.dataset.testScriptState !== 'notRunning') window.__safegridRuns += 1;
-  });
-  window.__safegridWatch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
 }"""
 # Whether some map frame of the page holds ``predicate(arg)`` (evaluated in that frame: its ``window.map``).
 SOME_FRAME_HOLDS = """([marker, predicate, arg]) => Array.from(document.querySelectorAll('iframe')).some(f => {
@@ -134,6 +125,8 @@ def offline_page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.external_requests = []
+    page.sockets = []  # the app's websockets, to read what the server says (see a_run)
+    page.on("websocket", lambda ws: page.sockets.append(ws))
 
     def route(r):
         if r.request.url.startswith(LOCAL_PREFIXES):
@@ -191,14 +184,28 @@ def wait_until_idle(page, timeout: int = 90_000) -> None:
     page.wait_for_function(IDLE, timeout=timeout, polling=100)
 
 
-def watch_runs(page) -> None:
-    """Count the script runs that start from now on (see :func:`wait_for_a_run`)."""
-    page.evaluate(WATCH_RUNS)
+def _run_finished(payload) -> bool:
+    """Whether a message from the server (a websocket frame) says a script run has finished."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    if not isinstance(payload, (bytes, bytearray)):
+        return False
+    msg = ForwardMsg()
+    try:
+        msg.ParseFromString(bytes(payload))
+    except Exception:  # not one of Streamlit's messages
+        return False
+    return msg.WhichOneof("type") == "script_finished"
 
 
-def wait_for_a_run(page, timeout: int = 90_000) -> None:
-    """Until a run has started since :func:`watch_runs` and no run is going on any more."""
-    page.wait_for_function(f"() => window.__safegridRuns > 0 && ({IDLE})()", timeout=timeout, polling=100)
+@contextmanager
+def a_run(page, timeout: int = 90_000):
+    """Around an action (a click) that makes the server run the page: on leaving, the server has said
+    that a run started after the action has finished, and the page shows no run going on."""
+    socket = next(ws for ws in reversed(page.sockets) if not ws.is_closed())
+    with socket.expect_event("framereceived", predicate=_run_finished, timeout=timeout):
+        yield
+    wait_until_idle(page, timeout)
 
 
 def wait_for_frames(page, timeout: int = 90_000) -> None:

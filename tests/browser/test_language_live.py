@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (click_on_map, drill_down, map_frame, open_grid, screenshot, wait_for_a_run,
-                                    wait_until_idle, watch_runs)
+from tests.browser.conftest import (a_run, click_on_map, drill_down, map_frame, open_grid, screenshot,
+                                    wait_until_idle)
 
 pytestmark = pytest.mark.browser
 # the map outlines the open card's cell (drawn by the run that opened the card)
@@ -30,11 +30,11 @@ def test_a_language_switch_keeps_the_drill_down_and_the_card(offline_page, app_u
     expect(crumbs).to_have_count(2)  # and the drill-down
     wait_until_idle(page)
     # the next click goes on from there: another cell of the same community opens, nothing is reset
-    watch_runs(page)
-    second = click_on_map(page, "AN0101", arg={"prefix": "AN0101", "not": first})["code"]
+    with a_run(page):
+        second = click_on_map(page, "AN0101", arg={"prefix": "AN0101", "not": first})["code"]
     expect(page.get_by_text(re.compile(f"^Code {second}"))).to_be_visible(timeout=30_000)
     map_frame(page, HIGHLIGHTED, second)  # the map of the run that opened the second card is up
-    wait_for_a_run(page)
+    wait_until_idle(page)
     expect(crumbs).to_have_count(2)  # the drill-down held: still the street and the community
     screenshot(page, "grid-language.png", tmp_path)
     assert page.external_requests == []

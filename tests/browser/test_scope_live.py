@@ -12,8 +12,7 @@ from sqlalchemy import text
 
 from geo.core.auth import allowed
 from geo.store.engine import make_engine
-from tests.browser.conftest import (sign_in, wait_for_a_run, wait_for_frames, wait_until_idle,
-                                    watch_runs)
+from tests.browser.conftest import a_run, sign_in, wait_for_frames, wait_until_idle
 from tests.pages.test_scope_leaks import PAGES_WITH_TITLES, USER
 
 pytestmark = pytest.mark.browser
@@ -34,13 +33,12 @@ def outside(demo_url):
 def _open(page, link) -> str:
     """Click the navigation ``link``; once its page has run, every frame has loaded and no run follows,
     the page's DOM and every frame's."""
-    here = link.get_attribute("aria-current") == "page"
-    watch_runs(page)
-    link.click()
-    if here:  # the page already shown need not run again
+    if link.get_attribute("aria-current") == "page":  # the page already shown need not run again
+        link.click()
         wait_until_idle(page)
     else:
-        wait_for_a_run(page)
+        with a_run(page):
+            link.click()
     wait_for_frames(page)
     wait_until_idle(page)  # a map reports back when drawn, which may run the page again
     parts = [page.content()]

@@ -2,7 +2,8 @@
 
 Walks every module's imports (with ast, nothing is run) and fails on any import the
 layer may not make. Also checks that every catalogue key the code uses exists in both
-languages.
+languages, and the house rules below (one clock, one download helper, no module over 400
+lines unless its top says ``# Over 400 lines because: <reason>``).
 """
 
 from __future__ import annotations
@@ -154,3 +155,38 @@ def test_only_the_download_helper_draws_download_buttons(path):
                                     "from streamlit import download_button", "getattr(st, 'download_button')('x', b'')"])
 def test_download_rule_would_catch_a_violation(source):
     assert download_buttons(source)
+
+
+# Each module holds one room's rules: past 400 lines it holds several. A module may stay longer only
+# when one of its first 5 lines starts with LONG_BECAUSE followed by the reason (migrations excepted).
+MAX_LINES = 400
+LONG_BECAUSE = "# Over 400 lines because:"
+SIZED_FILES = [f for f in APP_FILES if "migrations" not in f.relative_to(ROOT).parts]
+
+
+def too_long(source: str) -> bool:
+    """Over :data:`MAX_LINES` lines with no ``# Over 400 lines because: <reason>`` in the first 5 lines."""
+    lines = source.splitlines()
+    excused = any(line.startswith(LONG_BECAUSE) and line[len(LONG_BECAUSE):].strip() for line in lines[:5])
+    return len(lines) > MAX_LINES and not excused
+
+
+@pytest.mark.parametrize("path", SIZED_FILES, ids=[str(f.relative_to(ROOT)) for f in SIZED_FILES])
+def test_no_module_over_400_lines_without_saying_why(path):
+    """Every module of geo/ (migrations excepted), pages/ and app.py has at most 400 lines, unless one of
+    its first 5 lines is a comment ``# Over 400 lines because: <the reason>``."""
+    source = path.read_text(encoding="utf-8")
+    assert not too_long(source), (f"{path.relative_to(ROOT)} has {len(source.splitlines())} lines: split it "
+                                  f"by rule, or say why it may not be split ({LONG_BECAUSE} ...)")
+
+
+@pytest.mark.parametrize("source,caught", [
+    ("x = 1\n" * 401, True),
+    ("x = 1\n" * 400, False),
+    ("# Over 400 lines because: one generated table\n" + "x = 1\n" * 500, False),
+    ('"""Doc."""\n\n# Over 400 lines because: one generated table\n' + "x = 1\n" * 500, False),
+    ("# Over 400 lines because:\n" + "x = 1\n" * 500, True),  # no reason given
+    ("x = 1\n" * 5 + "# Over 400 lines because: too late\n" + "x = 1\n" * 500, True),  # not at the top
+])
+def test_size_rule_would_catch_a_violation(source, caught):
+    assert too_long(source) is caught

@@ -11,14 +11,12 @@ from sqlalchemy import text
 
 from geo.store import features
 from geo.store.engine import make_engine
-from tests.browser.conftest import sign_in
-from tests.browser.test_pages_live import CELL_POINT, POLYGONS, _frame_where, _shot
 from geo.store.scope import Scope
+from tests.browser.conftest import POLYGONS, click_on_map, map_frame, screenshot, sign_in, wait_until_idle
 
 EVERYTHING = Scope.jurisdiction()
 
 pytestmark = pytest.mark.browser
-IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
 TITLE = "路灯损坏（浏览器测试）"
 RECTIFIED = ("(n) => Object.values(window.map._layers).some(l => l.feature && String(l.feature.properties.id) === n "
              "&& l.options.fillColor === '#4daf4a')")
@@ -33,16 +31,10 @@ def test_clerk_adds_an_item_moves_it_through_the_workflow_and_sees_it_on_the_map
     page.get_by_role("tab", name="新增与导入").click()
     page.get_by_text("在地图上点选位置").click()  # the toggle that shows the pick map
     # pick the place on the map: a click on a grid cell fills longitude and latitude
-    frame = _frame_where(page, f"(n) => ({POLYGONS})() >= n", 1000)
-    frame.locator(".leaflet-container").scroll_into_view_if_needed()
-    target, previous = frame.evaluate(CELL_POINT, "AN"), None
-    while target != previous:  # wait until the map has stopped moving
-        page.wait_for_timeout(300)
-        previous, target = target, frame.evaluate(CELL_POINT, "AN")
-    frame.locator(".leaflet-container").click(position={"x": target["x"], "y": target["y"]})
+    target = click_on_map(page, "AN", where=f"(n) => ({POLYGONS})() >= n", where_arg=1000)
     expect(page.get_by_label("经度")).not_to_have_value("", timeout=30_000)
     # the click's rerun has finished: the form now on the page is the one that will be sent
-    page.wait_for_function(IDLE, timeout=60_000)
+    wait_until_idle(page)
     title = page.get_by_label("标题").filter(visible=True)  # the card's edit form (items tab) has one too
     title.fill(TITLE)
     expect(title).to_have_value(TITLE)
@@ -75,8 +67,8 @@ def test_clerk_adds_an_item_moves_it_through_the_workflow_and_sees_it_on_the_map
                                {"i": item_id}).scalars().all()
     assert status == "rectified" and actions == ["create", "assign", "start", "rectify"]
     # the item is drawn on the ledger map in the rectified colour (a rerun replaces the map: poll)
-    _frame_where(page, RECTIFIED, str(item_id))
-    _shot(page, "ledger.png", tmp_path)
+    map_frame(page, RECTIFIED, str(item_id))
+    screenshot(page, "ledger.png", tmp_path)
     assert page.external_requests == []
 
 

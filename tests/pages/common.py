@@ -49,3 +49,34 @@ def submit(at: AppTest, label: str) -> AppTest:
     """Press the button labelled ``label`` (a form's submit button; as the reader sees it) and run the page."""
     next(b for b in at.button if b.label == label or shown(b.label) == label).click().run()
     return at
+
+
+def drawn_maps(monkeypatch, module: str) -> list:
+    """Every folium map the page hands to the map component, in order; ``module`` is the one that calls
+    ``st_folium`` (e.g. ``"geo.ui.gridview"``). The component still runs: the maps are only kept."""
+    import importlib
+
+    where = importlib.import_module(module)
+    component = where.st_folium
+    maps = []
+
+    def keep(fmap, **kwargs):
+        maps.append(fmap)
+        return component(fmap, **kwargs)
+
+    monkeypatch.setattr(where, "st_folium", keep)
+    return maps
+
+
+def map_features(fmap, layer: str) -> list[dict]:
+    """The GeoJSON features a folium map draws in its layer named ``layer`` (the name a reader sees
+    in the layer control, HTML-escaped as folium writes it)."""
+    import html
+
+    import folium
+
+    groups = [c for c in fmap._children.values()
+              if isinstance(c, folium.FeatureGroup) and c.layer_name == html.escape(layer)]
+    assert groups, f"the map has no layer {layer!r}"
+    return [feature for group in groups for child in group._children.values() if isinstance(child, folium.GeoJson)
+            for feature in child.data["features"]]

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 import pytest
+from shapely.geometry import shape
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
@@ -14,7 +15,7 @@ from geo.core import clock
 from geo.store.engine import make_engine
 from geo.store.scope import Scope
 from geo.ui import config
-from tests.conftest import ROOT, TEST_NOW
+from tests.conftest import ROOT, TEST_NOW, TODAY
 from tests.pages.common import run_page, shown
 
 PAGES = ["pages/home.py", "pages/grid_map.py", "pages/hotspots.py", "pages/coverage.py", "pages/zones.py",
@@ -196,11 +197,55 @@ def test_home_without_schema_says_what_to_do(monkeypatch, tmp_path):
     assert "python -m geo init" in at.warning[0].value
 
 
-def test_grid_page_extra_layers_within_the_focus(app_env):
+NEAR_DEG = 5e-5  # about 5 m: the map rounds its coordinates to 1e-5 degrees and simplifies outlines by 2e-5
+
+
+def test_grid_page_extra_layers_within_the_focus(app_env, demo_url, monkeypatch):
+    """With a street in focus and every extra layer on, the grid map draws only what lies in that
+    street: its communities and its outline, its key places and open ledger items, the patrol zones
+    overlapping it, and the cameras standing in it (a field of view may reach past the boundary: each
+    view starts at a camera of the street, one view per camera). Every layer has something outside the
+    street in the database, so a map that ignored the focus fails here."""
+    from geo.maps.base import to_display
+    from geo.store import features
+    from geo.ui.i18n import catalogue
+    from tests.pages.common import drawn_maps, map_features
+
+    maps = drawn_maps(monkeypatch, "geo.ui.gridview")
     at = _open("pages/grid_map.py")
     at.selectbox(key="filters.focus").set_value("AN01").run()
     at.multiselect(key="grid.layers").set_value(["cameras", "places", "ledger", "zones"]).run()
     assert not at.exception and not at.error
+
+    everything = Scope.jurisdiction()
+    with make_engine(demo_url).connect() as conn:
+        focus = features.area_shape(conn, everything, "AN01")
+        communities = features.areas_within(conn, everything, "community")
+        rows = {"cameras": features.cameras(conn, everything), "places": features.places(conn, everything),
+                "ledger": features.open_ledger(conn, everything, TODAY),
+                "zones": features.zones(conn, everything)}
+    street = to_display(focus, config.basemap()).geometry.iloc[0]  # in the map's datum
+    near = street.buffer(NEAR_DEG)
+    for name, frame in {"communities": communities, **rows}.items():  # the check can fail: things lie outside
+        shapes = to_display(frame, config.basemap()).geometry
+        assert (~shapes.intersects(street.buffer(-NEAR_DEG))).any(), f"no {name} outside the focus to leave out"
+
+    def drawn(key: str) -> list:
+        return [shape(f["geometry"]) for f in map_features(maps[-1], catalogue()[key]["zh"])]
+
+    areas = drawn("measure.n_incidents")
+    assert len(areas) == 6 and all(near.covers(a) for a in areas)  # the street's six communities
+    outline = drawn("grid.outline")
+    assert len(outline) == 1 and near.covers(outline[0]) and outline[0].buffer(NEAR_DEG).covers(street)
+    for key in ("layer.places", "layer.ledger"):
+        points = drawn(key)
+        assert points and all(near.covers(p) for p in points), key
+    zones = drawn("layer.zones")
+    assert zones and all(z.intersection(street).area > 0 for z in zones)
+    views = drawn("layer.cameras")
+    sites = [p for p in to_display(rows["cameras"], config.basemap()).geometry if near.covers(p)]
+    assert len(views) == len(sites) > 0
+    assert all(any(v.distance(p) < NEAR_DEG for p in sites) for v in views)  # each view starts in the street
 
 
 @pytest.mark.parametrize("method", ["gistar", "lisa", "kde", "emerging", "yoy", "pop", "count"])

@@ -98,7 +98,7 @@ def test_no_unused_imports_or_undefined_names():
     files = [*_files("geo"), *_files("pages"), ROOT / "app.py"]
     for path in files:
         checkPath(str(path), Reporter(out, out))
-    # readers.py imports pyarrow only to learn whether it is installed
+    # textfiles.py imports pyarrow only to learn whether it is installed
     problems = [line for line in out.getvalue().splitlines() if "'pyarrow' imported but unused" not in line]
     assert not problems, "\n".join(problems)
 

@@ -132,13 +132,18 @@ def _parse_naive(raw: pd.Series, fmt: str | None) -> pd.Series:
     return out.clip(lower=FAR_PAST, upper=FAR_FUTURE)
 
 
+def written_stamp(value) -> pd.Timestamp:
+    """One written date or time as pandas reads it, or NaT for anything it cannot read (never raises)."""
+    try:
+        return pd.to_datetime(value, errors="coerce")
+    except (TypeError, ValueError, OverflowError):
+        return pd.NaT
+
+
 def _one_naive(value) -> pd.Timestamp:
     """One written time without an offset, or NaT (a value naming a zone pandas reads is refused:
     only Z, UTC, GMT and numeric offsets are understood, the rest would be guesses)."""
-    try:
-        stamp = pd.to_datetime(value, errors="coerce")
-    except (TypeError, ValueError, OverflowError):
-        return pd.NaT
+    stamp = written_stamp(value)
     if stamp is pd.NaT or stamp.tzinfo is not None:
         return pd.NaT
     return stamp

@@ -19,7 +19,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from geo.core.crs import STORAGE_CRS, CRSError, metric_crs, parse_crs
+from geo.core.crs import STORAGE_CRS, CRSError, metric_crs_of, parse_crs
 from geo.core.grid import LEVELS, largest_overlap, make_grid, repair_polygons
 from geo.ingest.assign import reassign_all
 from geo.ingest.errors import ImportRefused
@@ -108,7 +108,7 @@ def _merge_duplicates(frame: pd.DataFrame, report: ImportReport) -> pd.DataFrame
 
 def _assign_parents(gdf: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, level: str, report: ImportReport) -> None:
     gdf["parent_code"] = None
-    lon, lat = shapely.centroid(shapely.union_all(gdf.geometry.to_numpy())).coords[0]
+    mcrs = metric_crs_of(gdf)
     above = [lv for lv in LEVELS[:LEVELS.index(level)] if (existing["level"] == lv).any()]
     if "parent" in gdf and gdf["parent"].notna().any():
         known = set(existing.loc[existing["level"].isin(above), "code"]) if above else set()
@@ -120,9 +120,9 @@ def _assign_parents(gdf: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, level: st
     todo = gdf["parent_code"].isna()
     if todo.any() and above:
         parents = existing[existing["level"] == above[-1]]
-        idx = largest_overlap(gdf.loc[todo, "geometry"].to_numpy(), parents.geometry.to_numpy(), metric_crs(lon, lat))
+        idx = largest_overlap(gdf.loc[todo, "geometry"].to_numpy(), parents.geometry.to_numpy(), mcrs)
         gdf.loc[todo, "parent_code"] = np.where(idx >= 0, parents["code"].to_numpy()[np.maximum(idx, 0)], None)
-    gdf["area_km2"] = gdf.geometry.to_crs(metric_crs(lon, lat)).area.to_numpy() / 1e6
+    gdf["area_km2"] = gdf.geometry.to_crs(mcrs).area.to_numpy() / 1e6
 
 
 def _store(engine: Engine, gdf: gpd.GeoDataFrame, report: ImportReport, progress, remove: list[str] = (),
@@ -165,8 +165,7 @@ def _reparent_children(conn, report: ImportReport) -> None:
         if orphans.empty or not above:
             continue
         parents = areas[areas["level"] == above[-1]]
-        lon, lat = shapely.centroid(shapely.union_all(parents.geometry.to_numpy())).coords[0]
-        idx = largest_overlap(orphans.geometry.to_numpy(), parents.geometry.to_numpy(), metric_crs(lon, lat))
+        idx = largest_overlap(orphans.geometry.to_numpy(), parents.geometry.to_numpy(), metric_crs_of(parents))
         for code, j in zip(orphans["code"], idx):
             if j >= 0:
                 updates.append({"code": code, "parent": parents["code"].iloc[j]})
@@ -202,8 +201,7 @@ def generate_grid(engine: Engine, cell_size: float, shape: str = "square", withi
             raise ImportRefused(because("grid_only_cells"))
         boundary = areas[areas["level"] == top]
     shape_ll = shapely.union_all(boundary.geometry.to_numpy())
-    lon, lat = shapely.centroid(shape_ll).coords[0]
-    mcrs = metric_crs(lon, lat)
+    mcrs = metric_crs_of(boundary)
     shape_m = gpd.GeoSeries([shape_ll], crs=STORAGE_CRS).to_crs(mcrs).iloc[0]
     minx, miny, maxx, maxy = shape_m.bounds  # the cells of the bounding box, counted before any is made
     if ((maxx - minx) / cell_size + 1) * ((maxy - miny) / cell_size + 1) > 4 * MAX_GRID_CELLS:

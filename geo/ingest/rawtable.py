@@ -36,6 +36,13 @@ def too_big(name: str, what: str, setting: str, **params) -> ImportRefused:
                                  **params))
 
 
+def check_unpacked(infos, name: str, what: str) -> None:
+    """Refuse a zip container (an archive, a workbook) whose files unpack to more than
+    ``SAFEGRID_MAX_ARCHIVE_BYTES``, read from its directory before anything is unpacked."""
+    if sum(i.file_size for i in infos) > limit("SAFEGRID_MAX_ARCHIVE_BYTES"):
+        raise too_big(name, what, "SAFEGRID_MAX_ARCHIVE_BYTES")
+
+
 def check_cells(rows: int, columns: int, name: str) -> None:
     """Refuse a table of more cells than ``SAFEGRID_MAX_CELLS``."""
     most = limit("SAFEGRID_MAX_CELLS")

@@ -22,7 +22,7 @@ from typing import BinaryIO
 from geo.ingest.errors import ImportRefused
 from geo.ingest.geofiles import read_geojson, read_ogr
 from geo.ingest.limits import describe, limit
-from geo.ingest.rawtable import RawTable, short_error, too_big
+from geo.ingest.rawtable import RawTable, check_unpacked, short_error, too_big
 from geo.ingest.reasons import reason as because
 from geo.ingest.textfiles import read_excel, read_text_table
 
@@ -127,8 +127,7 @@ def _members(archive: zipfile.ZipFile, name: str) -> list[zipfile.ZipInfo]:
     most = limit("SAFEGRID_MAX_ZIP_FILES")
     if len(infos) > most:
         raise ImportRefused(because("zip_too_many_files", file=name, n=len(infos), most=most))
-    if sum(i.file_size for i in infos) > limit("SAFEGRID_MAX_ARCHIVE_BYTES"):
-        raise too_big(name, "archive", "SAFEGRID_MAX_ARCHIVE_BYTES")
+    check_unpacked(infos, name, "archive")
     if any(i.flag_bits & 0x1 for i in infos):
         raise ImportRefused(because("zip_encrypted", file=name))
     return infos

@@ -16,7 +16,7 @@ import pandas as pd
 
 from geo.ingest.errors import ImportRefused
 from geo.ingest.limits import limit
-from geo.ingest.rawtable import RawTable, check_cells, check_header, short_error, too_big
+from geo.ingest.rawtable import RawTable, check_cells, check_header, check_unpacked, short_error, too_big
 from geo.ingest.reasons import reason as because
 
 
@@ -121,8 +121,7 @@ def read_excel(path: Path) -> RawTable:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
-            if sum(i.file_size for i in infos) > limit("SAFEGRID_MAX_ARCHIVE_BYTES"):
-                raise too_big(path.name, "workbook", "SAFEGRID_MAX_ARCHIVE_BYTES")
+            check_unpacked(infos, path.name, "workbook")
             cells = sum(i.file_size for i in infos if i.filename.startswith("xl/worksheets/")
                         or i.filename == "xl/sharedStrings.xml")
             if cells > limit("SAFEGRID_MAX_TEXT_BYTES"):

@@ -18,7 +18,7 @@ from geo.core import clock
 from geo.core.crs import STORAGE_CRS, to_wgs84
 from geo.core.identifiers import mask_pii, mask_pii_series
 from geo.core.textscan import contains
-from geo.core.timeutil import not_a_date, parse_local_times
+from geo.core.timeutil import not_a_date, parse_local_times, written_stamp
 from geo.ingest.errors import ImportRefused
 from geo.ingest.fields import LAYERS, POLYGON_LAYERS
 from geo.ingest.limits import limit
@@ -284,10 +284,7 @@ def _float_text(value: float) -> str:
 
 
 def _written_date(value) -> pd.Timestamp:
-    try:
-        stamp = pd.to_datetime(value, errors="coerce")
-    except (TypeError, ValueError, OverflowError):
-        return pd.NaT
+    stamp = written_stamp(value)
     if stamp is pd.NaT:
         return pd.NaT
     stamp = stamp.tz_localize(None) if stamp.tzinfo is not None else stamp

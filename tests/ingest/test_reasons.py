@@ -79,7 +79,7 @@ def unreasoned(source: str, where: str) -> list[str]:
         elif name in ("too_big", "_too_big") and len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
             if f"too_big_{node.args[1].value}" not in ENGLISH:
                 problems.append(f"{where}:{node.lineno}: undeclared code too_big_{node.args[1].value}")
-        elif name == "_read_bounded" and len(node.args) > 2 and isinstance(node.args[2], ast.Constant):
+        elif name in ("_read_bounded", "check_unpacked") and len(node.args) > 2 and isinstance(node.args[2], ast.Constant):
             if f"too_big_{node.args[2].value}" not in ENGLISH:
                 problems.append(f"{where}:{node.lineno}: undeclared code too_big_{node.args[2].value}")
         elif name == "refuse" and len(node.args) > 1:  # validate's refuse(mask, code, **values)

@@ -1,0 +1,83 @@
+"""``zones score|propose|plan``: patrol zones' scorecards, balanced proposals and patrol sheets."""
+
+from __future__ import annotations
+
+from geo.cli.common import (CommandError, add_out, add_period, add_severity, check_out, engine, period, scope, severity,
+                            write_out)
+
+SCORE_COLUMNS = ["code", "workload", "share", "area_km2", "polsby_popper", "hot_cells", "contiguous", "team", "staff",
+                 "workload_per_staff", "perimeter_km", "hot_share", "camera_covered_pct", "open_ledger"]
+NO_ZONES = "no patrol zones: import them first (geo import zones FILE)"
+
+
+def cmd_zones(args) -> str:
+    db = engine(args)
+    with db.connect() as conn:
+        start, end = period(args, conn)
+        return {"score": score, "propose": propose, "plan": plan_patrols}[args.action](args, conn, start, end)
+
+
+def score(args, conn, start, end) -> str:
+    from geo.store import features, patrol
+
+    check_out(args.out, (".csv",))
+    area = scope(args, conn)
+    zones = features.zones(conn, area)
+    if zones.empty:
+        raise CommandError(NO_ZONES)
+    table, summary = patrol.zone_scores(conn, area, zones, start, end, severity(args))
+    write_out(args.out, table[SCORE_COLUMNS])
+    return (f"{args.out}: {len(table)} zones, {start}..{end}, workload max/min {summary['max_min']}, "
+            f"CV {summary['cv']}")
+
+
+def propose(args, conn, start, end) -> str:
+    from geo.core.patrol import balance
+    from geo.store import patrol
+
+    check_out(args.out, (".geojson",))
+    if args.k < 1:
+        raise CommandError("--k must be at least 1")
+    proposal, changes = patrol.propose_zones(conn, scope(args, conn), args.k, start, end,
+                                             severity=severity(args), fixed=args.fixed or ())
+    write_out(args.out, proposal)
+    ratio, cv = balance(proposal["workload"].to_numpy())
+    moved = int((changes["old_zone"] != changes["new_zone"]).sum())
+    return (f"{args.out}: {len(proposal)} zones, {start}..{end}, workload max/min {ratio:.3f}, CV {cv:.4f}, "
+            f"all contiguous: {bool(proposal['contiguous'].all())}, {moved} cells change zone")
+
+
+def plan_patrols(args, conn, start, end) -> str:
+    from geo.report import sheets
+    from geo.store import features, patrol
+
+    check_out(args.out, (".pdf", ".xlsx"))
+    area = scope(args, conn)
+    zones = features.zones(conn, area)
+    if zones.empty:
+        raise CommandError(NO_ZONES)
+    plan = patrol.patrol_plan(conn, area, zones, start, end, patrol.SHIFTS)
+    if args.out.lower().endswith(".pdf"):
+        body = sheets.patrol_sheets(plan, zones, features.areas_within(conn, area, "grid"), patrol.SHIFTS,
+                                    f"{start} - {end}")
+    else:
+        body = sheets.patrol_workbook(plan)
+    write_out(args.out, body)
+    return (f"{args.out}: {len(zones)} zones x {len(patrol.SHIFTS)} shifts, {len(plan)} cells to visit, "
+            f"{int(plan['visits'].sum()) if len(plan) else 0} visits, risk from {start}..{end}")
+
+
+def add_commands(sub, common, scoped) -> None:
+    p = sub.add_parser("zones", help="patrol zones: scorecards and balanced proposals")
+    zsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text_, out in (("score", "scorecard of the current zones", "FILE.csv"),
+                               ("propose", "propose K balanced zones", "FILE.geojson"),
+                               ("plan", "patrol sheets per zone and shift (PDF) or the plan as Excel", "FILE.pdf|.xlsx")):
+        z = zsub.add_parser(action, parents=[scoped], help=text_)
+        add_period(z)
+        add_severity(z)
+        add_out(z, out)
+        if action == "propose":
+            z.add_argument("--k", type=int, required=True)
+            z.add_argument("--fixed", nargs="*", metavar="CODE", help="current zones kept as cores")
+    p.set_defaults(run=cmd_zones)

@@ -11,6 +11,7 @@ NO_ZONES = "no patrol zones: import them first (geo import zones FILE)"
 
 
 def cmd_zones(args) -> str:
+    args.weights = severity(args)  # a bad --severity is refused before anything is read
     db = engine(args)
     with db.connect() as conn:
         start, end = period(args, conn)
@@ -25,7 +26,7 @@ def score(args, conn, start, end) -> str:
     zones = features.zones(conn, area)
     if zones.empty:
         raise CommandError(NO_ZONES)
-    table, summary = patrol.zone_scores(conn, area, zones, start, end, severity(args))
+    table, summary = patrol.zone_scores(conn, area, zones, start, end, args.weights)
     write_out(args.out, table[SCORE_COLUMNS])
     return (f"{args.out}: {len(table)} zones, {start}..{end}, workload max/min {summary['max_min']}, "
             f"CV {summary['cv']}")
@@ -39,7 +40,7 @@ def propose(args, conn, start, end) -> str:
     if args.k < 1:
         raise CommandError("--k must be at least 1")
     proposal, changes = patrol.propose_zones(conn, scope(args, conn), args.k, start, end,
-                                             severity=severity(args), fixed=args.fixed or ())
+                                             severity=args.weights, fixed=args.fixed or ())
     write_out(args.out, proposal)
     ratio, cv = balance(proposal["workload"].to_numpy())
     moved = int((changes["old_zone"] != changes["new_zone"]).sum())

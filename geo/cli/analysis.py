@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from geo.cli.common import CommandError, add_choice, add_out, add_period, check_out, engine, period, scope, write_out
+from geo.cli.common import (CommandError, add_choice, add_level, add_out, add_period, check_out, per_area, reading,
+                            write_out)
 from geo.core.timeutil import parse_date
 
 # The columns each hot-spot method writes (besides code and name); a method not listed writes every
@@ -17,14 +18,9 @@ QUIET_CLASSES = ("ns", "no_pattern")  # classes the summary line does not count
 def cmd_counts(args) -> str:
     from geo.store.queries import counts_by_area
 
-    db = engine(args)
-    check_out(args.out, (".csv",))
-    with db.connect() as conn:
-        start, end = period(args, conn)
-        table, outside = counts_by_area(conn, scope(args, conn), args.level, start, end, args.category)
-    if table.empty:
-        raise CommandError(f"no areas at level {args.level!r}")
-    write_out(args.out, table)
+    with reading(args, (".csv",)) as (conn, within, start, end):
+        table, outside = counts_by_area(conn, within, args.level, start, end, args.category)
+    write_out(args.out, per_area(table, args.level))
     return (f"{args.out}: {len(table)} {args.level} areas, {int(table['n_incidents'].sum())} incidents "
             f"{start}..{end}" + (f", {outside} outside every {args.level} area" if outside else ""))
 
@@ -32,15 +28,10 @@ def cmd_counts(args) -> str:
 def cmd_hotspots(args) -> str:
     from geo.store import analysis
 
-    db = engine(args)
-    check_out(args.out, (".csv", ".geojson"))
-    with db.connect() as conn:
-        start, end = period(args, conn)
-        options = analysis.Options(categories=args.category, neighbours=args.neighbours, fdr=args.fdr,
-                                   bandwidth_m=args.bandwidth, step=args.step, kernel=args.kernel)
-        table = analysis.run(conn, scope(args, conn), args.level, args.method, start, end, options)
-    if table.empty:
-        raise CommandError(f"no areas at level {args.level!r}")
+    options = analysis.Options(categories=args.category, neighbours=args.neighbours, fdr=args.fdr,
+                               bandwidth_m=args.bandwidth, step=args.step, kernel=args.kernel)
+    with reading(args, (".csv", ".geojson")) as (conn, within, start, end):
+        table = per_area(analysis.run(conn, within, args.level, args.method, start, end, options), args.level)
     columns = ["code", "name"] + HOTSPOT_COLUMNS.get(args.method, [c for c in table.columns if c not in AREA_COLUMNS])
     write_out(args.out, table[columns + ["geometry"]] if args.out.lower().endswith(".geojson") else table[columns])
     summary = f"{args.out}: {len(table)} {args.level} areas, {args.method}, {start}..{end}"
@@ -54,14 +45,10 @@ def cmd_hotspots(args) -> str:
 def cmd_coverage(args) -> str:
     from geo.store import coverage
 
-    db = engine(args)
-    check_out(args.out, (".csv",))
-    with db.connect() as conn:
-        start, end = period(args, conn)
+    with reading(args, (".csv",)) as (conn, within, start, end):
         at = parse_date(args.at) if args.at else end
-        table = coverage.area_coverage(conn, scope(args, conn), args.level, at, start, end, planned=args.planned)
-    if table.empty:
-        raise CommandError(f"no areas at level {args.level!r}")
+        table = per_area(coverage.area_coverage(conn, within, args.level, at, start, end, planned=args.planned),
+                         args.level)
     cols = ["code", "name", "area_covered_pct", "incident_covered_pct", "places_covered_pct", "n_incidents",
             "target_pct", "gap_pct"]
     write_out(args.out, table[cols])
@@ -75,12 +62,10 @@ def cmd_plan(args) -> str:
 
     from geo.store import coverage
 
-    db = engine(args)
     check_out(args.out, (".csv", ".geojson", ".xlsx"))
     candidates = read_candidates(args.candidates) if args.candidates else None
-    with db.connect() as conn:
-        start, end = period(args, conn)
-        table, summary = coverage.plan(conn, scope(args, conn), end, start, end, add=args.add, target_pct=args.target,
+    with reading(args) as (conn, within, start, end):
+        table, summary = coverage.plan(conn, within, end, start, end, add=args.add, target_pct=args.target,
                                        area=args.area, radius=args.radius, fov=args.fov, demand=args.demand,
                                        candidates=candidates, use_exact=args.exact)
     if args.out.lower().endswith(".geojson"):
@@ -114,14 +99,14 @@ def read_candidates(path: str):
 
 def add_commands(sub, common, scoped) -> None:
     p = sub.add_parser("counts", parents=[scoped], help="incidents per area for a period")
-    add_choice(p, "--level", "geo.core.grid.LEVELS", required=True)
+    add_level(p)
     add_period(p)
     p.add_argument("--category", action="append")
     add_out(p, "FILE.csv")
     p.set_defaults(run=cmd_counts)
 
     p = sub.add_parser("hotspots", parents=[scoped], help="hot spots per area: counts, Gi*, LISA, KDE, emerging")
-    add_choice(p, "--level", "geo.core.grid.LEVELS", required=True)
+    add_level(p)
     add_choice(p, "--method", "geo.store.analysis.METHODS", required=True)
     add_period(p)
     p.add_argument("--category", action="append")
@@ -134,7 +119,7 @@ def add_commands(sub, common, scoped) -> None:
     p.set_defaults(run=cmd_hotspots)
 
     p = sub.add_parser("coverage", parents=[scoped], help="camera coverage per area against targets")
-    add_choice(p, "--level", "geo.core.grid.LEVELS", required=True)
+    add_level(p)
     p.add_argument("--at", metavar="DATE", help="cameras online on this date (default: the period's end)")
     add_period(p)
     p.add_argument("--planned", action="store_true", help="count planned cameras as if installed")

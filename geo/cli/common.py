@@ -13,7 +13,8 @@ import importlib
 import os
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -83,6 +84,11 @@ def add_out(parser: argparse.ArgumentParser, metavar: str) -> None:
     parser.add_argument("--out", required=True, metavar=metavar)
 
 
+def add_level(parser: argparse.ArgumentParser) -> None:
+    """``--level``: one of the area levels (``geo.core.grid.LEVELS``)."""
+    add_choice(parser, "--level", "geo.core.grid.LEVELS", required=True)
+
+
 def add_severity(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--severity", action="append", metavar="CATEGORY=WEIGHT", help="workload weight (default 1)")
 
@@ -150,6 +156,24 @@ def period(args, conn) -> tuple[dt.date, dt.date]:
     if end < start:
         raise CommandError(f"--to {end} is before --from {start}")
     return start, end
+
+
+@contextmanager
+def reading(args, suffixes: Sequence[str] = ()) -> Iterator[tuple]:
+    """The command's reading: ``--out`` checked against ``suffixes`` (when given), then the database
+    open, as ``(conn, scope, start, end)`` of ``--scope`` and the period (``--from``/``--to``)."""
+    if suffixes:
+        check_out(args.out, suffixes)
+    with engine(args).connect() as conn:
+        start, end = period(args, conn)
+        yield conn, scope(args, conn), start, end
+
+
+def per_area(table, level: str):
+    """A table of areas, refused when there is no area of ``level`` (in the scope)."""
+    if table.empty:
+        raise CommandError(f"no areas at level {level!r}")
+    return table
 
 
 def cli_actor() -> str:

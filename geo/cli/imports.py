@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from geo.cli.common import CLI_ROLE, CommandError, add_choice, check_report_path, cli_actor, engine, progress, write_out
+from geo.cli.common import (CLI_ROLE, CommandError, add_choice, add_level, check_report_path, cli_actor, engine, progress,
+                            write_out)
 
 
 def cmd_import(args) -> str:
@@ -66,7 +67,7 @@ def add_commands(sub, common, scoped) -> None:
     isub = p.add_subparsers(dest="layer", required=True, metavar="LAYER")
     a = isub.add_parser("areas", parents=[common], help="district/street/community/grid polygons")
     a.add_argument("file")
-    add_choice(a, "--level", "geo.core.grid.LEVELS", required=True)
+    add_level(a)
     a.add_argument("--code-field")
     a.add_argument("--name-field")
     a.add_argument("--parent-field")

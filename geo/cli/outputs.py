@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geo.cli.common import (CommandError, add_choice, add_out, add_period, check_out, cli_actor, engine, period, scope,
+from geo.cli.common import (CommandError, add_choice, add_out, add_period, check_out, cli_actor, engine, reading, scope,
                             write_out)
 from geo.core import clock
 from geo.core.timeutil import parse_date
@@ -16,12 +16,10 @@ def cmd_report(args) -> str:
     from geo.store.reports import report_data
     from geo.store.schema import deployment_timezone
 
-    check_out(args.out, (".pdf", ".xlsx"))
-    db = engine(args)
-    with db.connect() as conn:
-        start, end = period(args, conn)
+    with reading(args, (".pdf", ".xlsx")) as (conn, within, start, end):
+        db = conn.engine
         try:
-            data = report_data(conn, scope(args, conn), args.area, start, end, clock.today(deployment_timezone(conn)))
+            data = report_data(conn, within, args.area, start, end, clock.today(deployment_timezone(conn)))
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
     write_out(args.out, report_pdf(data) if args.out.lower().endswith(".pdf") else report_xlsx(data))

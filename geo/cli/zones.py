@@ -2,44 +2,46 @@
 
 from __future__ import annotations
 
-from geo.cli.common import (CommandError, add_out, add_period, add_severity, check_out, engine, period, scope, severity,
-                            write_out)
+from geo.cli.common import CommandError, add_out, add_period, add_severity, check_out, reading, severity, write_out
 
 SCORE_COLUMNS = ["code", "workload", "share", "area_km2", "polsby_popper", "hot_cells", "contiguous", "team", "staff",
                  "workload_per_staff", "perimeter_km", "hot_share", "camera_covered_pct", "open_ledger"]
-NO_ZONES = "no patrol zones: import them first (geo import zones FILE)"
 
 
 def cmd_zones(args) -> str:
     args.weights = severity(args)  # a bad --severity is refused before anything is read
-    db = engine(args)
-    with db.connect() as conn:
-        start, end = period(args, conn)
-        return {"score": score, "propose": propose, "plan": plan_patrols}[args.action](args, conn, start, end)
+    with reading(args) as (conn, within, start, end):
+        return {"score": score, "propose": propose, "plan": plan_patrols}[args.action](args, conn, within, start, end)
 
 
-def score(args, conn, start, end) -> str:
-    from geo.store import features, patrol
+def current_zones(conn, within):
+    """The patrol zones inside the scope; none is an error."""
+    from geo.store import features
+
+    zones = features.zones(conn, within)
+    if zones.empty:
+        raise CommandError("no patrol zones: import them first (geo import zones FILE)")
+    return zones
+
+
+def score(args, conn, within, start, end) -> str:
+    from geo.store import patrol
 
     check_out(args.out, (".csv",))
-    area = scope(args, conn)
-    zones = features.zones(conn, area)
-    if zones.empty:
-        raise CommandError(NO_ZONES)
-    table, summary = patrol.zone_scores(conn, area, zones, start, end, args.weights)
+    table, summary = patrol.zone_scores(conn, within, current_zones(conn, within), start, end, args.weights)
     write_out(args.out, table[SCORE_COLUMNS])
     return (f"{args.out}: {len(table)} zones, {start}..{end}, workload max/min {summary['max_min']}, "
             f"CV {summary['cv']}")
 
 
-def propose(args, conn, start, end) -> str:
+def propose(args, conn, within, start, end) -> str:
     from geo.core.patrol import balance
     from geo.store import patrol
 
     check_out(args.out, (".geojson",))
     if args.k < 1:
         raise CommandError("--k must be at least 1")
-    proposal, changes = patrol.propose_zones(conn, scope(args, conn), args.k, start, end,
+    proposal, changes = patrol.propose_zones(conn, within, args.k, start, end,
                                              severity=args.weights, fixed=args.fixed or ())
     write_out(args.out, proposal)
     ratio, cv = balance(proposal["workload"].to_numpy())
@@ -48,18 +50,15 @@ def propose(args, conn, start, end) -> str:
             f"all contiguous: {bool(proposal['contiguous'].all())}, {moved} cells change zone")
 
 
-def plan_patrols(args, conn, start, end) -> str:
+def plan_patrols(args, conn, within, start, end) -> str:
     from geo.report import sheets
     from geo.store import features, patrol
 
     check_out(args.out, (".pdf", ".xlsx"))
-    area = scope(args, conn)
-    zones = features.zones(conn, area)
-    if zones.empty:
-        raise CommandError(NO_ZONES)
-    plan = patrol.patrol_plan(conn, area, zones, start, end, patrol.SHIFTS)
+    zones = current_zones(conn, within)
+    plan = patrol.patrol_plan(conn, within, zones, start, end, patrol.SHIFTS)
     if args.out.lower().endswith(".pdf"):
-        body = sheets.patrol_sheets(plan, zones, features.areas_within(conn, area, "grid"), patrol.SHIFTS,
+        body = sheets.patrol_sheets(plan, zones, features.areas_within(conn, within, "grid"), patrol.SHIFTS,
                                     f"{start} - {end}")
     else:
         body = sheets.patrol_workbook(plan)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from geo.core import severity
 from geo.maps.base import Basemap
 
 
@@ -60,18 +61,9 @@ def sensitive_categories() -> tuple[str, ...]:
 
 
 def parse_weights(text: str) -> dict[str, float]:
-    """``"fight=3, burglary=2"`` as a mapping; raises ValueError on a malformed item."""
-    out = {}
-    for item in (text or "").split(","):
-        if not item.strip():
-            continue
-        cat, sep, weight = item.partition("=")
-        if not sep or not cat.strip():
-            raise ValueError(f"{item.strip()!r}: expected CATEGORY=WEIGHT")
-        out[cat.strip()] = float(weight)
-        if out[cat.strip()] < 0:
-            raise ValueError(f"{item.strip()!r}: a weight cannot be negative")
-    return out
+    """``"fight=3, burglary=2"`` as a mapping (:func:`geo.core.severity.parse_weights`: the one parser,
+    the command line's ``--severity`` too); raises ValueError on a malformed item or a weight below 0."""
+    return severity.parse_weights(text)
 
 
 def wall_settings() -> dict:

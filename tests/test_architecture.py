@@ -26,6 +26,7 @@ FORBIDDEN = {
     "geo/maps": ("geo.store", "geo.ingest", "geo.ui", "geo.cli", *UI_ONLY, *DB),
     "geo/report": ("geo.store", "geo.ingest", "geo.maps", "geo.ui", "geo.cli", *UI_ONLY, "folium", *DB),
     "geo/ui": ("geo.cli",),
+    "geo/cli": (*UI_ONLY, "folium", "geo.maps"),  # the command line prints and writes files; it draws no page
     "pages": ("geo.core", "geo.store", "geo.ingest", "geo.maps", "geo.cli", "folium", *DB),
     "app.py": ("geo.core", "geo.store", "geo.ingest", "geo.maps", "geo.cli", "folium", *DB),
 }

@@ -10,7 +10,8 @@ from geo.core.timeutil import parse_date
 # column it adds to the areas (see geo.store.analysis).
 HOTSPOT_COLUMNS = {"count": ["n_incidents", "per_1000", "per_km2"], "gistar": ["n_incidents", "gi_z", "gi_p", "gi_class"],
                    "lisa": ["n_incidents", "lisa_i", "lisa_q", "lisa_p"], "kde": ["n_incidents", "kde_mean"],
-                   "emerging": ["n_incidents", "emerging_class"]}
+                   "emerging": ["n_incidents", "emerging_class"],
+                   **{change: ["n_incidents", "n_last_year", "yoy_pct", "yoy_p", "small"] for change in ("yoy", "pop")}}
 AREA_COLUMNS = ("code", "name", "name_en", "geometry")
 QUIET_CLASSES = ("ns", "no_pattern")  # classes the summary line does not count
 

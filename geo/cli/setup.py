@@ -6,11 +6,12 @@ from geo.cli.common import CommandError, cli_actor, engine, progress
 
 
 def cmd_init(args) -> str:
+    from geo.store.dialects import dialect_for
     from geo.store.engine import describe
     from geo.store.schema import init_db
 
     db = engine(args, creates=True)
-    if args.app_role and db.dialect.name != "postgresql":  # refuse before migrating anything
+    if args.app_role and not dialect_for(db).has_roles:  # refuse before migrating anything
         raise CommandError("--app-role: roles exist on PostgreSQL only; the SQLite file has no row-level security")
     zone = init_db(db, args.tz)
     done = f"schema up to date in {describe(db)} (time zone {zone})"

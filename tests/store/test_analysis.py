@@ -113,7 +113,9 @@ def test_kde_is_computed_once_for_the_table_and_the_map(city, monkeypatch):
 
 @pytest.mark.parametrize("method,columns", [("gistar", ["gi_z", "gi_p", "gi_class"]), ("kde", ["kde_mean"]),
                                             ("lisa", ["lisa_i", "lisa_q", "lisa_p"]), ("emerging", ["emerging_class"]),
-                                            ("count", ["n_incidents", "per_1000", "per_km2"])])
+                                            ("count", ["n_incidents", "per_1000", "per_km2"]),
+                                            ("yoy", ["n_incidents", "n_last_year", "yoy_pct", "yoy_p", "small"]),
+                                            ("pop", ["n_incidents", "n_last_year", "yoy_pct", "yoy_p", "small"])])
 def test_command_line_hotspots_writes_code_and_the_method_columns(city, tmp_path, method, columns, capsys):
     _, url = city
     out = tmp_path / f"{method}.csv"
@@ -123,6 +125,26 @@ def test_command_line_hotspots_writes_code_and_the_method_columns(city, tmp_path
     assert frame.columns[0] == "code" and set(columns) <= set(frame.columns) and len(frame) == 40
     assert main(["hotspots", "--db", url, "--level", "community", "--method", method, "--neighbours", "rook",
                  "--out", str(tmp_path / "x.csv")]) == (2 if method in ("gistar", "lisa", "emerging") else 0)
+
+
+@pytest.mark.parametrize("method", ["yoy", "pop"])
+def test_command_line_change_methods_write_what_the_store_computes(city, tmp_path, method):
+    """``hotspots --method yoy|pop`` writes the store's Poisson change test, row for row: the command
+    line offers what the hot-spot page shows, computed in one place."""
+    engine, url = city
+    out = tmp_path / f"{method}.csv"
+    assert main(["hotspots", "--db", url, "--level", "community", "--method", method, "--from", "2026-01-01",
+                 "--to", "2026-06-30", "--out", str(out)]) == 0
+    written = pd.read_csv(out).set_index("code").sort_index()
+    with engine.connect() as conn:
+        table = analysis.run(conn, EVERYTHING, "community", method, dt.date(2026, 1, 1), dt.date(2026, 6, 30),
+                             analysis.Options())
+    table = table.set_index("code").sort_index()
+    assert written.index.tolist() == table.index.tolist() and written["n_last_year"].sum() > 0
+    for column in ("n_incidents", "n_last_year", "yoy_pct", "yoy_p"):
+        np.testing.assert_allclose(written[column].to_numpy(dtype=float), table[column].to_numpy(dtype=float),
+                                   equal_nan=True)
+    assert written["small"].tolist() == table["small"].tolist()
 
 
 def test_backtest_reports_every_method_and_share(city):

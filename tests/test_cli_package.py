@@ -193,3 +193,23 @@ def test_candidate_sites_without_coordinates_are_refused(tmp_path):
     path.write_text("name,east,north\nA,1,2\n", encoding="utf-8")
     with pytest.raises(CommandError, match="candidates need lon/lat"):
         read_candidates(str(path))
+
+
+def test_export_goes_through_the_one_writer_and_leaves_nothing_when_it_fails(tmp_path, monkeypatch, capsys):
+    """``export`` writes through the same atomic writer: a failure mid-write leaves no file and no part,
+    and an earlier export of the same name stays as it was."""
+    from geo.report import safefiles
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    assert main(["init", "--db", url]) == 0
+    out = tmp_path / "out" / "i.csv"
+    assert main(["export", "incidents", "--db", url, "--out", str(out)]) == 0
+    earlier = out.read_bytes()
+
+    def broken(frame):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(safefiles, "csv_bytes", broken)
+    assert main(["export", "incidents", "--db", url, "--out", str(out)]) == 1
+    assert "disk full" in capsys.readouterr().err
+    assert out.read_bytes() == earlier and sorted(p.name for p in out.parent.iterdir()) == ["i.csv"]

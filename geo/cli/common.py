@@ -11,15 +11,14 @@ import argparse
 import datetime as dt
 import importlib
 import os
-import secrets
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
 
 from geo.core import clock
 from geo.core.timeutil import default_period, parse_date
+from geo.report.safefiles import write_atomic
 
 # The operator at the command line takes ledger workflow steps (imports) with an admin's rights.
 CLI_ROLE = "admin"
@@ -213,23 +212,6 @@ def check_report_path(out: str) -> None:
         raise CommandError(f"--report {out}: the folder {parent} does not exist")
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise CommandError(f"--report {out}: cannot write there")
-
-
-def write_atomic(out: str | Path, write: Callable[[Path], object]) -> None:
-    """Write ``out`` whole or not at all: ``write`` fills a hidden file beside it (same suffix: the
-    GeoJSON driver goes by it), which then takes the name ``out`` in one step (``os.replace``).
-
-    A failed write leaves ``out`` as it was (absent, or the earlier file) and removes its part.
-    """
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.part{path.suffix}")
-    try:
-        write(part)
-        os.replace(part, path)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
 
 
 def write_out(out: str, content) -> None:

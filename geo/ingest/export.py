@@ -68,29 +68,30 @@ def export_layer(engine: Engine, layer: str, out: str | Path, start=None, end=No
     if suffix not in FORMATS:
         raise ImportRefused(f"{out.name}: unsupported export format; use {', '.join(FORMATS)}")
     gdf = read_layer(engine, layer, start, end, scope=scope)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.part{suffix}")  # same suffix: drivers check it
-    if suffix in (".geojson", ".gpkg"):
-        plain = gdf.copy()
-        for col in plain.columns:
-            if col != "geometry" and (plain[col].dtype == object or pd.api.types.is_string_dtype(plain[col])):
-                plain[col] = plain[col].map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
-        plain.to_file(tmp, driver="GeoJSON" if suffix == ".geojson" else "GPKG",
-                      **({"layer": layer} if suffix == ".gpkg" else {}))
-    else:
-        flat = pd.DataFrame(gdf.drop(columns="geometry"))
-        points = gdf.geometry.notna() & (gdf.geom_type == "Point")
-        if points.any() and points.all():
-            flat["lon"] = gdf.geometry.x.round(7)
-            flat["lat"] = gdf.geometry.y.round(7)
+
+    def write(part: Path) -> None:
+        if suffix in (".geojson", ".gpkg"):
+            plain = gdf.copy()
+            for col in plain.columns:
+                if col != "geometry" and (plain[col].dtype == object or pd.api.types.is_string_dtype(plain[col])):
+                    plain[col] = plain[col].map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
+            plain.to_file(part, driver="GeoJSON" if suffix == ".geojson" else "GPKG",
+                          **({"layer": layer} if suffix == ".gpkg" else {}))
         else:
-            flat["wkt"] = gdf.geometry.to_wkt(rounding_precision=6) if suffix == ".csv" else None
-        for col in flat.columns:
-            if pd.api.types.is_datetime64_any_dtype(flat[col]) and getattr(flat[col].dt, "tz", None) is not None:
-                flat[col] = flat[col].dt.tz_localize(None)
-        if suffix == ".csv":
-            tmp.write_bytes(safefiles.csv_bytes(flat))
-        else:
-            tmp.write_bytes(safefiles.xlsx_bytes(flat.drop(columns=[c for c in ("wkt",) if c in flat])))
-    tmp.replace(out)
+            flat = pd.DataFrame(gdf.drop(columns="geometry"))
+            points = gdf.geometry.notna() & (gdf.geom_type == "Point")
+            if points.any() and points.all():
+                flat["lon"] = gdf.geometry.x.round(7)
+                flat["lat"] = gdf.geometry.y.round(7)
+            else:
+                flat["wkt"] = gdf.geometry.to_wkt(rounding_precision=6) if suffix == ".csv" else None
+            for col in flat.columns:
+                if pd.api.types.is_datetime64_any_dtype(flat[col]) and getattr(flat[col].dt, "tz", None) is not None:
+                    flat[col] = flat[col].dt.tz_localize(None)
+            if suffix == ".csv":
+                part.write_bytes(safefiles.csv_bytes(flat))
+            else:
+                part.write_bytes(safefiles.xlsx_bytes(flat.drop(columns=[c for c in ("wkt",) if c in flat])))
+
+    safefiles.write_atomic(out, write)
     return len(gdf)

@@ -28,8 +28,11 @@ Examples
 from __future__ import annotations
 
 import io
+import os
 import re
-from collections.abc import Mapping
+import secrets
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -97,3 +100,20 @@ def _for_excel(frame: pd.DataFrame) -> pd.DataFrame:
         elif column.dtype == object or pd.api.types.is_string_dtype(column):
             out.isetitem(i, column.map(lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v))
     return out
+
+
+def write_atomic(out: str | Path, write: Callable[[Path], object]) -> None:
+    """Write ``out`` whole or not at all: ``write`` fills a hidden file beside it (same suffix: the
+    GeoJSON driver goes by it), which then takes the name ``out`` in one step (``os.replace``).
+
+    A failed write leaves ``out`` as it was (absent, or the earlier file) and removes its part.
+    """
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.part{path.suffix}")
+    try:
+        write(part)
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise

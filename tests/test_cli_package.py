@@ -195,6 +195,18 @@ def test_candidate_sites_without_coordinates_are_refused(tmp_path):
         read_candidates(str(path))
 
 
+@pytest.mark.parametrize("header,row", [("x,y,lon,lat", "500000,4649776,116.4,39.9"),
+                                        ("X,Y,Longitude,Latitude", "500000,4649776,116.4,39.9")])
+def test_candidate_sites_read_degrees_by_name_before_x_and_y(tmp_path, header, row):
+    """A site file with projected x/y beside lon/lat is read by its lon/lat, as before the aliases."""
+    from geo.cli.analysis import read_candidates
+
+    path = tmp_path / "sites.csv"
+    path.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    sites = read_candidates(str(path))
+    assert (round(sites.geometry.x.iloc[0], 6), round(sites.geometry.y.iloc[0], 6)) == (116.4, 39.9)
+
+
 def test_export_goes_through_the_one_writer_and_leaves_nothing_when_it_fails(tmp_path, monkeypatch, capsys):
     """``export`` writes through the same atomic writer: a failure mid-write leaves no file and no part,
     and an earlier export of the same name stays as it was."""

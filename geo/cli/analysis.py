@@ -90,8 +90,9 @@ def read_candidates(path: str):
     if raw.geometry is not None:
         return gpd.GeoDataFrame(geometry=raw.geometry.values, crs=raw.file_crs or 4326)
     by_fold = {fold(c): c for c in raw.frame.columns}
-    lon, lat = (next((by_fold[fold(a)] for a in aliases if fold(a) in by_fold), None)
-                for aliases in (X_ALIASES, Y_ALIASES))
+    # degrees by name first: a file with projected x/y beside lon/lat is read by its lon/lat
+    lon, lat = (next((by_fold[fold(a)] for a in (*first, *aliases) if fold(a) in by_fold), None)
+                for first, aliases in ((("lon", "longitude"), X_ALIASES), (("lat", "latitude"), Y_ALIASES)))
     if not lon or not lat:
         raise CommandError(f"{path}: candidates need lon/lat (or x/y) columns or point geometry")
     return gpd.GeoDataFrame(geometry=gpd.points_from_xy(pd.to_numeric(raw.frame[lon]), pd.to_numeric(raw.frame[lat])),

@@ -102,7 +102,7 @@ def loader(ttl: int = TTL_SECONDS, show_spinner: bool = True):
     def wrap(fn: Callable) -> Callable:
         identity = _identity(fn)
 
-        def read(url, code, which, *args, **kwargs):
+        def read(url, code, which, /, *args, **kwargs):
             with _reading(url, code) as (conn, resolved):
                 return fn(conn, resolved, *args, **kwargs)
 

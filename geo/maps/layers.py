@@ -1,4 +1,5 @@
-"""Layers built from GeoDataFrames: areas, choropleths, incidents, cameras, zones, places, ledger.
+"""Layers built from GeoDataFrames: areas, incidents, cameras, zones, places, ledger (choropleths of
+cells: :mod:`geo.maps.cells`).
 
 Every builder takes data in WGS 84 plus the basemap it is drawn over, rounds coordinates
 to ``COORD_DECIMALS``, and escapes every value that reaches a tooltip or popup (folium
@@ -89,43 +90,13 @@ def area_layer(gdf: gpd.GeoDataFrame, name: str, *, color: str = "#1f4e79", weig
     return group
 
 
-def choropleth_layer(gdf: gpd.GeoDataFrame, classes: Classes, name: str, *, tooltip_fields: dict | None = None,
-                     tolerance_deg: float = 0.0, basemap: Basemap = NO_BASEMAP, line_color: str = "#4d4d4d",
-                     fill_opacity: float = 0.75, highlight: str | None = None) -> folium.FeatureGroup:
-    """Areas filled by class colour (``classes`` gives one class per row of ``gdf``).
-
-    Each feature carries its ``code`` so a click can be read back by the page; ``highlight``
-    outlines one code heavily.
-    """
-    group = folium.FeatureGroup(name=html.escape(name))
-    if gdf.empty:
-        return group
-    columns = list(tooltip_fields or {})
-    keep = list(dict.fromkeys(["code"] + columns))
-    data = _escaped(_prepare(gdf, basemap, tolerance_deg)[keep + ["geometry"]], [c for c in columns if c != "code"])
-    data["code"] = data["code"].map(safe_text)
-    data["_fill"] = classes.color_of()
-    data["_hl"] = (gdf["code"] == highlight).to_numpy() if highlight else False
-
-    def style(feature):
-        props = feature["properties"]
-        return {"fillColor": props["_fill"], "color": "#000000" if props["_hl"] else line_color,
-                "weight": 3.5 if props["_hl"] else 0.7, "fillOpacity": fill_opacity}
-
-    folium.GeoJson(data.to_json(drop_id=True, to_wgs84=False), name=html.escape(name), style_function=style,
-                   highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
-                   tooltip=_tooltip(tooltip_fields), smooth_factor=1.0).add_to(group)
-    return group
-
-
 LEGEND_TEXT_PX = 12  # an office screen read from an arm's length
 CLEAR = "transparent"  # a legend row for what is left undrawn (e.g. a density too low to show)
 
 
-def legend(fmap: folium.Map, title: str, labels: list[str], colors: list[str] | tuple[str, ...],
-           position: str = "bottomright", dark: bool = False, text_px: int = LEGEND_TEXT_PX,
-           opacity: float = 1.0) -> None:
-    """A legend box (escaped) in a corner of the map.
+def legend_html(title: str, labels: list[str], colors: list[str] | tuple[str, ...], position: str = "bottomright",
+                dark: bool = False, text_px: int = LEGEND_TEXT_PX, opacity: float = 1.0) -> str:
+    """A legend box (escaped) for a corner of the map.
 
     ``opacity`` is the fill opacity the classes are drawn with, so a swatch shows the colour a
     reader sees on the map; ``text_px`` the size of its text (a wall read across a room needs more).
@@ -138,10 +109,17 @@ def legend(fmap: folium.Map, title: str, labels: list[str], colors: list[str] | 
                    for lb, c in zip(labels, colors))
     vert, horiz = ("bottom", "right") if position == "bottomright" else ("bottom", "left")
     bg, fg = ("rgba(20,24,33,0.9)", "#f0f0f0") if dark else ("rgba(255,255,255,0.9)", "#222")
-    box = (f'<div class="safegrid-legend" style="position:absolute;{vert}:24px;{horiz}:10px;z-index:1000;'
-           f'background:{bg};color:{fg};padding:{text_px // 2}px {round(text_px * 0.75)}px;border-radius:4px;'
-           f'font:{text_px}px/1.5 sans-serif;max-width:45%;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
-           f'<b>{safe_text(title)}</b>{rows}</div>')
+    return (f'<div class="safegrid-legend" style="position:absolute;{vert}:24px;{horiz}:10px;z-index:1000;'
+            f'background:{bg};color:{fg};padding:{text_px // 2}px {round(text_px * 0.75)}px;border-radius:4px;'
+            f'font:{text_px}px/1.5 sans-serif;max-width:45%;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
+            f'<b>{safe_text(title)}</b>{rows}</div>')
+
+
+def legend(fmap: folium.Map, title: str, labels: list[str], colors: list[str] | tuple[str, ...],
+           position: str = "bottomright", dark: bool = False, text_px: int = LEGEND_TEXT_PX,
+           opacity: float = 1.0) -> None:
+    """:func:`legend_html` placed on ``fmap``."""
+    box = legend_html(title, labels, colors, position, dark, text_px, opacity)
     fmap.get_root().html.add_child(folium.Element(box))
 
 

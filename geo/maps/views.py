@@ -9,7 +9,9 @@ import pandas as pd
 
 from geo.core.classify import CLASS_COLORS, Classes, legend_rows
 from geo.maps.base import NO_BASEMAP, Basemap, finish_map, new_map
-from geo.maps.layers import area_layer, camera_layer, choropleth_layer, incident_layer, legend, marker_layer
+from geo.maps.cells import cell_layer
+from geo.maps.document import CellMap
+from geo.maps.layers import area_layer, camera_layer, incident_layer, legend, legend_html, marker_layer
 
 GRID_SIMPLIFY_DEG = 2e-5  # ~2 m: invisible at district zoom, a third fewer vertices
 WALL_BACKGROUND = "#0e1117"
@@ -47,8 +49,8 @@ def measure_map(areas: gpd.GeoDataFrame, classes: Classes, labels: dict[str, str
                 ledger: gpd.GeoDataFrame | None = None, zones: gpd.GeoDataFrame | None = None,
                 overlay=None, fill_opacity: float = 0.75, layers: list | None = None,
                 legend_colors: list[str] | None = None, legend_opacity: float | None = None,
-                basemap: Basemap = NO_BASEMAP) -> folium.Map:
-    """The grid map: areas in focus as a choropleth, the focus outline, and optional layers.
+                basemap: Basemap = NO_BASEMAP) -> CellMap:
+    """The grid map: areas in focus as a cell layer, the focus outline, and optional layers.
 
     ``labels``: ``measure`` (layer and legend title), ``outline``, ``no_data`` (the legend's
     row for areas with no data, needed when there are any), and when the optional layers are
@@ -59,8 +61,8 @@ def measure_map(areas: gpd.GeoDataFrame, classes: Classes, labels: dict[str, str
     """
     fmap = new_map(_bounds(areas), basemap, fullscreen_labels=_fullscreen(labels))
     tolerance = GRID_SIMPLIFY_DEG if len(areas) > 200 else 0.0
-    choropleth_layer(areas, classes, labels["measure"], tooltip_fields=tooltip_fields, tolerance_deg=tolerance,
-                     basemap=basemap, highlight=highlight, fill_opacity=fill_opacity).add_to(fmap)
+    cells = cell_layer(areas, classes, labels["measure"], tooltip_fields=tooltip_fields, tolerance_deg=tolerance,
+                       basemap=basemap, highlight=highlight, fill_opacity=fill_opacity)
     if outline is not None and not outline.empty:
         area_layer(outline, labels.get("outline", ""), color="#0b2545", weight=3.0, basemap=basemap).add_to(fmap)
     if zones is not None:
@@ -81,9 +83,9 @@ def measure_map(areas: gpd.GeoDataFrame, classes: Classes, labels: dict[str, str
         overlay.add_to(fmap)
     if legend_colors is None:
         legend_labels, legend_colors = legend_rows(classes, legend_labels, no_data=labels.get("no_data"))
-    legend(fmap, labels["measure"], legend_labels, legend_colors,
-           opacity=fill_opacity if legend_opacity is None else legend_opacity)
-    return finish_map(fmap)
+    key = legend_html(labels["measure"], legend_labels, legend_colors,
+                      opacity=fill_opacity if legend_opacity is None else legend_opacity)
+    return CellMap(fmap, cells, key)
 
 
 WALL_LEGEND_PX = 22  # the wall is read from 5 m: no legend text below this (CSS px on a 1920 x 1080 screen)
@@ -91,7 +93,7 @@ WALL_LEGEND_PX = 22  # the wall is read from 5 m: no legend text below this (CSS
 
 def wall_map(cells: gpd.GeoDataFrame, classes: Classes, outline: gpd.GeoDataFrame, labels: dict[str, str], *,
              legend_labels: list[str], incidents: pd.DataFrame | None = None,
-             basemap: Basemap = NO_BASEMAP) -> folium.Map:
+             basemap: Basemap = NO_BASEMAP) -> CellMap:
     """The wall's large map: dark, cells coloured by heat, the district and street outlines.
 
     The legend (text ``WALL_LEGEND_PX``) explains hidden cells with ``labels["suppressed"]`` and
@@ -100,22 +102,21 @@ def wall_map(cells: gpd.GeoDataFrame, classes: Classes, outline: gpd.GeoDataFram
     fmap = new_map(_bounds(outline if not outline.empty else cells), basemap, background=WALL_BACKGROUND,
                    fullscreen_labels=_fullscreen(labels), zoom_control=False)
     fmap.options["zoom_snap"] = 0.1  # fit the district to the screen, not to the nearest whole zoom level
-    choropleth_layer(cells, classes, labels["measure"], tooltip_fields=labels.get("cell_tips"),
-                     tolerance_deg=GRID_SIMPLIFY_DEG, basemap=basemap, line_color="#30363d",
-                     fill_opacity=0.85).add_to(fmap)
+    layer = cell_layer(cells, classes, labels["measure"], tooltip_fields=labels.get("cell_tips"),
+                       tolerance_deg=GRID_SIMPLIFY_DEG, basemap=basemap, line_color="#30363d", fill_opacity=0.85)
     area_layer(outline, labels.get("outline", ""), color="#9ecae1", weight=2.0, basemap=basemap).add_to(fmap)
     if incidents is not None and not incidents.empty:
         incident_layer(incidents, labels["incidents"], basemap=basemap, category_labels=labels.get("categories"),
                        count_label=labels.get("count", "n")).add_to(fmap)
     rows, colors = legend_rows(classes, legend_labels, no_data=labels.get("no_data"),
                                suppressed=labels.get("suppressed"))
-    legend(fmap, labels["measure"], rows, colors, dark=True, text_px=WALL_LEGEND_PX, opacity=0.85)
-    return finish_map(fmap)
+    key = legend_html(labels["measure"], rows, colors, dark=True, text_px=WALL_LEGEND_PX, opacity=0.85)
+    return CellMap(fmap, layer, key)
 
 
 def class_map(areas: gpd.GeoDataFrame, column: str, labels: dict[str, str], *, class_labels: dict[str, str],
               tooltip_fields: dict, outline: gpd.GeoDataFrame | None = None, overlay=None,
-              basemap: Basemap = NO_BASEMAP) -> folium.Map:
+              basemap: Basemap = NO_BASEMAP) -> CellMap:
     """Areas coloured by a class column (Gi* classes, LISA quadrants, emerging categories),
     with a legend of the classes present; ``overlay`` (e.g. a KDE image) goes on top."""
     fmap = new_map(_bounds(areas), basemap, fullscreen_labels=_fullscreen(labels))
@@ -125,15 +126,14 @@ def class_map(areas: gpd.GeoDataFrame, column: str, labels: dict[str, str], *, c
     colors = tuple(CLASS_COLORS.get(c, "#cccccc") for c in present)
     classes = Classes(np.arange(len(present), dtype=float), np.array([index.get(v, -1) for v in values]), colors)
     tolerance = GRID_SIMPLIFY_DEG if len(areas) > 200 else 0.0
-    choropleth_layer(areas, classes, labels["measure"], tooltip_fields=tooltip_fields, tolerance_deg=tolerance,
-                     basemap=basemap, fill_opacity=0.8).add_to(fmap)
+    cells = cell_layer(areas, classes, labels["measure"], tooltip_fields=tooltip_fields, tolerance_deg=tolerance,
+                       basemap=basemap, fill_opacity=0.8)
     if outline is not None and not outline.empty:
         area_layer(outline, labels.get("outline", ""), color="#0b2545", weight=3.0, basemap=basemap).add_to(fmap)
     if overlay is not None:
         overlay.add_to(fmap)
     rows, swatches = legend_rows(classes, [class_labels[c] for c in present], no_data=labels.get("no_data"))
-    legend(fmap, labels["measure"], rows, swatches, opacity=0.8)
-    return finish_map(fmap)
+    return CellMap(fmap, cells, legend_html(labels["measure"], rows, swatches, opacity=0.8))
 
 
 def sketch_map(district: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, labels: dict[str, str],

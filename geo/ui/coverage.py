@@ -8,7 +8,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.core.classify import SEQUENTIAL, classify
 from geo.core.coverage import camera_views
@@ -20,7 +19,8 @@ from geo.store import coverage
 from geo.ui import config, data
 from geo.ui.filters import Filters, area_name
 from geo.ui.downloads import offer
-from geo.ui.i18n import current_language, labelled, t, t_or
+from geo.ui.i18n import labelled, t, t_or
+from geo.ui.mapview import show_cell_map
 from geo.ui.markup import plain
 from geo.ui.progress import finished, working
 
@@ -110,10 +110,8 @@ def show_map(table: gpd.GeoDataFrame, cams: gpd.GeoDataFrame, measure: str, plan
                        legend_labels=classes.labels("{:.1f}%"), basemap=config.basemap(), fill_opacity=0.55,
                        layers=layers)
     if keys:
-        legend(fmap, t("cov.legend.cameras"), [k for k, _ in keys], [c for _, c in keys], position="bottomleft")
-    out = st_folium(fmap, key=f"cov.map.{measure}.{current_language()}", height=MAP_HEIGHT, use_container_width=True,
-                    returned_objects=["last_clicked"])
-    return (out or {}).get("last_clicked")
+        legend(fmap.fmap, t("cov.legend.cameras"), [k for k, _ in keys], [c for _, c in keys], position="bottomleft")
+    return show_cell_map(fmap, key="cov.map", height=MAP_HEIGHT, clicks=True)
 
 
 def what_if(click: dict | None, cams: gpd.GeoDataFrame) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.core.classify import SEQUENTIAL, SEQUENTIAL_BLUE, change_classes, classify
 from geo.core.grid import LEVELS
@@ -14,13 +13,13 @@ from geo.store import audit
 from geo.store.measures import child_level
 from geo.ui import charts, config, data
 from geo.ui.filters import Filters, area_name, category_label, set_focus
-from geo.ui.i18n import current_language, relabelled, t, t_or
+from geo.ui.i18n import relabelled, t, t_or
+from geo.ui.mapview import show_cell_map
 from geo.ui.markup import plain
 
 MEASURE_KEY = "grid.measure"
 METHOD_KEY = "grid.method"
 CELL_KEY = "grid.cell"
-CLICK_KEY = "grid.last_click"
 SEARCH_KEY = "grid.search"
 LAYERS_KEY = "grid.layers"
 MODE_KEY = "grid.mode"
@@ -175,14 +174,9 @@ def show_grid_map(filters: Filters, measure: str, method: str, mode: str = "area
     highlight = st.session_state.get(CELL_KEY)
     fmap = measure_map(gdf, classes, labels, tooltip_fields=tips, legend_labels=legend_labels,
                        outline=outline, highlight=highlight, basemap=config.basemap(), **extra)
-    key = f"grid.map.{level}.{parent}.{under}.{measure}.{method}.{'-'.join(chosen)}.{current_language()}"
-    out = st_folium(fmap, key=key, height=MAP_HEIGHT, use_container_width=True,
-                    returned_objects=["last_active_drawing"])
-    clicked = ((out or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
-    if clicked and st.session_state.get(CLICK_KEY) != (key, clicked):
-        st.session_state[CLICK_KEY] = (key, clicked)
-        return clicked
-    return None
+    # one map for every view: a drill-down rebuilds it in place, a change of measure only restyles it
+    out = show_cell_map(fmap, key="grid.map", height=MAP_HEIGHT, clicks=True)
+    return (out or {}).get("code")
 
 
 def handle_click(code: str) -> None:

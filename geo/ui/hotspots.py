@@ -6,7 +6,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.core.classify import SEQUENTIAL, change_classes, classify, density_classes
 from geo.core.emerging import CATEGORIES
@@ -19,7 +18,8 @@ from geo.store import analysis
 from geo.ui import charts, config, data
 from geo.ui.filters import Filters, area_name
 from geo.ui.downloads import offer
-from geo.ui.i18n import current_language, labelled, relabelled, t
+from geo.ui.i18n import labelled, relabelled, t
+from geo.ui.mapview import show_cell_map
 from geo.ui.markup import plain
 
 METHODS = analysis.METHODS
@@ -137,8 +137,7 @@ def show(choice: dict, filters: Filters, under: str | None) -> pd.DataFrame | No
         table["value"] = ["—" if np.isnan(v) else f"{v:,.0f}" for v in values]
         fmap = measure_map(table, classes, labels, tooltip_fields={**tips, "value": t(f"hot.method.{method}")},
                            legend_labels=classes.labels(), outline=outline, basemap=config.basemap())
-    st_folium(fmap, key=f"hot.map.{method}.{choice['level']}.{current_language()}", height=MAP_HEIGHT,
-              use_container_width=True, returned_objects=[])
+    show_cell_map(fmap, key="hot.map", height=MAP_HEIGHT)
     if method in ("yoy", "pop"):
         st.caption(t("hot.yoy.note"))
     return table

@@ -17,7 +17,8 @@ from geo.store import patrol
 from geo.ui import config, data
 from geo.ui.filters import Filters, category_label
 from geo.ui.downloads import offer
-from geo.ui.i18n import current_language, labelled, t
+from geo.ui.i18n import labelled, t
+from geo.ui.mapview import show_cell_map
 from geo.ui.markup import plain
 from geo.ui.progress import working
 
@@ -90,7 +91,7 @@ def show(zones: gpd.GeoDataFrame, table: pd.DataFrame, summary: dict, key: str) 
                        tooltip_fields={"label": t("field.code"), "value": t("zones.workload"),
                                        "deviation": t("zones.deviation")},
                        basemap=config.basemap(), fill_opacity=0.6)
-    st_folium(fmap, key=f"{key}.{current_language()}", height=420, use_container_width=True, returned_objects=[])
+    show_cell_map(fmap, key=key, height=420)
     st.bar_chart(table.set_index("code")["workload"], height=200)
     st.dataframe(scorecard(table), hide_index=True, width="stretch")
 

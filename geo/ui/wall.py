@@ -21,6 +21,7 @@ from geo.ui import config, data
 from geo.ui.auth import check_session
 from geo.ui.filters import area_name, category_label
 from geo.ui.i18n import t
+from geo.ui.mapview import show_cell_map
 from geo.ui.markup import html_text
 
 SNAPSHOT_KEY = "wall.snapshot"
@@ -219,9 +220,7 @@ def show_map(snap: dict) -> None:
               "cell_tips": {"label": t("field.name"), "n": t("wall.map_measure")},
               "suppressed": t("legend.suppressed", k=snap["k"]), "no_data": t("legend.no_data")}
     fmap = wall_map(gdf, classes, outline, labels, legend_labels=classes.labels("{:,.0f}"), basemap=config.basemap())
-    from streamlit_folium import st_folium
-
-    st_folium(fmap, key="wall.map", height=MAP_HEIGHT, use_container_width=True, returned_objects=[])
+    show_cell_map(fmap, key="wall.map", height=MAP_HEIGHT)
 
 
 def streets_spec(table, labels: dict[str, str]) -> dict:

@@ -28,6 +28,8 @@ LOCAL_PREFIXES = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "dat
 SCREENS = os.environ.get("SAFEGRID_SCREENSHOTS")
 SLOW_MS = 60_000  # a page, a map or a run on a loaded machine
 MAP_FRAME = "streamlit_folium"  # in the address of every folium map's frame
+CELL_MAP_FRAME = "safegrid_map"  # in the address of every frame of SafeGrid's own map component
+MAP_FRAMES = [MAP_FRAME, CELL_MAP_FRAME]
 
 # Streamlit marks its root element with the state of the script run; the status widget shows while it runs.
 IDLE = """() => {
@@ -39,14 +41,14 @@ IDLE = """() => {
 SOME_FRAME_HOLDS = """([marker, predicate, arg]) => Array.from(document.querySelectorAll('iframe')).some(f => {
   try {
     const w = f.contentWindow;
-    return f.src.includes(marker) && !!w.map && w.eval('(' + predicate + ')')(arg);
+    return marker.some(m => f.src.includes(m)) && !!w.map && w.eval('(' + predicate + ')')(arg);
   } catch (e) { return false; }  // still loading, or replaced meanwhile
 })"""
 # Whether every frame of the page has loaded (a map frame: its map made).
 FRAMES_LOADED = """([marker]) => Array.from(document.querySelectorAll('iframe')).every(f => {
   try {
     const d = f.contentDocument;
-    return !!d && d.readyState === 'complete' && (!f.src.includes(marker) || !!f.contentWindow.map);
+    return !!d && d.readyState === 'complete' && (!marker.some(m => f.src.includes(m)) || !!f.contentWindow.map);
   } catch (e) { return false; }
 })"""
 POLYGONS = """() => Object.values(window.map._layers)
@@ -210,7 +212,7 @@ def a_run(page, timeout: int = 90_000):
 
 def wait_for_frames(page, timeout: int = 90_000) -> None:
     """Until every frame of the page (components, maps) has loaded."""
-    page.wait_for_function(FRAMES_LOADED, arg=[MAP_FRAME], timeout=timeout, polling=200)
+    page.wait_for_function(FRAMES_LOADED, arg=[MAP_FRAMES], timeout=timeout, polling=200)
 
 
 def map_frame(page, predicate: str = "() => true", arg=None, timeout_s: float = 60):
@@ -222,11 +224,11 @@ def map_frame(page, predicate: str = "() => true", arg=None, timeout_s: float = 
     while True:
         left = deadline - time.monotonic()
         try:
-            page.wait_for_function(SOME_FRAME_HOLDS, arg=[MAP_FRAME, predicate, arg],
+            page.wait_for_function(SOME_FRAME_HOLDS, arg=[MAP_FRAMES, predicate, arg],
                                    timeout=max(left, 0.001) * 1000, polling=200)
         except PlaywrightTimeout:
             raise AssertionError(f"no map frame satisfied {predicate} within {timeout_s} s") from None
-        for frame in [f for f in page.frames if MAP_FRAME in f.url]:
+        for frame in [f for f in page.frames if any(m in f.url for m in MAP_FRAMES)]:
             try:
                 if frame.evaluate(f"(arg) => !!window.map && ({predicate})(arg)", arg):
                     return frame

@@ -32,7 +32,16 @@ def grid_2x2():
 
 
 def _html(fmap) -> str:
-    return fmap.get_root().render()
+    """Everything the browser is given for the map: a folium page, or a cell map's parts."""
+    from geo.maps.document import CellMap
+
+    return fmap.text() if isinstance(fmap, CellMap) else fmap.get_root().render()
+
+
+def _cells(cmap) -> list[dict]:
+    """The cell layer's features (GeoJSON-like) as the browser receives them."""
+    return [{"properties": f["properties"], "geometry": shapely.geometry.mapping(f["geometry"])}
+            for f in cmap.cells.features()]
 
 
 def _features(html: str) -> list[dict]:
@@ -61,8 +70,9 @@ def _measure_map(gdf, extra_labels: dict | None = None, **kw):
 
 
 def test_measure_map_has_every_area_its_legend_and_no_cdn(grid_2x2):
-    html = _html(_measure_map(grid_2x2, highlight="C2"))
-    feats = [f for f in _features(html) if f["properties"].get("code")]
+    cmap = _measure_map(grid_2x2, highlight="C2")
+    html = _html(cmap)
+    feats = _cells(cmap)
     assert sorted(f["properties"]["code"] for f in feats) == ["C1", "C2", "C3", "C4"]
     fills = {f["properties"]["code"]: f["properties"]["_fill"] for f in feats}
     assert fills["C4"] != fills["C1"]  # classed, not one colour
@@ -71,25 +81,32 @@ def test_measure_map_has_every_area_its_legend_and_no_cdn(grid_2x2):
     assert "safegrid-legend" in html and "Incidents" in html
     assert "/app/static/vendor/leaflet/leaflet.js" in html
     assert "/app/static/vendor/leaflet.fullscreen/Control.FullScreen.js" in html
-    assert "L.control.layers" in html and "L.control.scale" in html
+    assert "L.control.scale" in html and cmap.cells.name == "Incidents"
     assert _external(html) == []
 
 
-def test_measure_map_escapes_tooltip_values(grid_2x2):
-    import html as htmllib
+def test_measure_map_sends_tooltip_values_as_data_never_as_markup(grid_2x2):
+    from geo.maps.cells import cell_layer  # noqa: F401  (the layer under test)
+    from geo.ui.mapview import FRONTEND
 
-    page = _html(_measure_map(grid_2x2))
-    assert HOSTILE not in page
-    labels = {f["properties"]["code"]: f["properties"]["label"] for f in _features(page)}
-    assert labels["C3"] == htmllib.escape(HOSTILE)  # shown as text by the tooltip, never run
+    cmap = _measure_map(grid_2x2)
+    doc = cmap.document()
+    assert all(HOSTILE not in part for part in (doc["header"], doc["html"], doc["script"], cmap.legend))
+    labels = dict(zip(cmap.cells.codes, cmap.cells.props["label"]))
+    assert labels["C3"] == HOSTILE  # data: the browser writes it as text
+    script = (FRONTEND / "cellmap.js").read_text()
+    tip = script[script.index("function tooltip"):script.index("function styleOf")]
+    assert tip.count("escapeText(") == 2 and "span.textContent = text" in script  # label and value, as text
 
 
 def test_measure_map_rounds_coordinates_to_five_decimals(grid_2x2):
     gdf = grid_2x2.copy()
     gdf["geometry"] = gdf.geometry.translate(1.234567891e-7, 0)
-    html = _html(_measure_map(gdf))
-    coords = re.findall(r"\[(112\.\d+), (28\.\d+)\]", html)
-    assert coords and all(len(x.split(".")[1]) <= 5 for x, _ in coords)
+    cmap = _measure_map(gdf)
+    assert cmap.cells.shapes["scale"] == 10 ** 5 and all(isinstance(v, int) for v in cmap.cells.shapes["xy"])
+    coords = np.concatenate([shapely.get_coordinates(shapely.geometry.shape(f["geometry"])) for f in _cells(cmap)])
+    assert np.allclose(coords * 1e5, np.rint(coords * 1e5), atol=1e-6)  # on the 1e-5 degree lattice
+    assert np.abs(coords - shapely.get_coordinates(gdf.geometry.values)[:len(coords)]).max() < 1e-5
 
 
 def test_measure_map_optional_layers_draw_cameras_places_ledger_and_zones(grid_2x2):
@@ -109,8 +126,7 @@ def test_measure_map_optional_layers_draw_cameras_places_ledger_and_zones(grid_2
     html = _html(fmap)
     kinds = [f["properties"].get("kind") for f in _features(html) if "kind" in f["properties"]]
     assert kinds == ["&lt;b&gt;bullet&lt;/b&gt;"]
-    for name in ("Cameras", "Places", "Ledger", "Zones"):
-        assert f'"{name}"' in html or f"{name}" in html
+    assert sorted(name for _, name, _ in fmap.overlays()) == ["Cameras", "Ledger", "Places", "Zones"]
     assert "<b>bullet</b>" not in html
     points = [f for f in _features(html) if f["geometry"]["type"] == "Point"]
     assert len(points) == 2  # one place, one ledger item, drawn as canvas circles
@@ -124,8 +140,8 @@ def test_configured_tiles_are_the_only_external_url(grid_2x2):
 
 
 def test_gcj02_tiles_shift_the_data_to_gcj02(grid_2x2):
-    plain = _features(_html(_measure_map(grid_2x2)))
-    shifted = _features(_html(_measure_map(grid_2x2, basemap=Basemap(TILES, "x", "gcj02"))))
+    plain = _cells(_measure_map(grid_2x2))
+    shifted = _cells(_measure_map(grid_2x2, basemap=Basemap(TILES, "x", "gcj02")))
     x0, y0 = plain[0]["geometry"]["coordinates"][0][0]
     x1, y1 = shifted[0]["geometry"]["coordinates"][0][0]
     ex, ey = wgs84_to_gcj02([x0], [y0])
@@ -170,9 +186,10 @@ def test_kde_overlay_is_an_embedded_png_above_the_areas(grid_2x2):
     values = np.zeros((20, 30))
     values[5:8, 10:14] = 50.0
     overlay = png_overlay(values, (112.9, 28.1, 112.92, 28.12), "density", density_classes(values))
-    html = _html(_measure_map(grid_2x2, overlay=overlay, fill_opacity=0.1))
+    cmap = _measure_map(grid_2x2, overlay=overlay, fill_opacity=0.1)
+    html = _html(cmap)
     assert "L.imageOverlay(" in html and '"data:image/png;base64,' in html
-    assert html.index("L.imageOverlay(") < html.index("L.control.layers")  # the control knows the layer
+    assert [name for _, name, _ in cmap.overlays()] == ["density"]  # the layer control knows the layer
     assert _external(html) == []
 
 
@@ -181,23 +198,25 @@ def test_class_map_legend_lists_only_the_classes_present(grid_2x2):
 
     gdf = grid_2x2.assign(cls=["hot_99", "ns", "ns", "cold_95"])
     labels = {c: c.upper() for c in ("hot_99", "hot_95", "ns", "cold_95")}
-    html = _html(class_map(gdf, "cls", {"measure": "Gi*"}, class_labels=labels, tooltip_fields={"label": "Name"}))
+    cmap = class_map(gdf, "cls", {"measure": "Gi*"}, class_labels=labels, tooltip_fields={"label": "Name"})
+    html = _html(cmap)
     assert "HOT_99" in html and "COLD_95" in html and "HOT_95" not in html
-    fills = {f["properties"]["code"]: f["properties"]["_fill"] for f in _features(html) if "_fill" in f["properties"]}
+    fills = {f["properties"]["code"]: f["properties"]["_fill"] for f in _cells(cmap)}
     assert fills["C2"] == fills["C3"] != fills["C1"]
 
 
-def test_extra_layers_are_on_the_map_before_the_layer_control(grid_2x2):
-    """folium's layer control breaks the whole map (a JavaScript error) if a layer comes after it."""
+def test_extra_layers_are_in_the_layer_control(grid_2x2):
+    """The layer control is made in the browser from the map's overlays: every extra layer is one."""
     from geo.core.coverage import fov_polygons
     from geo.maps.layers import camera_layer
 
     fov = fov_polygons(np.array([112.905]), np.array([28.105]), np.array([90.0]), np.array([60.0]),
                        np.array([80.0]), "EPSG:32649")
     cams = gpd.GeoDataFrame({"status": ["online"]}, geometry=list(fov), crs=4326)
-    html = _html(_measure_map(grid_2x2, layers=[camera_layer(cams, "Cameras")]))
-    control = html.index("L.control.layers")
-    assert all(m.start() < control for m in re.finditer(r"L\.geoJson\(", html))
+    cmap = _measure_map(grid_2x2, layers=[camera_layer(cams, "Cameras")])
+    html = _html(cmap)
+    assert "L.control.layers" not in html  # folium's control would be made before the cells join it
+    assert [name for _, name, _ in cmap.overlays()] == ["Cameras"]
     wedge = [f for f in _features(html) if f["properties"].get("status") == "online"][0]
     assert 6 <= len(wedge["geometry"]["coordinates"][0]) <= 67  # simplified to ~1 m, still an arc
 
@@ -241,10 +260,10 @@ def test_the_kde_picture_uses_exactly_its_legends_colours(grid_2x2):
 
 def test_measure_map_legend_explains_areas_with_no_data(grid_2x2):
     gdf = grid_2x2.assign(n=[1.0, np.nan, 9.0, 20.0])
-    html = _html(_measure_map(gdf, {"no_data": "no data"}))
-    rows = _legend_rows(html)
+    cmap = _measure_map(gdf, {"no_data": "no data"})
+    rows = _legend_rows(_html(cmap))
     assert rows[-1] == ("#d9d9d9", "no data")
-    grey = {f["properties"]["code"]: f["properties"]["_fill"] for f in _features(html) if "_fill" in f["properties"]}
+    grey = {f["properties"]["code"]: f["properties"]["_fill"] for f in _cells(cmap)}
     assert grey["C2"] == "#d9d9d9"
 
 

@@ -51,30 +51,36 @@ def submit(at: AppTest, label: str) -> AppTest:
     return at
 
 
-def drawn_maps(monkeypatch, module: str) -> list:
-    """Every folium map the page hands to the map component, in order; ``module`` is the one that calls
-    ``st_folium`` (e.g. ``"geo.ui.gridview"``). The component still runs: the maps are only kept."""
+def drawn_maps(monkeypatch, module: str, shown: str = "show_cell_map") -> list:
+    """Every map the page hands to a map component, in order; ``module`` is the page module that calls
+    ``shown`` (e.g. ``"geo.ui.gridview"``). The component still runs: the maps are only kept."""
     import importlib
 
     where = importlib.import_module(module)
-    component = where.st_folium
+    component = getattr(where, shown)
     maps = []
 
-    def keep(fmap, **kwargs):
+    def keep(fmap, *args, **kwargs):
         maps.append(fmap)
-        return component(fmap, **kwargs)
+        return component(fmap, *args, **kwargs)
 
-    monkeypatch.setattr(where, "st_folium", keep)
+    monkeypatch.setattr(where, shown, keep)
     return maps
 
 
 def map_features(fmap, layer: str) -> list[dict]:
-    """The GeoJSON features a folium map draws in its layer named ``layer`` (the name a reader sees
-    in the layer control, HTML-escaped as folium writes it)."""
+    """The GeoJSON features a map draws in its layer named ``layer`` (the name a reader sees in the
+    layer control): a cell map's cells (:class:`geo.maps.document.CellMap`) or a folium layer."""
     import html
 
     import folium
 
+    from geo.maps.document import CellMap
+
+    if isinstance(fmap, CellMap):
+        if fmap.cells.name == layer:
+            return fmap.cells.features()
+        fmap = fmap.fmap
     groups = [c for c in fmap._children.values()
               if isinstance(c, folium.FeatureGroup) and c.layer_name == html.escape(layer)]
     assert groups, f"the map has no layer {layer!r}"

@@ -8,6 +8,7 @@ import datetime as dt
 import folium
 import pytest
 
+from geo.maps.document import CellMap
 from geo.maps.layers import STATUS_COLORS, WHAT_IF_COLOR
 from tests.conftest import ROOT
 from tests.pages.common import run_page, submit
@@ -24,21 +25,21 @@ def drawn(monkeypatch, demo_url):
         maps.append(fmap)
         return {}
 
-    monkeypatch.setattr("geo.ui.coverage.st_folium", capture)
+    monkeypatch.setattr("geo.ui.coverage.show_cell_map", capture)
     return maps
 
 
-def _layers(fmap: folium.Map, name: str) -> list[folium.GeoJson]:
-    groups = [c for c in fmap._children.values() if isinstance(c, folium.FeatureGroup) and c.layer_name == name]
+def _layers(cmap: CellMap, name: str) -> list[folium.GeoJson]:
+    groups = [c for c in cmap.fmap._children.values() if isinstance(c, folium.FeatureGroup) and c.layer_name == name]
     return [g for group in groups for g in group._children.values() if isinstance(g, folium.GeoJson)]
 
 
-def _sites(fmap: folium.Map, label: str) -> int:
+def _sites(fmap: CellMap, label: str) -> int:
     return sum(len(g.data["features"]) for g in _layers(fmap, label))
 
 
-def _html(fmap: folium.Map) -> str:
-    return fmap.get_root().render()
+def _html(cmap: CellMap) -> str:
+    return cmap.text()
 
 
 def test_the_map_draws_the_plan_of_this_run_only(drawn):

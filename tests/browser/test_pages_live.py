@@ -48,3 +48,45 @@ def test_wall_renders_its_kpis_and_refreshes(offline_page, app_url, tmp_path):
     wait_for_map(page, 1000)
     screenshot(page, "wall.png", tmp_path)
     assert page.external_requests == []
+
+
+MARK_CELLS = """() => { let n = 0; for (const l of Object.values(window.map._layers)) {
+  if (l.feature && l.feature.properties.code) { l.__safegridKept = true; n++; } } return n; }"""
+KEPT_CELLS = """() => Object.values(window.map._layers).filter(l => l.feature && l.__safegridKept).length"""
+FILLS = """() => Object.values(window.map._layers).filter(l => l.feature && l.feature.properties.code)
+  .map(l => l.feature.properties.code + ':' + l.options.fillColor).sort().join(',')"""
+
+
+def test_a_change_of_measure_restyles_the_drawn_cells_and_sends_no_shapes(offline_page, app_url, tmp_path):
+    """All cells drawn once; then a change of measure and of classification: the same Leaflet polygons
+    stay (marked before, still marked after) and are recoloured, and no message after the first
+    drawing carries a shape set (the encoded geometry's key "xy")."""
+    page = offline_page
+    open_grid(page, app_url)
+    wait_for_map(page, 6)
+    socket = next(ws for ws in reversed(page.sockets) if not ws.is_closed())
+    sizes, shapes = [], []
+
+    def seen(payload):
+        body = payload if isinstance(payload, (bytes, bytearray)) else str(payload).encode()
+        sizes.append(len(body))
+        shapes.append(b'"xy"' in body)
+
+    socket.on("framereceived", seen)
+    page.get_by_text("全部网格", exact=True).click()
+    frame = wait_for_map(page, 1000)
+    assert any(shapes)  # the all-cells shape set came once: the check below can see shapes
+    first = len(sizes)
+    marked = frame.evaluate(MARK_CELLS)
+    before = frame.evaluate(FILLS)
+    assert marked >= 1000
+    page.get_by_role("radio", name="每千人警情").click()
+    frame.wait_for_function(f"(old) => ({FILLS})() !== old", arg=before, timeout=60_000)
+    after = frame.evaluate(FILLS)
+    page.get_by_role("radio", name="自然断点").click()
+    frame.wait_for_function(f"(old) => ({FILLS})() !== old", arg=after, timeout=60_000)
+    assert frame.evaluate(KEPT_CELLS) == marked  # the same polygons, restyled: nothing rebuilt
+    assert len(sizes) > first and not any(shapes[first:])
+    assert max(sizes[first:]) < 100_000  # values for 1,000 cells, not their outlines
+    screenshot(page, "grid-restyled.png", tmp_path)
+    assert page.external_requests == []

@@ -107,9 +107,10 @@ def legend_html(title: str, labels: list[str], colors: list[str] | tuple[str, ..
                    f'vertical-align:middle;background:{c};opacity:{1.0 if c == CLEAR else opacity};'
                    f'border:1px solid #555"></span>{safe_text(lb)}</div>'
                    for lb, c in zip(labels, colors))
-    vert, horiz = ("bottom", "right") if position == "bottomright" else ("bottom", "left")
+    # bottom left holds the scale bar: a legend there sits above it
+    horiz, offset = ("right", 24) if position == "bottomright" else ("left", 64)
     bg, fg = ("rgba(20,24,33,0.9)", "#f0f0f0") if dark else ("rgba(255,255,255,0.9)", "#222")
-    return (f'<div class="safegrid-legend" style="position:absolute;{vert}:24px;{horiz}:10px;z-index:1000;'
+    return (f'<div class="safegrid-legend" style="position:absolute;bottom:{offset}px;{horiz}:10px;z-index:1000;'
             f'background:{bg};color:{fg};padding:{text_px // 2}px {round(text_px * 0.75)}px;border-radius:4px;'
             f'font:{text_px}px/1.5 sans-serif;max-width:45%;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
             f'<b>{safe_text(title)}</b>{rows}</div>')

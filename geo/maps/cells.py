@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -28,6 +30,9 @@ from geo.core.classify import Classes
 from geo.maps.base import COORD_DECIMALS, NO_BASEMAP, Basemap, to_display
 
 STATIC_FIELDS = ("code", "label", "name", "team")  # per-area fields that do not change with the measure
+KEEP_ENCODED = 8  # shape sets kept encoded in this process (a city's levels, a few foci); ~10 MB at 50,000 cells
+_encoded: OrderedDict[tuple, dict] = OrderedDict()
+_encoded_lock = threading.Lock()
 
 
 def encode_shapes(geoms, decimals: int = COORD_DECIMALS) -> dict:
@@ -91,7 +96,32 @@ def decode_shapes(encoded: dict) -> list:
 
 
 def _text(values) -> list[str]:
-    return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
+    values = pd.Series(values, dtype=object)
+    return values.where(values.notna(), "").astype(str).tolist()
+
+
+def display_shapes(geoms, crs, tolerance_deg: float = 0.0, basemap: Basemap = NO_BASEMAP) -> dict:
+    """:func:`encode_shapes` of ``geoms`` simplified by ``tolerance_deg`` and moved to the basemap's
+    datum. The same shapes come from a cache the second time (the geometry's bytes name them), so a
+    rerun that only changes the measure spends no time on outlines."""
+    geoms = np.asarray(geoms, dtype=object)
+    digest = hashlib.sha256(b"".join(shapely.to_wkb(geoms, output_dimension=2))).hexdigest()
+    name = (digest, str(crs), float(tolerance_deg), basemap.datum, COORD_DECIMALS)
+    with _encoded_lock:
+        if name in _encoded:
+            _encoded.move_to_end(name)
+            return _encoded[name]
+    shapes = gpd.GeoSeries(geoms, crs=crs)
+    if tolerance_deg:
+        shapes = shapes.simplify(tolerance_deg, preserve_topology=True)
+    shown = to_display(gpd.GeoDataFrame(geometry=shapes.values, crs=crs), basemap).geometry.values
+    encoded = encode_shapes(shown)
+    encoded["digest"] = hashlib.sha256(json.dumps(encoded, separators=(",", ":")).encode()).hexdigest()
+    with _encoded_lock:
+        _encoded[name] = encoded
+        while len(_encoded) > KEEP_ENCODED:
+            _encoded.popitem(last=False)
+    return encoded
 
 
 @dataclass
@@ -149,15 +179,12 @@ def cell_layer(gdf: gpd.GeoDataFrame, classes: Classes, name: str, *, tooltip_fi
     Tooltip fields named in ``static_fields`` belong to the shape set; the others are values.
     """
     tips = dict(tooltip_fields or {})
-    shapes = gdf.geometry
-    if tolerance_deg:
-        shapes = shapes.simplify(tolerance_deg, preserve_topology=True)
-    shown = to_display(gpd.GeoDataFrame(geometry=shapes.values, crs=gdf.crs), basemap).geometry.values
-    encoded = encode_shapes(shown)
+    encoded = display_shapes(gdf.geometry.values, gdf.crs, tolerance_deg, basemap)
     props = {"code": _text(gdf["code"])}
     props.update({f: _text(gdf[f]) for f in tips if f in static_fields and f != "code"})
     values = {f: _text(gdf[f]) for f in tips if f not in props}
-    digest = hashlib.sha256(json.dumps([encoded, props], separators=(",", ":")).encode("utf-8")).hexdigest()[:24]
+    named = json.dumps([encoded["digest"], props], separators=(",", ":")).encode("utf-8")
+    digest = hashlib.sha256(named).hexdigest()[:24]
     colors = pd.Series(classes.color_of(), dtype=object)
     palette = list(dict.fromkeys(colors))
     index = {c: i for i, c in enumerate(palette)}

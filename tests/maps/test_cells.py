@@ -83,3 +83,15 @@ def test_the_gcj02_shift_moves_the_shapes_and_so_the_key():
     assert shifted.key != plain.key
     moved = decode_shapes(shifted.shapes)[0].centroid.distance(decode_shapes(plain.shapes)[0].centroid)
     assert 0.001 < moved < 0.01  # a few hundred metres, as GCJ-02 moves places in China
+
+
+def test_outlines_are_encoded_once_per_shape_set():
+    gdf = _grid(n=5)
+    first = _layer(gdf, tolerance_deg=0.0001)
+    again = _layer(gdf.copy(), tolerance_deg=0.0001)  # equal shapes in another frame: the cached encoding
+    assert again.shapes is first.shapes and again.key == first.key
+    moved = gdf.copy()
+    moved.geometry = moved.geometry.translate(0.001, 0)
+    assert _layer(moved, tolerance_deg=0.0001).shapes is not first.shapes
+    assert _layer(gdf, tolerance_deg=0.0002).shapes is not first.shapes
+    assert _layer(gdf).key != first.key

@@ -191,11 +191,17 @@ def handle_click(code: str) -> None:
         _go(code)
 
 
+RANKING_ROWS = 500  # a city's 50,000 cells are read on the map; the table lists the top ones
+
+
 def ranking(filters: Filters, measure: str, mode: str = "areas") -> None:
     level, parent, under = view_level(filters.focus, mode)
     table = data.measures(level, filters.start, filters.end, filters.categories, parent, under)
     if table.empty:
         return
+    if len(table) > RANKING_ROWS:
+        st.caption(t("grid.ranking.top", n=RANKING_ROWS, total=f"{len(table):,}"))
+        table = table.sort_values(measure, ascending=False, na_position="last", kind="stable").head(RANKING_ROWS)
     shown = pd.DataFrame({
         t("field.code"): table["code"],
         t("field.name"): [area_name(r) for r in table[["code", "name", "name_en"]].to_dict("records")],

@@ -463,3 +463,31 @@ def test_zones_page_weights_start_from_the_deployment_setting(app_env, monkeypat
     at = _open("pages/zones.py", "zh", "planner")
     assert not at.exception and "SAFEGRID_SEVERITY" in shown(at.warning[0].value)
     assert at.number_input(key="zones.severity.fight").value == 1.0
+
+
+def test_a_long_ranking_lists_the_top_areas_by_the_measure(app_env, demo_url, monkeypatch):
+    """A city-wide grid has tens of thousands of cells: the table lists the top ones by the measure
+    (the map draws all) and says so."""
+    from geo.ui import gridview
+
+    monkeypatch.setattr(gridview, "RANKING_ROWS", 25)
+    at = _open("pages/grid_map.py")
+    at.segmented_control(key="grid.mode").set_value("cells").run()
+    assert not at.exception
+    frame = at.dataframe[-1].value
+    assert len(frame) == 25
+    counts = frame["警情数"].to_numpy()
+    everything = _children_counts(demo_url)
+    assert sorted(counts, reverse=True) == list(counts) == sorted(everything, reverse=True)[:25]
+    assert any("前 25 个" in c.value and f"共 {len(everything):,} 个区域" in c.value for c in at.caption)
+
+
+def _children_counts(demo_url: str) -> list[int]:
+    """Each grid cell's incidents in the page's default period (the 28 days to the fixed clock's
+    yesterday), as the store counts them county-wide."""
+    from geo.store.measures import area_measures
+
+    end = TODAY - dt.timedelta(days=1)
+    with make_engine(demo_url).connect() as conn:
+        table = area_measures(conn, Scope.jurisdiction(), "grid", end - dt.timedelta(days=27), end, today=TODAY)
+    return [int(n) for n in table["n_incidents"]]

@@ -18,7 +18,8 @@ from tests.requires import browser_missing, unavailable
 BENCH = ROOT / "bench"
 # bench -> (what its table must show, system part it needs or None)
 SMOKE = {
-    "coverage_bench.py": (("covered share per cell", "lazy greedy", "exact (HiGHS)", "spopt MCLP"), None),
+    "coverage_bench.py": (("covered share per cell", "baseline: geopandas overlay", "lazy greedy", "exact (HiGHS)",
+                           "baseline: whole programme", "spopt MCLP"), None),
     "forecast_bench.py": (("baseline", "kde", "near_repeat", "PAI vs baseline"), None),
     "hotspots_bench.py": (("change of period", "Gi* (SafeGrid)", "esda.G_Local", "emerging hot spots"), None),
     "longwork_bench.py": (("zone proposal", "whole LP each round", "same zones: True", "patrol sheets PDF",

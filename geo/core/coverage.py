@@ -9,6 +9,8 @@ segments whatever the angle. A camera becomes its field of view in one place, :f
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -16,6 +18,7 @@ import shapely
 from geo.core.crs import STORAGE_CRS, metric_crs_of
 
 ARC_SEGMENTS = 64
+RECT_RTOL = 1e-9  # an area within this relative surface of its bounding box is treated as that box
 
 
 def sectors(x: np.ndarray, y: np.ndarray, heading: np.ndarray, fov: np.ndarray, range_m: np.ndarray) -> np.ndarray:
@@ -73,26 +76,148 @@ def covered_share(fovs: np.ndarray, area, metric_crs: str) -> float:
     return float(covered_fraction(shapes[-1:], shapes[:-1])[0])
 
 
-def covered_fraction(areas: np.ndarray, views: np.ndarray) -> np.ndarray:
-    """For each area polygon, the share (0..1) of its surface inside at least one view (same CRS)."""
+def covered_fraction(areas: np.ndarray, views: np.ndarray, threads: int = 1) -> np.ndarray:
+    """For each area polygon, the share (0..1) of its surface inside at least one view (same CRS).
+
+    The same numbers as ``area(intersection(area, union_all(views))) / area(area)``, reached with
+    less work: an area inside one view is wholly covered; the other areas' views are first cut to
+    the area's bounding box (:func:`shapely.clip_by_rect`), so each union is small and a lone piece
+    needs none; a rectangular area needs no last intersection. Invalid shapes are made valid first.
+    ``threads`` > 1 shares the areas among that many threads (GEOS runs outside Python's lock).
+
+    Examples
+    --------
+    >>> cell = shapely.box(0, 0, 10, 10)
+    >>> covered_fraction(np.array([cell]), np.array([shapely.box(5, 0, 20, 10), shapely.box(0, 0, 10, 10)]))
+    array([1.])
+    >>> covered_fraction(np.array([cell]), np.array([shapely.box(5, 0, 20, 10), shapely.box(-5, 0, 2.5, 10)]))
+    array([0.75])
+    """
     areas = np.asarray(areas, dtype=object)
     out = np.zeros(len(areas))
     if len(views) == 0 or len(areas) == 0:
         return out
-    views = np.asarray(views, dtype=object)
+    areas, views = _repaired(areas), _repaired(np.asarray(views, dtype=object))
+    total = np.nan_to_num(shapely.area(areas))
     area_idx, view_idx = shapely.STRtree(views).query(areas, predicate="intersects")
+    keep = total[area_idx] > 0
+    area_idx, view_idx = area_idx[keep], view_idx[keep]
+    inside = shapely.covers(views[view_idx], areas[area_idx])
+    out[area_idx[inside]] = 1.0
+    rest = out[area_idx] < 1.0
+    area_idx, view_idx = area_idx[rest], view_idx[rest]
     if not len(area_idx):
         return out
     order = np.argsort(area_idx, kind="stable")
     area_idx, view_idx = area_idx[order], view_idx[order]
-    bounds = np.flatnonzero(np.diff(area_idx)) + 1
-    for group in np.split(np.arange(len(area_idx)), bounds):
-        i = area_idx[group[0]]
-        seen = shapely.union_all(views[view_idx[group]])
-        total = shapely.area(areas[i])
-        if total > 0:
-            out[i] = shapely.area(shapely.intersection(seen, areas[i])) / total
+    starts = np.flatnonzero(np.r_[True, np.diff(area_idx) > 0])
+    ends = np.r_[starts[1:], len(area_idx)]
+    chunks = np.array_split(np.arange(len(starts)), max(1, min(int(threads), len(starts))))
+
+    def seen_in(groups: np.ndarray) -> np.ndarray:
+        which = area_idx[starts[groups]]
+        pieces = [views[view_idx[starts[g]:ends[g]]] for g in groups]
+        return _seen_area(areas[which], pieces)
+
+    if len(chunks) == 1:
+        seen = seen_in(chunks[0])
+    else:
+        with ThreadPoolExecutor(len(chunks)) as pool:
+            seen = np.concatenate(list(pool.map(seen_in, chunks)))
+    which = area_idx[starts]
+    out[which] = seen / total[which]
     return np.clip(out, 0.0, 1.0)
+
+
+def _repaired(shapes: np.ndarray) -> np.ndarray:
+    """``shapes`` with any invalid one (a bow tie, a self-crossing ring) made valid."""
+    bad = ~shapely.is_valid(shapes) & ~shapely.is_missing(shapes)
+    if bad.any():
+        shapes = shapes.copy()
+        shapes[bad] = shapely.make_valid(shapes[bad])
+    return shapes
+
+
+def _seen_area(areas: np.ndarray, views: list[np.ndarray]) -> np.ndarray:
+    """The surface of each area inside the union of its own views (one array of views per area)."""
+    box = shapely.bounds(areas)
+    pieces = [_cut(v, b) for v, b in zip(views, box)]
+    group = np.repeat(np.arange(len(areas)), [len(p) for p in pieces])
+    parts = np.concatenate(pieces)
+    for _ in range(2):  # a cut may give a multipolygon, or a collection holding one
+        multi = shapely.get_type_id(parts) >= shapely.GeometryType.MULTIPOINT
+        if not multi.any():
+            break
+        inner, at = shapely.get_parts(parts[multi], return_index=True)
+        parts = np.concatenate([parts[~multi], inner])
+        group = np.concatenate([group[~multi], group[multi][at]])
+    order = np.argsort(group, kind="stable")
+    parts, group = parts[order], group[order]
+    polygon = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (shapely.area(parts) > 0)
+    parts, group = parts[polygon], group[polygon]
+    union = np.full(len(areas), None, dtype=object)
+    if len(parts):
+        union[np.unique(group)] = _union_by_group(parts, group)
+    # an area filling its bounding box to RECT_RTOL is taken as that box (the error is below RECT_RTOL)
+    rect = np.isclose(shapely.area(areas), (box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1]), rtol=RECT_RTOL, atol=0)
+    odd = ~rect & ~shapely.is_missing(union)
+    if odd.any():  # the bounding box was only a first cut: cut to the area itself
+        union[odd] = _safe_intersection(union[odd], areas[odd])
+    return np.nan_to_num(shapely.area(union))
+
+
+def _cut(views: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """The parts of ``views`` inside the rectangle ``box`` (xmin, ymin, xmax, ymax); the fast
+    rectangle clipper may trip over a sliver, and the general intersection then does the cut."""
+    try:
+        return shapely.clip_by_rect(views, *box)
+    except shapely.errors.GEOSException:
+        return shapely.intersection(views, shapely.box(*box))
+
+
+def _union_by_group(parts: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Union of the polygons of each group (``group`` sorted): ``buffer(0)`` of the group's
+    multipolygon, which dissolves overlaps, checked and redone by ``union_all`` when doubtful."""
+    groups, first, count = np.unique(group, return_index=True, return_counts=True)
+    union = parts[first].copy()
+    many = count > 1
+    if not many.any():
+        return union
+    idx = np.flatnonzero(np.isin(group, groups[many]))
+    multi = shapely.multipolygons(parts[idx], indices=np.searchsorted(groups[many], group[idx]))
+    try:
+        merged = shapely.buffer(multi, 0.0)
+    except shapely.errors.GEOSException:
+        merged = np.full(len(multi), None, dtype=object)
+    # a union is at least its largest piece, at most their sum, and spans their bounding boxes
+    size = shapely.area(parts[idx])
+    pos = np.searchsorted(groups[many], group[idx])
+    big, tot = np.zeros(len(multi)), np.zeros(len(multi))
+    np.maximum.at(big, pos, size)
+    np.add.at(tot, pos, size)
+    got = np.nan_to_num(shapely.area(merged), nan=-1.0)
+    slack = 1e-9 * tot
+    doubt = (got < big - slack) | (got > tot + slack)
+    doubt |= ~np.all(np.isclose(shapely.bounds(merged), shapely.bounds(multi), rtol=0, atol=1e-6), axis=1)
+    for m in np.flatnonzero(doubt):
+        merged[m] = shapely.union_all(shapely.make_valid(parts[idx][pos == m]))
+    union[many] = merged
+    return union
+
+
+def _safe_intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``intersection(a, b)``, redone on repaired shapes for any pair GEOS refuses."""
+    try:
+        return shapely.intersection(a, b)
+    except shapely.errors.GEOSException:
+        return np.array([_pair_intersection(x, y) for x, y in zip(a, b)], dtype=object)
+
+
+def _pair_intersection(a, b):
+    try:
+        return shapely.intersection(a, b)
+    except shapely.errors.GEOSException:
+        return shapely.intersection(shapely.make_valid(a), shapely.make_valid(b))
 
 
 def points_covered(x: np.ndarray, y: np.ndarray, views: np.ndarray) -> np.ndarray:

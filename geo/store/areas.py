@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from geo.core.crs import STORAGE_CRS
+from geo.core.distinct import MOST_DISTINCT_SHARE, distinct_pairs
 from geo.core.grid import LEVELS, assign_points
 from geo.store.models import Area
 from geo.store.frames import to_frame
@@ -59,8 +60,15 @@ class AreaIndex:
         """Codes of the cell and every ancestor for each point (None where there is none).
 
         The cell is found by location; its ancestors follow from the parent chain. A point
-        inside no cell still gets the areas of higher levels that contain it.
+        inside no cell still gets the areas of higher levels that contain it. Each distinct
+        point is looked up once (crimes of one block share its coordinates).
         """
+        codes, first = distinct_pairs(np.asarray(lon), np.asarray(lat))
+        if len(first) > MOST_DISTINCT_SHARE * len(codes):
+            return self._assign_each(lon, lat)
+        return self._assign_each(np.asarray(lon)[first], np.asarray(lat)[first]).take(codes).reset_index(drop=True)
+
+    def _assign_each(self, lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
         n = len(lon)
         out = {col: np.full(n, None, dtype=object) for col in CODE_COLUMNS.values()}
         for level in reversed(LEVELS):  # grid first, then upwards

@@ -26,6 +26,7 @@ import pandas as pd
 # Distinct values above this share of the rows: the column is worked on whole (factorizing a
 # column of unique ids only adds work).
 MOST_DISTINCT_SHARE = 0.5
+SAMPLE_ROWS = 10_000  # a long column whose first rows are mostly distinct is not factorized
 
 
 def factorize(values: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
@@ -61,6 +62,9 @@ def per_distinct(values: pd.Series, fn: Callable, *, most_share: float = MOST_DI
     """
     if len(values) == 0:
         return fn(values)
+    sample = values.iloc[:SAMPLE_ROWS]
+    if len(values) > SAMPLE_ROWS and sample.nunique(dropna=False) > most_share * len(sample):
+        return fn(values)  # ids, exact times, coordinates: factorizing them all would only add work
     found = factorize(values)
     if found is None or len(found[1]) > most_share * len(values):
         return fn(values)

@@ -300,6 +300,9 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
                 todo["geom"] = point_values(conn, todo.pop("_lon").to_numpy(), todo.pop("_lat").to_numpy())
             else:
                 todo["geom"] = geometry_values(conn, todo["geom"].to_numpy())
+            # (only an import that sees the whole jurisdiction can tell that the table was empty)
+            was_empty = scope.everything and conn.exec_driver_sql(
+                f"SELECT NOT EXISTS (SELECT 1 FROM {target.table})").scalar()
             bump = "version" if layer == "ledger" else None
             dialect.upsert(conn, target.table, todo[changed[todo.index]], target.keys, bump=bump)
             fresh = todo[new[todo.index]]
@@ -316,7 +319,9 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
                 recount |= set(pd.to_datetime(existing.loc[rows.loc[changed, key], "occurred_on"]).dt.date)
                 rebuild_daily(conn, recount)
             fresh = todo[new[todo.index] & ~todo["occurred_on"].isin(recount)]
-            if len(fresh) >= BULK_ROLLUP_ROWS:  # a big load: one GROUP BY in the database is cheaper
+            if was_empty:  # the first load: the whole table is counted (a scan, no lookups by day)
+                rebuild_daily(conn)
+            elif len(fresh) >= BULK_ROLLUP_ROWS:  # a big load: one GROUP BY in the database is cheaper
                 rebuild_daily(conn, set(fresh["occurred_on"]))
             else:  # a small feed: add its counts without recounting whole days
                 add_to_daily(conn, dialect, fresh)

@@ -79,14 +79,13 @@ class AreaIndex:
                 continue
             idx = assign_points(lon[todo], lat[todo], layer.geometry.values)
             hit = idx >= 0
-            codes = layer["code"].to_numpy()[idx[hit]]
             rows = todo[hit]
-            if not len(codes):
+            if not len(rows):
                 continue
-            found = pd.Series(codes)
-            for code_col in CODE_COLUMNS.values():
-                lookup = {c: chain.get(code_col) for c, chain in self.chains.items()}
-                values = found.map(lookup).to_numpy(dtype=object)
+            layer_codes = layer["code"].tolist()
+            for code_col in CODE_COLUMNS.values():  # each polygon's ancestor codes, taken by polygon index
+                chain = np.array([self.chains[c].get(code_col) for c in layer_codes], dtype=object)
+                values = chain[idx[hit]]
                 fill = pd.isna(out[code_col][rows])
                 out[code_col][rows[fill]] = values[fill]
         return pd.DataFrame(out)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
+from geo.core.distinct import per_distinct
 from geo.core.textscan import contains
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -63,15 +64,30 @@ def parse_local_times(values: pd.Series, tz: str, fmt: str | None = None) -> Par
     is converted by that offset instead of the zone.
     """
     check_timezone(tz)
+    # Each distinct written value is parsed once (a file repeats its times and dates a lot).
+    utc, missing, unparseable, gap, overlap = per_distinct(values, lambda v: _parse_times(v, tz, fmt))
+    shifted, ambiguous = int(gap.sum()), int(overlap.sum())
+    notes = []
+    if shifted:
+        notes.append(f"{shifted} times fell in a daylight-saving gap and were moved forward")
+    if ambiguous:
+        notes.append(f"{ambiguous} times fell in a daylight-saving overlap and were read as the first instant")
+    return ParsedTimes(utc, missing, unparseable, shifted, ambiguous, notes)
+
+
+def _parse_times(values: pd.Series, tz: str, fmt: str | None) -> tuple[pd.Series, ...]:
+    """(utc, missing, unparseable, in a gap, in an overlap) of every value; see :func:`parse_local_times`."""
     raw = values.astype("string").str.strip()
     missing = raw.isna() | (raw == "")
     raw = raw.where(missing | ~not_a_date(raw), "?")
     utc = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    gap = pd.Series(False, index=values.index)
+    overlap = pd.Series(False, index=values.index)
     if pd.api.types.is_datetime64_any_dtype(values):  # Excel cells already typed
         parsed = pd.to_datetime(values, errors="coerce")
         if getattr(parsed.dt, "tz", None) is not None:
             utc = parsed.dt.tz_convert("UTC")
-            return ParsedTimes(utc, missing, parsed.isna() & ~missing)
+            return utc, missing, parsed.isna() & ~missing, gap, overlap
         naive = parsed
         offset_mask = pd.Series(False, index=values.index)
     else:
@@ -81,7 +97,6 @@ def parse_local_times(values: pd.Series, tz: str, fmt: str | None = None) -> Par
             utc[offset_mask] = aware.clip(lower=FAR_PAST.tz_localize("UTC"), upper=FAR_FUTURE.tz_localize("UTC"))
         naive = _parse_naive(raw.where(~offset_mask & ~missing), fmt)
     local_mask = naive.notna() & ~offset_mask
-    shifted = ambiguous = 0
     if local_mask.any():
         local = naive[local_mask]
         localized = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
@@ -89,20 +104,14 @@ def parse_local_times(values: pd.Series, tz: str, fmt: str | None = None) -> Par
         if bad.any():
             first = local[bad].dt.tz_localize(
                 tz, ambiguous=np.ones(int(bad.sum()), dtype=bool), nonexistent="shift_forward")
-            gap = local[bad].dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").isna() & \
+            in_gap = local[bad].dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").isna() & \
                 local[bad].dt.tz_localize(tz, ambiguous=np.zeros(int(bad.sum()), dtype=bool),
                                           nonexistent="NaT").isna()
-            shifted = int(gap.sum())
-            ambiguous = int(bad.sum()) - shifted
+            gap[in_gap.index[in_gap.to_numpy()]] = True
+            overlap[in_gap.index[~in_gap.to_numpy()]] = True
             localized[bad] = first
         utc[local_mask] = localized.dt.tz_convert("UTC")
-    unparseable = utc.isna() & ~missing
-    notes = []
-    if shifted:
-        notes.append(f"{shifted} times fell in a daylight-saving gap and were moved forward")
-    if ambiguous:
-        notes.append(f"{ambiguous} times fell in a daylight-saving overlap and were read as the first instant")
-    return ParsedTimes(utc, missing, unparseable, shifted, ambiguous, notes)
+    return utc, missing, utc.isna() & ~missing, gap, overlap
 
 
 def not_a_date(raw: pd.Series) -> pd.Series:
@@ -151,7 +160,8 @@ def _one_naive(value) -> pd.Timestamp:
 
 def local_dates(utc: pd.Series, tz: str) -> pd.Series:
     """Local calendar date (``datetime.date`` objects) in zone ``tz`` of UTC timestamps."""
-    return utc.dt.tz_convert(tz).dt.date
+    days = utc.dt.tz_convert(tz).dt.tz_localize(None).dt.floor("D")
+    return per_distinct(days, lambda d: d.dt.date, most_share=1.0)  # one date object per distinct day
 
 
 def parse_date(text: str) -> dt.date:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -97,8 +98,12 @@ def import_file(engine: Engine, path: str | Path, layer: str, *, scope: Scope, *
     _check_layer_scope(layer, scope)
     if options.get("progress"):
         options["progress"](0.0, "reading")
+    start = time.perf_counter()
     table = read_table(path)
-    return import_table(engine, table, layer, name=Path(path).name, scope=scope, **options)
+    read_s = time.perf_counter() - start
+    report = import_table(engine, table, layer, name=Path(path).name, scope=scope, **options)
+    report.stages = {"read": read_s, **report.stages}
+    return report
 
 
 def _check_layer_scope(layer: str, scope: Scope) -> None:
@@ -151,6 +156,7 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
         raise ImportRefused(because("bad_timezone", detail=str(exc), value=str(tz or chosen.timezone))) from exc
     source = _check_source(source or chosen.source or "import")
     report = ImportReport(name, layer, rows_read=len(table.frame), row_word=table.row_word)
+    clock_start = time.perf_counter()
     with engine.connect() as conn:
         db_zone = deployment_timezone(conn)
         index = AreaIndex.load(conn)
@@ -159,6 +165,7 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
     checked = validate(fields, table.rows, layer, crs=src_crs, tz=zone or db_zone, formats=chosen.formats(layer),
                        geometry=table.geometry, extent=index.extent, today=today)
     report.skipped = sorted(table.skipped + checked.skipped)
+    report.stages["validate"] = time.perf_counter() - clock_start
     report.masked, report.masked_rows = checked.masked, checked.masked_rows
     report.masked_fields = dict(checked.masked_fields)
     report.notes.extend(checked.notes)
@@ -172,15 +179,19 @@ def import_table(engine: Engine, table: RawTable, layer: str, *, name: str = "ta
                             if report.skipped else because("no_rows", file=name))
     target = TARGETS[layer]
     _tell(progress, 0.35, "assigning grid cells")
+    clock_start = time.perf_counter()
     rows = _keep_inside(_rows_to_write(frame, layer, target, source, db_zone, index, report), scope, table.rows,
                         report)
     if rows.empty:
         raise ImportRefused(because("none_inside_area", file=name, area=scope.code))
+    report.stages["assign"] = time.perf_counter() - clock_start
     _tell(progress, 0.5, "writing")
+    clock_start = time.perf_counter()
     ledger = ledger_rows.Batch(by, today or clock.today(db_zone), table.rows, name) if layer == "ledger" else None
     _write(engine, rows, layer, target, source, report, scope,
            (lambda f, m: progress(0.5 + 0.45 * f, m)) if progress else None,
            after=(lambda conn: in_transaction(conn, report)) if in_transaction else None, ledger=ledger)
+    report.stages["write"] = time.perf_counter() - clock_start
     _tell(progress, 1.0, "done")
     return report
 
@@ -289,6 +300,9 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
                 todo["geom"] = point_values(conn, todo.pop("_lon").to_numpy(), todo.pop("_lat").to_numpy())
             else:
                 todo["geom"] = geometry_values(conn, todo["geom"].to_numpy())
+            # (only an import that sees the whole jurisdiction can tell that the table was empty)
+            was_empty = scope.everything and conn.exec_driver_sql(
+                f"SELECT NOT EXISTS (SELECT 1 FROM {target.table})").scalar()
             bump = "version" if layer == "ledger" else None
             dialect.upsert(conn, target.table, todo[changed[todo.index]], target.keys, bump=bump)
             fresh = todo[new[todo.index]]
@@ -305,7 +319,9 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
                 recount |= set(pd.to_datetime(existing.loc[rows.loc[changed, key], "occurred_on"]).dt.date)
                 rebuild_daily(conn, recount)
             fresh = todo[new[todo.index] & ~todo["occurred_on"].isin(recount)]
-            if len(fresh) >= BULK_ROLLUP_ROWS:  # a big load: one GROUP BY in the database is cheaper
+            if was_empty:  # the first load: the whole table is counted (a scan, no lookups by day)
+                rebuild_daily(conn)
+            elif len(fresh) >= BULK_ROLLUP_ROWS:  # a big load: one GROUP BY in the database is cheaper
                 rebuild_daily(conn, set(fresh["occurred_on"]))
             else:  # a small feed: add its counts without recounting whole days
                 add_to_daily(conn, dialect, fresh)

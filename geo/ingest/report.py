@@ -22,6 +22,7 @@ class ImportReport:
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
     row_word: str = "line"
     notes: list[str] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)  # stage (read, validate, assign, write) -> seconds
 
     @property
     def written(self) -> int:

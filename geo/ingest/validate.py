@@ -16,6 +16,7 @@ import shapely
 
 from geo.core import clock
 from geo.core.crs import STORAGE_CRS, to_wgs84
+from geo.core.distinct import per_distinct
 from geo.core.identifiers import mask_pii, mask_pii_series
 from geo.core.textscan import contains
 from geo.core.timeutil import not_a_date, parse_local_times, written_stamp
@@ -77,8 +78,8 @@ class _Check:
 
     def plain(self, text: pd.Series) -> pd.Series:
         """``text`` without control characters (counted for the note)."""
-        text, n_control = _without_controls(text)
-        self.cleaned += n_control
+        text, hit = per_distinct(text, _without_controls)
+        self.cleaned += int(hit.sum())
         return text
 
 
@@ -96,16 +97,33 @@ def _check_id(c: _Check, spec, raw: pd.Series, text: pd.Series) -> pd.Series:
 
 def _check_text(c: _Check, spec, raw: pd.Series, text: pd.Series) -> pd.Series:
     # Every text field is scanned: a unit, team or category name can carry a phone number too.
-    text, counts = mask_pii_series(c.plain(text))
+    # Each distinct value once: a column of categories or places repeats a few hundred values.
+    text, controls, counts, html, long = per_distinct(text, lambda t: _scrubbed(t, spec.name))
+    c.cleaned += int(controls.sum())
     if counts.any():
         c.masked_fields[spec.name] = int(counts.sum())
         c.masked_rows |= counts > 0
-    if spec.kind == "freetext":
-        maybe = pd.Series(contains(text, "<", regex=False), index=text.index)
-        n_html = int(text[maybe].astype("string").str.contains(_HTML, na=False).sum()) if maybe.any() else 0
-        if n_html:
-            c.notes.append(because("note_html", n=n_html, field=spec.name))
-    return _limit(text, spec.name, c.notes)
+    if spec.kind == "freetext" and html.any():
+        c.notes.append(because("note_html", n=int(html.sum()), field=spec.name))
+    if long.any():
+        c.notes.append(because("note_shortened", n=int(long.sum()), field=spec.name, most=TEXT_LIMITS[spec.name]))
+    return text
+
+
+def _scrubbed(text: pd.Series, name: str) -> tuple[pd.Series, np.ndarray, pd.Series, np.ndarray, np.ndarray]:
+    """A text column without control characters, identifiers masked and cut to the field's limit,
+    and per value: whether controls were removed, identifiers masked, HTML tags seen, text cut."""
+    text, controls = _without_controls(text)
+    text, counts = mask_pii_series(text)
+    maybe = contains(text, "<", regex=False)
+    html = np.zeros(len(text), dtype=bool)
+    if maybe.any():
+        html[maybe] = text[maybe].astype("string").str.contains(_HTML, na=False).to_numpy(dtype=bool)
+    most = TEXT_LIMITS.get(name)
+    long = (text.str.len() > most).fillna(False).to_numpy(dtype=bool) if most else np.zeros(len(text), dtype=bool)
+    if long.any():
+        text = text.where(~long, text.str.slice(0, most))
+    return text.astype(object).where(text.notna(), None), controls, counts, html, long
 
 
 def _check_time(c: _Check, spec, raw: pd.Series, text: pd.Series) -> pd.Series:
@@ -173,14 +191,13 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
                                     found=tuple(map(str, fields.columns))))
     c = _Check(fields, layer, tz, formats or {}, today or clock.today(tz))
     longest = limit("SAFEGRID_MAX_FIELD_CHARS")
+    texts = {col: _as_text(fields[col]) for col in fields.columns}
     for col in fields.columns:
-        lengths = _as_text(fields[col]).str.len()
-        c.refuse(lengths > longest, "field_too_long", field=str(col), most=longest)
+        c.refuse(texts[col].str.len() > longest, "field_too_long", field=str(col), most=longest)
     for spec in specs:
         checker = CHECKERS.get(spec.kind)
         if checker is not None and spec.name in fields.columns:
-            raw = fields[spec.name]
-            c.out[spec.name] = checker(c, spec, raw, _as_text(raw))
+            c.out[spec.name] = checker(c, spec, fields[spec.name], texts[spec.name])
     if c.cleaned:
         c.notes.append(because("note_controls", n=c.cleaned))
     if layer in POLYGON_LAYERS:
@@ -209,7 +226,11 @@ def _masked(why) -> str:
 
 
 def _as_text(raw: pd.Series) -> pd.Series:
-    """Cells as stripped strings (``<NA>`` for empty). Text columns take a vectorised path."""
+    """Cells as stripped strings (``<NA>`` for empty), each distinct cell once."""
+    return per_distinct(raw, _as_text_each)
+
+
+def _as_text_each(raw: pd.Series) -> pd.Series:
     if pd.api.types.is_string_dtype(raw) and not (raw.dtype == object and not _all_text(raw)):
         text = raw.astype("string").str.strip()
     else:
@@ -225,28 +246,19 @@ _CONTROLS_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\x{202a}-\x{202e}\x{2066}-
 _CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"  # the same, for Python's re
 
 
-def _without_controls(text: pd.Series) -> tuple[pd.Series, int]:
-    """Text with C0 control characters (NUL, escape, ...) removed; tab and line breaks stay."""
+def _without_controls(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Text with C0 control characters (NUL, escape, ...) removed, and which cells had any; tab and
+    line breaks stay."""
     hit = pd.Series(contains(text, _CONTROLS_RE2), index=text.index)
     if not hit.any():
-        return text, 0
+        return text, hit.to_numpy()
     text = text.copy()
     text[hit] = text[hit].str.replace(_CONTROLS, "", regex=True).str.strip()
-    return text.where(text != "", pd.NA), int(hit.sum())
+    return text.where(text != "", pd.NA), hit.to_numpy()
 
 
 def _all_text(raw: pd.Series) -> bool:
     return pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty")
-
-
-def _limit(text: pd.Series, name: str, notes: list[str]) -> pd.Series:
-    limit = TEXT_LIMITS.get(name)
-    if limit:
-        long = text.str.len() > limit
-        if long.any():
-            notes.append(because("note_shortened", n=int(long.sum()), field=name, most=limit))
-            text = text.where(~long, text.str.slice(0, limit))
-    return text.astype(object).where(text.notna(), None)
 
 
 def _parse_dates(raw: pd.Series, fmt: str | None) -> tuple[list, pd.Series]:
@@ -294,8 +306,8 @@ def _written_date(value) -> pd.Timestamp:
 def _points(out, fields, geometry, crs, extent, refuse) -> None:
     if "x" in fields.columns and "y" in fields.columns:
         xt, yt = _as_text(fields["x"]), _as_text(fields["y"])
-        xs = pd.to_numeric(xt, errors="coerce").to_numpy(dtype=float)
-        ys = pd.to_numeric(yt, errors="coerce").to_numpy(dtype=float)
+        xs = per_distinct(xt, lambda t: pd.to_numeric(t, errors="coerce")).to_numpy(dtype=float, na_value=np.nan)
+        ys = per_distinct(yt, lambda t: pd.to_numeric(t, errors="coerce")).to_numpy(dtype=float, na_value=np.nan)
         missing = xt.isna() | yt.isna()
         refuse(missing, "missing_coordinates")
         refuse(~missing & (np.isnan(xs) | np.isnan(ys)), "coordinates_unparseable", x=xt, y=yt)

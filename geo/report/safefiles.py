@@ -35,7 +35,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 DEFUSE_PREFIX = "'"
 LEADING_TRIGGERS = ("\t", "\r", "\n")  # a trigger as the very first character
@@ -92,6 +91,8 @@ def xlsx_bytes(sheets: pd.DataFrame | Mapping[str, pd.DataFrame]) -> bytes:
 
 
 def _for_excel(frame: pd.DataFrame) -> pd.DataFrame:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # here: every command imports this module
+
     out = defuse_frame(frame)
     for i in range(out.shape[1]):
         column = out.iloc[:, i]

@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from geo.core.crs import STORAGE_CRS
+from geo.core.distinct import MOST_DISTINCT_SHARE, distinct_pairs
 from geo.core.grid import LEVELS, assign_points
 from geo.store.models import Area
 from geo.store.frames import to_frame
@@ -59,8 +60,15 @@ class AreaIndex:
         """Codes of the cell and every ancestor for each point (None where there is none).
 
         The cell is found by location; its ancestors follow from the parent chain. A point
-        inside no cell still gets the areas of higher levels that contain it.
+        inside no cell still gets the areas of higher levels that contain it. Each distinct
+        point is looked up once (crimes of one block share its coordinates).
         """
+        codes, first = distinct_pairs(np.asarray(lon), np.asarray(lat))
+        if len(first) > MOST_DISTINCT_SHARE * len(codes):
+            return self._assign_each(lon, lat)
+        return self._assign_each(np.asarray(lon)[first], np.asarray(lat)[first]).take(codes).reset_index(drop=True)
+
+    def _assign_each(self, lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
         n = len(lon)
         out = {col: np.full(n, None, dtype=object) for col in CODE_COLUMNS.values()}
         for level in reversed(LEVELS):  # grid first, then upwards
@@ -71,14 +79,13 @@ class AreaIndex:
                 continue
             idx = assign_points(lon[todo], lat[todo], layer.geometry.values)
             hit = idx >= 0
-            codes = layer["code"].to_numpy()[idx[hit]]
             rows = todo[hit]
-            if not len(codes):
+            if not len(rows):
                 continue
-            found = pd.Series(codes)
-            for code_col in CODE_COLUMNS.values():
-                lookup = {c: chain.get(code_col) for c, chain in self.chains.items()}
-                values = found.map(lookup).to_numpy(dtype=object)
+            layer_codes = layer["code"].tolist()
+            for code_col in CODE_COLUMNS.values():  # each polygon's ancestor codes, taken by polygon index
+                chain = np.array([self.chains[c].get(code_col) for c in layer_codes], dtype=object)
+                values = chain[idx[hit]]
                 fill = pd.isna(out[code_col][rows])
                 out[code_col][rows[fill]] = values[fill]
         return pd.DataFrame(out)

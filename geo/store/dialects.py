@@ -24,6 +24,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import UserDefinedType
 
 from geo.core.crs import STORAGE_SRID
+from geo.core.distinct import per_distinct
+from geo.store.copytext import copy_text
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_CACHE_KIB = 131_072  # 128 MiB page cache per connection
@@ -220,8 +222,12 @@ class PostgresDialect:
     def _copy(self, conn: Connection, table: str, frame: pd.DataFrame) -> None:
         qcols = ", ".join(map(_quote, frame.columns))
         raw = conn.connection.dbapi_connection
+        payload = copy_text(frame)  # built column by column; None for kinds of column it leaves alone
         with raw.cursor() as cur:
             with cur.copy(f"COPY {_quote(table)} ({qcols}) FROM STDIN") as copy:
+                if payload is not None:
+                    copy.write(payload.encode("utf-8"))
+                    return
                 for record in _records(frame):
                     copy.write_row(record)
 
@@ -319,15 +325,20 @@ def adapt_for_sqlite(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         s = out[col]
         if pd.api.types.is_datetime64_any_dtype(s):
-            if getattr(s.dt, "tz", None) is not None:
-                s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-            out[col] = _iso_text(s.to_numpy(dtype="datetime64[us]"), "us", sep_at=10)
+            out[col] = per_distinct(s, _time_text)  # each distinct time (or day) written once
         elif s.dtype == object:
             first = s.first_valid_index()
             value = None if first is None else s[first]
             if hasattr(value, "isoformat") and not isinstance(value, str):
-                out[col] = _iso_text(np.array(s.to_numpy(), dtype="datetime64[D]"), "D")
+                out[col] = per_distinct(s, lambda d: pd.Series(
+                    _iso_text(np.array(d.to_numpy(), dtype="datetime64[D]"), "D"), index=d.index, dtype=object))
     return out
+
+
+def _time_text(s: pd.Series) -> pd.Series:
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    return pd.Series(_iso_text(s.to_numpy(dtype="datetime64[us]"), "us", sep_at=10), index=s.index, dtype=object)
 
 
 def _iso_text(values: np.ndarray, unit: str, sep_at: int | None = None) -> list:

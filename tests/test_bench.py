@@ -26,7 +26,8 @@ SMOKE = {
                            "geopandas plot", "area report PDF"), None),
     "limits_bench.py": (("gzip bomb 64 MiB", "zip bomb 64 MiB", "/dev/zero as .csv", "baseline MiB"), None),
     "import_bench.py": (("safegrid sqlite", "safegrid postgis", "geopandas sqlite"), "postgis"),
-    "page_bench.py": (("demo city", "regenerated grid", "first paint"), "browser"),
+    "page_bench.py": (("demo city", "grid 600 m", "drill", "measure", "naive draw", "naive change", "ratio"),
+                      "browser"),
     "zones_bench.py": (("SafeGrid propose", "spopt RegionKMeans", "spopt MaxP", "Chicago beats"), None),
 }
 HANG_S = 600  # a guard against a hang, not a timing: smoke sizes take well under a minute

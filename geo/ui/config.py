@@ -35,6 +35,7 @@ SETTINGS = (
     Setting("SAFEGRID_IDLE_MINUTES", "30", "a session ends after this many minutes without activity"),
     Setting("SAFEGRID_MAX_SESSION_HOURS", "12", "a session ends this many hours after log-on, active or not"),
     Setting("SAFEGRID_NOW", "", "start the app's clock at this ISO date or time (tests, training); empty: the real clock"),
+    Setting("SAFEGRID_RUN_LOG", "", "a file to which every page run appends one JSON line: page, server seconds (benchmarks)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -32,7 +32,7 @@ def test_clerk_adds_an_item_moves_it_through_the_workflow_and_sees_it_on_the_map
     page.get_by_text("在地图上点选位置").click()  # the toggle that shows the pick map
     # pick the place on the map: a click on a grid cell fills longitude and latitude
     target = click_on_map(page, "AN", where=f"(n) => ({POLYGONS})() >= n", where_arg=1000)
-    expect(page.get_by_label("经度")).not_to_have_value("", timeout=30_000)
+    expect(page.get_by_label("经度").filter(visible=True)).not_to_have_value("", timeout=30_000)
     # the click's rerun has finished: the form now on the page is the one that will be sent
     wait_until_idle(page)
     title = page.get_by_label("标题").filter(visible=True)  # the card's edit form (items tab) has one too

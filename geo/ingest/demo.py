@@ -28,7 +28,7 @@ from geo.ingest.areas import import_area_table
 from geo.ingest.errors import ImportRefused
 from geo.ingest.pipeline import Importer, import_table
 from geo.ingest.readers import RawTable
-from geo.store import audit
+from geo.store import audit, generation
 from geo.store.models import Base, Setting
 from geo.store.schema import init_db, wipe_ledger_history
 from geo.store.scope import Scope
@@ -249,7 +249,7 @@ def build_demo(engine: Engine, seed: int, scale: float = 1.0, replace: bool = Fa
         counts[layer] = report.written + report.unchanged
     _ledger_history(engine, seed)
     _campaign(engine, end)
-    with engine.begin() as conn:
+    with generation.writing(engine, *generation.TOPICS) as conn:  # other app servers drop their cached reads
         _set_marker(conn, stamp)
         audit.record(conn, actor, "demo.build", "database",
                      detail=f"seed={seed} scale={scale:g} end={end}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))

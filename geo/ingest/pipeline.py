@@ -40,6 +40,7 @@ from geo.store.rollup import add_to_daily, rebuild_daily
 from geo.store.schema import deployment_timezone
 from geo.store.types import geometry_values, point_values
 from geo.store.frames import raw_frame
+from geo.store import generation
 from geo.store import scope as scoping
 from geo.store.scope import Scope, require
 
@@ -329,6 +330,8 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
             ledger.record(conn, todo, changed[todo.index], existing, source, notes, scope)
         if after is not None:
             after(conn)
+        if not todo.empty or after is not None:  # tell every app server's cache (geo.store.generation)
+            generation.bump(conn, "ledger" if layer == "ledger" else "data")
 
 
 def _fill_status(rows: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:

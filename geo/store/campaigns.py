@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from geo.core.campaigns import INDICATORS, CampaignRefused, check_campaign, current_phase, met
 from geo.core.timeutil import year_before
-from geo.store import audit, filters
+from geo.store import audit, filters, generation
 from geo.store.frames import to_frame
 from geo.store.models import Camera, Campaign, CampaignPhase, IncidentDaily, Indicator, LedgerItem
 from geo.store.scope import Scope
@@ -29,7 +29,7 @@ def create_campaign(engine: Engine, actor: str, name: str, starts_on: dt.date, e
     campaign for the whole jurisdiction)."""
     phases, targets = list(phases), list(targets)
     check_campaign(name, starts_on, ends_on, phases, targets)
-    with engine.begin() as conn:
+    with generation.writing(engine, "data") as conn:
         if area_code and conn.execute(text("SELECT 1 FROM areas WHERE code = :c"), {"c": area_code}).first() is None:
             raise CampaignRefused(f"no area {area_code!r}")
         if not scope.everything and not (area_code and scope.contains(conn, area_code)):
@@ -52,7 +52,7 @@ def update_campaign(engine: Engine, actor: str, campaign_id: int, *,
                     targets: list[tuple[str, float]] | None = None, scope: Scope) -> None:
     """Replace a campaign's phases and/or set targets (a listed key gets the new target, a new key is
     added; hand actuals already entered stay). Checked like a new campaign; one transaction, audited."""
-    with engine.begin() as conn:
+    with generation.writing(engine, "data") as conn:
         camp = conn.execute(text("SELECT name, starts_on, ends_on, area_code FROM campaigns WHERE id = :i"),
                             {"i": campaign_id}).mappings().first()
         if camp is None or not _editable(conn, scope, camp["area_code"]):
@@ -79,7 +79,7 @@ def set_actual(engine: Engine, actor: str, indicator_id: int, value: float, sour
     """Enter a hand-measured actual (satisfaction %, booths) with where it comes from."""
     if not (source or "").strip():
         raise CampaignRefused("say where the figure comes from (survey, inspection report, ...)")
-    with engine.begin() as conn:
+    with generation.writing(engine, "data") as conn:
         row = conn.execute(text("SELECT i.key, c.area_code FROM indicators i JOIN campaigns c ON c.id = i.campaign_id "
                                 "WHERE i.id = :i"), {"i": indicator_id}).first()
         if row is None or not _editable(conn, scope, row[1]):

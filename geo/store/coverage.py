@@ -22,7 +22,7 @@ from geo.core.coverage import camera_views, covered_fraction, points_covered
 from geo.core.crs import metric_crs_of, to_metric
 from geo.core.planning import coverage_matrix, exact, greedy
 from geo.core.progress import Progress, span, tell
-from geo.store import audit, features, filters
+from geo.store import audit, features, filters, generation
 from geo.store.areas import CODE_COLUMNS
 from geo.store.models import Camera, CoverageTarget
 from geo.store.scope import Scope, ScopeError
@@ -91,7 +91,7 @@ def set_target(engine: Engine, actor: str, pct: float, *, scope: Scope, area_cod
         raise ValueError("a target is for one area or one key-place kind")
     if not 0 <= pct <= 100:
         raise ValueError("a target is a percentage from 0 to 100")
-    with engine.begin() as conn:
+    with generation.writing(engine, "data") as conn:
         if area_code and conn.execute(text("SELECT 1 FROM areas WHERE code = :c"), {"c": area_code}).first() is None:
             raise ValueError(f"no area has the code {area_code!r}")
         if area_code and not scope.contains(conn, area_code):

@@ -1,6 +1,8 @@
 """Engines: which database, opened how.
 
 ``--db URL``, else ``DATABASE_URL``, else the embedded SQLite file ``data/safegrid.db``.
+``DATABASE_READ_URL`` optionally names a read replica (a streaming hot standby of that database):
+the app's page reads go there, everything else to the primary.
 """
 
 from __future__ import annotations
@@ -19,7 +21,16 @@ DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "safegrid.db"
 
 def resolve_url(db: str | None = None) -> str:
     """The database URL to use, normalised for the drivers SafeGrid ships with."""
-    url = db or os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    return _normalise(db or os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}")
+
+
+def resolve_read_url() -> str | None:
+    """The read replica's URL (``DATABASE_READ_URL``), normalised, or None when there is none."""
+    url = os.environ.get("DATABASE_READ_URL", "").strip()
+    return _normalise(url) if url else None
+
+
+def _normalise(url: str) -> str:
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):

@@ -23,7 +23,7 @@ from geo.core import clock
 from geo.core import ledger as rules
 from geo.core.crs import STORAGE_CRS
 from geo.core.identifiers import mask_pii
-from geo.store import audit, filters
+from geo.store import audit, filters, generation
 from geo.store import scope as scoping
 from geo.store.scope import Scope
 from geo.store.areas import AreaIndex
@@ -156,7 +156,7 @@ def create_item(engine: Engine, actor: str, role: str | None, *, kind: str, titl
         raise ItemRefused.of(exc) from exc
     at = _now()
     table = LedgerItem.__table__
-    with engine.begin() as conn:
+    with generation.writing(engine, "ledger") as conn:
         scoping.apply(conn, scope)
         codes = _locate(conn, lon, lat, scope)
         values = dict(source=APP_SOURCE, source_id=uuid.uuid4().hex[:16], kind=kind.strip(), category=_clean(category),
@@ -223,7 +223,7 @@ def edit_item(engine: Engine, actor: str, role: str | None, item_id: int, versio
         except ValueError as exc:
             raise ItemRefused.of(exc) from exc
     at = _now()
-    with engine.begin() as conn:
+    with generation.writing(engine, "ledger") as conn:
         cur = _current(conn, item_id, version, scope)
         if cur["status"] not in rules.OPEN:
             raise ItemRefused(f"a {cur['status']} item cannot be edited: reopen it first", "closed", status=cur["status"])
@@ -259,7 +259,7 @@ def act(engine: Engine, actor: str, role: str | None, item_id: int, version: int
         scope: Scope) -> int:
     """Take one workflow action (``geo.core.ledger.ACTIONS``); returns the new version."""
     at = _now()
-    with engine.begin() as conn:
+    with generation.writing(engine, "ledger") as conn:
         today = today or clock.today(deployment_timezone(conn))
         cur = _current(conn, item_id, version, scope)
         wanted = recheck_on if action == "rectify" else _as_date(cur["recheck_on"])

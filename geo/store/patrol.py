@@ -22,7 +22,7 @@ from geo.core.hotspots import hot_cells, is_hot
 from geo.core.patrol import balance, cell_graph, is_contiguous, polsby_popper, propose
 from geo.core.progress import Progress, span, tell
 from geo.core.weights import queen
-from geo.store import coverage, features
+from geo.store import coverage, features, generation
 from geo.store.schema import deployment_timezone
 from geo.store.scope import Scope, ScopeError, require
 
@@ -263,7 +263,7 @@ def save_zone(engine, actor: str, code: str, geometry, *, scope: Scope, name: st
                               f"(at most {overlap_tolerance:.0%})")
     multi = geometry if geometry.geom_type == "MultiPolygon" else shapely.MultiPolygon([geometry])
     table = PatrolZone.__table__
-    with engine.begin() as conn:
+    with generation.writing(engine, "data") as conn:
         existed = conn.execute(sql("SELECT 1 FROM patrol_zones WHERE code = :c"), {"c": code}).first() is not None
         values = {"name": name, "team": team, "shift": shift, "staff": staff, "geom": multi, "row_hash": None}
         if existed:

@@ -5,6 +5,13 @@ the account's scope). Both take the database URL and the signed-in account's are
 session themselves, so a cached result is always keyed by both: two databases (tests, a changed
 ``DATABASE_URL``) or two accounts with different scopes never share one. Each read sets the scope
 for PostgreSQL's row-level security for its own transaction only.
+
+With ``DATABASE_READ_URL`` set (a hot standby), :func:`loader` reads and the wall read there; writes,
+sign-in and :func:`session` use the primary (``DATABASE_URL``), which reads see their own writes on.
+A replica that cannot be reached is passed over for the primary. Cached reads are also keyed by the
+data generations (``geo.store.generation``), read at most every few seconds (``geo.ui.generations``), so
+a write made through another app server is seen within that time (plus the replica's lag), not only
+when the TTL runs out.
 """
 
 from __future__ import annotations
@@ -12,26 +19,30 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import inspect
-from contextlib import contextmanager
+import logging
+from contextlib import ExitStack, contextmanager
 from typing import Callable
 
 import streamlit as st
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from geo.core import clock
 from geo.core.coverage import camera_views
 from geo.core.auth import allowed
 from geo.store import features, patrol
 from geo.store import scope as scoping
-from geo.store.engine import describe, make_engine, resolve_url
+from geo.store.engine import describe, make_engine, resolve_read_url, resolve_url
 from geo.store.kpis import wall_view
 from geo.store.measures import area_card, area_measures, area_path, search_areas
 from geo.store.queries import area_level_counts, areas_for_map, categories, latest_day, table_counts
 from geo.store.scope import Scope
+from geo.ui import generations as polling
 from geo.store.schema import deployment_timezone, is_initialised
 
 TTL_SECONDS = 60
-GEOMETRY_TTL = 600  # shapes change only on import, which clears the caches anyway
+GEOMETRY_TTL = 600  # shapes change only on import, which bumps the data generation
+LOG = logging.getLogger(__name__)
 
 
 @st.cache_resource
@@ -40,7 +51,19 @@ def _engine_for(url: str) -> Engine:
 
 
 def engine() -> Engine:
+    """The primary database: writes, sign-in and reads that must see the latest state."""
     return _engine_for(resolve_url())
+
+
+def read_url() -> str:
+    """Where page reads go: the read replica when one is configured, else the primary."""
+    return resolve_read_url() or resolve_url()
+
+
+def dispose() -> None:
+    """Drop the pooled connections to the primary and the replica (after a failure; reconnect next time)."""
+    for url in {resolve_url(), read_url()}:
+        _engine_for(url).dispose()
 
 
 def database_label() -> str:
@@ -53,6 +76,18 @@ def user_scope() -> str | None:
     return user.get("scope")
 
 
+def _connect(stack: ExitStack, url: str):
+    """A connection to ``url``; a replica that cannot be reached gives way to the primary."""
+    try:
+        return stack.enter_context(_engine_for(url).connect())
+    except OperationalError:
+        primary = resolve_url()
+        if url == primary:
+            raise
+        LOG.warning("read replica unreachable; reading from the primary")
+        return stack.enter_context(_engine_for(primary).connect())
+
+
 @contextmanager
 def _reading(url: str, scope: str | None):
     """``(connection, Scope)`` for an account's stored scope code on the database at ``url``.
@@ -61,7 +96,8 @@ def _reading(url: str, scope: str | None):
     transaction carries it for PostgreSQL's row-level security. Pages use :func:`session` or
     :func:`loader`, which supply both arguments from the session.
     """
-    with _engine_for(url).connect() as conn:
+    with ExitStack() as stack:
+        conn = _connect(stack, url)
         resolved = Scope.for_account(conn, scope)
         scoping.apply(conn, resolved)
         yield conn, resolved
@@ -75,9 +111,27 @@ def session():
         yield opened
 
 
+@contextmanager
+def replica_session():
+    """Like :func:`session` but on the read replica (when there is one): for uncached reads that may
+    lag a little behind the primary, such as the wall's refresh."""
+    with _reading(read_url(), user_scope()) as opened:
+        yield opened
+
+
 def _key() -> tuple[str, str | None]:
-    """What every cached read is keyed by: the database URL and the account's scope code."""
+    """The primary's URL and the account's scope code (uncached reads and writes)."""
     return resolve_url(), user_scope()
+
+
+def _read_key() -> tuple[str, str | None]:
+    """What every cached read is keyed by: the URL it reads from and the account's scope code."""
+    return read_url(), user_scope()
+
+
+def generations(url: str) -> dict[str, int]:
+    """The data generations at ``url`` (polled: :func:`geo.ui.generations.poll`)."""
+    return polling.poll(url, _connect)
 
 
 def _identity(fn: Callable) -> str:
@@ -90,27 +144,37 @@ def _identity(fn: Callable) -> str:
     return f"{fn.__module__}.{fn.__qualname__}:{hashlib.sha1(body).hexdigest()[:16]}"
 
 
-def loader(ttl: int = TTL_SECONDS, show_spinner: bool = True):
+def loader(ttl: int = TTL_SECONDS, show_spinner: bool = True, topics: tuple[str, ...] = ("data",)):
     """Decorator: ``fn(conn, scope, *args)`` becomes a cached ``fn(*args)``.
 
     The cache key holds the database URL and the signed-in account's scope code by construction (the
-    caller never passes them), and the loader's own identity: the cached function takes ``fn``'s
-    module and qualified name (Streamlit keys a function's cache by them) and is also handed
+    caller never passes them), the generations of ``topics`` (what the result depends on: "data",
+    and "ledger" for reads that count or show ledger items), and the loader's own identity: the
+    cached function takes ``fn``'s module and qualified name (Streamlit keys a function's cache by them) and is also handed
     ``fn``'s name and source digest, so two loaders called with the same arguments never share a
     result. ``fn.clear()`` drops every cached result of the loader (after a write).
     """
     def wrap(fn: Callable) -> Callable:
         identity = _identity(fn)
 
-        def read(url, code, which, /, *args, **kwargs):
-            with _reading(url, code) as (conn, resolved):
+        def read(url, code, which, stamp, /, *args, **kwargs):
+            try:
+                with _reading(url, code) as (conn, resolved):
+                    return fn(conn, resolved, *args, **kwargs)
+            except OperationalError:  # e.g. a standby cancelling a query that conflicts with replay
+                if url == resolve_url():
+                    raise
+                LOG.warning("read on the replica failed; reading from the primary", exc_info=True)
+            with _reading(resolve_url(), code) as (conn, resolved):
                 return fn(conn, resolved, *args, **kwargs)
 
         read.__module__, read.__name__, read.__qualname__ = fn.__module__, fn.__name__, fn.__qualname__
         cached = st.cache_data(ttl=ttl, show_spinner=show_spinner)(read)
 
         def load(*args, **kwargs):
-            return cached(*_key(), identity, *args, **kwargs)
+            url, code = _read_key()
+            seen = generations(url)
+            return cached(url, code, identity, tuple(seen[topic] for topic in topics), *args, **kwargs)
 
         load.__module__, load.__name__, load.__qualname__, load.__doc__ = (fn.__module__, fn.__name__,
                                                                           fn.__qualname__, fn.__doc__)
@@ -200,7 +264,7 @@ def in_scope(code: str | None) -> bool:
     return _in_scope(code)
 
 
-@loader(ttl=TTL_SECONDS)
+@loader(ttl=TTL_SECONDS, topics=("data", "ledger"))
 def _measures(conn, s, level, start, end, cats, parent, under, day):
     return area_measures(conn, s.narrow(conn, under), level, start, end, today=day,
                          categories=list(cats) or None, parent=parent)
@@ -212,7 +276,7 @@ def measures(level: str, start: dt.date, end: dt.date, cats: tuple[str, ...], pa
     return _measures(level, start, end, tuple(cats), parent, under, today())
 
 
-@loader(ttl=TTL_SECONDS)
+@loader(ttl=TTL_SECONDS, topics=("data", "ledger"))
 def _card(conn, s, code, start, end, cats, day, with_ledger):
     if not s.contains(conn, code):
         return None
@@ -277,7 +341,7 @@ def top_areas():
     return _top_areas()
 
 
-@loader(ttl=TTL_SECONDS)
+@loader(ttl=TTL_SECONDS, topics=("data", "ledger"))
 def _layer(conn, s, name, focus, day, with_ledger):
     inside = s.narrow(conn, focus)
     if name == "cameras":
@@ -324,6 +388,7 @@ def forget_ledger_counts() -> None:
 
 
 def wall(now: dt.datetime, *, k: int, hot_cells: int, exclude: tuple[str, ...], delay_days: int) -> dict:
-    """What the wall shows now inside the account's scope, through disclosure control (never cached)."""
-    with session() as (conn, s):
+    """What the wall shows now inside the account's scope, through disclosure control (never cached); from
+    the read replica when there is one (its "data as of" then tells how far the replica has got)."""
+    with replica_session() as (conn, s):
         return wall_view(conn, s, now, k=k, hot_cells=hot_cells, exclude=exclude, delay_days=delay_days)

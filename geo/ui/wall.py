@@ -88,7 +88,7 @@ def load_snapshot() -> tuple[dict | None, bool]:
         st.session_state.pop(FAILED_KEY, None)
         return snap, False
     except (SQLAlchemyError, OSError):
-        data.engine().dispose()  # drop broken connections; the next refresh reconnects
+        data.dispose()  # drop broken connections; the next refresh reconnects
         st.session_state.setdefault(FAILED_KEY, clock.now_utc())
         return st.session_state.get(SNAPSHOT_KEY), True
 

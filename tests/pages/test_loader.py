@@ -106,3 +106,76 @@ def test_clear_after_a_write_shows_the_write(two_databases):
     assert areas() == ["D1"]  # cached
     areas.clear()
     assert areas() == ["D2"]
+
+
+def test_a_read_replica_takes_the_cached_reads_and_the_primary_the_rest(two_databases, monkeypatch):
+    monkeypatch.setenv("DATABASE_READ_URL", two_databases[1])
+    assert first("x")[1] == two_databases[1]  # page reads: the replica
+    with data.session() as (conn, _):  # writes and reads that must be current: the primary
+        assert str(conn.engine.url) == two_databases[0]
+    with data.replica_session() as (conn, _):  # the wall's uncached read: the replica
+        assert str(conn.engine.url) == two_databases[1]
+    assert str(data.engine().url) == two_databases[0]
+
+
+def test_an_unreachable_replica_gives_way_to_the_primary(two_databases, monkeypatch):
+    monkeypatch.setenv("DATABASE_READ_URL", "postgresql://nobody@127.0.0.1:1/nothing")  # nothing listens on port 1
+    assert first("x")[1] == two_databases[0]
+    with data.replica_session() as (conn, _):
+        assert str(conn.engine.url) == two_databases[0]
+
+
+def test_a_write_through_another_server_is_seen_without_a_clear(two_databases, monkeypatch):
+    """Another app server's write bumps the data generation; this server's cached read is keyed by it,
+    so the read changes once the generation is polled again, long before the TTL."""
+    from geo.store import generation
+    from geo.store.engine import make_engine
+    from geo.ui import generations as polling
+
+    @data.loader(ttl=3600, show_spinner=False)
+    def codes(conn, scope) -> list[str]:
+        return sorted(conn.execute(text("SELECT code FROM areas")).scalars())
+
+    assert codes() == ["D1"]
+    elsewhere = make_engine(two_databases[0])  # another process's engine on the same database
+    with elsewhere.begin() as conn:
+        conn.execute(text("UPDATE areas SET code = 'D3'"))
+    assert codes() == ["D1"]  # a write that bumps nothing is seen only after the TTL
+    with generation.writing(elsewhere, "data") as conn:
+        conn.execute(text("UPDATE areas SET code = 'D4'"))
+    monkeypatch.setattr(polling, "POLL_S", 0.0)
+    assert codes() == ["D4"]
+
+
+def test_the_ledger_generation_renews_only_the_reads_that_depend_on_it(two_databases, monkeypatch):
+    from geo.store import generation
+    from geo.ui import generations as polling
+
+    @data.loader(ttl=3600, show_spinner=False)
+    def plain(conn, scope) -> int:
+        return next(CALLS)
+
+    @data.loader(ttl=3600, show_spinner=False, topics=("data", "ledger"))
+    def with_ledger(conn, scope) -> int:
+        return next(CALLS)
+
+    monkeypatch.setattr(polling, "POLL_S", 0.0)
+    a, b = plain(), with_ledger()
+    with generation.writing(data.engine(), "ledger"):
+        pass
+    assert plain() == a and with_ledger() != b
+
+
+def test_a_read_the_replica_cannot_answer_is_answered_by_the_primary(two_databases, monkeypatch):
+    """A query failing on the replica (as a hot standby cancels one that conflicts with replay) is run
+    again on the primary; here the replica lacks a table the primary has."""
+    with data.engine().begin() as conn:
+        conn.execute(text("CREATE TABLE only_here (n INTEGER)"))
+        conn.execute(text("INSERT INTO only_here VALUES (7)"))
+    monkeypatch.setenv("DATABASE_READ_URL", two_databases[1])
+
+    @data.loader(ttl=60, show_spinner=False)
+    def count(conn, scope) -> int:
+        return conn.execute(text("SELECT n FROM only_here")).scalar()
+
+    assert count() == 7

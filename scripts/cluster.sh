@@ -146,6 +146,29 @@ start_app() {  # start_app N PORT
   say "app server $1 on port $2 (pid $!, log $DIR/app$1.log)"
 }
 
+warm() {  # warm PORT: one script run of app.py, through Streamlit's own WebSocket protocol
+  # Until some session of a server has run app.py's st.navigation, Streamlit treats the app as an
+  # old-style one with a pages/ folder: a browser that fails over to such a fresh server and asks for
+  # a page would run that page's script alone, without the router (it shows "sign in first" and an
+  # automatic list of page files). One run of app.py switches that off for the server's lifetime.
+  "$PY" - "$1" <<'PY'
+import sys
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.sync.client import connect
+
+with connect(f"ws://127.0.0.1:{sys.argv[1]}/_stcore/stream", subprotocols=["streamlit"], open_timeout=30) as ws:
+    run = BackMsg()
+    run.rerun_script.query_string = ""
+    ws.send(run.SerializeToString())
+    while True:
+        msg = ForwardMsg()
+        msg.ParseFromString(ws.recv(timeout=120))
+        if msg.WhichOneof("type") == "script_finished":
+            break
+PY
+}
+
 write_nginx_conf() {
   local n=$DIR/nginx servers="" port user=""
   mkdir -p "$n/tmp"
@@ -242,6 +265,7 @@ up() {
   start_nginx
   for i in "${!APP_PORTS[@]}"; do
     wait_for 120 "app server $((i + 1))" healthy "${APP_PORTS[$i]}"
+    warm "${APP_PORTS[$i]}"
   done
   wait_for 30 "nginx" healthy "$PROXY_PORT"
   say "up in $((SECONDS - started)) s: http://127.0.0.1:$PROXY_PORT (app servers ${APP_PORTS[*]}," \

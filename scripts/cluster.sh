@@ -37,7 +37,8 @@ say() { echo "cluster: $*"; }
 die() { echo "cluster: $*" >&2; exit 1; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+running() { [ -e "/proc/$1" ] && ! grep -q ') Z ' "/proc/$1/stat" 2>/dev/null; }  # a zombie has ended
+alive() { [ -f "$1" ] && running "$(cat "$1")"; }
 healthy() { curl -fs -m 5 -o /dev/null "http://127.0.0.1:$1/_stcore/health"; }
 secret() { tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32 || true; }
 
@@ -276,10 +277,10 @@ stop_pid() {  # stop_pid PIDFILE NAME: TERM, then KILL after 15 s
   local pid i
   [ -f "$1" ] || return 0
   pid=$(cat "$1")
-  if kill -0 "$pid" 2>/dev/null; then
+  if running "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 30; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    for ((i = 0; i < 30; i++)); do running "$pid" || break; sleep 0.5; done
+    if running "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
     say "$2 stopped"
   fi
   rm -f "$1"

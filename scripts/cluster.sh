@@ -57,8 +57,8 @@ sql() {  # sql PORT DATABASE QUERY: one value, as the superuser
 load_env() { if [ -f "$DIR/cluster.env" ]; then set -a; . "$DIR/cluster.env"; set +a; fi; }
 
 write_env() {  # the passwords (made once) and the URLs operators and the tests use
-  local su owner app repl
-  su=${SU_PASSWORD:-$(secret)} owner=${SAFEGRID_OWNER_PASSWORD:-$(secret)}
+  local su owner app repl cookie
+  su=${SU_PASSWORD:-$(secret)} owner=${SAFEGRID_OWNER_PASSWORD:-$(secret)} cookie=$(secret)
   app=${SAFEGRID_APP_PASSWORD:-$(secret)} repl=${REPLICATION_PASSWORD:-$(secret)}
   umask 077
   cat >"$DIR/cluster.env" <<EOF
@@ -67,6 +67,7 @@ SU_PASSWORD=$su
 SAFEGRID_OWNER_PASSWORD=$owner
 SAFEGRID_APP_PASSWORD=$app
 REPLICATION_PASSWORD=$repl
+COOKIE_SECRET=$cookie
 CLUSTER_ADMIN_URL=postgresql://postgres:$su@127.0.0.1:$PRIMARY_PORT/postgres
 CLUSTER_STANDBY_ADMIN_URL=postgresql://postgres:$su@127.0.0.1:$STANDBY_PORT/postgres
 CLUSTER_OWNER_URL=postgresql://safegrid_owner:$owner@127.0.0.1:$PRIMARY_PORT/$DB
@@ -140,7 +141,7 @@ start_app() {  # start_app N PORT
   # Same cookie secret on both servers, so that a signed cookie (the identity of a single sign-on)
   # one server set is good on the other.
   DATABASE_URL=$CLUSTER_PRIMARY_URL DATABASE_READ_URL=$CLUSTER_STANDBY_URL \
-    STREAMLIT_SERVER_COOKIE_SECRET=$SU_PASSWORD PYTHONUNBUFFERED=1 \
+    STREAMLIT_SERVER_COOKIE_SECRET=$COOKIE_SECRET PYTHONUNBUFFERED=1 \
     setsid "$PY" -m streamlit run app.py --server.address 127.0.0.1 --server.port "$2" \
     --server.headless true --server.fileWatcherType none >>"$DIR/app$1.log" 2>&1 </dev/null &
   echo $! >"$pid"
@@ -248,6 +249,9 @@ up() {
   fi
   local started=$SECONDS fresh=0 lsn i
   [ -d "$PGDIR/primary" ] || fresh=1
+  if [ $fresh = 0 ] && [ ! -f "$DIR/built" ]; then
+    die "a first set-up in $DIR did not finish: bash scripts/cluster.sh down, remove $DIR, then up again"
+  fi
   if [ $fresh = 1 ]; then
     rm -rf "$PGDIR/standby"
     unset SU_PASSWORD REPLICATION_PASSWORD
@@ -258,7 +262,7 @@ up() {
   start_pg primary "$PRIMARY_PORT"
   [ -d "$PGDIR/standby" ] || make_standby
   start_pg standby "$STANDBY_PORT"
-  [ $fresh = 1 ] && build_database
+  if [ $fresh = 1 ]; then build_database; touch "$DIR/built"; fi
   lsn=$(sql "$PRIMARY_PORT" postgres "SELECT pg_current_wal_lsn()")
   wait_for 300 "the standby's replay of the primary (up to $lsn)" replayed "$lsn"
   say "the standby has replayed the primary up to $lsn"

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from geo.ingest.demo import demo_password
 from geo.store import accounts, displaykeys
 from geo.store.engine import make_engine
-from tests.browser.conftest import CHROMIUM_ARGS, SLOW_MS, open_grid, sign_in, wait_for_map, wait_for_text
+from tests.browser.conftest import SLOW_MS, open_grid, sign_in, wait_for_map, wait_for_text
 from tests.cluster.conftest import run_script
 
 pytestmark = pytest.mark.cluster

@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from geo.ingest.demo import demo_password
 from geo.store import accounts, displaykeys
@@ -82,7 +83,14 @@ def _log_length(cluster) -> int:
     return len((cluster["dir"] / "nginx" / "access.log").read_text().splitlines())
 
 
+SIGN_INS = "SELECT count(*) FROM audit_log WHERE action = 'logon' AND username = 'admin' AND outcome = 'ok'"
+
+
 def test_sessions_move_to_the_other_server_when_theirs_is_killed(cluster, browser):
+    # The owner reads the audit log whole (row-level security binds only the app's role), on either database.
+    on_primary = cluster["CLUSTER_OWNER_URL"]
+    on_standby = make_url(on_primary).set(port=cluster["ports"]["standby"]).render_as_string(hide_password=False)
+    signed_in = _scalar(on_primary, SIGN_INS)
     wall_name = f"wall.{uuid.uuid4().hex[:6]}"
     primary = make_engine(cluster["CLUSTER_PRIMARY_URL"])
     accounts.add(primary, "test", wall_name, demo_password(wall_name), "wall")
@@ -96,6 +104,7 @@ def test_sessions_move_to_the_other_server_when_theirs_is_killed(cluster, browse
         page.on("websocket", lambda ws: sockets.append(ws))
         open_grid(page, cluster["proxy"])  # signed in through nginx
         wait_for_map(page)
+        assert _scalar(on_primary, SIGN_INS) == signed_in + 1  # a write through an app server, on the primary
         route = next(c["value"] for c in user.cookies() if c["name"] == "sgroute")
         servers = set(_served_by(cluster, route))
         assert len(servers) == 1, f"one browser's requests reached {servers}: not sticky"
@@ -130,6 +139,9 @@ def test_sessions_move_to_the_other_server_when_theirs_is_killed(cluster, browse
         page.get_by_role("link", name="网格地图").click()
         wait_for_map(page)
 
+        # Exactly one more sign-in, written on the primary through the other server, and replayed on the standby.
+        assert _scalar(on_primary, SIGN_INS) == signed_in + 2
+        _until(lambda: _scalar(on_standby, SIGN_INS) == signed_in + 2, 30, "the sign-in replayed on the standby")
         after = _served_by(cluster, route, since)
         assert after and all(s.split(", ")[-1] == survivor for s in after), after
     finally:

@@ -4,6 +4,7 @@
 #
 #   . scripts/system.sh npm                         what the app needs (map assets come from npm)
 #   . scripts/system.sh npm postgis chromium fonts  what the whole test suite needs
+#   . scripts/system.sh postgis nginx               what scripts/cluster.sh needs (the proxy)
 #
 # As root, or with passwordless sudo, it installs what is missing (one apt-get run), starts
 # PostgreSQL if it is not running and finds a way in as the postgres superuser. Otherwise it
@@ -32,6 +33,7 @@ _sg_missing() {
       chromium) [ -x "${SAFEGRID_CHROMIUM:-/usr/bin/chromium}" ] || echo chromium ;;
       fonts) _sg_installed fonts-noto-cjk || echo fonts-noto-cjk ;;
       faketime) command -v faketime >/dev/null 2>&1 || echo faketime ;;
+      nginx) [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || echo nginx ;;
       postgis)
         v=$(_sg_pg_version)
         if [ -z "$v" ]; then echo postgresql  # its PostGIS package is found on the second round
@@ -47,6 +49,7 @@ _sg_skips() {  # what a missing package costs, in words
     chromium) echo "chromium: browser tests (tests/browser, the page benchmark smoke run) skip" ;;
     fonts-noto-cjk) echo "fonts-noto-cjk: PDF tests with Chinese text skip" ;;
     faketime) echo "faketime: the suite cannot be run with the machine's clock moved" ;;
+    nginx) echo "nginx: scripts/cluster.sh cannot start its proxy; the cluster tests (tests/cluster) skip" ;;
     postgresql|postgresql-*-postgis-3) echo "$1: every PostGIS test (the store suite's second backend) skips" ;;
   esac
 }

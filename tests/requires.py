@@ -1,4 +1,4 @@
-"""System parts some tests need (PostGIS, Chromium, CJK fonts): one rule for when they are missing.
+"""System parts some tests need (PostGIS, Chromium, CJK fonts, the cluster's nginx): one rule for when they are missing.
 
 Locally such a test skips and says why; where ``SAFEGRID_REQUIRE_<PART>=1`` is set (as ``.ci/run``
 sets it for every part) it fails instead, so nothing skips in CI. ``scripts/system.sh`` installs
@@ -17,6 +17,7 @@ PARTS = {  # part -> what installs it
     "postgis": "apt-get install postgresql-<version>-postgis-3, for the server's version",
     "browser": "apt-get install chromium",
     "fonts": "apt-get install fonts-noto-cjk",
+    "cluster": "bash -c '. scripts/system.sh postgis nginx' installs PostgreSQL's server and nginx",
 }
 
 

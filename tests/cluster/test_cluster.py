@@ -105,6 +105,9 @@ def test_sessions_move_to_the_other_server_when_theirs_is_killed(cluster, browse
         open_grid(page, cluster["proxy"])  # signed in through nginx
         wait_for_map(page)
         assert _scalar(on_primary, SIGN_INS) == signed_in + 1  # a write through an app server, on the primary
+        # the map's reads came from the standby (DATABASE_READ_URL): the app's pooled connections are open there
+        assert _scalar(cluster["CLUSTER_STANDBY_ADMIN_URL"], "SELECT count(*) FROM pg_stat_activity "
+                       "WHERE usename = 'safegrid_app'") > 0
         route = next(c["value"] for c in user.cookies() if c["name"] == "sgroute")
         servers = set(_served_by(cluster, route))
         assert len(servers) == 1, f"one browser's requests reached {servers}: not sticky"

@@ -128,8 +128,28 @@ def may(permission: str) -> bool:
     return allowed(role(), permission)
 
 
+def _through_the_router() -> None:
+    """Run the router (app.py) if this page was started without it.
+
+    Until some session of a fresh server has run app.py (whose ``st.navigation`` tells Streamlit the app
+    routes itself), Streamlit takes the ``pages/`` folder for an old-style multipage app and runs a
+    page asked for by its address on its own: no sign-in form, no navigation. That is what a browser
+    gets that reconnects to a freshly (re)started server, or to the other server behind the proxy when
+    its own one died. Tell Streamlit once, for the whole server, and run again through app.py, which
+    signs the session in (sign-in form, display key). A session already signed in goes on: its page
+    works alone, and its run holds the widget values (a click) a rerun would drop.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        if current_user() is None:
+            st.rerun()
+
+
 def require(permission: str) -> dict:
     """Stop the page unless the signed-in user holds ``permission`` (denials are audited)."""
+    _through_the_router()
     user = current_user()
     if user is None:
         st.warning(t("auth.signin_first"))

@@ -85,11 +85,11 @@ def _copy_until_ready(pipe, log: Path, ready: threading.Event) -> None:
                 ready.set()
 
 
-@pytest.fixture(scope="session")
-def app_url(demo_url, tmp_path_factory):
+def start_server(database_url: str, workdir: Path) -> tuple[subprocess.Popen, str]:
+    """A Streamlit server of the app on a free port, on ``database_url``, logging to ``workdir``."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {**os.environ, "DATABASE_URL": demo_url, "SAFEGRID_WALL_REFRESH_S": "2",
+    log = workdir / "streamlit.log"
+    env = {**os.environ, "DATABASE_URL": database_url, "SAFEGRID_WALL_REFRESH_S": "2",
            "PYTHONUNBUFFERED": "1"}  # its lines reach the log as they are written
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
                              "--server.port", str(port), "--server.headless", "true"],
@@ -100,12 +100,22 @@ def app_url(demo_url, tmp_path_factory):
     if not ready.wait(90) or urllib.request.urlopen(f"{url}/_stcore/health", timeout=30).status != 200:
         proc.kill()
         pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
-    yield url
+    return proc, url
+
+
+def stop_server(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_url, tmp_path_factory):
+    proc, url = start_server(demo_url, tmp_path_factory.mktemp("server"))
+    yield url
+    stop_server(proc)
 
 
 @pytest.fixture(scope="session")

@@ -51,8 +51,8 @@ def _snapshot(engine) -> dict:
         }
         for level in ("district", "grid"):
             for start, end in ((dt.date(2025, 3, 1), dt.date(2025, 3, 31)), (dt.date(2025, 1, 1), dt.date(2025, 12, 31))):
-                out[(level, start, end)] = area_measures(conn, EVERYTHING, level, start, end,
-                                                         today=TODAY).to_dict("records")
+                table = area_measures(conn, EVERYTHING, level, start, end, today=TODAY)
+                out[(level, start, end)] = table.astype(object).where(table.notna(), None).to_dict("records")
     return out
 
 
@@ -181,13 +181,18 @@ def test_reimport_is_idempotent_and_a_changed_date_moves_the_row(db, tmp_path):
 
 
 @pytest.mark.postgis
-def test_rows_an_app_role_import_leaves_in_default_move_out_on_maintain(make_db, tmp_path):
+def test_rows_the_app_role_writes_wait_in_default_and_move_out_on_maintain(make_db, tmp_path):
     db = make_db("postgis")
     _city(db, tmp_path)
     app = make_engine(app_role_url(db.url.render_as_string(hide_password=False)))
     try:
-        import_file(app, _incidents(tmp_path, [(950, "2018-06-01 10:00", "C1", "theft")], "app.csv"), "incidents",
-                    scope=EVERYTHING)  # the app role may not make partitions: the row waits in DEFAULT
+        with app.begin() as conn:
+            scoping.apply(conn, EVERYTHING)
+            assert partitions.ensure(conn, [dt.date(2018, 6, 1)]) == {}  # not the owner: makes none
+            conn.execute(text("INSERT INTO incidents (source, source_id, category, occurred_at, occurred_on, row_hash, "
+                              "cell_code, community_code, street_code, district_code) VALUES ('app', '1', 'theft', "
+                              "'2018-06-01 02:00+00', '2018-06-01', 0, 'C1', 'D1', 'D1', 'D1')"))
+            conn.execute(text("INSERT INTO incident_daily VALUES ('2018-06-01', 'theft', 'C1', 'D1', 'D1', 'D1', 1)"))
     finally:
         app.dispose()
     with db.connect() as conn:

@@ -40,6 +40,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from geo.ingest.demo import build_demo  # noqa: E402
 from geo.store import partitions  # noqa: E402
+from geo.store.dialects import dialect_for  # noqa: E402
 from geo.store import scope as scoping  # noqa: E402
 from geo.store.engine import make_engine  # noqa: E402
 from geo.store.measures import area_measures  # noqa: E402
@@ -129,11 +130,12 @@ def build(engine, n: int) -> dict:
         partitions.ensure(conn, days)
         last = dt.datetime.combine(END, dt.time(23, 59), tzinfo=ZoneInfo(tz)).isoformat()
         sql = text(_GENERATE.format(span=SPAN_DAYS))
-        for lo in range(1, n + 1, CHUNK):
-            hi = min(lo + CHUNK - 1, n)
-            conn.execute(sql, {"cats": cats, "tz": tz, "ncells": ncells, "ncats": len(cats), "last": last,
-                               "lo": lo, "hi": hi})
-            _say(f"generated {hi:,} of {n:,} incidents ({time.perf_counter() - started:.0f} s)")
+        with dialect_for(conn).bulk_load(conn, "incidents", n):  # as the importer: indexes made once, after
+            for lo in range(1, n + 1, CHUNK):
+                hi = min(lo + CHUNK - 1, n)
+                conn.execute(sql, {"cats": cats, "tz": tz, "ncells": ncells, "ncats": len(cats), "last": last,
+                                   "lo": lo, "hi": hi})
+                _say(f"generated {hi:,} of {n:,} incidents ({time.perf_counter() - started:.0f} s)")
     generate_s = time.perf_counter() - started
     started = time.perf_counter()
     with engine.begin() as conn:

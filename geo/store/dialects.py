@@ -269,8 +269,8 @@ class PostgresDialect:
         for name, _sql in indexes:
             conn.exec_driver_sql(f"DROP INDEX {_quote(name)}")
         yield
-        for _name, sql in indexes:
-            conn.exec_driver_sql(sql)
+        for _name, sql in indexes:  # a partitioned table's index reads "ON ONLY": made again on every partition
+            conn.exec_driver_sql(sql.replace(" ON ONLY ", " ON ", 1))
         conn.exec_driver_sql(f"ANALYZE {_quote(table)}")
 
     def spatial_index(self, table: str, column: str) -> str | None:

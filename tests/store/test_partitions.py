@@ -254,3 +254,20 @@ def test_retention_below_the_floor_is_refused_and_writes_nothing(db, tmp_path, c
         assert conn.execute(text("SELECT COUNT(*) FROM audit_log WHERE action = 'maintain'")).scalar() == 0
     with db.begin() as conn, pytest.raises(RetentionError):
         maintain(conn, TODAY, retain=23)
+
+
+@pytest.mark.postgis
+def test_a_bulk_load_rebuilds_the_indexes_on_every_partition(make_db, tmp_path):
+    from geo.store.dialects import BULK_ROWS, dialect_for
+
+    db = make_db("postgis")
+    _city(db, tmp_path)
+    with db.begin() as conn:
+        conn.execute(text("DELETE FROM incidents WHERE occurred_on >= '2025-01-01'"))
+        with dialect_for(conn).bulk_load(conn, "incidents", BULK_ROWS):  # drops the secondary indexes, then remakes
+            assert conn.execute(text("SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'incidents'")).scalar() == 1
+    with db.connect() as conn:
+        invalid = conn.execute(text("SELECT COUNT(*) FROM pg_index WHERE NOT indisvalid")).scalar()
+        per_partition = conn.execute(text(
+            "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'incidents_p2024_03'")).scalar()
+    assert (invalid, per_partition) == (0, 5)  # the key and the four secondary indexes

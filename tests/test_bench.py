@@ -26,6 +26,8 @@ SMOKE = {
                            "geopandas plot", "area report PDF"), None),
     "limits_bench.py": (("gzip bomb 64 MiB", "zip bomb 64 MiB", "/dev/zero as .csv", "baseline MiB"), None),
     "import_bench.py": (("safegrid sqlite", "safegrid postgis", "geopandas sqlite"), "postgis"),
+    "partition_bench.py": (("Change of period on the grid page", "last month", "calendar year 2025", "grid",
+                            "partitioned (one month's partition)", "unpartitioned (one table, date index)"), "postgis"),
     "page_bench.py": (("demo city", "grid 600 m", "drill", "measure", "naive draw", "naive change", "ratio"),
                       "browser"),
     "zones_bench.py": (("SafeGrid propose", "spopt RegionKMeans", "spopt MaxP", "Chicago beats"), None),

@@ -1,4 +1,5 @@
-"""``init`` (the schema, and the app's PostgreSQL role) and ``demo`` (the demo city)."""
+"""``init`` (the schema, and the app's PostgreSQL role), ``demo`` (the demo city) and ``maintain``
+(partitions made ahead, retention)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,24 @@ def cmd_demo(args) -> str:
                       actor=cli_actor(), progress=None if args.quiet else progress())
 
 
+def cmd_maintain(args) -> str:
+    from geo.core import clock
+    from geo.store import audit
+    from geo.store.dialects import dialect_for
+    from geo.store.partitions import INCIDENTS, is_partitioned
+    from geo.store.retention import maintain, retain_months
+    from geo.store.schema import deployment_timezone
+
+    retain = retain_months(args.retain_months)  # the option, else SAFEGRID_RETAIN_MONTHS; refused below the floor
+    db = engine(args)
+    with db.begin() as conn:
+        if dialect_for(conn).partitions and not is_partitioned(conn, INCIDENTS.table):
+            raise CommandError("incidents is not partitioned yet: run `python -m geo init` to upgrade the schema")
+        done = maintain(conn, clock.today(deployment_timezone(conn)), ahead=args.ahead, retain=retain)
+        audit.record(conn, cli_actor(), "maintain", "incidents", detail=done.summary())
+    return done.summary()
+
+
 def add_commands(sub, common, scoped) -> None:
     p = sub.add_parser("init", parents=[common], help="create or upgrade the schema")
     p.add_argument("--tz", help="deployment time zone, set once (default Asia/Shanghai)")
@@ -60,3 +79,12 @@ def add_commands(sub, common, scoped) -> None:
     p.add_argument("--keep-existing", action="store_true",
                    help="do nothing when the database already holds areas (used by scripts/start.sh)")
     p.set_defaults(run=cmd_demo)
+
+    p = sub.add_parser("maintain", parents=[common],
+                       help="make incident partitions ahead of time and apply the retention (run it from cron)")
+    p.add_argument("--ahead", type=int, default=3, metavar="MONTHS",
+                   help="months after the current one to make partitions for (default 3)")
+    p.add_argument("--retain-months", type=int, metavar="N",
+                   help="drop incidents older than N whole months (default: $SAFEGRID_RETAIN_MONTHS, else keep all; "
+                        "never below 24)")
+    p.set_defaults(run=cmd_maintain)

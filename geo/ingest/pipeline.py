@@ -40,7 +40,7 @@ from geo.store.rollup import add_to_daily, rebuild_daily
 from geo.store.schema import deployment_timezone
 from geo.store.types import geometry_values, point_values
 from geo.store.frames import raw_frame
-from geo.store import generation
+from geo.store import generation, partitions
 from geo.store import scope as scoping
 from geo.store.scope import Scope, require
 
@@ -276,7 +276,7 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
     Ledger rows (``ledger``) are checked against the workflow first, in the same transaction."""
     dialect = dialect_for(engine)
     key = target.keys[-1]
-    extra = ", occurred_on" if layer == "incidents" else (ledger_rows.EXISTING if layer == "ledger" else "")
+    extra = ", occurred_on, id" if layer == "incidents" else (ledger_rows.EXISTING if layer == "ledger" else "")
     where = " WHERE source = :source" if "source" in target.keys else ""
     with engine.begin() as conn:
         scoping.apply(conn, scope)
@@ -304,8 +304,12 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
             # (only an import that sees the whole jurisdiction can tell that the table was empty)
             was_empty = scope.everything and conn.exec_driver_sql(
                 f"SELECT NOT EXISTS (SELECT 1 FROM {target.table})").scalar()
-            bump = "version" if layer == "ledger" else None
-            dialect.upsert(conn, target.table, todo[changed[todo.index]], target.keys, bump=bump)
+            if layer == "incidents":  # their months' partitions first (PostgreSQL; the owner only)
+                partitions.ensure(conn, set(todo["occurred_on"]))
+                partitions.replace_incidents(conn, source, todo[changed[todo.index]], existing)
+            else:
+                bump = "version" if layer == "ledger" else None
+                dialect.upsert(conn, target.table, todo[changed[todo.index]], target.keys, bump=bump)
             fresh = todo[new[todo.index]]
             total = len(fresh)
             with dialect.bulk_load(conn, target.table, total):

@@ -67,6 +67,7 @@ class SQLiteDialect:
     name = "sqlite"
     max_params = 30_000
     has_roles = False  # no database roles, so no row-level security either
+    partitions = False  # one table each for incidents and the rollup (geo.store.partitions)
 
     def geometry_column(self, geometry_type: str):
         """The column type a geometry is stored in: a WKB blob."""
@@ -179,6 +180,7 @@ class PostgresDialect:
     name = "postgresql"
     max_params = 30_000
     has_roles = True  # the app role is bound by row-level security (geo.store.roles)
+    partitions = True  # incidents by month, the rollup by year (migration 0007, geo.store.partitions)
 
     def geometry_column(self, geometry_type: str):
         """The column type a geometry is stored in: PostGIS ``geometry(<type>, 4326)``."""
@@ -267,8 +269,8 @@ class PostgresDialect:
         for name, _sql in indexes:
             conn.exec_driver_sql(f"DROP INDEX {_quote(name)}")
         yield
-        for _name, sql in indexes:
-            conn.exec_driver_sql(sql)
+        for _name, sql in indexes:  # a partitioned table's index reads "ON ONLY": made again on every partition
+            conn.exec_driver_sql(sql.replace(" ON ONLY ", " ON ", 1))
         conn.exec_driver_sql(f"ANALYZE {_quote(table)}")
 
     def spatial_index(self, table: str, column: str) -> str | None:

@@ -58,6 +58,9 @@ class _AreaCodes:
 
 
 class Incident(_AreaCodes, Base):
+    """On PostgreSQL partitioned by month of ``occurred_on`` (migration 0007): there the primary key is
+    (id, occurred_on) and the unique key (source, source_id, occurred_on); ``geo.store.partitions``."""
+
     __tablename__ = "incidents"
     __table_args__ = (
         Index("uq_incidents_source", "source", "source_id", unique=True),

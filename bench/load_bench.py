@@ -35,6 +35,7 @@ import threading
 import time
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -47,6 +48,7 @@ from geo.ui import runlog  # noqa: E402
 
 CLUSTER_URL = "http://127.0.0.1:8600"  # nginx in front of the cluster's app servers (scripts/cluster.sh)
 CLUSTER_SCRIPT = ROOT / "scripts" / "cluster.sh"
+CLUSTER_PORTS = [8601, 8602]  # its two app servers
 TIMEOUT_S = 120.0  # per step: a session that waits longer counts as an error
 BROWSERS = 10  # headless pages one 2-core machine holds beside the server
 WANT = {"street": tuple(STREET), "community": tuple(COMMUNITY), "cell": tuple(CELL)}
@@ -118,18 +120,18 @@ async def browser_session(browser, base: str, timeout: float) -> dict:
 
 # ---- server memory --------------------------------------------------------------------------------
 
-def server_pids(own: list[int] | None) -> list[int]:
-    """The Streamlit server processes: ours, else every ``streamlit run`` on this machine (--url, cluster)."""
-    if own:
-        return own
+def server_pids(ports: list[int]) -> list[int]:
+    """The ``streamlit run`` processes on this machine serving one of ``ports`` (``--server.port``)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                cmd = (entry / "cmdline").read_bytes().split(b"\0")
+                cmd = [a.decode(errors="replace") for a in (entry / "cmdline").read_bytes().split(b"\0")]
             except OSError:
                 continue
-            if b"streamlit" in b" ".join(cmd) and b"run" in cmd:
+            if any("streamlit" in a for a in cmd) and "run" in cmd and any(
+                    f"--server.port={p}" in cmd or (a == "--server.port" and b == str(p))
+                    for p in ports for a, b in zip(cmd, cmd[1:] + [""])):
                 pids.append(int(entry.name))
     return pids
 
@@ -228,6 +230,10 @@ def print_table(rows: list[dict], file=None) -> None:
             errors = sum(bool(r["errors"]) for r in mine)
             out(f"{row['name']:<11}{row['sessions']:>9}{f'{nb}/{len(results) - nb}':>10}  {client:<9}"
                 + "".join(_cell([r[s] for r in mine if s in r]) for s in STEPS) + f"{errors:>8}")
+        done = [r for r in results if "wall" in r]
+        out(f"{'':<11}sessions complete: {len(done)} of {len(results)} (browser "
+            f"{sum(r['client'] == 'browser' for r in done)}, protocol {sum(r['client'] == 'protocol' for r in done)}),"
+            f" {sum(bool(r['errors']) for r in results)} with errors")
         growth = row["rss_after"] - row["rss_before"]
         peak = row["rss_peak"] - row["rss_before"]
         out(f"{'':<11}server RSS (sum of {row['servers']}): before {row['rss_before']:.0f} MB, peak "
@@ -264,6 +270,8 @@ def main(argv: list[str] | None = None) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--url", help="drive this running server or proxy instead of starting one")
     where.add_argument("--cluster", action="store_true", help="also run on scripts/cluster.sh (nginx on 8600)")
+    parser.add_argument("--pid", type=int, nargs="*", help="with --url: the server processes whose memory counts "
+                        "(default: the streamlit processes started with the url's port)")
     parser.add_argument("--timeout", type=float, default=TIMEOUT_S, help="seconds a step may take")
     parser.add_argument("--scale", type=float, default=1.0, help="demo city scale")
     parser.add_argument("--smoke", action="store_true", help="2 sessions (1 browser, 1 protocol) on a 5 %% demo")
@@ -273,7 +281,8 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     if args.url:
         for n in args.sessions:
-            rows.append(measure("url", args.url, n, args.browsers, args.timeout, server_pids(None)))
+            pids = args.pid or server_pids([urlsplit(args.url).port or 80])
+            rows.append(measure("url", args.url, n, args.browsers, args.timeout, pids))
             print_table(rows[-1:], file=sys.stderr)
         print_table(rows)
         return
@@ -296,10 +305,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.cluster and cluster("up"):
         try:
             for n in args.sessions:
-                rows.append(measure("cluster", CLUSTER_URL, n, args.browsers, args.timeout, server_pids(None)))
+                rows.append(measure("cluster", CLUSTER_URL, n, args.browsers, args.timeout, server_pids(CLUSTER_PORTS)))
         finally:
             cluster("down")
     print_table(rows)
+    if args.smoke and any(r["errors"] for row in rows for r in row["results"]):
+        sys.exit("the smoke run had sessions with errors")  # the bench itself (or the app) is broken
 
 
 if __name__ == "__main__":

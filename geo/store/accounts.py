@@ -225,7 +225,9 @@ def authenticate(engine: Engine, username: str, password: str, client: str | Non
         else:
             lockout.clear(conn, keys[NAME_LIMIT])  # the client's count stays: it may be trying other names
             if _needs_rehash(row[0]):  # an older setting: every account then costs one same-sized hash
-                conn.execute(update(User).where(User.username == username)
+                # only where the old hash is still there: of parallel sign-ins one re-makes it (the sessions
+                # of this account opened before are then asked to sign in once more, as after a reset)
+                conn.execute(update(User).where(User.username == username, User.password_hash == row[0])
                              .values(password_hash=_HASHER.hash(password)))
             audit.record(conn, username, "logon", username, "ok", at=now)
             return get(conn, username), "ok"

@@ -50,7 +50,9 @@ CLUSTER_URL = "http://127.0.0.1:8600"  # nginx in front of the cluster's app ser
 CLUSTER_SCRIPT = ROOT / "scripts" / "cluster.sh"
 CLUSTER_PORTS = [8601, 8602]  # its two app servers
 TIMEOUT_S = 120.0  # per step: a session that waits longer counts as an error
-BROWSERS = 10  # headless pages one 2-core machine holds beside the server
+# headless pages the machine holds beside the server: two per core (10 on 2 cores took 40-50 s to show the
+# sign-in form with the server idle: Chromium, not the app, was then the wall)
+BROWSERS = 2 * (os.cpu_count() or 1)
 WANT = {"street": tuple(STREET), "community": tuple(COMMUNITY), "cell": tuple(CELL)}
 ERRORS_JS = """() => Array.from(document.querySelectorAll('[data-testid="stException"], [data-testid="stAlertContentError"]'))
   .map(e => e.innerText.slice(0, 200))"""

@@ -24,6 +24,7 @@ SMOKE = {
     "hotspots_bench.py": (("change of period", "Gi* (SafeGrid)", "esda.G_Local", "emerging hot spots"), None),
     "longwork_bench.py": (("zone proposal", "whole LP each round", "same zones: True", "patrol sheets PDF",
                            "geopandas plot", "area report PDF"), None),
+    "load_bench.py": (("sessions complete: 2 of 2 (browser 1, protocol 1), 0 with errors", "per session"), "browser"),
     "limits_bench.py": (("gzip bomb 64 MiB", "zip bomb 64 MiB", "/dev/zero as .csv", "baseline MiB"), None),
     "import_bench.py": (("safegrid sqlite", "safegrid postgis", "geopandas sqlite"), "postgis"),
     "partition_bench.py": (("Change of period on the grid page", "last month", "calendar year 2025", "grid",
@@ -33,6 +34,11 @@ SMOKE = {
     "zones_bench.py": (("SafeGrid propose", "spopt RegionKMeans", "spopt MaxP", "Chicago beats"), None),
 }
 HANG_S = 600  # a guard against a hang, not a timing: smoke sizes take well under a minute
+BROWSER_ROUND = {"load_bench.py"}  # runs with the browser tests (-m browser): it drives Chromium pages at once
+
+
+def _smoke_params():
+    return [pytest.param(name, marks=pytest.mark.browser) if name in BROWSER_ROUND else name for name in sorted(SMOKE)]
 
 
 def test_every_bench_has_a_smoke_run():
@@ -57,7 +63,7 @@ def _postgis_reachable() -> str | None:
     return None
 
 
-@pytest.mark.parametrize("name", sorted(SMOKE))
+@pytest.mark.parametrize("name", _smoke_params())
 def test_bench_smoke_run_prints_its_table(name, shared_data):
     expected, needs = SMOKE[name]
     if needs == "browser" and (why := browser_missing()):

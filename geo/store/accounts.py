@@ -8,6 +8,7 @@ counted in :mod:`geo.store.lockout`, by the name tried and by the client.
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import datetime as dt
 from dataclasses import dataclass, field
@@ -23,7 +24,17 @@ from geo.core.auth import (CLIENT_LIMIT, NAME_LIMIT, ROLES, PasswordRefused, che
 from geo.store import audit, lockout
 from geo.store.models import User
 
-_HASHER = PasswordHasher()
+# argon2id at OWASP's first recommended setting (Password Storage Cheat Sheet: 19 MiB, 2 passes, 1 lane),
+# not argon2-cffi's default (64 MiB, 3 passes, 4 lanes: ~0.35 s of both cores here, so a burst of sign-ins
+# starved every page). Hashes made with other settings still verify, and are re-made at the next sign-in.
+ARGON2_MEMORY_KIB = 19 * 1024
+ARGON2_PASSES = 2
+ARGON2_LANES = 1
+# Verifications at once; the others wait their turn, so a burst of sign-ins (a command centre's screens
+# after a restart) leaves the other core to the pages instead of sharing both among hashes.
+VERIFY_SLOTS = 1
+_VERIFYING = threading.BoundedSemaphore(VERIFY_SLOTS)
+_HASHER = PasswordHasher(time_cost=ARGON2_PASSES, memory_cost=ARGON2_MEMORY_KIB, parallelism=ARGON2_LANES)
 _DUMMY_HASH = _HASHER.hash("timing-equaliser-0")  # unknown users cost the same time as known ones
 DENIED = "denied"  # the one answer to every refused sign-in
 
@@ -213,6 +224,11 @@ def authenticate(engine: Engine, username: str, password: str, client: str | Non
             why = "wrong password"
         else:
             lockout.clear(conn, keys[NAME_LIMIT])  # the client's count stays: it may be trying other names
+            if _needs_rehash(row[0]):  # an older setting: every account then costs one same-sized hash
+                # only where the old hash is still there: of parallel sign-ins one re-makes it (the sessions
+                # of this account opened before are then asked to sign in once more, as after a reset)
+                conn.execute(update(User).where(User.username == username, User.password_hash == row[0])
+                             .values(password_hash=_HASHER.hash(password)))
             audit.record(conn, username, "logon", username, "ok", at=now)
             return get(conn, username), "ok"
         for limit, k in sorted(keys.items(), key=lambda item: item[1]):  # key order, as in locked()
@@ -224,7 +240,15 @@ def authenticate(engine: Engine, username: str, password: str, client: str | Non
 
 
 def _verify(pw_hash: str, password: str) -> bool:
+    with _VERIFYING:
+        try:
+            return _HASHER.verify(pw_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def _needs_rehash(pw_hash: str) -> bool:
     try:
-        return _HASHER.verify(pw_hash, password)
-    except (VerificationError, InvalidHashError):
+        return _HASHER.check_needs_rehash(pw_hash)
+    except InvalidHashError:
         return False

@@ -382,13 +382,32 @@ def incidents(start: dt.date, end: dt.date, cats: tuple[str, ...] = (), focus: s
 
 def forget_ledger_counts() -> None:
     """Drop the cached reads that count or show ledger items (after a ledger change): the measures,
-    the area cards and the map layers. Outlines and everything else stay cached."""
-    for cached in (_measures, _card, _layer):
+    the area cards, the map layers and the wall's shared snapshot. Outlines and everything else stay cached."""
+    for cached in (_measures, _card, _layer, _wall_shared):
         cached.clear()
 
 
+# Wall screens of one scope share one snapshot read for this long (every screen read its own: ~0.6 s of
+# CPU per screen per refresh, which 50 screens on one server could not afford). It is at most this old
+# when shown, and each screen still opens a connection on every refresh, so an outage shows at once.
+WALL_SHARED_S = 10
+
+
+@st.cache_data(ttl=WALL_SHARED_S, max_entries=64, show_spinner=False)
+def _wall_shared(url: str, code: str | None, period: int, k: int, hot_cells: int, exclude: tuple[str, ...],
+                 delay_days: int, _now: dt.datetime) -> dict:
+    """The snapshot at ``_now``, the time of the first screen asking in the ``period`` (of WALL_SHARED_S)."""
+    with _reading(url, code) as (conn, s):
+        snap = wall_view(conn, s, _now, k=k, hot_cells=hot_cells, exclude=exclude, delay_days=delay_days)
+    snap["read_at"] = clock.now_utc()
+    return snap
+
+
 def wall(now: dt.datetime, *, k: int, hot_cells: int, exclude: tuple[str, ...], delay_days: int) -> dict:
-    """What the wall shows now inside the account's scope, through disclosure control (never cached); from
-    the read replica when there is one (its "data as of" then tells how far the replica has got)."""
-    with replica_session() as (conn, s):
-        return wall_view(conn, s, now, k=k, hot_cells=hot_cells, exclude=exclude, delay_days=delay_days)
+    """What the wall shows now inside the account's scope, through disclosure control: read at most
+    ``WALL_SHARED_S`` seconds before (its ``read_at``), shared by the screens of one scope; from the read
+    replica when there is one (its "data as of" then tells how far the replica has got)."""
+    with replica_session():
+        pass  # a connection on every refresh: a database that is away marks the wall stale at once
+    period = int(now.timestamp() // WALL_SHARED_S)
+    return _wall_shared(*_read_key(), period, k, hot_cells, tuple(exclude), delay_days, _now=now)

@@ -82,8 +82,7 @@ iframe { background: #0e1117; }
 def load_snapshot() -> tuple[dict | None, bool]:
     """(snapshot, stale): a fresh read, or the last good one marked stale when the read fails."""
     try:
-        snap = data.wall(clock.now_utc(), **config.wall_settings())
-        snap["read_at"] = clock.now_utc()
+        snap = data.wall(clock.now_utc(), **config.wall_settings())  # with its read_at: it may be shared
         st.session_state[SNAPSHOT_KEY] = snap
         st.session_state.pop(FAILED_KEY, None)
         return snap, False

@@ -299,3 +299,50 @@ def test_the_command_line_names_why_a_password_is_refused(db, monkeypatch, capsy
     out, err = capsys.readouterr()
     assert err == "error: this password is one of the most common passwords, or too close to one\n" and not out
     assert accounts.authenticate(db, "ops.leader", PASSWORD, now=T0)[1] == ("ok" if action == "reset" else "denied")
+
+
+def test_authenticate_remakes_a_hash_of_an_older_setting_at_sign_in(db):
+    """Hashes of argon2-cffi's default setting (64 MiB, 3 passes, 4 lanes) still verify, and a right
+    password re-makes them at OWASP's setting, so every account then costs the same to check."""
+    from argon2 import PasswordHasher
+
+    accounts.add(db, "root", "ops.old", PASSWORD, "leader")
+    with db.begin() as conn:
+        conn.execute(text("UPDATE users SET password_hash = :h WHERE username = 'ops.old'"),
+                     {"h": PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(PASSWORD)})
+    assert accounts.authenticate(db, "ops.old", "wrong-password-1", now=T0) == DENIED
+    with db.connect() as conn:
+        assert "m=65536,t=3,p=4" in conn.execute(text("SELECT password_hash FROM users")).scalar()  # no change
+    account, why = accounts.authenticate(db, "ops.old", PASSWORD, now=T0)
+    with db.connect() as conn:
+        stored = conn.execute(text("SELECT password_hash FROM users")).scalar()
+        now_held = accounts.get(conn, "ops.old").credential
+    assert why == "ok" and f"m={accounts.ARGON2_MEMORY_KIB},t={accounts.ARGON2_PASSES},p=1" in stored
+    assert account.credential == now_held  # the session signing in holds the new hash's credential
+    assert accounts.authenticate(db, "ops.old", PASSWORD, now=T0)[1] == "ok"
+
+
+def test_verifications_take_turns(monkeypatch):
+    """A burst of sign-ins checks one password at a time (VERIFY_SLOTS), leaving a core to the pages."""
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    class Watching:
+        def verify(self, pw_hash, password):
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            try:
+                return accounts.PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).verify(pw_hash, password)
+            finally:
+                with lock:
+                    inside[0] -= 1
+
+    quick = accounts.PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    monkeypatch.setattr(accounts, "_HASHER", Watching())
+    threads = [threading.Thread(target=accounts._verify, args=(quick, PASSWORD)) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert most[0] == accounts.VERIFY_SLOTS == 1

@@ -6,12 +6,8 @@ session themselves, so a cached result is always keyed by both: two databases (t
 ``DATABASE_URL``) or two accounts with different scopes never share one. Each read sets the scope
 for PostgreSQL's row-level security for its own transaction only.
 
-With ``DATABASE_READ_URL`` set (a hot standby), :func:`loader` reads and the wall read there; writes,
-sign-in and :func:`session` use the primary (``DATABASE_URL``), which reads see their own writes on.
-A replica that cannot be reached is passed over for the primary. Cached reads are also keyed by the
-data generations (``geo.store.generation``), read at most every few seconds (``geo.ui.generations``), so
-a write made through another app server is seen within that time (plus the replica's lag), not only
-when the TTL runs out.
+With ``DATABASE_READ_URL`` set, loader reads and the wall go to that replica, everything else to the
+primary; cached reads are also keyed by the data generations (README: "Production: a read replica").
 """
 
 from __future__ import annotations
@@ -32,12 +28,13 @@ from geo.core.coverage import camera_views
 from geo.core.auth import allowed
 from geo.store import features, patrol
 from geo.store import scope as scoping
-from geo.store.engine import describe, make_engine, resolve_read_url, resolve_url
+from geo.store.engine import describe, make_engine, resolve_url
 from geo.store.kpis import wall_view
 from geo.store.measures import area_card, area_measures, area_path, search_areas
 from geo.store.queries import area_level_counts, areas_for_map, categories, latest_day, table_counts
 from geo.store.scope import Scope
-from geo.ui import generations as polling
+from geo.ui import replica
+from geo.ui.replica import read_url
 from geo.store.schema import deployment_timezone, is_initialised
 
 TTL_SECONDS = 60
@@ -53,11 +50,6 @@ def _engine_for(url: str) -> Engine:
 def engine() -> Engine:
     """The primary database: writes, sign-in and reads that must see the latest state."""
     return _engine_for(resolve_url())
-
-
-def read_url() -> str:
-    """Where page reads go: the read replica when one is configured, else the primary."""
-    return resolve_read_url() or resolve_url()
 
 
 def dispose() -> None:
@@ -77,15 +69,7 @@ def user_scope() -> str | None:
 
 
 def _connect(stack: ExitStack, url: str):
-    """A connection to ``url``; a replica that cannot be reached gives way to the primary."""
-    try:
-        return stack.enter_context(_engine_for(url).connect())
-    except OperationalError:
-        primary = resolve_url()
-        if url == primary:
-            raise
-        LOG.warning("read replica unreachable; reading from the primary")
-        return stack.enter_context(_engine_for(primary).connect())
+    return replica.connect(stack, url, _engine_for)
 
 
 @contextmanager
@@ -119,19 +103,16 @@ def replica_session():
         yield opened
 
 
-def _key() -> tuple[str, str | None]:
-    """The primary's URL and the account's scope code (uncached reads and writes)."""
+def _key() -> tuple[str, str | None]:  # the primary's URL and the account's scope code
     return resolve_url(), user_scope()
 
 
-def _read_key() -> tuple[str, str | None]:
-    """What every cached read is keyed by: the URL it reads from and the account's scope code."""
+def _read_key() -> tuple[str, str | None]:  # what every cached read is keyed by: where it reads, and the scope
     return read_url(), user_scope()
 
 
-def generations(url: str) -> dict[str, int]:
-    """The data generations at ``url`` (polled: :func:`geo.ui.generations.poll`)."""
-    return polling.poll(url, _connect)
+def generations(url: str) -> dict[str, int]:  # polled every few seconds: geo.ui.replica
+    return replica.poll(url, _connect)
 
 
 def _identity(fn: Callable) -> str:

@@ -130,7 +130,7 @@ def test_a_write_through_another_server_is_seen_without_a_clear(two_databases, m
     so the read changes once the generation is polled again, long before the TTL."""
     from geo.store import generation
     from geo.store.engine import make_engine
-    from geo.ui import generations as polling
+    from geo.ui import replica as polling
 
     @data.loader(ttl=3600, show_spinner=False)
     def codes(conn, scope) -> list[str]:
@@ -149,7 +149,7 @@ def test_a_write_through_another_server_is_seen_without_a_clear(two_databases, m
 
 def test_the_ledger_generation_renews_only_the_reads_that_depend_on_it(two_databases, monkeypatch):
     from geo.store import generation
-    from geo.ui import generations as polling
+    from geo.ui import replica as polling
 
     @data.loader(ttl=3600, show_spinner=False)
     def plain(conn, scope) -> int:

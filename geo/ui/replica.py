@@ -1,4 +1,5 @@
-"""How often an app server looks at the data generations (``geo.store.generation``).
+"""The read replica's part of page reads: where they go, what happens when it is away, and how often an
+app server looks at the data generations (``geo.store.generation``).
 
 Each cached page read is keyed by the generations of what it depends on. Reading them costs one small
 query; a server does it at most every :data:`POLL_S` seconds per database and shares the reading between
@@ -7,16 +8,37 @@ its sessions, so a write made through another server is seen within that time.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from contextlib import ExitStack
 from typing import Callable
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from geo.store import generation
+from geo.store.engine import resolve_read_url, resolve_url
+
+LOG = logging.getLogger(__name__)
 
 POLL_S = 2.0
+
+
+def read_url() -> str:
+    """Where page reads go: the read replica when one is configured (``DATABASE_READ_URL``), else the primary."""
+    return resolve_read_url() or resolve_url()
+
+
+def connect(stack: ExitStack, url: str, engine_for: Callable):
+    """A connection to ``url`` entered on ``stack``; a replica that cannot be reached gives way to the primary."""
+    try:
+        return stack.enter_context(engine_for(url).connect())
+    except OperationalError:
+        primary = resolve_url()
+        if url == primary:
+            raise
+        LOG.warning("read replica unreachable; reading from the primary")
+        return stack.enter_context(engine_for(primary).connect())
 
 _seen: dict[str, tuple[float, dict[str, int]]] = {}
 _lock = threading.Lock()

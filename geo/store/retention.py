@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.engine import Connection
 
-from geo.store import partitions
+from geo.store import generation, partitions
 from geo.store.partitions import INCIDENTS, LAYOUTS
 
 RETAIN_ENV = "SAFEGRID_RETAIN_MONTHS"
@@ -100,6 +100,8 @@ def maintain(conn: Connection, today: dt.date, *, ahead: int = DEFAULT_AHEAD, re
     if retain is not None:
         done.cut = cutoff(today, retain)
         _drop_before(conn, done)
+        if done.deleted_incidents or done.deleted_daily or done.dropped:  # app servers' cached reads are stale
+            generation.bump(conn, "data")
     if done.partitioned:
         days = set(partitions.months_ahead(today, ahead))
         for layout in LAYOUTS:

@@ -83,3 +83,27 @@ def test_imports_bump_data_and_ledger_writes_bump_ledger(db, tmp_path):
                        lon=x, lat=y, scope=Scope.jurisdiction())
     with db.connect() as conn:
         assert generation.current(conn) == {"data": 3, "ledger": 1}
+
+
+def test_retention_that_removes_rows_bumps_data(db, tmp_path):
+    import datetime as dt
+
+    from geo.ingest.pipeline import import_file
+    from geo.store.retention import maintain
+    from geo.store.scope import Scope
+    from tests.helpers import centre, incidents_csv, small_city
+
+    small_city(db, tmp_path)
+    x, y = centre("C1")
+    old = incidents_csv(tmp_path, [("o1", "2020-03-01T10:00:00+08:00", x, y, "theft", ""),
+                                   ("n1", "2026-06-01T10:00:00+08:00", x, y, "theft", "")])
+    import_file(db, old, "incidents", scope=Scope.jurisdiction())
+    with db.connect() as conn:
+        before = generation.current(conn)["data"]
+    with db.begin() as conn:
+        maintain(conn, dt.date(2026, 7, 1), retain=24)  # removes the 2020 incident: one bump
+    with db.begin() as conn:
+        maintain(conn, dt.date(2026, 7, 1), retain=24)  # finds nothing more to remove: no bump
+    with db.connect() as conn:
+        assert generation.current(conn)["data"] == before + 1
+        assert conn.execute(text("SELECT COUNT(*) FROM incidents")).scalar() == 1

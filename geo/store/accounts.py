@@ -34,6 +34,7 @@ ARGON2_LANES = 1
 # after a restart) leaves the other core to the pages instead of sharing both among hashes.
 VERIFY_SLOTS = 1
 _VERIFYING = threading.BoundedSemaphore(VERIFY_SLOTS)
+_WRITING = threading.Lock()  # the writes of one sign-in at a time in this process (see _settle)
 _HASHER = PasswordHasher(time_cost=ARGON2_PASSES, memory_cost=ARGON2_MEMORY_KIB, parallelism=ARGON2_LANES)
 _DUMMY_HASH = _HASHER.hash("timing-equaliser-0")  # unknown users cost the same time as known ones
 DENIED = "denied"  # the one answer to every refused sign-in
@@ -208,9 +209,20 @@ def authenticate(engine: Engine, username: str, password: str, client: str | Non
         if client:
             keys[CLIENT_LIMIT] = failure_key(key, "client", client)
         was_locked = lockout.locked(conn, keys.values(), now)
+        expired = lockout.any_expired(conn, now)
     verified = _verify(_DUMMY_HASH if row is None else row[0], password)  # on every path, exactly once
-    with engine.begin() as conn:  # on its own: its row locks must not be held while others are taken
-        lockout.forget_expired(conn, now)
+    with _WRITING:
+        return _settle(engine, username, password, row, keys, was_locked, verified, expired, now)
+
+
+def _settle(engine: Engine, username: str, password: str, row, keys: dict, was_locked: bool, verified: bool,
+            expired: bool, now: dt.datetime) -> tuple[Account | None, str]:
+    """The writes of a sign-in (see :func:`authenticate`), one sign-in of this process at a time: a burst
+    of sign-ins then queues here instead of on the database's write lock, where SQLite's busy timeout
+    ran out for some of 50 at once (a thread holding the lock gets little CPU while others compute)."""
+    if expired:
+        with engine.begin() as conn:  # on its own: its row locks must not be held while others are taken
+            lockout.forget_expired(conn, now)
     with engine.begin() as conn:
         # again, after the slow verification: a lock set meanwhile by parallel attempts counts too
         locked = lockout.locked(conn, keys.values(), now, wait=True) or was_locked

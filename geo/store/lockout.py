@@ -77,6 +77,11 @@ def clear(conn: Connection, key: str) -> None:
     conn.execute(delete(FAILURES).where(FAILURES.c.key == key))
 
 
+def any_expired(conn: Connection, now: dt.datetime) -> bool:
+    """Whether any row is due to be forgotten (a read: a sign-in writes only when there is)."""
+    return conn.execute(select(FAILURES.c.key).where(FAILURES.c.expires_at <= now).limit(1)).first() is not None
+
+
 def forget_expired(conn: Connection, now: dt.datetime) -> int:
     """Delete the rows whose window and lock have both ended; returns how many."""
     # rows a sign-in is counting right now are passed over (PostgreSQL's SKIP LOCKED), never waited for

@@ -28,6 +28,7 @@ from geo.core.distinct import per_distinct
 from geo.store.copytext import copy_text
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = "safegrid_read_only"  # execution option of a connection that only reads (see SQLite's begin)
 SQLITE_CACHE_KIB = 131_072  # 128 MiB page cache per connection
 BULK_ROWS = 50_000  # a load this large (and larger than the table) rebuilds secondary indexes once
 
@@ -115,9 +116,13 @@ class SQLiteDialect:
         def _no_autobegin(dbapi_conn, _record):  # pragma: no cover
             dbapi_conn.isolation_level = None
 
+        # A transaction takes the write lock at once (IMMEDIATE: a read that turns into a write never
+        # fails on a snapshot another writer moved on), except on a connection marked as a reader
+        # (READ_ONLY): those take none, so the pages' reads run side by side (WAL) instead of queueing
+        # for the one write lock, whose busy timeout a burst of 50 sessions ran out.
         @event.listens_for(engine, "begin")
         def _begin(conn):  # pragma: no cover
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN DEFERRED" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     def insert_or_update(self, table: Table) -> sqlite.Insert:
         """An INSERT of one row that takes ``.on_conflict_do_update(...)`` and ``.returning(...)`` (SQLite 3.35+)."""

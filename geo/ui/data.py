@@ -68,12 +68,12 @@ def user_scope() -> str | None:
     return user.get("scope")
 
 
-def _connect(stack: ExitStack, url: str):
-    return replica.connect(stack, url, _engine_for)
+def _connect(stack: ExitStack, url: str, read: bool = False):
+    return replica.connect(stack, url, _engine_for, read)
 
 
 @contextmanager
-def _reading(url: str, scope: str | None):
+def _reading(url: str, scope: str | None, read: bool = False):
     """``(connection, Scope)`` for an account's stored scope code on the database at ``url``.
 
     The code is resolved strictly (an unknown code raises, it never means "everything"), and the
@@ -81,7 +81,7 @@ def _reading(url: str, scope: str | None):
     :func:`loader`, which supply both arguments from the session.
     """
     with ExitStack() as stack:
-        conn = _connect(stack, url)
+        conn = _connect(stack, url, read)
         resolved = Scope.for_account(conn, scope)
         scoping.apply(conn, resolved)
         yield conn, resolved
@@ -99,7 +99,7 @@ def session():
 def replica_session():
     """Like :func:`session` but on the read replica (when there is one): for uncached reads that may
     lag a little behind the primary, such as the wall's refresh."""
-    with _reading(read_url(), user_scope()) as opened:
+    with _reading(read_url(), user_scope(), read=True) as opened:
         yield opened
 
 
@@ -140,13 +140,13 @@ def loader(ttl: int = TTL_SECONDS, show_spinner: bool = True, topics: tuple[str,
 
         def read(url, code, which, stamp, /, *args, **kwargs):
             try:
-                with _reading(url, code) as (conn, resolved):
+                with _reading(url, code, read=True) as (conn, resolved):
                     return fn(conn, resolved, *args, **kwargs)
             except OperationalError:  # e.g. a standby cancelling a query that conflicts with replay
                 if url == resolve_url():
                     raise
                 LOG.warning("read on the replica failed; reading from the primary", exc_info=True)
-            with _reading(resolve_url(), code) as (conn, resolved):
+            with _reading(resolve_url(), code, read=True) as (conn, resolved):
                 return fn(conn, resolved, *args, **kwargs)
 
         read.__module__, read.__name__, read.__qualname__ = fn.__module__, fn.__name__, fn.__qualname__
@@ -378,7 +378,7 @@ WALL_SHARED_S = 10
 def _wall_shared(url: str, code: str | None, period: int, k: int, hot_cells: int, exclude: tuple[str, ...],
                  delay_days: int, _now: dt.datetime) -> dict:
     """The snapshot at ``_now``, the time of the first screen asking in the ``period`` (of WALL_SHARED_S)."""
-    with _reading(url, code) as (conn, s):
+    with _reading(url, code, read=True) as (conn, s):
         snap = wall_view(conn, s, _now, k=k, hot_cells=hot_cells, exclude=exclude, delay_days=delay_days)
     snap["read_at"] = clock.now_utc()
     return snap

@@ -17,6 +17,7 @@ from typing import Callable
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from geo.store import generation
+from geo.store.dialects import READ_ONLY
 from geo.store.engine import resolve_read_url, resolve_url
 
 LOG = logging.getLogger(__name__)
@@ -29,16 +30,19 @@ def read_url() -> str:
     return resolve_read_url() or resolve_url()
 
 
-def connect(stack: ExitStack, url: str, engine_for: Callable):
-    """A connection to ``url`` entered on ``stack``; a replica that cannot be reached gives way to the primary."""
+def connect(stack: ExitStack, url: str, engine_for: Callable, read: bool = False):
+    """A connection to ``url`` entered on ``stack``; a replica that cannot be reached gives way to the
+    primary. ``read``: the connection only reads (on SQLite it then takes no write lock)."""
     try:
-        return stack.enter_context(engine_for(url).connect())
+        conn = stack.enter_context(engine_for(url).connect())
     except OperationalError:
         primary = resolve_url()
         if url == primary:
             raise
         LOG.warning("read replica unreachable; reading from the primary")
-        return stack.enter_context(engine_for(primary).connect())
+        conn = stack.enter_context(engine_for(primary).connect())
+    return conn.execution_options(**{READ_ONLY: True}) if read else conn
+
 
 _seen: dict[str, tuple[float, dict[str, int]]] = {}
 _lock = threading.Lock()
@@ -55,7 +59,7 @@ def poll(url: str, connect: Callable, now: float | None = None) -> dict[str, int
         return seen[1]
     try:
         with ExitStack() as stack:
-            found = generation.current(connect(stack, url))
+            found = generation.current(connect(stack, url, read=True))
     except SQLAlchemyError:
         return seen[1] if seen is not None else dict.fromkeys(generation.TOPICS, 0)
     with _lock:

@@ -14,10 +14,11 @@ from geo.core.campaigns import INDICATORS, CampaignRefused, check_campaign, curr
 from geo.core.timeutil import year_before
 from geo.store import audit, filters, generation
 from geo.store.frames import to_frame
-from geo.store.models import Camera, Campaign, CampaignPhase, IncidentDaily, Indicator, LedgerItem
+from geo.store.models import Camera, Campaign, CampaignPhase, Indicator, LedgerItem
+from geo.store.rollup import period_counts
 from geo.store.scope import Scope
 
-DAILY, LEDGER, CAMERAS = IncidentDaily.__table__, LedgerItem.__table__, Camera.__table__
+LEDGER, CAMERAS = LedgerItem.__table__, Camera.__table__
 
 
 def create_campaign(engine: Engine, actor: str, name: str, starts_on: dt.date, ends_on: dt.date, *,
@@ -125,8 +126,8 @@ def measured(conn: Connection, scope: Scope, key: str, start: dt.date, end: dt.d
     end = min(end, today)
     if key == "yoy_incident_change_pct":
         def count(a, b):
-            return conn.execute(select(func.coalesce(func.sum(DAILY.c.n), 0))
-                                .where(filters.rows(DAILY, scope, days=(a, b)))).scalar()
+            period = period_counts(scope, a, b)
+            return conn.execute(select(func.coalesce(func.sum(period.c.n), 0))).scalar()
         now, before = count(start, end), count(*year_before(start, end))
         return round((now - before) / before * 100, 1) if before else None
     if key == "clearance_pct":

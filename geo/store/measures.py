@@ -21,6 +21,7 @@ from geo.store import filters
 from geo.store.areas import CODE_COLUMNS
 from geo.store.frames import to_frame
 from geo.store.models import Camera, IncidentDaily, LedgerItem
+from geo.store.rollup import period_counts
 from geo.store.scope import Scope, require
 
 AREAS, DAILY, LEDGER, CAMERAS = filters.AREAS, IncidentDaily.__table__, LedgerItem.__table__, Camera.__table__
@@ -43,8 +44,12 @@ def _counts(conn: Connection, table, col: str, where, *extra) -> pd.DataFrame:
 
 
 def area_measures(conn: Connection, scope: Scope, level: str, start: dt.date, end: dt.date, *, today: dt.date,
-                  categories: Sequence[str] | None = None, parent: str | None = None) -> pd.DataFrame:
+                  categories: Sequence[str] | None = None, parent: str | None = None,
+                  monthly: bool = True) -> pd.DataFrame:
     """One row per area of ``level`` inside ``scope`` (children of ``parent`` only, when given).
+
+    Incidents are counted from the monthly rollup for the whole months of the period and from the
+    daily one for the days left over (``monthly=False``: the daily one only; the same figures).
 
     Columns: ``code, name, name_en, team, population, n_incidents, n_last_year, yoy_pct,
     per_1000, open_ledger, overdue_ledger, n_cameras, cameras_online``. ``yoy_pct`` is NaN when
@@ -58,8 +63,8 @@ def area_measures(conn: Connection, scope: Scope, level: str, start: dt.date, en
     focus = scope.narrow(conn, parent)
 
     def incidents(days):
-        got = _counts(conn, DAILY, col, filters.rows(DAILY, focus, days=days, categories=categories),
-                      func.sum(DAILY.c.n))
+        period = period_counts(focus, *days, categories=categories, monthly=monthly)
+        got = to_frame(conn.execute(select(period.c[col], func.sum(period.c.n)).group_by(period.c[col])))
         return got.set_index(got.columns[0]).iloc[:, 0].astype(float)
 
     now, before = incidents((start, end)), incidents(year_before(start, end))
@@ -102,12 +107,15 @@ def area_card(conn: Connection, scope: Scope, code: str, start: dt.date, end: dt
                        .where(a.code == code)).mappings().first()
     last_start, last_end = year_before(start, end)
     d = DAILY.c
-    in_now, in_last = d.day.between(start, end), d.day.between(last_start, last_end)
-    by_cat = to_frame(conn.execute(
-        select(d.category, func.sum(case((in_now, d.n), else_=0)), func.sum(case((in_last, d.n), else_=0)))
-        .where(filters.rows(DAILY, area, categories=categories), or_(in_now, in_last)).group_by(d.category)),
-        ["category", "n", "n_last_year"])
-    by_cat[["n", "n_last_year"]] = by_cat[["n", "n_last_year"]].fillna(0).astype(int)
+
+    def per_category(a: dt.date, b: dt.date) -> pd.Series:
+        period = period_counts(area, a, b, categories=categories)
+        got = to_frame(conn.execute(select(period.c.category, func.sum(period.c.n)).group_by(period.c.category)),
+                       ["category", "n"])
+        return got.set_index("category")["n"]
+
+    by_cat = pd.concat({"n": per_category(start, end), "n_last_year": per_category(last_start, last_end)}, axis=1)
+    by_cat = by_cat.fillna(0).astype(int).rename_axis("category").reset_index()
     by_cat = by_cat[(by_cat["n"] > 0) | (by_cat["n_last_year"] > 0)].sort_values("n", ascending=False)
     n, n_last = int(by_cat["n"].sum()), int(by_cat["n_last_year"].sum())
     first_month = (end.replace(day=1) - pd.DateOffset(months=11)).date()

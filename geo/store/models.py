@@ -95,6 +95,20 @@ class IncidentDaily(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+class IncidentMonthly(Base):
+    """The daily rollup summed per calendar month (``month`` is its first day), so that a long period
+    reads one row per month instead of one per day; ``geo.store.rollup`` keeps it equal to the daily one."""
+
+    __tablename__ = "incident_monthly"
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(100), primary_key=True)
+    cell_code: Mapped[str] = mapped_column(CODE, primary_key=True)
+    community_code: Mapped[str] = mapped_column(CODE, primary_key=True)
+    street_code: Mapped[str] = mapped_column(CODE, primary_key=True)
+    district_code: Mapped[str] = mapped_column(CODE, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class Place(_AreaCodes, Base):
     """A key place (school, station, market, ...) with the camera coverage it requires."""
 

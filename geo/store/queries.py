@@ -15,6 +15,7 @@ from geo.store.areas import CODE_COLUMNS, load_areas
 from geo.store import features, filters
 from geo.store.frames import to_frame
 from geo.store.models import Camera, Incident, IncidentDaily, LedgerItem, PatrolZone, Place
+from geo.store.rollup import period_counts
 from geo.store.scope import Scope
 
 DAILY = IncidentDaily.__table__
@@ -58,9 +59,9 @@ def counts_by_area(conn: Connection, scope: Scope, level: str, start: dt.date, e
     """
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}: {', '.join(LEVELS)}")
-    key = DAILY.c[CODE_COLUMNS[level]]
-    stmt = select(key, func.sum(DAILY.c.n)).where(
-        filters.rows(DAILY, scope, days=(start, end), categories=categories)).group_by(key)
+    period = period_counts(scope, start, end, categories=categories)
+    key = period.c[CODE_COLUMNS[level]]
+    stmt = select(key, func.sum(period.c.n)).group_by(key)
     got = to_frame(conn.execute(stmt), ["code", "n"])
     outside = int(got.loc[got["code"] == "", "n"].sum())
     codes = filters.area_codes(conn, scope, level)

@@ -12,12 +12,10 @@ from sqlalchemy.engine import Connection
 from geo.core.hotspots import hot_cells, is_hot
 from geo.core.ledger import OPEN, oversight
 from geo.core.timeutil import period_before, year_before
-from geo.store import campaigns, features, filters, ledger
+from geo.store import campaigns, features, ledger
 from geo.store.frames import to_frame
-from geo.store.models import IncidentDaily
+from geo.store.rollup import period_counts
 from geo.store.scope import Scope
-
-DAILY = IncidentDaily.__table__
 
 
 def _change(now: float, before: float) -> float | None:
@@ -45,12 +43,11 @@ def report_data(conn: Connection, scope: Scope, area: str, start: dt.date, end: 
     if end < start:
         raise ValueError(f"the period ends ({end}) before it starts ({start})")
     focus = scope.narrow(conn, area)
-    d = DAILY.c
 
     def daily(a: dt.date, b: dt.date) -> pd.DataFrame:
+        d = period_counts(focus, a, b).c
         return to_frame(conn.execute(select(d.category, d.cell_code, func.sum(d.n).label("n"))
-                                     .where(filters.rows(DAILY, focus, days=(a, b))).group_by(d.category, d.cell_code)),
-                        ["category", "cell_code", "n"])
+                                     .group_by(d.category, d.cell_code)), ["category", "cell_code", "n"])
 
     period, last_year = daily(start, end), daily(*year_before(start, end))
     d28 = (end - dt.timedelta(days=27), end)

@@ -5,8 +5,8 @@ Retention is counted in whole calendar months back from the first of the current
 on 2026-07-15 every incident before 2024-07-01 goes. On PostgreSQL the partitions wholly before the
 cut-off are detached and dropped (a metadata change, however many rows), rows before it in DEFAULT
 are deleted; on SQLite the rows are deleted. The daily rollup loses the same days (its year
-partitions wholly before the cut-off are dropped), so every page still counts what ``incidents``
-holds.
+partitions wholly before the cut-off are dropped) and the monthly rollup the same whole months, so
+every page still counts what ``incidents`` holds.
 
 The floor, :data:`MIN_RETAIN_MONTHS`: SafeGrid keeps its audit log for ever (append-only, never
 pruned), so it sets no bound on incidents; the bound is the pages' own look-back. The longest is a
@@ -134,3 +134,6 @@ def _drop_before(conn: Connection, done: Upkeep) -> None:
             done.deleted_incidents += deleted
         else:
             done.deleted_daily += deleted
+    # the monthly rollup: the cut-off is the first of a month, so whole months go and the rest stay exact
+    conn.execute(text("DELETE FROM incident_monthly WHERE month < :cut").bindparams(bindparam("cut", type_=Date)),
+                 {"cut": done.cut})

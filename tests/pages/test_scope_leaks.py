@@ -307,7 +307,7 @@ def test_no_read_without_a_scope(city):
                 features.cameras(conn, None)
             if city.url == city.owner_url:
                 return
-            for table in ("incidents", "ledger_items", "cameras", "places", "incident_daily"):
+            for table in ("incidents", "ledger_items", "cameras", "places", "incident_daily", "incident_monthly"):
                 assert conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() == 0, table
             assert conn.execute(text("SELECT COUNT(*) FROM areas")).scalar() > 0  # places, not people: open
     finally:

@@ -374,7 +374,7 @@ def forget_ledger_counts() -> None:
 WALL_SHARED_S = 10
 
 
-@st.cache_data(ttl=WALL_SHARED_S, max_entries=64, show_spinner=False)
+@st.cache_data(ttl=60, max_entries=64, show_spinner=False)  # the period keeps it fresh; the TTL frees memory
 def _wall_shared(url: str, code: str | None, period: int, k: int, hot_cells: int, exclude: tuple[str, ...],
                  delay_days: int, _now: dt.datetime) -> dict:
     """The snapshot at ``_now``, the time of the first screen asking in the ``period`` (of WALL_SHARED_S)."""

@@ -16,6 +16,9 @@ def test_wall_screens_of_one_scope_share_a_snapshot_read(env, monkeypatch):
         return real(conn, scope, now, **settings)
 
     monkeypatch.setattr(data, "wall_view", counted)
+    # one sharing period for the whole test (its page runs take seconds; a 10 s period boundary between
+    # two of them would make the second screen read again, as it should)
+    monkeypatch.setattr(data, "WALL_SHARED_S", 10**9)
     data._wall_shared.clear()
     first = run_page("pages/wall.py", "en", "wall")
     second = run_page("pages/wall.py", "en", "wall")

@@ -3,8 +3,6 @@ are sent once per shape set (:mod:`geo.maps.cells`) through SafeGrid's own map c
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from pathlib import Path
 
 import folium
@@ -31,38 +29,10 @@ def show_map(fmap: folium.Map, key: str, height: int = 560) -> dict:
     return st_folium(fmap, key=key, height=height, use_container_width=True, returned_objects=[])
 
 
-_RENDERING = threading.Lock()  # a shared map is rendered by one session at a time
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _shared_boundary_map(digest: str, labels: tuple, _areas) -> folium.Map:
-    """The boundary map of areas whose content has ``digest``, built once and rendered for every
-    session that shows them (building it was ~0.25 s of every sign-in: the overview is the first page)."""
-    fmap = boundary_map(_areas, dict(labels))
-    fmap.get_root().render()
-    return fmap
-
-
-def _digest(areas) -> str:
-    """What the areas hold (codes, names, teams, shapes), as a short digest: a changed area is another map."""
-    h = hashlib.sha1()
-    for column in areas.columns:
-        if column == areas.geometry.name:
-            for shape in areas[column].to_wkb():
-                h.update(shape or b"")
-        else:
-            h.update("\x1f".join(map(str, areas[column].tolist())).encode("utf-8", "surrogatepass"))
-        h.update(b"\x1e")
-    return h.hexdigest()
-
-
 def show_boundary_map(key: str) -> None:
     labels = {"district": t("layer.district"), "street": t("layer.street"), "grid": t("layer.grid"),
               "code": t("field.code"), "name": t("field.name"), "team": t("field.team")}
-    areas = data.boundary_layers()
-    fmap = _shared_boundary_map(_digest(areas), tuple(sorted(labels.items())), areas)
-    with _RENDERING:
-        st_folium(fmap, key=key, height=560, use_container_width=True, returned_objects=[], render=False)
+    show_map(boundary_map(data.boundary_layers(), labels), key=key)
 
 
 def cell_map_args(cmap: CellMap, height: int, clicks: bool, sent: list[str], asked: bool) -> dict:

@@ -1,7 +1,10 @@
 """Camera coverage: fields of view, covered shares, and where new cameras help most.
 
-Headings are degrees clockwise from north, fields of view in degrees (360 = dome) and ranges
-in metres. Shapes are built in a metric CRS; callers convert. Arcs have ``ARC_SEGMENTS``
+Headings are bearings: degrees clockwise from true north, as a camera register gives them
+(方向角). Fields of view are in degrees (360 = dome) and ranges in metres on the ground. Shapes are
+built in a metric CRS, whose grid north is not true north away from its central meridian: each
+camera's heading is turned by the local angle between them and its range scaled by the local point
+scale (``geo.core.crs.true_north``), so the sector's axis lies along the true bearing. Arcs have ``ARC_SEGMENTS``
 segments whatever the angle. A camera becomes its field of view in one place, :func:`sectors`
 (arrays in metres); :func:`camera_views` is its adapter for a frame of cameras (``heading``,
 ``fov``, ``range_m`` columns), and :func:`fov_polygons` for WGS 84 arrays.
@@ -15,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.core.crs import STORAGE_CRS, metric_crs_of
+from geo.core.crs import STORAGE_CRS, metric_crs_of, true_north
 
 ARC_SEGMENTS = 64
 RECT_RTOL = 1e-9  # an area within this relative surface of its bounding box is treated as that box
@@ -49,15 +52,28 @@ def sectors(x: np.ndarray, y: np.ndarray, heading: np.ndarray, fov: np.ndarray, 
 CAMERA_COLUMNS = ("heading", "fov", "range_m")
 
 
-def camera_views(cams: gpd.GeoDataFrame, crs: str | None = None) -> gpd.GeoSeries:
+def camera_views(cams: gpd.GeoDataFrame, crs: str | None = None, radius=None) -> gpd.GeoSeries:
     """The fields of view of a frame of camera points (:data:`CAMERA_COLUMNS`), as polygons in the metric
-    ``crs`` (by default the cameras' own, ``geo.core.crs.metric_crs_of``), index kept."""
+    ``crs`` (by default the cameras' own, ``geo.core.crs.metric_crs_of``), index kept. Headings are
+    from true north (see the module docstring); ``radius`` replaces ``range_m`` when given (a DORI
+    level's distance, say)."""
     if cams.empty:
         return gpd.GeoSeries([], index=cams.index, crs=crs)
     crs = crs or metric_crs_of(cams)
-    at = cams.geometry.to_crs(crs)
-    shapes = sectors(at.x.to_numpy(), at.y.to_numpy(), *(cams[c].to_numpy(dtype=float) for c in CAMERA_COLUMNS))
+    x, y, grid_heading, scale = grid_frame(cams, crs)
+    reach = cams["range_m"].to_numpy(dtype=float) if radius is None else np.asarray(radius, dtype=float)
+    shapes = sectors(x, y, grid_heading, cams["fov"].to_numpy(dtype=float), reach * scale)
+    if radius is not None:  # a camera reaching a level nowhere has no view at that level
+        shapes = np.where(np.nan_to_num(reach) > 0, shapes, None)
     return gpd.GeoSeries(shapes, index=cams.index, crs=crs)
+
+
+def grid_frame(cams: gpd.GeoDataFrame, crs: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each camera in the metric ``crs``: ``x, y``, its heading as a grid bearing, and the point scale."""
+    lonlat = cams.geometry.to_crs(STORAGE_CRS)
+    north, scale = true_north(lonlat.x.to_numpy(), lonlat.y.to_numpy(), crs)
+    at = cams.geometry.to_crs(crs)
+    return at.x.to_numpy(), at.y.to_numpy(), cams["heading"].to_numpy(dtype=float) + north, scale
 
 
 def fov_polygons(lon: np.ndarray, lat: np.ndarray, heading: np.ndarray, fov: np.ndarray, range_m: np.ndarray,

@@ -1,0 +1,148 @@
+"""What cameras see among buildings: exact 2D visibility polygons, for many cameras at once.
+
+A point is seen by a camera when it lies in the camera's view (its sector: heading, field of view
+and a radius) and the straight segment from the camera to it crosses no building. For one camera
+and one building edge ``p1 p2`` facing it, the points hidden by that edge are those beyond the edge
+between the rays from the camera through ``p1`` and ``p2``: the edge's *shadow*. The points hidden
+by any building are the union of the shadows of the edges that face the camera (a segment that
+enters a building enters it through such an edge), so
+
+    visible = view - union(shadows of the facing edges of the buildings the view meets)
+
+which is exact up to floating point: no rays are cast and nothing is sampled. A view is
+star-shaped from its camera, so only the buildings meeting it can hide any of it.
+
+Each shadow is drawn as the polygon ``p1, p2, F u2, F um, F u1``: ``u1, u2`` the unit directions
+from the camera to the edge's ends, ``um`` their bisector, ``F`` at least 1.5 times the view's
+radius and 1.5 times the distance to either end. A facing edge spans less than 180 degrees, so each
+of the two far chords spans less than 90 degrees and stays farther than ``F cos 45° > radius`` from
+the camera: inside the view, the polygon is the shadow exactly.
+
+The building a camera stands inside (mounted on its wall or roof) does not hide anything from it.
+Buildings touching a camera's point on their boundary count as outside.
+
+Everything is vectorised over the pairs (camera, edge) with numpy and shapely; the per-camera
+unions and differences run in GEOS, which leaves Python's lock, so ``threads`` > 1 shares them
+among threads.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import shapely
+
+FAR = 1.5  # shadows reach this many times past the view's radius and the edge's far end
+EPS_CROSS = 1e-9  # |cross| below this (square metres) is a camera on the line of an edge: no shadow
+
+
+def prepare(buildings: np.ndarray) -> dict:
+    """Buildings (polygons or multipolygons, metric CRS) as a search tree and their edges, for
+    :func:`shadow_unions` (re-used for every batch of cameras)."""
+    shapes = np.asarray(buildings, dtype=object)
+    shapes = shapes[~shapely.is_missing(shapes) & ~shapely.is_empty(shapes)] if len(shapes) else shapes
+    polys = shapely.get_parts(shapes) if len(shapes) else np.array([], dtype=object)
+    polys = polys[shapely.get_type_id(polys) == shapely.GeometryType.POLYGON] if len(polys) else polys
+    polys = shapely.orient_polygons(polys, exterior_cw=False) if len(polys) else polys  # material on the left
+    rings, ring_poly = shapely.get_rings(polys, return_index=True) if len(polys) else ([], np.array([], dtype=int))
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True) if len(polys) else (np.zeros((0, 2)), [])
+    ring_of = np.asarray(ring_of, dtype=int)
+    same = ring_of[:-1] == ring_of[1:] if len(ring_of) else np.array([], dtype=bool)
+    start = np.flatnonzero(same)  # an edge joins a point to the next one of the same ring
+    poly_of_edge = np.asarray(ring_poly, dtype=int)[ring_of[start]] if len(start) else np.array([], dtype=int)
+    # edges grouped by polygon: where each polygon's edges begin in the edge arrays
+    order = np.argsort(poly_of_edge, kind="stable")
+    p1, p2 = coords[start][order], coords[start + 1][order]
+    poly_of_edge = poly_of_edge[order]
+    first = np.searchsorted(poly_of_edge, np.arange(len(polys)))
+    count = np.bincount(poly_of_edge, minlength=len(polys)) if len(polys) else np.array([], dtype=int)
+    return {"polys": polys, "tree": shapely.STRtree(polys), "p1": p1, "p2": p2, "first": first, "count": count}
+
+
+def shadow_unions(x: np.ndarray, y: np.ndarray, views: np.ndarray, built: dict, threads: int = 1) -> np.ndarray:
+    """For each camera at ``x, y`` with its ``views`` polygon (metric CRS), the union of the shadows cast
+    inside it by the buildings of ``built`` (:func:`prepare`); None where nothing is hidden."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    views = np.asarray(views, dtype=object)
+    out = np.full(len(x), None, dtype=object)
+    if not len(x) or not len(built["polys"]):
+        return out
+    cam, bld = built["tree"].query(views, predicate="intersects")
+    inside = shapely.contains_xy(built["polys"][bld], x[cam], y[cam])  # the camera's own building
+    cam, bld = cam[~inside], bld[~inside]
+    if not len(cam):
+        return out
+    per = built["count"][bld]
+    cam_e = np.repeat(cam, per)
+    edge = np.repeat(built["first"][bld] - np.r_[0, np.cumsum(per)[:-1]], per) + np.arange(per.sum())
+    p1, p2 = built["p1"][edge], built["p2"][edge]
+    c = np.column_stack([x[cam_e], y[cam_e]])
+    d1, d2 = p1 - c, p2 - c
+    cross = (p2[:, 0] - p1[:, 0]) * (c[:, 1] - p1[:, 1]) - (p2[:, 1] - p1[:, 1]) * (c[:, 0] - p1[:, 0])
+    facing = cross < -EPS_CROSS  # the camera is on the right of the edge: outside the building's material
+    reach = _radius(views, x, y)
+    near = _segment_distance(d1, d2) < reach[cam_e]
+    keep = facing & near
+    cam_e, d1, d2, c = cam_e[keep], d1[keep], d2[keep], c[keep]
+    if not len(cam_e):
+        return out
+    n1, n2 = np.linalg.norm(d1, axis=1), np.linalg.norm(d2, axis=1)
+    u1, u2 = d1 / n1[:, None], d2 / n2[:, None]
+    um = u1 + u2
+    um /= np.linalg.norm(um, axis=1)[:, None]
+    far = FAR * np.maximum(reach[cam_e], np.maximum(n1, n2)) + 1.0
+    ring = np.stack([c + d1, c + d2, c + far[:, None] * u2, c + far[:, None] * um, c + far[:, None] * u1, c + d1],
+                    axis=1)
+    quads = shapely.polygons(ring)
+    return _union_groups(quads, cam_e, len(x), threads)
+
+
+def visible(views: np.ndarray, shadows: np.ndarray) -> np.ndarray:
+    """``views`` minus their ``shadows`` (from :func:`shadow_unions`; None for no shadow), elementwise."""
+    views = np.asarray(views, dtype=object)
+    shadows = np.asarray(shadows, dtype=object)
+    out = views.copy()
+    cut = ~shapely.is_missing(shadows) & ~shapely.is_missing(views)
+    if cut.any():
+        out[cut] = shapely.difference(views[cut], shadows[cut])
+    return out
+
+
+def _radius(views: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """How far each view reaches from its camera (the largest distance of its bounds' corners, an
+    upper bound that is exact for a disc and for a wedge's arc)."""
+    b = shapely.bounds(views)
+    dx = np.maximum(np.abs(b[:, 0] - x), np.abs(b[:, 2] - x))
+    dy = np.maximum(np.abs(b[:, 1] - y), np.abs(b[:, 3] - y))
+    return np.nan_to_num(np.hypot(dx, dy))
+
+
+def _segment_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance from the origin to each segment ``a b`` (rows of 2D points)."""
+    ab = b - a
+    t = np.clip(-(a * ab).sum(axis=1) / np.maximum((ab * ab).sum(axis=1), 1e-18), 0.0, 1.0)
+    return np.linalg.norm(a + t[:, None] * ab, axis=1)
+
+
+def _union_groups(shapes: np.ndarray, group: np.ndarray, n: int, threads: int) -> np.ndarray:
+    """Union of ``shapes`` per ``group`` value (0..n-1); None for a group with none."""
+    out = np.full(n, None, dtype=object)
+    order = np.argsort(group, kind="stable")
+    shapes, group = shapes[order], group[order]
+    starts = np.flatnonzero(np.r_[True, np.diff(group) > 0])
+    ends = np.r_[starts[1:], len(group)]
+    chunks = np.array_split(np.arange(len(starts)), max(1, min(int(threads), len(starts))))
+
+    def run(which: np.ndarray) -> list:
+        return [shapely.union_all(shapes[starts[g]:ends[g]]) for g in which]
+
+    if len(chunks) == 1:
+        merged = run(chunks[0])
+    else:
+        with ThreadPoolExecutor(len(chunks)) as pool:
+            merged = [m for part in pool.map(run, chunks) for m in part]
+    filled = np.empty(len(merged), dtype=object)
+    filled[:] = merged
+    out[group[starts]] = filled
+    return out

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from geo.store.models import Setting
 
-TOPICS = ("data", "ledger")
+TOPICS = ("data", "ledger", "buildings")
 PREFIX = "generation."
 _ADD_ONE = text("UPDATE settings SET value = CAST(CAST(value AS INTEGER) + 1 AS VARCHAR(20)) WHERE key = :key")
 

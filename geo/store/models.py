@@ -134,6 +134,7 @@ class Camera(_AreaCodes, Base):
     heading: Mapped[float | None] = mapped_column(Float)  # degrees clockwise from north
     fov: Mapped[float] = mapped_column(Float, default=360.0)  # degrees; 360 = dome
     range_m: Mapped[float] = mapped_column(Float, default=50.0)  # metres
+    resolution_h: Mapped[int | None] = mapped_column(Integer)  # horizontal pixels (DORI distances)
     kind: Mapped[str | None] = mapped_column(String(50))
     status: Mapped[str] = mapped_column(String(16), default="online", index=True)
     owner: Mapped[str | None] = mapped_column(NAME)  # owning unit
@@ -149,9 +150,28 @@ class CoverageTarget(Base):
     area_code: Mapped[str | None] = mapped_column(CODE)
     place_kind: Mapped[str | None] = mapped_column(String(50))
     target_pct: Mapped[float] = mapped_column(Float)
+    level: Mapped[str | None] = mapped_column(String(16))  # DORI level the target counts (None: the kind's)
     due_on: Mapped[dt.date | None] = mapped_column(Date)
     set_by: Mapped[str] = mapped_column(String(64))  # account name
     set_at: Mapped[dt.datetime] = mapped_column(UTC)
+
+
+class Building(Base):
+    """A building footprint: it hides what lies behind it from the cameras (2D visibility)."""
+
+    __tablename__ = "buildings"
+    __table_args__ = (Index("uq_buildings_source", "source", "source_id", unique=True),
+                      Index("ix_buildings_box", "lon_min", "lon_max", "lat_min", "lat_max"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(128))
+    row_hash: Mapped[int] = mapped_column(BigInteger)
+    # the footprint's bounding box (WGS 84 degrees): a window read on either backend
+    lon_min: Mapped[float] = mapped_column(Float)
+    lat_min: Mapped[float] = mapped_column(Float)
+    lon_max: Mapped[float] = mapped_column(Float)
+    lat_max: Mapped[float] = mapped_column(Float)
+    geom = mapped_column(Geometry("MULTIPOLYGON"))
 
 
 class PatrolZone(Base):

@@ -163,16 +163,19 @@ def true_north(lon, lat, crs: str) -> tuple[np.ndarray, np.ndarray]:
     Returns ``(north, scale)``: ``north`` is the grid bearing (degrees clockwise from the CRS's grid
     north) of the meridian through the point, so a bearing ``b`` measured from true north is the
     grid bearing ``b + north``; ``scale`` is grid metres per metre on the ground. Both come from a
-    short geodesic step along the meridian (pyproj's ``Geod``), which makes no assumption about
+    short geodesic step along the meridian, centred on the point (pyproj's ``Geod``), which makes no assumption about
     the projection (on UTM ``north`` is minus the meridian convergence: about -2.3 degrees near
     London in zone 30, 0 on the central meridian).
     """
     from pyproj import Geod
 
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    step_lon, step_lat, _ = Geod(ellps="WGS84").fwd(lon, lat, np.zeros_like(lon), np.full_like(lon, TRUE_NORTH_STEP_M))
-    x0, y0 = to_metric(lon, lat, crs)
-    x1, y1 = to_metric(step_lon, step_lat, crs)
+    geod, half = Geod(ellps="WGS84"), np.full_like(lon, TRUE_NORTH_STEP_M / 2)
+    # a step centred on the point (half south, half north): the meridian's curve in the grid cancels
+    s_lon, s_lat, _ = geod.fwd(lon, lat, np.full_like(lon, 180.0), half)
+    n_lon, n_lat, _ = geod.fwd(lon, lat, np.zeros_like(lon), half)
+    x0, y0 = to_metric(s_lon, s_lat, crs)
+    x1, y1 = to_metric(n_lon, n_lat, crs)
     north = np.degrees(np.arctan2(x1 - x0, y1 - y0))
     scale = np.hypot(x1 - x0, y1 - y0) / TRUE_NORTH_STEP_M
     return north, scale

@@ -38,11 +38,14 @@ class Plan:
 
 
 def coverage_matrix(cand_x: np.ndarray, cand_y: np.ndarray, dem_x: np.ndarray, dem_y: np.ndarray, radius: float,
-                    fov: float = 360.0, headings: tuple[float, ...] = HEADINGS) -> tuple[sparse.csc_matrix, np.ndarray,
-                                                                                         np.ndarray]:
+                    fov: float = 360.0, headings: tuple[float, ...] = HEADINGS, north: np.ndarray | None = None,
+                    sees=None) -> tuple[sparse.csc_matrix, np.ndarray, np.ndarray]:
     """(A, site, heading): A[i, j] = 1 when option j covers demand point i (metres).
 
-    A dome gives one option per site; a narrower camera one per site and heading.
+    A dome gives one option per site; a narrower camera one per site and heading. Headings are true
+    bearings: ``north`` is, per site, the grid bearing of true north (``geo.core.crs.true_north``;
+    0 when None). ``sees(sites, points)``, when given, says which (site, demand point) pairs have a
+    clear line of sight (``geo.core.visibility.clear_lines``); the others are not covered.
     """
     cand = np.column_stack([cand_x, cand_y])
     dem = np.column_stack([dem_x, dem_y])
@@ -52,8 +55,11 @@ def coverage_matrix(cand_x: np.ndarray, cand_y: np.ndarray, dem_x: np.ndarray, d
     rows, cols, site, heading = [], [], [], []
     for s, found in enumerate(near):
         found = np.asarray(found, dtype=int)
+        if sees is not None and len(found):
+            found = found[sees(np.full(len(found), s), found)]
         if not dome and len(found):
-            bearing = np.degrees(np.arctan2(dem[found, 0] - cand[s, 0], dem[found, 1] - cand[s, 1])) % 360
+            grid = np.degrees(np.arctan2(dem[found, 0] - cand[s, 0], dem[found, 1] - cand[s, 1]))
+            bearing = (grid - (0.0 if north is None else north[s])) % 360
         for h in heads:
             j = len(site)
             site.append(s)

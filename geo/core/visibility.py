@@ -146,3 +146,17 @@ def _union_groups(shapes: np.ndarray, group: np.ndarray, n: int, threads: int) -
     filled[:] = merged
     out[group[starts]] = filled
     return out
+
+
+def clear_lines(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, built: dict) -> np.ndarray:
+    """Whether each segment from a camera ``(x0, y0)`` to a point ``(x1, y1)`` crosses no building of
+    ``built`` (:func:`prepare`), the building the camera stands inside excepted (as for the views)."""
+    n = len(x0)
+    clear = np.ones(n, dtype=bool)
+    if not n or not len(built["polys"]):
+        return clear
+    segs = shapely.linestrings(np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1))
+    seg, bld = built["tree"].query(segs, predicate="intersects")
+    own = shapely.contains_xy(built["polys"][bld], np.asarray(x0)[seg], np.asarray(y0)[seg])
+    clear[np.unique(seg[~own])] = False
+    return clear

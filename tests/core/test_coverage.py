@@ -4,7 +4,11 @@ import pytest
 import shapely
 import shapely.affinity
 
+from pyproj import Geod
+
 from geo.core.coverage import camera_views, covered_fraction, covered_share, fov_polygons, sectors
+
+from geo.core.crs import true_north
 
 CRS_M = "EPSG:32649"  # UTM 49N, around the demo county
 LON, LAT = 112.93, 28.12
@@ -27,13 +31,12 @@ def test_fov_polygons_have_the_sector_area(fov, range_m):
 def test_fov_polygons_point_clockwise_from_north(heading, dx, dy):
     poly = fov_polygons(np.array([LON]), np.array([LAT]), np.array([float(heading)]), np.array([40.0]),
                         np.array([100.0]), CRS_M)[0]
-    # Headings are taken in the metric CRS's grid: within a UTM zone grid north is within
-    # about 2 degrees of true north, so compare the bearing of the wedge's centroid.
-    centre = gpd.GeoSeries([poly.centroid, shapely.Point(LON, LAT)], crs=4326).to_crs(CRS_M)
-    east, north = centre.iloc[0].x - centre.iloc[1].x, centre.iloc[0].y - centre.iloc[1].y
-    bearing = np.degrees(np.arctan2(east, north)) % 360
-    assert min(abs(bearing - heading), 360 - abs(bearing - heading)) < 0.5
-    assert np.sign(round(east, 3)) == dx and np.sign(round(north, 3)) == dy
+    # Headings are true bearings: the geodesic azimuth from the camera to the wedge's centre
+    # (here grid north of UTM 49N is 0.91 degrees off true north, so a grid bearing would miss)
+    centre = gpd.GeoSeries([poly], crs=4326).to_crs(CRS_M).centroid.to_crs(4326).iloc[0]
+    bearing = Geod(ellps="WGS84").inv(LON, LAT, centre.x, centre.y)[0] % 360
+    assert min(abs(bearing - heading), 360 - abs(bearing - heading)) < 0.01
+    assert np.sign(round(centre.x - LON, 7)) == dx and np.sign(round(centre.y - LAT, 7)) == dy
 
 
 def test_fov_polygons_missing_heading_gives_a_disc():
@@ -60,7 +63,9 @@ def test_camera_views_of_a_frame_are_the_sectors_of_its_columns_in_its_metric_cr
     views = camera_views(cams)
     assert str(views.crs) == CRS_M and views.index.tolist() == [7, 8, 9]  # the cameras' own UTM zone
     at = cams.to_crs(CRS_M).geometry
-    expected = sectors(at.x.to_numpy(), at.y.to_numpy(), cams["heading"], cams["fov"], cams["range_m"])
+    north, scale = true_north(cams.geometry.x, cams.geometry.y, CRS_M)
+    assert np.all(np.abs(north + 0.91) < 0.05) and np.all(np.abs(scale - 1) < 1e-3)  # UTM 49N, 1.9 deg east of its meridian
+    expected = sectors(at.x.to_numpy(), at.y.to_numpy(), cams["heading"] + north, cams["fov"], cams["range_m"] * scale)
     assert all(a.equals_exact(b, 1e-6) for a, b in zip(views.values, expected))
     wgs = fov_polygons(cams.geometry.x.to_numpy(), cams.geometry.y.to_numpy(),
                        cams["heading"].to_numpy(), cams["fov"].to_numpy(), cams["range_m"].to_numpy(), CRS_M)

@@ -63,4 +63,5 @@ def test_true_north_agrees_with_the_projections_own_convergence():
     # within 0.001 degrees: PROJ's figure is on the grid's own datum (OSGB36), whose axes are turned
     # by under an arc second against WGS 84's
     np.testing.assert_allclose(north, -np.asarray(factors.meridian_convergence), atol=1e-3)
-    np.testing.assert_allclose(scale, np.asarray(factors.meridional_scale), rtol=1e-5)
+    # the scale within 0.01 %: the datum shift to OSGB36 itself scales by about 20 parts per million
+    np.testing.assert_allclose(scale, np.asarray(factors.meridional_scale), rtol=1e-4)

@@ -100,7 +100,7 @@ def _action(path: list[str], dest: str) -> argparse.Action:
 def _domain():
     from geo.core import auth, density, grid
     from geo.ingest import export, fields
-    from geo.store import analysis, coverage
+    from geo.store import analysis, camera_plan
 
     file_layers = tuple(layer for layer in fields.LAYERS if layer != "areas")
     return [
@@ -108,7 +108,7 @@ def _domain():
         (["hotspots"], "method", analysis.METHODS),
         (["hotspots"], "step", analysis.STEPS),
         (["hotspots"], "kernel", density.KERNELS),
-        (["plan-cameras"], "demand", coverage.DEMANDS),
+        (["plan-cameras"], "demand", camera_plan.DEMANDS),
         (["export"], "layer", tuple(export.EXPORT_TABLES)),
         *[([command], "level", grid.LEVELS) for command in ("counts", "hotspots", "coverage")],
         (["import", "areas"], "level", grid.LEVELS),

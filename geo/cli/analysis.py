@@ -61,12 +61,12 @@ def cmd_coverage(args) -> str:
 def cmd_plan(args) -> str:
     import geopandas as gpd
 
-    from geo.store import coverage
+    from geo.store import camera_plan
 
     check_out(args.out, (".csv", ".geojson", ".xlsx"))
     candidates = read_candidates(args.candidates) if args.candidates else None
     with reading(args) as (conn, within, start, end):
-        table, summary = coverage.plan(conn, within, end, start, end, add=args.add, target_pct=args.target,
+        table, summary = camera_plan.plan(conn, within, end, start, end, add=args.add, target_pct=args.target,
                                        area=args.area, radius=args.radius, fov=args.fov, demand=args.demand,
                                        candidates=candidates, use_exact=args.exact)
     if args.out.lower().endswith(".geojson"):
@@ -136,7 +136,7 @@ def add_commands(sub, common, scoped) -> None:
     p.add_argument("--candidates", metavar="FILE", help="candidate sites (default: cell centroids and key places)")
     p.add_argument("--radius", type=float, default=150.0, metavar="M")
     p.add_argument("--fov", type=float, default=360.0, metavar="DEG")
-    add_choice(p, "--demand", "geo.store.coverage.DEMANDS", default="incidents")
+    add_choice(p, "--demand", "geo.store.camera_plan.DEMANDS", default="incidents")
     add_period(p)
     p.add_argument("--exact", action="store_true", help="solve the integer programme (HiGHS) instead of greedy")
     add_out(p, "FILE.csv|.geojson|.xlsx")

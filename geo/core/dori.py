@@ -58,3 +58,10 @@ def level_of(distances_row, distance: float) -> int:
     """The best level (index) reached at ``distance`` by a camera with these level distances; -1 for none."""
     got = np.flatnonzero(np.asarray(distances_row, dtype=float) >= distance)
     return int(got.max()) if len(got) else -1
+
+
+# The level each kind of key place needs by default (a coverage target for the kind may name another):
+# faces at entrances where people gather or money changes hands, an overview elsewhere.
+REQUIRED_LEVEL = {"school": "recognise", "hospital": "recognise", "station": "recognise", "transport": "recognise",
+                  "bank": "identify", "government": "identify", "market": "observe", "nightlife": "observe",
+                  "park": "detect", "other": "detect"}

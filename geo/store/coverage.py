@@ -1,5 +1,5 @@
-"""Camera coverage over the stored layers: per area, per key-place kind, against targets,
-and new-camera plans. Geometry is measured in the area's metric CRS.
+"""Camera coverage over the stored layers: per area and per key-place kind, at each DORI level, against
+targets (new-camera plans: ``geo.store.camera_plan``). Geometry is measured in the area's metric CRS.
 
 "Online on a date": installed on or before it (or no date), not removed by it, status
 ``online`` (``planned`` cameras only when asked for).
@@ -13,25 +13,20 @@ from typing import Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
 
-from geo.core import clock
-from geo.core.coverage import camera_views, covered_fraction, points_covered
+from geo.core import clock, dori
+from geo.core.coverage import covered_fraction, points_covered
 from geo.core.crs import metric_crs_of, to_metric
-from geo.core.planning import coverage_matrix, exact, greedy
-from geo.core.progress import Progress, span, tell
-from geo.store import audit, features, filters, generation
+from geo.store import audit, features, filters, generation, views
 from geo.store.areas import CODE_COLUMNS
 from geo.store.models import Camera, CoverageTarget
-from geo.store.scope import Scope, ScopeError
+from geo.store.scope import Scope
 
 CAMERAS = Camera.__table__
 from geo.store.schema import deployment_timezone
 
-DEMANDS = ("incidents", "area", "places")
-AREA_DEMAND_CELL_M = 50.0  # area demand: one point per 50 m x 50 m
 
 
 def cameras_on(conn: Connection, scope: Scope, at: dt.date, *, planned: bool = False,
@@ -65,9 +60,9 @@ def to_frame_dates(conn: Connection, scope: Scope) -> pd.DataFrame:
 def targets(conn: Connection, scope: Scope) -> pd.DataFrame:
     """The latest target per area inside ``scope`` and per place kind."""
     t = CoverageTarget.__table__.c
-    rows = conn.execute(select(t.area_code, t.place_kind, t.target_pct, t.due_on, t.set_by, t.set_at)
+    rows = conn.execute(select(t.area_code, t.place_kind, t.target_pct, t.level, t.due_on, t.set_by, t.set_at)
                         .order_by(t.set_at, t.id)).all()
-    frame = pd.DataFrame(rows, columns=["area_code", "place_kind", "target_pct", "due_on", "set_by", "set_at"])
+    frame = pd.DataFrame(rows, columns=["area_code", "place_kind", "target_pct", "level", "due_on", "set_by", "set_at"])
     if not scope.everything:
         codes = set(frame["area_code"].dropna())
         inside = {c for c in codes if scope.contains(conn, c)}
@@ -77,16 +72,27 @@ def targets(conn: Connection, scope: Scope) -> pd.DataFrame:
 
 def _against_targets(table: pd.DataFrame, goals: pd.DataFrame, kind: str, key: str, covered: str) -> None:
     """Adds ``target_pct`` (the target of each row's ``key`` among the ``goals`` set per ``kind``:
-    ``area_code`` or ``place_kind``) and ``gap_pct`` (the target less the ``covered`` share, never negative)."""
-    goal = goals[goals[kind].notna()].set_index(kind)["target_pct"]
-    table["target_pct"] = table[key].map(goal)
-    table["gap_pct"] = (table["target_pct"] - table[covered]).clip(lower=0).round(2)
+    ``area_code`` or ``place_kind``), ``target_level`` and ``gap_pct`` (the target less the share it counts,
+    never negative). An area's target naming a DORI level counts that level's share (``<level>_pct``),
+    else ``covered``; a kind's target counts ``covered`` (already at the level the kind requires)."""
+    mine = goals[goals[kind].notna()].set_index(kind)
+    table["target_pct"] = table[key].map(mine["target_pct"])
+    table["target_level"] = table[key].map(mine["level"]) if kind == "area_code" else None
+    counted = table[covered].copy()
+    for lv in dori.LEVELS:
+        at_level = (table["target_level"] == lv).to_numpy()
+        counted[at_level] = table.loc[at_level, f"{lv}_pct"]
+    table["gap_pct"] = (table["target_pct"] - counted).clip(lower=0).round(2)
 
 
 def set_target(engine: Engine, actor: str, pct: float, *, scope: Scope, area_code: str | None = None,
-               place_kind: str | None = None, due_on: dt.date | None = None) -> None:
+               place_kind: str | None = None, due_on: dt.date | None = None, level: str | None = None) -> None:
     """Record a target (audited in the same transaction). The area must lie inside ``scope``; a target
-    per place kind holds everywhere, so only an account of the whole jurisdiction may set one."""
+    per place kind holds everywhere, so only an account of the whole jurisdiction may set one.
+    ``level`` (a DORI level): for an area, the level its share is counted at; for a kind, the level
+    its places need from now on (``required_levels``)."""
+    if level is not None:
+        dori.level_index(level)
     if (area_code is None) == (place_kind is None):
         raise ValueError("a target is for one area or one key-place kind")
     if not 0 <= pct <= 100:
@@ -100,44 +106,59 @@ def set_target(engine: Engine, actor: str, pct: float, *, scope: Scope, area_cod
             raise ValueError("a target per kind of key place holds everywhere: only an account of the whole "
                              "jurisdiction may set one")
         conn.execute(CoverageTarget.__table__.insert().values(
-            area_code=area_code, place_kind=place_kind, target_pct=float(pct), due_on=due_on, set_by=actor,
-            set_at=clock.now_utc()))
-        audit.record(conn, actor, "target.set", area_code or f"kind:{place_kind}", detail=f"{pct:g}% due {due_on}")
+            area_code=area_code, place_kind=place_kind, target_pct=float(pct), level=level, due_on=due_on,
+            set_by=actor, set_at=clock.now_utc()))
+        audit.record(conn, actor, "target.set", area_code or f"kind:{place_kind}",
+                     detail=f"{pct:g}% due {due_on}" + (f" at {level}" if level else ""))
+
+
+def required_levels(goals: pd.DataFrame) -> dict[str, str]:
+    """The DORI level each key-place kind needs: the level of its latest target when one names a level,
+    else ``geo.core.dori.REQUIRED_LEVEL`` (kinds not listed there need "detect")."""
+    levels = dict(dori.REQUIRED_LEVEL)
+    if "level" in goals:
+        named = goals[goals["place_kind"].notna() & goals["level"].notna()]
+        levels.update(dict(zip(named["place_kind"], named["level"])))
+    return levels
 
 
 def area_coverage(conn: Connection, scope: Scope, level: str, at: dt.date, start: dt.date, end: dt.date, *,
                   planned: bool = False, extra: pd.DataFrame | None = None,
                   off: Sequence[str] = ()) -> gpd.GeoDataFrame:
-    """Per area: ``area_covered_pct``, ``incident_covered_pct``, ``n_incidents``, ``places_covered_pct``,
-    ``online_ratio_pct`` (online of installed cameras, today's status), ``target_pct``, ``gap_pct`` (target
-    minus the area coverage, never negative), for the areas of ``level`` inside ``scope``, seen by the
-    cameras inside ``scope`` (on both backends alike: row-level security hides the others anyway)."""
+    """Per area: ``area_covered_pct`` (the share of its open ground seen within the cameras' ranges),
+    ``detect_pct`` .. ``identify_pct`` (seen at each DORI level), ``incident_covered_pct``, ``n_incidents``,
+    ``places_covered_pct`` (key places seen at their kind's required level), ``online_ratio_pct`` (online
+    of installed cameras, today's status), ``target_pct``, ``gap_pct`` (target minus the coverage it
+    counts, never negative), for the areas of ``level`` inside ``scope``, seen by the cameras inside
+    ``scope`` (on both backends alike: row-level security hides the others anyway). Open ground is the
+    area less its buildings; views are cut by the buildings (``geo.store.views``)."""
     areas = features.areas_within(conn, scope, level)
     if areas.empty:
         return areas
     crs = metric_crs_of(areas)
-    shapes = areas.to_crs(crs).geometry.values
+    ground = views.open_ground(conn, areas.to_crs(crs).geometry.values, crs)
     cams = cameras_on(conn, scope, at, planned=planned, extra=extra, off=off)
-    seen = camera_views(cams, crs).values
+    seen = views.camera_views(conn, cams, crs)
     out = areas[["code", "name", "name_en", "geometry"]].copy()
-    out["area_covered_pct"] = (covered_fraction(shapes, seen) * 100).round(2)
+    out["area_covered_pct"] = (covered_fraction(ground, seen.at()) * 100).round(2)
+    for lv in dori.LEVELS:
+        out[f"{lv}_pct"] = (covered_fraction(ground, seen.at(lv)) * 100).round(2)
     tz = deployment_timezone(conn)
     pts = features.incident_points(conn, scope, start, end, tz)
     col = CODE_COLUMNS[level]
     if not pts.empty:
-        pts["seen"] = points_covered(*to_metric(pts["lon"], pts["lat"], crs), seen)
+        pts["seen"] = points_covered(*to_metric(pts["lon"], pts["lat"], crs), seen.at())
         by = pd.DataFrame({"code": pts[col], "seen": pts["seen"]}).groupby("code")["seen"].agg(["sum", "size"])
     else:
         by = pd.DataFrame(columns=["sum", "size"])
     out["n_incidents"] = out["code"].map(by["size"]).fillna(0).astype(int)
     out["incident_covered_pct"] = (out["code"].map(by["sum"]) / out["n_incidents"] * 100).where(
         out["n_incidents"] > 0).round(2)
+    goals = targets(conn, scope)
     places = features.places(conn, scope)
     if not places.empty:
-        pm = places.to_crs(crs).geometry.representative_point()
-        places["seen"] = points_covered(pm.x.to_numpy(), pm.y.to_numpy(), seen)
-        pby = places.groupby(col)["seen"].mean() * 100
-        out["places_covered_pct"] = out["code"].map(pby).round(2)
+        places["seen"] = _places_seen(places, seen, crs, required_levels(goals))
+        out["places_covered_pct"] = out["code"].map(places.groupby(col)["seen"].mean() * 100).round(2)
     else:
         out["places_covered_pct"] = np.nan
     all_cams = features.cameras(conn, scope)
@@ -145,93 +166,46 @@ def area_coverage(conn: Connection, scope: Scope, level: str, at: dt.date, start
         installed="size", online=lambda s: int((s == "online").sum()))
     out["online_ratio_pct"] = (out["code"].map(installed["online"]) / out["code"].map(installed["installed"]) * 100
                                ).round(1)
-    _against_targets(out, targets(conn, scope), "area_code", "code", "area_covered_pct")
+    _against_targets(out, goals, "area_code", "code", "area_covered_pct")
     return gpd.GeoDataFrame(out, geometry="geometry", crs=4326)
+
+
+def _places_seen(places: gpd.GeoDataFrame, seen: views.Views, crs: str, levels: dict[str, str],
+                 level: str | None = None) -> np.ndarray:
+    """Whether each key place (its representative point) is seen at ``level``, by default at the level
+    its kind requires."""
+    pm = places.to_crs(crs).geometry.representative_point()
+    x, y = pm.x.to_numpy(), pm.y.to_numpy()
+    need = np.array([level or levels.get(k, "detect") for k in places["kind"]], dtype=object)
+    out = np.zeros(len(places), dtype=bool)
+    for lv in dori.LEVELS:
+        these = need == lv
+        if these.any():
+            out[these] = points_covered(x[these], y[these], seen.at(lv))
+    return out
 
 
 def place_kind_coverage(conn: Connection, scope: Scope, at: dt.date, *, planned: bool = False,
                         extra: pd.DataFrame | None = None, off: Sequence[str] = ()) -> pd.DataFrame:
-    """Per key-place kind, for the places inside ``scope``: places, covered, covered %, target %, gap %."""
+    """Per key-place kind, for the places inside ``scope``: places, the level the kind requires, covered
+    (seen at that level), covered %, the share seen at each DORI level (``detect_pct`` ..), target %, gap %."""
+    columns = ["kind", "places", "required_level", "covered", "covered_pct", *[f"{lv}_pct" for lv in dori.LEVELS],
+               "target_pct", "gap_pct"]
     places = features.places(conn, scope)
     if places.empty:
-        return pd.DataFrame(columns=["kind", "places", "covered", "covered_pct", "target_pct", "gap_pct"])
+        return pd.DataFrame(columns=columns)
     crs = metric_crs_of(places)
-    seen = camera_views(cameras_on(conn, scope, at, planned=planned, extra=extra, off=off), crs).values
-    pm = places.to_crs(crs).geometry.representative_point()
-    places["seen"] = points_covered(pm.x.to_numpy(), pm.y.to_numpy(), seen)
-    table = places.groupby("kind")["seen"].agg(places="size", covered="sum").reset_index()
+    seen = views.camera_views(conn, cameras_on(conn, scope, at, planned=planned, extra=extra, off=off), crs)
+    goals = targets(conn, scope)
+    levels = required_levels(goals)
+    places["seen"] = _places_seen(places, seen, crs, levels)
+    for lv in dori.LEVELS:
+        places[lv] = _places_seen(places, seen, crs, levels, level=lv)
+    table = places.groupby("kind").agg(places=("seen", "size"), covered=("seen", "sum"),
+                                       **{f"{lv}_pct": (lv, "mean") for lv in dori.LEVELS}).reset_index()
+    table["required_level"] = table["kind"].map(lambda k: levels.get(k, "detect"))
     table["covered_pct"] = (table["covered"] / table["places"] * 100).round(2)
-    _against_targets(table, targets(conn, scope), "place_kind", "kind", "covered_pct")
-    return table
-
-
-def plan(conn: Connection, scope: Scope, at: dt.date, start: dt.date, end: dt.date, *, add: int | None = None,
-         target_pct: float | None = None, area: str | None = None, radius: float = 150.0, fov: float = 360.0,
-         demand: str = "incidents", candidates: gpd.GeoDataFrame | None = None, use_exact: bool = False,
-         planned: bool = False, progress: Progress | None = None) -> tuple[pd.DataFrame, dict]:
-    """New camera sites (lon, lat, heading, gain, cumulative %) and a summary.
-
-    ``area`` (a focus inside ``scope``; the scope's own area, else the whole jurisdiction, when None).
-    Candidates default to the grid-cell centroids and key places inside ``area``. Demand:
-    the period's incidents (weight 1 each), the area (a point per 50 m square) or key places.
-    ``target_pct`` is the share of the demand to reach, existing coverage included.
-    ``progress(fraction, step)`` hears of the steps ``demand``, ``candidates``, ``matrix``, then the
-    solver's (``pick``; ``solve`` and ``order``).
-    """
-    if demand not in DEMANDS:
-        raise ValueError(f"unknown demand {demand!r}: {', '.join(DEMANDS)}")
-    try:
-        focus = scope.narrow(conn, area)
-    except ScopeError as exc:
-        raise ValueError(str(exc)) from None
-    region = features.area_shape(conn, focus, focus.code) if not focus.everything else \
-        features.areas_within(conn, focus, "district")
-    if region.empty:
-        raise ValueError("no district to plan in")
-    crs = metric_crs_of(region)
-    shape = shapely.union_all(region.to_crs(crs).geometry.values)
-    tell(progress, 0.0, "demand")
-    if demand == "incidents":
-        pts = features.incident_points(conn, focus, start, end, deployment_timezone(conn))
-        (dx, dy), w = to_metric(pts["lon"], pts["lat"], crs), np.ones(len(pts))
-    elif demand == "area":
-        x0, y0, x1, y1 = shape.bounds
-        gx, gy = np.meshgrid(np.arange(x0, x1, AREA_DEMAND_CELL_M) + AREA_DEMAND_CELL_M / 2,
-                             np.arange(y0, y1, AREA_DEMAND_CELL_M) + AREA_DEMAND_CELL_M / 2)
-        inside = shapely.contains_xy(shape, gx.ravel(), gy.ravel())
-        dx, dy = gx.ravel()[inside], gy.ravel()[inside]
-        w = np.ones(len(dx))
-    else:
-        pl = features.places(conn, focus)
-        pm = pl.to_crs(crs).geometry.representative_point()
-        dx, dy, w = pm.x.to_numpy(), pm.y.to_numpy(), np.ones(len(pl))
-    seen_now = points_covered(dx, dy, camera_views(cameras_on(conn, focus, at, planned=planned), crs).values)
-    total = float(w.sum())
-    already = float(w[seen_now].sum())
-    weight = np.where(seen_now, 0.0, w)
-    tell(progress, 0.2, "candidates")
-    if candidates is None:
-        cells = features.areas_within(conn, focus, "grid")
-        cand = pd.concat([cells.to_crs(crs).geometry.representative_point(),
-                          features.places(conn, focus).to_crs(crs).geometry.representative_point()], ignore_index=True)
-    else:
-        cand = candidates.to_crs(crs).geometry.representative_point().reset_index(drop=True)
-    cand = cand[shapely.contains_xy(shape, cand.x.to_numpy(), cand.y.to_numpy())].reset_index(drop=True)
-    tell(progress, 0.3, "matrix")
-    a, site, heading = coverage_matrix(cand.x.to_numpy(), cand.y.to_numpy(), dx, dy, radius, fov)
-    goal = None if target_pct is None else max(0.0, target_pct / 100 * total - already)
-    solver = exact if use_exact else greedy
-    result = solver(a, weight, site, k=add, target=goal, progress=span(progress, 0.4, 1.0)) if (add or goal) else \
-        greedy(a, weight, site, k=0)
-    tell(progress, 1.0, "pick" if solver is greedy else "order")
-    chosen = result.options
-    pts = gpd.GeoSeries(cand.iloc[site[chosen]].values, crs=crs).to_crs(4326)
-    cumulative = (already + np.cumsum(result.gains)) / total * 100 if total else np.zeros(len(chosen))
-    table = pd.DataFrame({"rank": np.arange(1, len(chosen) + 1), "lon": pts.x.round(6).to_numpy(),
-                          "lat": pts.y.round(6).to_numpy(), "heading": heading[chosen],
-                          "gain": result.gains, "cumulative_pct": np.round(cumulative, 2)})
-    summary = {"demand_total": total, "covered_before_pct": round(already / total * 100, 2) if total else 0.0,
-               "covered_after_pct": round((already + result.covered) / total * 100, 2) if total else 0.0,
-               "candidates": int(len(cand)), "options": int(a.shape[1]), "solver": "exact" if use_exact else "greedy",
-               "gap": result.gap}
-    return table, summary
+    for lv in dori.LEVELS:
+        table[f"{lv}_pct"] = (table[f"{lv}_pct"] * 100).round(2)
+    _against_targets(table, goals, "place_kind", "kind", "covered_pct")
+    return table[columns]

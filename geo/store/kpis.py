@@ -16,14 +16,14 @@ import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
-from geo.core.coverage import camera_views, covered_fraction
+from geo.core.coverage import covered_fraction
 from geo.core.disclosure import publish_wall
 from geo.core.crs import metric_crs_of
 from geo.core.hotspots import hot_cells, is_hot
 from geo.core import today as today_rule
 from geo.core.ledger import OPEN
 from geo.core.timeutil import year_before
-from geo.store import features, filters
+from geo.store import features, filters, views
 from geo.store.areas import CODE_COLUMNS
 from geo.store.frames import to_frame
 from geo.store.models import Area, Camera, CoverageTarget, Incident, IncidentDaily, LedgerItem
@@ -194,5 +194,5 @@ def _coverage(conn: Connection, scope: Scope, region: str | None) -> tuple[float
         return (0.0 if not shape.empty else None), target
     crs = metric_crs_of(cams)
     region = shape.geometry.iloc[:1].to_crs(crs).values
-    share = float(covered_fraction(region, camera_views(cams, crs).values)[0])
+    share = float(covered_fraction(views.open_ground(conn, region, crs), views.camera_views(conn, cams, crs).at())[0])
     return share, (None if target is None else float(target))

@@ -15,14 +15,14 @@ import pandas as pd
 import shapely
 from sqlalchemy.engine import Connection
 
-from geo.core.coverage import camera_views, covered_fraction
+from geo.core.coverage import covered_fraction
 from geo.core.crs import metric_crs_of
 from geo.core.grid import assign_points
 from geo.core.hotspots import hot_cells, is_hot
 from geo.core.patrol import balance, cell_graph, is_contiguous, polsby_popper, propose
 from geo.core.progress import Progress, span, tell
 from geo.core.weights import queen
-from geo.store import coverage, features, generation
+from geo.store import coverage, features, generation, views
 from geo.store.schema import deployment_timezone
 from geo.store.scope import Scope, ScopeError, require
 
@@ -88,7 +88,7 @@ def zone_scores(conn: Connection, scope: Scope, zones: gpd.GeoDataFrame, start: 
     cent = cells.geometry.representative_point()
     cell_zone = assign_points(cent.x.to_numpy(), cent.y.to_numpy(), np.asarray(zones.geometry.values, dtype=object))
     hot_count = np.bincount(cell_zone[(cell_zone >= 0) & hot], minlength=len(zones))
-    views = camera_views(coverage.cameras_on(conn, scope, at or end), crs).values
+    seen = views.camera_views(conn, coverage.cameras_on(conn, scope, at or end), crs).at()
     ledger = features.open_ledger(conn, scope, end)
     lz = assign_points(ledger.geometry.x.to_numpy(), ledger.geometry.y.to_numpy(),
                        np.asarray(zones.geometry.values, dtype=object)) if not ledger.empty else np.array([], int)
@@ -104,7 +104,7 @@ def zone_scores(conn: Connection, scope: Scope, zones: gpd.GeoDataFrame, start: 
         "polsby_popper": polsby_popper(area, perim).round(3),
         "contiguous": [g.geom_type == "Polygon" or len(getattr(g, "geoms", [g])) == 1 for g in zm.geometry.values],
         "hot_cells": hot_count, "hot_share": (hot_count / max(1, int(hot.sum()))).round(4),
-        "camera_covered_pct": (covered_fraction(zm.geometry.values, views) * 100).round(2),
+        "camera_covered_pct": (covered_fraction(views.open_ground(conn, zm.geometry.values, crs), seen) * 100).round(2),
         "open_ledger": np.bincount(lz[lz >= 0], minlength=len(zones)) if len(lz) else np.zeros(len(zones), int),
     })
     ratio, cv = balance(workload)

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from geo.core import dori, visibility
 from geo.core.coverage import grid_frame, sectors
-from geo.core.crs import STORAGE_CRS
+from geo.core.crs import STORAGE_CRS, metric_crs_of
 from geo.store import features
 from geo.store.models import Setting
 
@@ -83,6 +83,14 @@ def camera_views(conn: Connection, cams: gpd.GeoDataFrame, crs: str) -> Views:
     for j, kind in enumerate(KINDS):
         out[kind][:] = [row[j] for row in found]
     return Views(crs, out)
+
+
+def drawn(conn: Connection, cams: gpd.GeoDataFrame, level: str | None = None) -> np.ndarray:
+    """The views of ``cams`` at ``level`` (within range when None) in WGS 84, one per camera, for a map."""
+    if cams.empty:
+        return np.array([], dtype=object)
+    crs = metric_crs_of(cams)
+    return gpd.GeoSeries(camera_views(conn, cams, crs).column(level), crs=crs).to_crs(STORAGE_CRS).values
 
 
 def clear_cache() -> None:

@@ -15,7 +15,7 @@ from geo.core.crs import metric_crs_of
 from geo.maps.layers import STATUS_COLORS, WHAT_IF_COLOR, camera_layer, legend, marker_layer
 from geo.maps.views import measure_map
 from geo.report import safefiles
-from geo.store import coverage
+from geo.store import camera_plan, coverage
 from geo.ui import config, data
 from geo.ui.filters import Filters, area_name
 from geo.ui.downloads import offer
@@ -187,14 +187,14 @@ def plan_form(at: dt.date, filters: Filters, under: str | None) -> pd.DataFrame 
         amount = a.number_input(t("cov.plan.amount"), 1.0, 500.0, 10.0, key="cov.plan.amount")
         radius = b.number_input(t("cov.whatif.range"), 10.0, 500.0, 150.0, key="cov.plan.radius")
         fov = b.number_input(t("cov.whatif.fov"), 10.0, 360.0, 360.0, key="cov.plan.fov")
-        demand = c.selectbox(t("cov.plan.demand"), coverage.DEMANDS, key="cov.plan.demand",
+        demand = c.selectbox(t("cov.plan.demand"), camera_plan.DEMANDS, key="cov.plan.demand",
                              format_func=lambda d: t(f"cov.plan.demand.{d}"))
         use_exact = c.toggle(t("cov.plan.exact"), key="cov.plan.exact")
         go = st.form_submit_button(t("cov.plan.run"), type="primary")
     if go:
         try:
             with working("cov.plan.running", keep="cov.plan.done") as progress, data.session() as (conn, s):
-                table, summary = coverage.plan(conn, s, at, filters.start, filters.end, progress=progress,
+                table, summary = camera_plan.plan(conn, s, at, filters.start, filters.end, progress=progress,
                                                add=int(amount) if mode == "add" else None,
                                                target_pct=amount if mode == "target" else None, area=under,
                                                radius=radius, fov=fov, demand=demand, use_exact=use_exact)

@@ -24,9 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from geo.core import clock
-from geo.core.coverage import camera_views
 from geo.core.auth import allowed
-from geo.store import features, patrol
+from geo.store import features, patrol, views
 from geo.store import scope as scoping
 from geo.store.engine import describe, make_engine, resolve_url
 from geo.store.kpis import wall_view
@@ -328,7 +327,7 @@ def _layer(conn, s, name, focus, day, with_ledger):
     if name == "cameras":
         cams = features.cameras(conn, inside)
         if not cams.empty:
-            cams["geometry"] = camera_views(cams).to_crs(4326).values
+            cams["geometry"] = views.drawn(conn, cams)
         return cams
     if name == "places":
         return features.places(conn, inside)

@@ -72,7 +72,7 @@ def domain_codes() -> set[str]:
     from geo.core.democity import LEDGER_STATUSES
     from geo.core.hotspots import HOT
     from geo.ingest import fields
-    from geo.store import analysis, audit, coverage, measures, patrol, scope
+    from geo.store import analysis, audit, camera_plan, measures, patrol, scope
     from geo.store.ledger import COLUMNS as LEDGER_COLUMNS
     from geo.store.models import Base
     from geo.ui import coverage as ui_coverage, gridview, hotspots
@@ -86,7 +86,7 @@ def domain_codes() -> set[str]:
     codes |= set(hotspots.GI_CLASSES) | set(emerging.CATEGORIES) | set(HOT)
     codes |= set(analysis.METHODS) | set(hotspots.METHODS) | set(classify.METHODS)
     codes |= {c for cols in HOTSPOT_COLUMNS.values() for c in cols} | set(LEDGER_COLUMNS)
-    codes |= set(measures.MEASURES) | set(gridview.MEASURES) | set(ui_coverage.MEASURES) | set(coverage.DEMANDS)
+    codes |= set(measures.MEASURES) | set(gridview.MEASURES) | set(ui_coverage.MEASURES) | set(camera_plan.DEMANDS)
     codes |= set(audit.OUTCOMES) | set(grid.LEVELS) | set(scope.ACCOUNT_LEVELS) | set(timeutil.QUICK_PERIODS)
     codes |= {i.key for i in campaigns.INDICATORS.values()}
     codes |= {"download", "import", "logon", "logoff", "report", "export"}  # audit actions without a list

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from geo.cli import main
-from geo.store import audit, coverage
+from geo.store import audit, camera_plan, coverage
 from tests.conftest import BACKENDS, backend_demo
 from geo.store.scope import Scope
 
@@ -60,8 +60,8 @@ def test_switching_planned_cameras_in_never_lowers_coverage(city):
 def test_plan_adds_coverage_greedy_close_to_exact(city, demand):
     engine, _ = city
     with engine.connect() as conn:
-        g, gs = coverage.plan(conn, EVERYTHING, END, START, END, add=5, area="AN01", demand=demand)
-        e, es = coverage.plan(conn, EVERYTHING, END, START, END, add=5, area="AN01", demand=demand, use_exact=True)
+        g, gs = camera_plan.plan(conn, EVERYTHING, END, START, END, add=5, area="AN01", demand=demand)
+        e, es = camera_plan.plan(conn, EVERYTHING, END, START, END, add=5, area="AN01", demand=demand, use_exact=True)
     assert len(g) == 5 and g["cumulative_pct"].is_monotonic_increasing
     assert gs["covered_after_pct"] > gs["covered_before_pct"]
     assert es["gap"] == pytest.approx(0.0, abs=1e-9)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from geo.store import coverage, patrol
+from geo.store import camera_plan, patrol
 from geo.store.engine import make_engine
 from geo.store.scope import Scope
 from tests.conftest import DEMO_END
@@ -37,7 +37,7 @@ def test_zone_proposal_tells_its_steps_in_order(demo):
 def test_camera_plan_tells_its_steps_in_order(demo, use_exact):
     heard = Heard()
     with demo.connect() as conn:
-        table, summary = coverage.plan(conn, Scope.jurisdiction(), DEMO_END, START, DEMO_END, add=3, area="AN02",
+        table, summary = camera_plan.plan(conn, Scope.jurisdiction(), DEMO_END, START, DEMO_END, add=3, area="AN02",
                                        use_exact=use_exact, progress=heard)
     solver = {"solve", "order"} if use_exact else {"pick"}
     heard.check({"demand", "candidates", "matrix"} | solver)

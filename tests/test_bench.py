@@ -19,7 +19,8 @@ BENCH = ROOT / "bench"
 # bench -> (what its table must show, system part it needs or None)
 SMOKE = {
     "coverage_bench.py": (("covered share per cell", "baseline: geopandas overlay", "lazy greedy", "exact (HiGHS)",
-                           "baseline: whole programme", "spopt MCLP"), None),
+                           "baseline: whole programme", "spopt MCLP", "occlusion: shadows, 2 threads", "same shadows",
+                           "occlusion: all, 2 threads", "per-camera loop", "store views, cached"), None),
     "forecast_bench.py": (("baseline", "kde", "near_repeat", "PAI vs baseline"), None),
     "hotspots_bench.py": (("change of period", "Gi* (SafeGrid)", "esda.G_Local", "emerging hot spots"), None),
     "longwork_bench.py": (("zone proposal", "whole LP each round", "same zones: True", "patrol sheets PDF",

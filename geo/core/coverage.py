@@ -173,7 +173,7 @@ def _seen_area(areas: np.ndarray, views: list[np.ndarray]) -> np.ndarray:
     parts, group = parts[polygon], group[polygon]
     union = np.full(len(areas), None, dtype=object)
     if len(parts):
-        union[np.unique(group)] = _union_by_group(parts, group)
+        union[np.unique(group)] = union_by_group(parts, group)
     # an area filling its bounding box to RECT_RTOL is taken as that box (the error is below RECT_RTOL)
     rect = np.isclose(shapely.area(areas), (box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1]), rtol=RECT_RTOL, atol=0)
     odd = ~rect & ~shapely.is_missing(union)
@@ -191,7 +191,7 @@ def _cut(views: np.ndarray, box: np.ndarray) -> np.ndarray:
         return shapely.intersection(views, shapely.box(*box))
 
 
-def _union_by_group(parts: np.ndarray, group: np.ndarray) -> np.ndarray:
+def union_by_group(parts: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Union of the polygons of each group (``group`` sorted): ``buffer(0)`` of the group's
     multipolygon, which dissolves overlaps, checked and redone by ``union_all`` when doubtful."""
     groups, first, count = np.unique(group, return_index=True, return_counts=True)

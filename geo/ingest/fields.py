@@ -117,8 +117,8 @@ LAYERS: dict[str, tuple[Field, ...]] = {
     ),
     # building footprints: the id is optional (a footprint without one is keyed by its shape)
     "buildings": (
-        Field("source_id", "id", False, ("id", "osm_id", "building_id", "bldg_id", "objectid", "fid", "编号",
-                                         "建筑编号", "建筑物编号")),
+        Field("source_id", "id", False, ("id", "osm_id", "building_id", "building_i", "bldg_id", "objectid", "fid",
+                                         "编号", "建筑编号", "建筑物编号")),  # building_i: a shapefile's cut name
     ),
 }
 

@@ -223,7 +223,7 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
         c.refuse(pd.Series([d is not None and f is not None and d < f for d, f in zip(out["deadline"], out["found_on"])],
                            index=fields.index), "deadline_before_found")
     key = "source_id" if any(f.name == "source_id" for f in specs) else "code"
-    ok_ids = out[key].where(~c.refused)
+    ok_ids = out[key].where(~c.refused) if key in out else pd.Series(None, index=out.index, dtype=object)
     dup = ok_ids.notna() & ok_ids.duplicated(keep="first")
     if dup.any() and layer != "areas":  # areas with one code in several features are merged
         first_row = rows.groupby(ok_ids).transform("first")

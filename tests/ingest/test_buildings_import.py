@@ -92,7 +92,8 @@ def test_import_buildings_stores_multipolygons_with_their_boxes(fmt, db, tmp_pat
     for (_, geom), row in zip(THREE, stored.itertuples()):
         assert (row.lon_min, row.lat_min, row.lon_max, row.lat_max) == pytest.approx(geom.bounds, abs=1e-9)
     by_id = dict(zip(shapes["source_id"], shapes.geometry))
-    assert by_id["B3"].normalize().equals_exact(THREE[2][1].normalize(), 1e-9) and by_id["B1"].area == pytest.approx(THREE[0][1].area)
+    assert by_id["B3"].normalize().equals_exact(THREE[2][1].normalize(), 1e-9)  # (a shapefile turns rings)
+    assert by_id["B1"].area == pytest.approx(THREE[0][1].area)
     # a box that misses every footprint reads none of them
     with db.connect() as conn:
         assert features.buildings(conn, (X0 + 1, Y0 + 1, X0 + 1.1, Y0 + 1.1)).empty

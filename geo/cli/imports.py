@@ -1,4 +1,5 @@
-"""``import``: areas from a file, a generated grid, or a layer of points (or zones) from a file."""
+"""``import``: areas from a file, a generated grid, building footprints, or a layer of points (or zones)
+from a file."""
 
 from __future__ import annotations
 
@@ -29,6 +30,11 @@ def cmd_import(args) -> str:
     elif args.layer == "grid":
         report = audited(lambda hook: generate_grid(db, args.cell_size, args.shape, args.within,
                                                     progress=progress(), in_transaction=hook))
+    elif args.layer == "buildings":  # not scoped: the operator's, for everyone (geo.ingest.buildings)
+        from geo.ingest.buildings import import_buildings
+
+        report = audited(lambda hook: import_buildings(db, args.file, source=args.source, maps=args.map,
+                                                       crs=args.crs, progress=progress(), in_transaction=hook))
     else:
         from geo.store.scope import Scope
 
@@ -54,10 +60,11 @@ def imported(args) -> tuple[str, str]:
 
 
 def file_layers() -> list[str]:
-    """The layers a file of rows imports into (``geo.ingest.fields.LAYERS``); areas have their own command."""
+    """The layers a file of rows imports into (``geo.ingest.fields.LAYERS``); areas and buildings have their
+    own commands."""
     from geo.ingest.fields import LAYERS
 
-    return [layer for layer in LAYERS if layer != "areas"]
+    return [layer for layer in LAYERS if layer not in ("areas", "buildings")]
 
 
 def add_commands(sub, common, scoped) -> None:
@@ -85,6 +92,11 @@ def add_commands(sub, common, scoped) -> None:
         lp.add_argument("--crs", help="EPSG code, gcj02 or bd09 of the file's coordinates")
         lp.add_argument("--source", help="source name for the source ids (default: the preset's, else 'import')")
         lp.add_argument("--tz", help="time zone of the file's times (default: the preset's, else the deployment's)")
+    b = isub.add_parser("buildings", parents=[common], help="building footprints (polygons that hide views)")
+    b.add_argument("file")
+    b.add_argument("--source", help="source name for the footprints' ids, e.g. osm (default: 'import')")
+    b.add_argument("--crs", help="EPSG code, gcj02 or bd09 (a file's own CRS is used when present)")
+    b.add_argument("--map", action="append", metavar="FIELD=COLUMN", help="e.g. source_id=BLDG_ID")
     for sp in isub.choices.values():
         sp.add_argument("--report", metavar="FILE.csv", help="write the skipped rows and reasons here")
         sp.add_argument("--show-skipped", type=int, default=10, metavar="N", help="skipped rows to print")

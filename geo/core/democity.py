@@ -5,7 +5,9 @@ in metres (the county's UTM zone) and returned in WGS 84. Shapes: ~1,000 Voronoi
 cells (denser in the town), grouped into ~40 communities and 6 streets by k-means, so
 every level nests exactly. Incidents follow daily, weekly and seasonal rhythms with a
 year-on-year decline, cluster around the key places each category is drawn to, and a
-few places heat up or cool down over the years (emerging and fading hot spots).
+few places heat up or cool down over the years (emerging and fading hot spots). The town's
+buildings (``geo.core.demostreets``) and the cameras' resolutions come from a second generator
+seeded by the same seed, so adding them left every other layer as it was.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import shapely
 from scipy.cluster.vq import kmeans2
 
 from geo.core.crs import STORAGE_CRS, utm_epsg_for
+from geo.core.demostreets import town_buildings
 
 N_CELLS = 1000
 N_COMMUNITIES = 40
@@ -31,6 +34,10 @@ YEARS = 3
 YEARLY_DECLINE = 0.08  # incidents fall 8 % a year
 WEEKDAY_FACTOR = np.array([0.95, 0.93, 0.95, 0.98, 1.10, 1.16, 1.05])  # Monday first
 LEDGER_STATUSES = ("reported", "assigned", "rectifying", "rectified", "verified", "cancelled")
+RESOLUTIONS_H = (1280, 1920, 2560, 3840)  # cameras' horizontal pixels, and how common each is
+RESOLUTION_SHARES = (0.2, 0.45, 0.2, 0.15)
+RESOLUTION_UNKNOWN = 0.1  # share of cameras whose register gives no resolution
+SECOND_STREAM = 21  # the second generator's seed is (seed, this)
 
 
 @dataclass
@@ -41,6 +48,7 @@ class DemoCity:
     cameras: pd.DataFrame
     zones: gpd.GeoDataFrame
     ledger: pd.DataFrame
+    buildings: gpd.GeoDataFrame  # source_id, geometry (polygons, WGS 84)
 
 
 def generate_city(recipe: dict, seed: int, end: dt.date, scale: float = 1.0) -> DemoCity:
@@ -107,7 +115,19 @@ def generate_city(recipe: dict, seed: int, end: dt.date, scale: float = 1.0) -> 
     cameras = _cameras(rng, recipe, places, boundary, cx, cy, end, crs_m)
     zones = _zones(rng, recipe, cells[cell_index], cell_pop[cell_index], crs_m)
     ledger = _ledger(rng, recipe, cells[cell_index], cell_pop[cell_index], end, crs_m)
-    return DemoCity(areas, _to_lonlat(places, crs_m), incidents, cameras, zones, ledger)
+    more = np.random.default_rng([seed, SECOND_STREAM])
+    known = more.uniform(size=len(cameras)) >= RESOLUTION_UNKNOWN
+    cameras["resolution_h"] = np.where(known, more.choice(RESOLUTIONS_H, len(cameras), p=RESOLUTION_SHARES), np.nan)
+    buildings = _buildings(more, cx, cy, cameras, places, crs_m)
+    return DemoCity(areas, _to_lonlat(places, crs_m), incidents, cameras, zones, ledger, buildings)
+
+
+def _buildings(rng, cx, cy, cameras, places, crs_m):
+    """The town's footprints in WGS 84, clear of the cameras (where they are stored) and the places."""
+    at = gpd.GeoSeries(shapely.points(cameras["x"], cameras["y"]), crs=STORAGE_CRS).to_crs(crs_m)
+    shapes = town_buildings(rng, cx, cy, np.column_stack([at.x, at.y]), places[["x", "y"]].to_numpy())
+    return gpd.GeoDataFrame({"source_id": [f"JZ{i + 1:05d}" for i in range(len(shapes))]},
+                            geometry=shapes, crs=crs_m).to_crs(STORAGE_CRS)
 
 
 def _blob(rng, cx, cy, radius):

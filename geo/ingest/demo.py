@@ -25,6 +25,7 @@ from geo.core import clock
 from geo.core.democity import generate_city
 from geo.core.grid import LEVELS
 from geo.ingest.areas import import_area_table
+from geo.ingest.buildings import import_building_table
 from geo.ingest.errors import ImportRefused
 from geo.ingest.pipeline import Importer, import_table
 from geo.ingest.readers import RawTable
@@ -135,7 +136,7 @@ def _campaign(engine, end: dt.date) -> None:
 # Kept by --replace: deployment settings, accounts and the append-only audit log.
 KEPT = ("settings", "users", "audit_log")
 ACCOUNT_TABLES = ("display_keys",)  # wiped with the rest, but not content: they alone are no data
-SOURCED = ("incidents", "cameras", "places", "ledger_items")  # tables whose rows name their source
+SOURCED = ("incidents", "cameras", "places", "ledger_items", "buildings")  # tables whose rows name their source
 # Audit actions that change content: one since the last demo build means someone's own data.
 CONTENT_ACTIONS = ("import", "ledger.", "campaign.", "target.", "zone.")
 READS = ("ledger.read",)
@@ -240,6 +241,13 @@ def build_demo(engine: Engine, seed: int, scale: float = 1.0, replace: bool = Fa
     import_table(engine, _table(pd.DataFrame(zones.drop(columns="geometry")), gpd.GeoSeries(zones.geometry.values)),
                  "zones", scope=Scope.jurisdiction(), name="demo zones", source=SOURCE, by=BUILDER)
     counts = {}
+    footprints = city.buildings  # through the buildings import: its stamp and generation are set as for a file
+    report = import_building_table(engine, _table(pd.DataFrame(footprints.drop(columns="geometry")),
+                                                  gpd.GeoSeries(footprints.geometry.values)),
+                                   name="demo buildings", source=SOURCE)
+    if report.skipped:
+        raise RuntimeError(f"demo buildings: {len(report.skipped)} refused: {report.skipped[:3]}")
+    counts["buildings"] = report.written + report.unchanged
     for layer, frame in (("places", city.places), ("cameras", city.cameras), ("ledger", city.ledger),
                          ("incidents", city.incidents)):
         report = import_table(engine, _table(frame), layer, scope=Scope.jurisdiction(), name=f"demo {layer}",

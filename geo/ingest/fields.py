@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # id | text | freetext | time | date | x | y | number | int | vocab
+    kind: str  # id | text | freetext | time | date | x | y | number | int | pixels | vocab
     required: bool = False
     aliases: tuple[str, ...] = ()
     low: float | None = None  # inclusive range for number/int
@@ -67,6 +67,9 @@ LAYERS: dict[str, tuple[Field, ...]] = {
         Field("heading", "number", False, ("direction", "azimuth", "朝向", "方向角"), 0, 360),
         Field("fov", "number", False, ("angle", "field_of_view", "视角"), 1, 360),
         Field("range_m", "number", False, ("range", "radius", "distance", "距离"), 1, 2000),
+        # horizontal pixels; "1920x1080" gives its first number (geo.ingest.validate._check_pixels)
+        Field("resolution_h", "pixels", False, ("resolution", "horizontal_resolution", "resolution_x", "pixels",
+                                                "width_px", "分辨率", "水平分辨率", "像素", "水平像素"), 160, 20_000),
         Field("kind", "text", False, ("type", "类型")),
         Field("status", "vocab", False, ("state", "状态"), vocab=CAMERA_STATUS),
         Field("owner", "text", False, ("unit", "权属单位")),
@@ -112,10 +115,15 @@ LAYERS: dict[str, tuple[Field, ...]] = {
         Field("population", "int", False, ("pop", "人口"), 0, 100_000_000),
         Field("team", "text", False, ("网格员队伍", "grid_team")),
     ),
+    # building footprints: the id is optional (a footprint without one is keyed by its shape)
+    "buildings": (
+        Field("source_id", "id", False, ("id", "osm_id", "building_id", "building_i", "bldg_id", "objectid", "fid",
+                                         "编号", "建筑编号", "建筑物编号")),  # building_i: a shapefile's cut name
+    ),
 }
 
 # Layers whose rows are polygons (geometry comes from the file, not from x/y).
-POLYGON_LAYERS = ("zones", "areas")
+POLYGON_LAYERS = ("zones", "areas", "buildings")
 
 
 def fold(name: str) -> str:

@@ -75,13 +75,15 @@ TARGETS = {
     "incidents": Target("incidents", ("source", "source_id"),
                         ("category", "subcategory", "occurred_at", "reported_at", "status", "address", "description")),
     "cameras": Target("cameras", ("source", "source_id"),
-                      ("heading", "fov", "range_m", "kind", "status", "owner", "installed_on", "removed_on")),
+                      ("heading", "fov", "range_m", "resolution_h", "kind", "status", "owner", "installed_on",
+                       "removed_on")),
     "places": Target("places", ("source", "source_id"), ("kind", "name", "name_en", "required_pct")),
     "ledger": Target("ledger_items", ("source", "source_id"),
                      ("kind", "category", "title", "description", "responsible_unit", "found_on", "deadline",
                       "status")),
     "zones": Target("patrol_zones", ("code",), ("name", "name_en", "team", "shift", "staff")),
 }
+TOPICS = {"ledger": "ledger", "buildings": "buildings"}  # the data generation a layer's writes bump
 DEFAULTS = {"cameras": {"fov": 360.0, "range_m": 50.0, "status": "online"},
             "incidents": {"category": ""}}  # a ledger row with no status: see _fill_status
 
@@ -225,6 +227,8 @@ def _rows_to_write(frame: pd.DataFrame, layer: str, target: Target, source: str,
             out[col] = default
     if layer == "cameras" and "heading" not in frame:
         out["fov"] = 360.0  # no heading: a dome
+    if layer == "cameras":  # whole pixels (an integer column; COPY takes no "1920.0")
+        out["resolution_h"] = pd.array(pd.to_numeric(out["resolution_h"]).round(), dtype="Int64")
     if layer == "incidents":
         out["occurred_on"] = local_dates(frame["occurred_at"], db_zone)
     if layer == "zones":
@@ -334,8 +338,10 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
             ledger.record(conn, todo, changed[todo.index], existing, source, notes, scope)
         if after is not None:
             after(conn)
-        if not todo.empty or after is not None:  # tell every app server's cache (geo.store.generation)
-            generation.bump(conn, "ledger" if layer == "ledger" else "data")
+        # tell every app server's cache (geo.store.generation); buildings only when they changed (the
+        # visibility cache is keyed by them, and a re-run that changes nothing should not empty it)
+        if not todo.empty or (after is not None and layer != "buildings"):
+            generation.bump(conn, TOPICS.get(layer, "data"))
 
 
 def _fill_status(rows: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:

@@ -53,6 +53,11 @@ ENGLISH: dict[str, str] = {
     "beyond_header": "cells beyond the header's {width} columns",
     "outside_area": "outside your area {area}",
     "polygon_lost": "area {code}: no polygon left after repair",
+    "resolution_not_width": "{field} must be the horizontal pixels (e.g. 1920 or 1920x1080), not {value}",
+    "footprint_lost": "no polygon left after repair (a footprint with no area)",
+    "footprint_too_big": "too large for a building ({area_m2:,.0f} m², {span_m:,.0f} m across; at most "
+                         "{most_m2:,.0f} m² and {most_m:,.0f} m): wrong --crs, or not building footprints?",
+    "duplicate_footprint": "the same footprint as row {first}",
     "ledger_not_in_area": "ledger item {id} is not in your area {area}",
     "ledger_new_status": "a new item starts as {initial}, not {status}: import it so, then move it through the workflow",
     "ledger_closed_edit": "a {status} item cannot be edited: reopen it first",
@@ -152,6 +157,10 @@ ENGLISH: dict[str, str] = {
     "areas_need_polygons": "{file}: areas need polygons: give a GeoJSON, Shapefile (zip or folder) or GeoPackage",
     "no_area_imported": "{file}: no area could be imported ({row_word} {row}: {first})",
     "no_areas": "{file}: no area could be imported",
+    "buildings_need_polygons": "{file}: buildings need polygons: give a GeoJSON, Shapefile (zip or folder) or "
+                               "GeoPackage",
+    "no_building_imported": "{file}: no building could be imported ({n} rows refused; first: {row_word} {row}: "
+                            "{first})",
     "grid_cell_size": "--cell-size {size:g}: give a size from {low:g} to {high:g} metres",
     "grid_no_areas": "no areas yet: import a district boundary first (geo import areas FILE --level district)",
     "grid_no_such_area": "no area with code {code!r}",

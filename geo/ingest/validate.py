@@ -160,7 +160,7 @@ def _check_number(c: _Check, spec, raw: pd.Series, text: pd.Series) -> pd.Series
     if spec.low is not None:
         c.refuse(nums.notna() & ((nums < spec.low) | (nums > spec.high)), "number_out_of_range",
                  field=spec.name, low=spec.low, high=spec.high)
-    if spec.kind == "int":
+    if spec.kind in ("int", "pixels"):
         c.refuse(nums.notna() & (nums != nums.round()), "not_whole", field=spec.name)
     return nums
 
@@ -174,9 +174,23 @@ def _check_vocab(c: _Check, spec, raw: pd.Series, text: pd.Series) -> pd.Series:
     return mapped.astype(object).where(mapped.notna(), None)
 
 
+_UNIT = r"\s*(?:px|pixels?|像素)?\s*"
+_PIXELS = re.compile(r"^\s*(\d+(?:\.\d+)?)" + _UNIT + r"(?:[x×*X]\s*\d+(?:\.\d+)?" + _UNIT + r")?$")
+_MEGAPIXELS = re.compile(r"(?i)^\s*\d+(?:\.\d+)?\s*(?:mp|m|megapixels?|万|万像素|百万像素|k|p)\s*$")
+
+
+def _check_pixels(c: _Check, spec, raw: pd.Series, text: pd.Series) -> pd.Series:
+    """A width in pixels: a number, or "1920x1080" ("×", "*") whose first number is the width; a
+    size in megapixels, "4K" or "1080p" names no width and is refused with its own reason."""
+    pair = text.str.extract(_PIXELS, expand=False)
+    c.refuse(text.str.match(_MEGAPIXELS).fillna(False), "resolution_not_width", field=spec.name, value=text)
+    return _check_number(c, spec, raw, pair.where(pair.notna(), text))
+
+
 # Field kind -> its checker. x and y are not here: the coordinates are checked together (_points).
 CHECKERS = {"id": _check_id, "text": _check_text, "freetext": _check_text, "time": _check_time,
-            "date": _check_date, "number": _check_number, "int": _check_number, "vocab": _check_vocab}
+            "date": _check_date, "number": _check_number, "int": _check_number, "pixels": _check_pixels,
+            "vocab": _check_vocab}
 
 
 def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz: str,
@@ -208,8 +222,8 @@ def validate(fields: pd.DataFrame, rows: pd.Series, layer: str, *, crs: str, tz:
     if layer == "ledger" and "deadline" in out:
         c.refuse(pd.Series([d is not None and f is not None and d < f for d, f in zip(out["deadline"], out["found_on"])],
                            index=fields.index), "deadline_before_found")
-    key = "code" if layer in POLYGON_LAYERS else "source_id"
-    ok_ids = out[key].where(~c.refused)
+    key = "source_id" if any(f.name == "source_id" for f in specs) else "code"
+    ok_ids = out[key].where(~c.refused) if key in out else pd.Series(None, index=out.index, dtype=object)
     dup = ok_ids.notna() & ok_ids.duplicated(keep="first")
     if dup.any() and layer != "areas":  # areas with one code in several features are merged
         first_row = rows.groupby(ok_ids).transform("first")

@@ -12,6 +12,7 @@ few seconds).
 
 from __future__ import annotations
 
+import uuid
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -55,3 +56,22 @@ def writing(engine: Engine, *topics: str) -> Iterator[Connection]:
     with engine.begin() as conn:
         yield conn
         bump(conn, *topics)
+
+
+# A stamp: a fresh random value written whenever a topic's content changes, for caches that must not
+# mistake one database's content for another's (a counter restarts at 1 in every new database; two
+# demo builds would share "buildings 1"). The visibility cache is keyed by the buildings' stamp.
+STAMP_KEYS = {"buildings": "buildings.stamp"}
+
+
+def renew_stamp(conn: Connection, topic: str) -> str:
+    """Write a fresh random stamp (uuid4 hex) for ``topic`` inside the caller's transaction; return it."""
+    key, value = STAMP_KEYS[topic], uuid.uuid4().hex
+    conn.execute(Setting.__table__.delete().where(Setting.key == key))
+    conn.execute(Setting.__table__.insert().values(key=key, value=value))
+    return value
+
+
+def stamp(conn: Connection, topic: str) -> str | None:
+    """``topic``'s stamp (None while it was never written: no content of it yet)."""
+    return conn.execute(select(Setting.value).where(Setting.key == STAMP_KEYS[topic])).scalar()

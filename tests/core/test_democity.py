@@ -1,5 +1,6 @@
 import datetime as dt
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -53,3 +54,40 @@ def test_generate_city_other_layers(city):
     open_items = city.ledger[city.ledger["status"].isin(["reported", "assigned", "rectifying"])]
     assert (pd.to_datetime(open_items["deadline"]) < pd.Timestamp(END)).any()  # some are overdue
     assert np.isin(city.cameras["status"], ["online", "offline", "planned"]).all()
+
+
+def test_generate_city_buildings_stand_clear_of_cameras_places_and_each_other(city):
+    from geo.core.crs import utm_epsg_for
+    from geo.core.demostreets import CAMERA_INSIDE_M, PLACE_CLEAR_M
+
+    shapes = city.buildings.to_crs(f"EPSG:{utm_epsg_for(112.93, 28.12)}")
+    assert 2_000 < len(shapes) < 6_000 and city.buildings["source_id"].is_unique
+    geoms = shapes.geometry.to_numpy()
+    assert shapely.is_valid(geoms).all() and set(shapes.geom_type) == {"Polygon"}
+    assert (shapely.get_num_coordinates(geoms) > 5).mean() > 0.03  # a few L shapes among the rectangles
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="intersects")
+    assert (a == b).all()  # none overlaps another
+    cams = gpd.GeoSeries(shapely.points(city.cameras["x"], city.cameras["y"]), crs="EPSG:4326").to_crs(shapes.crs)
+    which, hit = tree.query(cams.to_numpy(), predicate="within")
+    depth = shapely.distance(shapely.boundary(geoms[hit]), cams.to_numpy()[which])
+    assert (depth <= CAMERA_INSIDE_M + 1e-6).all()  # a camera may stand on a wall, never inside
+    places = gpd.GeoSeries(shapely.points(city.places["x"], city.places["y"]), crs="EPSG:4326").to_crs(shapes.crs)
+    near = tree.query(places.to_numpy(), predicate="dwithin", distance=PLACE_CLEAR_M - 0.1)
+    assert near.size == 0
+    areas = shapely.area(geoms)
+    assert 50 < areas.min() and areas.max() < 1_000
+
+
+def test_generate_city_buildings_and_resolutions_are_deterministic(city):
+    again = generate_city(load_recipe(), seed=7, end=END, scale=0.2)
+    assert again.buildings.geometry.equals(city.buildings.geometry)
+    pd.testing.assert_series_equal(again.cameras["resolution_h"], city.cameras["resolution_h"])
+    other = generate_city(load_recipe(), seed=8, end=END, scale=0.2)
+    assert not other.buildings.geometry.head(50).equals(city.buildings.geometry.head(50))
+
+
+def test_generate_city_cameras_have_a_mix_of_resolutions(city):
+    res = city.cameras["resolution_h"]
+    assert 0.05 < res.isna().mean() < 0.15
+    assert set(res.dropna().astype(int)) == {1280, 1920, 2560, 3840}

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from geo.cli import main
 from geo.ingest.demo import build_demo
 from geo.ingest.errors import ImportRefused
-from geo.store import audit, ledger
+from geo.store import audit, generation, ledger
 from geo.store.scope import Scope
 from tests.conftest import BACKENDS
 from tests.helpers import small_city
@@ -34,10 +34,15 @@ def test_demo_replace_rebuilds_the_history_and_keeps_it_append_only(make_db, bac
     with engine.connect() as conn:
         first = conn.execute(text("SELECT count(*) FROM ledger_events")).scalar()
         rectified = conn.execute(text("SELECT count(*) FROM ledger_events WHERE action = 'rectify'")).scalar()
+        footprints = conn.execute(text("SELECT count(*) FROM buildings")).scalar()
+        stamp = generation.stamp(conn, "buildings")
     assert first > 0 and rectified > 0  # the demo's closed items carry their rectification
+    assert footprints > 1_000 and stamp  # the town's buildings, through the buildings import
     before = _log(engine)
     build_demo(engine, seed=6, scale=0.01, end=END, replace=True, actor="cli:tester")
     with engine.connect() as conn:
+        assert generation.stamp(conn, "buildings") != stamp  # the visibility cache sees other buildings
+        assert conn.execute(text("SELECT count(*) FROM buildings WHERE source <> 'demo'")).scalar() == 0
         items = conn.execute(text("SELECT count(*) FROM ledger_items")).scalar()
         imported = conn.execute(text("SELECT count(*) FROM ledger_events WHERE action = 'import'")).scalar()
         camps = conn.execute(text("SELECT count(*) FROM campaigns")).scalar()

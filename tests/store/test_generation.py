@@ -13,13 +13,24 @@ from geo.store import generation
 
 def test_counters_start_at_zero_and_count_bumps(db):
     with db.connect() as conn:
-        assert generation.current(conn) == {"data": 0, "ledger": 0}
+        assert generation.current(conn) == {"data": 0, "ledger": 0, "buildings": 0}
     with generation.writing(db, "data"):
         pass
     with generation.writing(db, "data", "ledger"):
         pass
     with db.connect() as conn:
-        assert generation.current(conn) == {"data": 2, "ledger": 1}
+        assert generation.current(conn) == {"data": 2, "ledger": 1, "buildings": 0}
+
+
+def test_a_stamp_is_fresh_each_time_and_none_before_the_first(db):
+    with db.connect() as conn:
+        assert generation.stamp(conn, "buildings") is None
+    stamps = []
+    for _ in range(2):
+        with db.begin() as conn:
+            stamps.append(generation.renew_stamp(conn, "buildings"))
+    with db.connect() as conn:
+        assert generation.stamp(conn, "buildings") == stamps[1] != stamps[0]
 
 
 def test_a_failed_write_bumps_nothing(db):
@@ -72,17 +83,17 @@ def test_imports_bump_data_and_ledger_writes_bump_ledger(db, tmp_path):
 
     small_city(db, tmp_path)  # two area imports
     with db.connect() as conn:
-        assert generation.current(conn) == {"data": 2, "ledger": 0}
+        assert generation.current(conn) == {"data": 2, "ledger": 0, "buildings": 0}
     x, y = centre("C1")
     path = incidents_csv(tmp_path, [("a1", "2026-06-01T10:00:00+08:00", x, y, "theft", "")])
     import_file(db, path, "incidents", scope=Scope.jurisdiction())
     import_file(db, path, "incidents", scope=Scope.jurisdiction())  # the same file again changes nothing
     with db.connect() as conn:
-        assert generation.current(conn) == {"data": 3, "ledger": 0}
+        assert generation.current(conn) == {"data": 3, "ledger": 0, "buildings": 0}
     ledger.create_item(db, "clerk", "clerk", kind="hazard", title="t", found_on=dt.date(2026, 6, 1),
                        lon=x, lat=y, scope=Scope.jurisdiction())
     with db.connect() as conn:
-        assert generation.current(conn) == {"data": 3, "ledger": 1}
+        assert generation.current(conn) == {"data": 3, "ledger": 1, "buildings": 0}
 
 
 def test_retention_that_removes_rows_bumps_data(db, tmp_path):

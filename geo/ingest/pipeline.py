@@ -83,7 +83,8 @@ TARGETS = {
                       "status")),
     "zones": Target("patrol_zones", ("code",), ("name", "name_en", "team", "shift", "staff")),
 }
-TOPICS = {"ledger": "ledger", "buildings": "buildings"}  # the data generation a layer's writes bump
+# the data generations a layer's writes bump (buildings change what the coverage pages show: "data" too)
+TOPICS = {"ledger": ("ledger",), "buildings": ("buildings", "data")}
 DEFAULTS = {"cameras": {"fov": 360.0, "range_m": 50.0, "status": "online"},
             "incidents": {"category": ""}}  # a ledger row with no status: see _fill_status
 
@@ -341,7 +342,7 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
         # tell every app server's cache (geo.store.generation); buildings only when they changed (the
         # visibility cache is keyed by them, and a re-run that changes nothing should not empty it)
         if not todo.empty or (after is not None and layer != "buildings"):
-            generation.bump(conn, TOPICS.get(layer, "data"))
+            generation.bump(conn, *TOPICS.get(layer, ("data",)))
 
 
 def _fill_status(rows: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:

@@ -151,5 +151,5 @@ def _buildings_around(conn: Connection, cand: gpd.GeoSeries, crs: str, radius: f
     if not len(cand) or not views.stamp(conn):
         return None
     box = shapely.box(*cand.total_bounds).buffer(radius * 1.01 + 1.0)
-    found = features.buildings(conn, tuple(gpd.GeoSeries([box], crs=crs).to_crs(STORAGE_CRS).total_bounds))
+    found = views.buildings(conn, tuple(gpd.GeoSeries([box], crs=crs).to_crs(STORAGE_CRS).total_bounds))
     return visibility.prepare(found.to_crs(crs).geometry.values) if not found.empty else None

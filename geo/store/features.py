@@ -21,7 +21,7 @@ from geo.core.crs import STORAGE_CRS
 from geo.core.ledger import OPEN
 from geo.store import filters
 from geo.store.frames import to_frame
-from geo.store.models import Area, Building, Camera, Incident, IncidentDaily, LedgerItem, PatrolZone, Place
+from geo.store.models import Area, Camera, Incident, IncidentDaily, LedgerItem, PatrolZone, Place
 from geo.store.scope import Scope, require
 
 CAMERAS, PLACES, LEDGER, INCIDENTS, DAILY = (m.__table__ for m in (Camera, Place, LedgerItem, Incident, IncidentDaily))
@@ -42,18 +42,6 @@ def cameras(conn: Connection, scope: Scope) -> gpd.GeoDataFrame:
     c = CAMERAS.c
     stmt = select(c.source_id, c.heading, c.fov, c.range_m, c.resolution_h, c.kind, c.status, c.owner, c.cell_code, c.community_code,
                   c.street_code, c.district_code, c.geom).where(filters.rows(CAMERAS, scope)).order_by(c.id)
-    return _read(conn, stmt)
-
-
-def buildings(conn: Connection, bounds: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
-    """Building footprints meeting the WGS 84 box ``bounds`` (min lon, min lat, max lon, max lat).
-
-    Buildings are not scoped: one outside an account's area still hides part of a view inside it,
-    and a footprint tells nothing about anyone."""
-    b = Building.__table__.c
-    x0, y0, x1, y1 = (float(v) for v in bounds)
-    stmt = select(b.source_id, b.geom).where(b.lon_max >= x0, b.lon_min <= x1, b.lat_max >= y0, b.lat_min <= y1) \
-        .order_by(b.id)
     return _read(conn, stmt)
 
 

@@ -27,10 +27,11 @@ from sqlalchemy.engine import Connection
 from geo.core import dori, visibility
 from geo.core.coverage import grid_frame, sectors
 from geo.core.crs import STORAGE_CRS, metric_crs_of
-from geo.store import features
-from geo.store.models import Setting
+from geo.store import generation
+from geo.store.frames import to_frame
+from geo.store.models import Building
 
-STAMP_KEY = "buildings.stamp"
+STAMP_KEY = generation.STAMP_KEYS["buildings"]
 CACHE_SIZE = 200_000  # cameras' views kept (a view is a few kB)
 THREADS = 2
 KINDS = ("range",) + dori.LEVELS  # "range": seen within the camera's range, whatever its resolution
@@ -57,7 +58,7 @@ class Views:
 
 def stamp(conn: Connection) -> str:
     """The buildings' stamp: '' when no building was ever imported."""
-    return conn.execute(select(Setting.value).where(Setting.key == STAMP_KEY)).scalar() or ""
+    return generation.stamp(conn, "buildings") or ""
 
 
 def camera_views(conn: Connection, cams: gpd.GeoDataFrame, crs: str) -> Views:
@@ -96,6 +97,19 @@ def drawn(conn: Connection, cams: gpd.GeoDataFrame, level: str | None = None) ->
 def clear_cache() -> None:
     with _lock:
         _cache.clear()
+
+
+def buildings(conn: Connection, bounds: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
+    """Building footprints meeting the WGS 84 box ``bounds`` (min lon, min lat, max lon, max lat).
+
+    Buildings are not scoped: one outside an account's area still hides part of a view inside it,
+    and a footprint tells nothing about anyone."""
+    b = Building.__table__.c
+    x0, y0, x1, y1 = (float(v) for v in bounds)
+    stmt = select(b.source_id, b.geom).where(b.lon_max >= x0, b.lon_min <= x1, b.lat_max >= y0, b.lat_min <= y1) \
+        .order_by(b.id)
+    frame = to_frame(conn.execute(stmt))
+    return gpd.GeoDataFrame({"source_id": frame["source_id"]}, geometry=frame["geom"].to_numpy(), crs=STORAGE_CRS)
 
 
 def _keys(cams: gpd.GeoDataFrame, crs: str, stamped: str) -> list[tuple]:
@@ -142,7 +156,7 @@ def _buildings_near(conn: Connection, cams: gpd.GeoDataFrame, reach: np.ndarray)
     grow_lat = (float(reach.max()) * 1.01 + 1.0) / 110_500.0
     grow_lon = grow_lat / max(np.cos(np.radians(min(lat + grow_lat, 89.0))), 1e-6)
     x0, y0, x1, y1 = pts.total_bounds
-    frame = features.buildings(conn, (x0 - grow_lon, y0 - grow_lat, x1 + grow_lon, y1 + grow_lat))
+    frame = buildings(conn, (x0 - grow_lon, y0 - grow_lat, x1 + grow_lon, y1 + grow_lat))
     return frame.geometry.values
 
 
@@ -154,7 +168,7 @@ def open_ground(conn: Connection, shapes: np.ndarray, crs: str) -> np.ndarray:
     if not len(shapes) or not stamp(conn):
         return shapes
     box = gpd.GeoSeries(shapes, crs=crs).to_crs(STORAGE_CRS).total_bounds
-    found = features.buildings(conn, tuple(box))
+    found = buildings(conn, tuple(box))
     if found.empty:
         return shapes
     blds = found.to_crs(crs).geometry.values

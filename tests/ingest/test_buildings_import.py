@@ -16,7 +16,7 @@ from sqlalchemy import text
 from geo.cli import main
 from geo.ingest.buildings import MAX_FOOTPRINT_M2, import_buildings
 from geo.ingest.errors import ImportRefused
-from geo.store import audit, features, generation
+from geo.store import audit, generation, views
 from tests.helpers import X0, Y0, incidents_csv, small_city
 from tests.ingest.test_hostile_files import SMALL_TEXT, _gzip_bomb, _zip
 
@@ -85,7 +85,7 @@ def test_import_buildings_stores_multipolygons_with_their_boxes(fmt, db, tmp_pat
     stored = _stored(db)
     assert stored["source_id"].tolist() == ["B1", "B2", "B3"] and set(stored["source"]) == {"survey"}
     with db.connect() as conn:
-        shapes = features.buildings(conn, (X0, Y0, X0 + 0.02, Y0 + 0.02))
+        shapes = views.buildings(conn, (X0, Y0, X0 + 0.02, Y0 + 0.02))
         assert re.fullmatch(r"[0-9a-f]{32}", generation.stamp(conn, "buildings"))
         assert generation.current(conn)["buildings"] == 1
     assert set(shapes.geom_type) == {"MultiPolygon"}
@@ -96,7 +96,7 @@ def test_import_buildings_stores_multipolygons_with_their_boxes(fmt, db, tmp_pat
     assert by_id["B1"].area == pytest.approx(THREE[0][1].area)
     # a box that misses every footprint reads none of them
     with db.connect() as conn:
-        assert features.buildings(conn, (X0 + 1, Y0 + 1, X0 + 1.1, Y0 + 1.1)).empty
+        assert views.buildings(conn, (X0 + 1, Y0 + 1, X0 + 1.1, Y0 + 1.1)).empty
 
 
 def test_import_buildings_again_writes_nothing_and_keeps_the_stamp(db, tmp_path):

@@ -291,10 +291,14 @@ def _cameras(rng, recipe, places, boundary, cx, cy, end, crs_m):
     owners = recipe["camera_owners"]
     installed = [end - dt.timedelta(days=int(d)) for d in rng.integers(30, 6 * 365, N_CAMERAS)]
     lon, lat = _lonlat(pts[:, 0], pts[:, 1], crs_m)
+    heading = rng.uniform(0, 360, N_CAMERAS).round(0)
+    # a fixed camera put up near a key place looks at it (a school gate, a bank door)
+    to_place = np.degrees(np.arctan2(-np.cos(ang), -np.sin(ang))) % 360
+    heading[:n_near] = to_place.round(0)
     return pd.DataFrame({
         "source_id": [f"SXT{i + 1:05d}" for i in range(N_CAMERAS)],
         "x": lon.round(6), "y": lat.round(6),
-        "heading": np.where(fov == 360.0, np.nan, rng.uniform(0, 360, N_CAMERAS).round(0)),
+        "heading": np.where(fov == 360.0, np.nan, heading),
         "fov": fov, "range_m": rng_m,
         "kind": np.where(fov == 360.0, "球机 dome", "枪机 fixed"),
         "status": status,

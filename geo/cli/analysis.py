@@ -14,7 +14,6 @@ HOTSPOT_COLUMNS = {"count": ["n_incidents", "per_1000", "per_km2"], "gistar": ["
                    **{change: ["n_incidents", "n_last_year", "yoy_pct", "yoy_p", "small"] for change in ("yoy", "pop")}}
 AREA_COLUMNS = ("code", "name", "name_en", "geometry")
 QUIET_CLASSES = ("ns", "no_pattern")  # classes the summary line does not count
-COVERAGE_LEVEL_COLUMNS = ("detect_pct", "observe_pct", "recognise_pct", "identify_pct")  # geo.core.dori.LEVELS
 
 
 def cmd_counts(args) -> str:
@@ -45,14 +44,15 @@ def cmd_hotspots(args) -> str:
 
 
 def cmd_coverage(args) -> str:
+    from geo.core.dori import LEVELS
     from geo.store import coverage
 
     with reading(args, (".csv",)) as (conn, within, start, end):
         at = parse_date(args.at) if args.at else end
         table = per_area(coverage.area_coverage(conn, within, args.level, at, start, end, planned=args.planned),
                          args.level)
-    cols = ["code", "name", "area_covered_pct", *COVERAGE_LEVEL_COLUMNS, "incident_covered_pct", "places_covered_pct",
-            "n_incidents", "target_pct", "target_level", "gap_pct"]
+    cols = ["code", "name", "area_covered_pct", *(f"{lv}_pct" for lv in LEVELS), "incident_covered_pct",
+            "places_covered_pct", "n_incidents", "target_pct", "target_level", "gap_pct"]
     write_out(args.out, table[cols])
     short = int((table["gap_pct"] > 0).sum())
     return (f"{args.out}: {len(table)} {args.level} areas, cameras on {at}, incidents {start}..{end}, "

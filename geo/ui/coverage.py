@@ -103,7 +103,7 @@ def show_map(shown: Shown, measure: str, plan: pd.DataFrame | None) -> dict | No
     real, added = cams[~what_if], cams[what_if]
     if not real.empty:  # outlines in the status colour over the bands
         named = real.assign(status_text=real["status"].map(lambda v: t_or(f"camera.status.{v}", str(v))))
-        layers.append(camera_layer(named, t("layer.cameras"), basemap=basemap, fill_opacity=0.0,
+        layers.append(camera_layer(named, t("layer.cameras"), basemap=basemap, fill_opacity=0.0, weight=1.2,
                                    tooltip_fields={"source_id": t("field.code"), "status_text": t("field.status")}))
         keys += [(t(f"cov.legend.{s}"), STATUS_COLORS[s]) for s in ("online", "planned") if s in set(real["status"])]
     if not added.empty:  # views dashed, and a dot where each stands: never taken for a real camera

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from geo.ui import coverage
+from geo.ui import coverage, coverage_forms
 from geo.ui.auth import may, require
 from geo.ui.filters import current
 from geo.ui.gridview import effective_focus
@@ -21,15 +21,16 @@ measure = st.segmented_control(t("grid.measure"), coverage.MEASURES, key=relabel
                                default="area_covered_pct",
                                format_func=lambda m: t(f"cov.measure.{m}")) or "area_covered_pct"
 st.caption(t("cov.caption", at=at, start=filters.start, end=filters.end))
-table, kinds, cams = coverage.measures(level, at, filters, planned, under)
-plan = coverage.current_plan(at, filters, under)  # only a plan run for this day, period and area
-click = coverage.show_map(table, cams, measure, plan["table"] if plan else None)
-coverage.what_if(click, cams)
+shown = coverage.measures(level, at, filters, planned, under)
+st.caption(coverage.dori_caption(shown.cams))
+plan = coverage_forms.current_plan(at, filters, under)  # only a plan run for this day, period and area
+click = coverage.show_map(shown, measure, plan["table"] if plan else None)
+coverage.what_if(click, shown.cams)
 st.subheader(t("cov.gaps"))
-coverage.gap_tables(table, kinds)
+coverage.gap_tables(shown)
 if may("edit_targets"):
     st.subheader(t("cov.targets"))
-    coverage.targets_form(user, table["code"].tolist(), kinds["kind"].tolist())
+    coverage_forms.targets_form(user, shown.table["code"].tolist(), shown.kinds["kind"].tolist())
 if may("plan_cameras"):
     st.subheader(t("cov.plan"))
-    coverage.plan_form(at, filters, under)
+    coverage_forms.plan_form(at, filters, under)

@@ -109,6 +109,7 @@ def _domain():
         (["hotspots"], "step", analysis.STEPS),
         (["hotspots"], "kernel", density.KERNELS),
         (["plan-cameras"], "demand", camera_plan.DEMANDS),
+        (["plan-cameras"], "level", camera_plan.LEVELS),
         (["export"], "layer", tuple(export.EXPORT_TABLES)),
         *[([command], "level", grid.LEVELS) for command in ("counts", "hotspots", "coverage")],
         (["import", "areas"], "level", grid.LEVELS),

@@ -44,14 +44,15 @@ def cmd_hotspots(args) -> str:
 
 
 def cmd_coverage(args) -> str:
+    from geo.core.dori import LEVELS
     from geo.store import coverage
 
     with reading(args, (".csv",)) as (conn, within, start, end):
         at = parse_date(args.at) if args.at else end
         table = per_area(coverage.area_coverage(conn, within, args.level, at, start, end, planned=args.planned),
                          args.level)
-    cols = ["code", "name", "area_covered_pct", "incident_covered_pct", "places_covered_pct", "n_incidents",
-            "target_pct", "gap_pct"]
+    cols = ["code", "name", "area_covered_pct", *(f"{lv}_pct" for lv in LEVELS), "incident_covered_pct",
+            "places_covered_pct", "n_incidents", "target_pct", "target_level", "gap_pct"]
     write_out(args.out, table[cols])
     short = int((table["gap_pct"] > 0).sum())
     return (f"{args.out}: {len(table)} {args.level} areas, cameras on {at}, incidents {start}..{end}, "
@@ -65,16 +66,21 @@ def cmd_plan(args) -> str:
 
     check_out(args.out, (".csv", ".geojson", ".xlsx"))
     candidates = read_candidates(args.candidates) if args.candidates else None
+    if args.resolution is not None and args.resolution <= 0:
+        raise CommandError("--resolution: horizontal pixels, a number above 0 (leave it out when unknown)")
+    # "required" (each key place at its kind's level) counts other demand at "detect"
+    level = args.level or ("required" if args.demand == "places" else "detect")
     with reading(args) as (conn, within, start, end):
         table, summary = camera_plan.plan(conn, within, end, start, end, add=args.add, target_pct=args.target,
-                                       area=args.area, radius=args.radius, fov=args.fov, demand=args.demand,
-                                       candidates=candidates, use_exact=args.exact)
+                                          area=args.area, radius=args.radius, fov=args.fov, demand=args.demand,
+                                          candidates=candidates, use_exact=args.exact, level=level,
+                                          resolution_h=args.resolution)
     if args.out.lower().endswith(".geojson"):
         table = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs=4326)
     write_out(args.out, table)
     gap = f", optimality gap {summary['gap']:.2%}" if summary["gap"] is not None else ""
-    return (f"{args.out}: {len(table)} new sites ({summary['solver']}{gap}), {args.demand} covered "
-            f"{summary['covered_before_pct']}% -> {summary['covered_after_pct']}%")
+    return (f"{args.out}: {len(table)} new sites ({summary['solver']}{gap}), {args.demand} covered at "
+            f"{summary['level']} {summary['covered_before_pct']}% -> {summary['covered_after_pct']}%")
 
 
 def read_candidates(path: str):
@@ -137,6 +143,10 @@ def add_commands(sub, common, scoped) -> None:
     p.add_argument("--radius", type=float, default=150.0, metavar="M")
     p.add_argument("--fov", type=float, default=360.0, metavar="DEG")
     add_choice(p, "--demand", "geo.store.camera_plan.DEMANDS", default="incidents")
+    add_choice(p, "--level", "geo.store.camera_plan.LEVELS",
+               help="DORI level that counts as seen (default: required for --demand places, else detect)")
+    p.add_argument("--resolution", type=float, metavar="PX",
+                   help="the new cameras' horizontal resolution in pixels (default: unknown, reaches detect only)")
     add_period(p)
     p.add_argument("--exact", action="store_true", help="solve the integer programme (HiGHS) instead of greedy")
     add_out(p, "FILE.csv|.geojson|.xlsx")

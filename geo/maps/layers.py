@@ -157,9 +157,12 @@ def incident_layer(points: pd.DataFrame, name: str, *, basemap: Basemap = NO_BAS
 
 
 def camera_layer(cameras: gpd.GeoDataFrame, name: str, *, basemap: Basemap = NO_BASEMAP,
-                 tooltip_fields: dict | None = None, show: bool = True, what_if: bool = False) -> folium.FeatureGroup:
+                 tooltip_fields: dict | None = None, show: bool = True, what_if: bool = False,
+                 fill_opacity: float | None = None, weight: float | None = None) -> folium.FeatureGroup:
     """Camera fields of view (polygons in ``geometry``) coloured by ``status``; ``what_if`` cameras (not
-    real ones) in ``WHAT_IF_COLOR`` with a dashed outline, so they never pass for real cameras."""
+    real ones) in ``WHAT_IF_COLOR`` with a dashed outline, so they never pass for real cameras.
+    ``fill_opacity`` and ``weight`` override the fill and the outline's width (e.g. outlines only, over
+    the DORI bands of :mod:`geo.maps.bands`)."""
     group = folium.FeatureGroup(name=html.escape(name), show=show)
     if cameras.empty:
         return group
@@ -168,6 +171,10 @@ def camera_layer(cameras: gpd.GeoDataFrame, name: str, *, basemap: Basemap = NO_
                                                                   + ["geometry"]], columns)
     data["_color"] = WHAT_IF_COLOR if what_if else cameras["status"].map(STATUS_COLORS).fillna("#555555").to_numpy()
     line = {"weight": 2.0, "dashArray": "6 4", "fillOpacity": 0.15} if what_if else {"weight": 0.6, "fillOpacity": 0.25}
+    if fill_opacity is not None:
+        line["fillOpacity"] = fill_opacity
+    if weight is not None:
+        line["weight"] = weight
     folium.GeoJson(data.to_json(drop_id=True, to_wgs84=False), name=html.escape(name),
                    style_function=lambda f: {"color": f["properties"]["_color"], "fillColor": f["properties"]["_color"],
                                              **line},

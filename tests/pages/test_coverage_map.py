@@ -66,7 +66,7 @@ def test_the_map_draws_the_plan_of_this_run_only(drawn):
 def test_a_what_if_camera_looks_unlike_a_real_one_and_has_a_legend_entry(drawn, lang, name, real):
     at = run_page("pages/coverage.py", lang, "planner")
     assert _layers(drawn[-1], name) == []  # none yet
-    at.session_state["cov.extra"] = [("what-if 1", 112.93, 28.12, 0.0, 360.0, 120.0, "online", "what-if")]
+    at.session_state["cov.extra"] = [("what-if 1", 112.93, 28.12, 0.0, 360.0, 120.0, "online", "what-if", None)]
     at.run()
     assert not at.exception
     fmap = drawn[-1]

@@ -52,6 +52,7 @@ ALLOWED_WORDS = {
     "moran", "getis", "ord", "lisa", "highs",  # statistics named after people, a solver's name
     "sso", "url", "api", "png", "gpkg", "shp", "cgcs", "epsg", "wall",  # standards, file kinds
     "pct", "km", "gmt", "zip", "shapefile", "geopackage", "gbk", "utf",
+    "dori", "iec", "tan",  # the camera standard (IEC 62676-4 DORI levels) and its distance formula
 }
 # words Streamlit itself shows when the app does not set them (its default placeholders and the like)
 STREAMLIT_WORDS = {"choose", "option", "options", "select", "browse", "files", "drag", "drop", "limit", "per"}
@@ -72,7 +73,7 @@ def domain_codes() -> set[str]:
     from geo.core.democity import LEDGER_STATUSES
     from geo.core.hotspots import HOT
     from geo.ingest import fields
-    from geo.store import analysis, audit, camera_plan, measures, patrol, scope
+    from geo.store import analysis, audit, blindspots, camera_plan, measures, patrol, scope
     from geo.store.ledger import COLUMNS as LEDGER_COLUMNS
     from geo.store.models import Base
     from geo.ui import coverage as ui_coverage, gridview, hotspots
@@ -87,6 +88,7 @@ def domain_codes() -> set[str]:
     codes |= set(analysis.METHODS) | set(hotspots.METHODS) | set(classify.METHODS)
     codes |= {c for cols in HOTSPOT_COLUMNS.values() for c in cols} | set(LEDGER_COLUMNS)
     codes |= set(measures.MEASURES) | set(gridview.MEASURES) | set(ui_coverage.MEASURES) | set(camera_plan.DEMANDS)
+    codes |= set(camera_plan.LEVELS) | set(blindspots.BANDS)  # DORI levels
     codes |= set(audit.OUTCOMES) | set(grid.LEVELS) | set(scope.ACCOUNT_LEVELS) | set(timeutil.QUICK_PERIODS)
     codes |= {i.key for i in campaigns.INDICATORS.values()}
     codes |= {"download", "import", "logon", "logoff", "report", "export"}  # audit actions without a list

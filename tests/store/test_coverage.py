@@ -87,3 +87,25 @@ def test_commands_coverage_and_plan_cameras(city, tmp_path):
     with pytest.raises(SystemExit) as refused:  # argparse refuses an unknown demand with status 2
         main(["plan-cameras", "--db", url, "--add", "2", "--demand", "people", "--out", str(plan)])
     assert refused.value.code == 2
+
+
+def test_commands_write_the_dori_levels_and_plan_at_a_level(city, tmp_path, capsys):
+    _, url = city
+    out = tmp_path / "cov.csv"
+    assert main(["coverage", "--db", url, "--level", "street", "--from", "2026-01-01", "--to", "2026-06-30",
+                 "--out", str(out)]) == 0
+    table = pd.read_csv(out)
+    levels = ["area_covered_pct", "detect_pct", "observe_pct", "recognise_pct", "identify_pct"]
+    assert list(table.columns[2:7]) == levels and "target_level" in table.columns
+    shares = table[levels].to_numpy()
+    assert (np.diff(shares, axis=1) <= 1e-9).all()  # every level lies inside the one before it
+    plan = tmp_path / "plan.csv"
+    args = ["plan-cameras", "--db", url, "--add", "3", "--fov", "90", "--area", "AN02", "--out", str(plan)]
+    capsys.readouterr()
+    assert main(args + ["--level", "recognise"]) == 2 and not plan.exists()
+    assert "needs a resolution" in capsys.readouterr().err
+    assert main(args + ["--level", "recognise", "--resolution", "0"]) == 2 and not plan.exists()
+    assert main(args + ["--level", "recognise", "--resolution", "3840", "--demand", "places"]) == 0
+    assert "places covered at recognise" in capsys.readouterr().out and len(pd.read_csv(plan)) == 3
+    assert main(args + ["--demand", "places"]) == 0  # the default for key places: each kind's required level
+    assert "places covered at required" in capsys.readouterr().out

@@ -128,8 +128,8 @@ def _footprints(frame: pd.DataFrame, numbers: pd.Series, report: ImportReport) -
     area_m2, span_m = _size_m(np.where(lost, None, geoms), bounds)
     too_big = ~lost & ((area_m2 > MAX_FOOTPRINT_M2) | (span_m > MAX_SPAN_M))
     refused = [(int(numbers[i]), because("footprint_lost")) for i in frame.index[lost]]
-    refused += [(int(numbers[i]), because("footprint_too_big", area_m2=float(a), span_m=float(s),
-                                           most_m2=MAX_FOOTPRINT_M2, most_m=MAX_SPAN_M))
+    refused += [(int(numbers[i]), because("footprint_too_big", area_m2=f"{a:,.0f}", span_m=f"{s:,.0f}",
+                                           most_m2=f"{MAX_FOOTPRINT_M2:,.0f}", most_m=f"{MAX_SPAN_M:,.0f}"))
                 for i, a, s in zip(frame.index[too_big], area_m2[too_big], span_m[too_big])]
     keep = ~lost & ~too_big
     ids = frame["source_id"].to_numpy(dtype=object) if "source_id" in frame else np.full(len(frame), None, object)

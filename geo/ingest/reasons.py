@@ -55,8 +55,8 @@ ENGLISH: dict[str, str] = {
     "polygon_lost": "area {code}: no polygon left after repair",
     "resolution_not_width": "{field} must be the horizontal pixels (e.g. 1920 or 1920x1080), not {value}",
     "footprint_lost": "no polygon left after repair (a footprint with no area)",
-    "footprint_too_big": "too large for a building ({area_m2:,.0f} m², {span_m:,.0f} m across; at most "
-                         "{most_m2:,.0f} m² and {most_m:,.0f} m): wrong --crs, or not building footprints?",
+    "footprint_too_big": "too large for a building ({area_m2} m², {span_m} m across; at most "
+                         "{most_m2} m² and {most_m} m): wrong --crs, or not building footprints?",
     "duplicate_footprint": "the same footprint as row {first}",
     "ledger_not_in_area": "ledger item {id} is not in your area {area}",
     "ledger_new_status": "a new item starts as {initial}, not {status}: import it so, then move it through the workflow",

@@ -145,7 +145,7 @@ def test_import_buildings_reports_each_bad_row_with_its_reason(db, tmp_path):
     assert report.inserted == 3 and any(n.code == "note_repaired" and n.params["n"] == 1 for n in report.notes)
     assert {"OK", "BOWTIE"} <= set(_stored(db)["source_id"])
     huge = next(why for row, why in report.skipped if why.code == "footprint_too_big")
-    assert huge.params["area_m2"] > MAX_FOOTPRINT_M2 and "m²" in str(huge)
+    assert float(huge.params["area_m2"].replace(",", "")) > MAX_FOOTPRINT_M2 and "m²" in str(huge)
 
 
 def test_import_buildings_reads_osm_ids_and_projected_files(db, tmp_path):

@@ -157,7 +157,7 @@ def test_bug_clear_lines_blocks_every_line_of_a_camera_on_a_wall():
     assert away[0], "a line from a wall straight away from the building is clear"
 
 
-def test_clear_lines_and_polygons_agree_at_grazing_and_on_the_facing_wall():
+def test_bug_clear_lines_and_polygons_disagree_at_grazing_and_on_the_facing_wall():
     """A segment that only touches a building (a corner grazed, a point on the wall it looks at) crosses
     no building: the polygons count it seen, so line of sight must too (else planning and coverage differ)."""
     built = visibility.prepare(np.array([BLOCK], dtype=object))

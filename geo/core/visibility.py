@@ -203,5 +203,8 @@ def clear_lines(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, 
     segs = shapely.linestrings(np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1))
     seg, bld = built["tree"].query(segs, predicate="intersects")
     own = shapely.contains_xy(built["polys"][bld], np.asarray(x0)[seg], np.asarray(y0)[seg])
-    clear[np.unique(seg[~own])] = False
+    # only a segment entering a building's inside is blocked: one touching its outline (grazing a
+    # corner, ending on the wall it looks at, starting on a wall) is not, as for the polygons
+    inner = shapely.relate_pattern(segs[seg], built["polys"][bld], "T********")
+    clear[np.unique(seg[~own & inner])] = False
     return clear

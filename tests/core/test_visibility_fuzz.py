@@ -2,8 +2,8 @@
 
 Random and hand-made scenes are checked against the plain numpy ray cast of ``test_visibility``
 (range, angle, proper crossings of building edges; no GEOS). Tests named ``..._bug_...`` fail on
-the code they were written against and describe what is expected; the others pin edge cases that
-already work.
+the code they were written against (branch i21-fuzz fixes all but the non-conformal grid's) and
+describe what is expected; the others pin edge cases that already worked.
 """
 
 from __future__ import annotations

@@ -33,9 +33,10 @@ def sectors(x: np.ndarray, y: np.ndarray, heading: np.ndarray, fov: np.ndarray, 
     n = len(x)
     if n == 0:
         return np.array([], dtype=object)
-    heading = np.nan_to_num(np.asarray(heading, dtype=float), nan=0.0)
+    heading = np.asarray(heading, dtype=float)
     fov = np.asarray(fov, dtype=float)
-    dome = ~np.isfinite(fov) | (fov >= 360.0) | ~np.isfinite(np.asarray(heading, dtype=float))
+    dome = ~np.isfinite(fov) | (fov >= 360.0) | ~np.isfinite(heading)  # tested before NaN becomes 0
+    heading = np.nan_to_num(heading, nan=0.0)
     fov = np.where(dome, 360.0, np.clip(fov, 1.0, 360.0))
     radius = np.clip(np.nan_to_num(np.asarray(range_m, dtype=float), nan=0.0), 1.0, None)
     t = np.linspace(0.0, 1.0, ARC_SEGMENTS + 1)

@@ -19,7 +19,8 @@ of the two far chords spans less than 90 degrees and stays farther than ``F cos 
 the camera: inside the view, the polygon is the shadow exactly.
 
 The building a camera stands inside (mounted on its wall or roof) does not hide anything from it.
-Buildings touching a camera's point on their boundary count as outside.
+Buildings touching a camera's point on their boundary count as outside: no edge of theirs faces
+such a camera, so all their edges cast shadows (a segment crossing any of them passes through them).
 
 Everything is vectorised over the pairs (camera, edge) with numpy and shapely; the per-camera
 unions and differences run in GEOS, which leaves Python's lock, so ``threads`` > 1 shares them
@@ -36,6 +37,7 @@ import shapely
 from geo.core.coverage import union_by_group
 
 FAR = 1.5  # shadows reach this many times past the view's radius and the edge's far end
+ON_OUTLINE = 1e-6  # metres: a camera this close to a building's outline is taken as on it
 EPS_CROSS = 1e-9  # |cross| below this (square metres) is a camera on the line of an edge: no shadow
 
 
@@ -83,6 +85,10 @@ def shadow_unions(x: np.ndarray, y: np.ndarray, views: np.ndarray, built: dict, 
     cam, bld = built["tree"].query(views, predicate="intersects")
     inside = shapely.contains_xy(built["polys"][bld], x[cam], y[cam])  # the camera's own building
     cam, bld = cam[~inside], bld[~inside]
+    # a camera on a building's outline (on its wall, snapped to its corner; to ON_OUTLINE, as rounding
+    # leaves it) faces none of its edges: a segment crossing any edge of a building the camera is not
+    # inside passes through it, so all the edges cast shadows (exact for a camera outside too)
+    on = shapely.dwithin(built["polys"][bld], shapely.points(x[cam], y[cam]), ON_OUTLINE)
     if not len(cam):
         return out
     per = built["count"][bld]
@@ -93,19 +99,21 @@ def shadow_unions(x: np.ndarray, y: np.ndarray, views: np.ndarray, built: dict, 
     d1, d2 = p1 - c, p2 - c
     cross = (p2[:, 0] - p1[:, 0]) * (c[:, 1] - p1[:, 1]) - (p2[:, 1] - p1[:, 1]) * (c[:, 0] - p1[:, 0])
     facing = cross < -EPS_CROSS  # the camera is on the right of the edge: outside the building's material
+    back = np.repeat(on, per) & (cross > EPS_CROSS)
+    facing |= back
     reach = _radius(views, x, y)
     near = _segment_distance(d1, d2) < reach[cam_e]
     keep = facing & near
-    cam_e, edge, d1, d2, c = cam_e[keep], edge[keep], d1[keep], d2[keep], c[keep]
+    cam_e, edge, d1, d2, c, back = cam_e[keep], edge[keep], d1[keep], d2[keep], c[keep], back[keep]
     if not len(cam_e):
         return out
-    shadows, run = _chain_shadows(cam_e, edge, d1, d2, c, reach, built["next"])
+    shadows, run = _chain_shadows(cam_e, edge, d1, d2, c, reach, built["next"], back)
     owner = cam_e[np.r_[0, np.flatnonzero(np.diff(run)) + 1]]
     return _union_groups(shadows, owner, len(x), threads)
 
 
 def _chain_shadows(cam: np.ndarray, edge: np.ndarray, d1: np.ndarray, d2: np.ndarray, c: np.ndarray,
-                   reach: np.ndarray, nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                   reach: np.ndarray, nxt: np.ndarray, back: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One shadow polygon per chain of facing edges: (polygons, the chain of each edge).
 
     Consecutive facing edges of a ring (as seen from one camera) turn the same way around it, so a
@@ -115,7 +123,7 @@ def _chain_shadows(cam: np.ndarray, edge: np.ndarray, d1: np.ndarray, d2: np.nda
     degrees or more (a camera in a courtyard, say) is left as single edges, each under 180 degrees.
     """
     n = len(cam)
-    start = np.r_[True, (cam[1:] != cam[:-1]) | (edge[1:] != nxt[edge[:-1]])]
+    start = np.r_[True, (cam[1:] != cam[:-1]) | (edge[1:] != nxt[edge[:-1]]) | (back[1:] != back[:-1])]
     turn = np.abs(np.arctan2(d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0], (d1 * d2).sum(axis=1)))
     run = np.cumsum(start) - 1
     span = np.bincount(run, weights=turn)
@@ -203,5 +211,8 @@ def clear_lines(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, 
     segs = shapely.linestrings(np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1))
     seg, bld = built["tree"].query(segs, predicate="intersects")
     own = shapely.contains_xy(built["polys"][bld], np.asarray(x0)[seg], np.asarray(y0)[seg])
-    clear[np.unique(seg[~own])] = False
+    # only a segment entering a building's inside is blocked: one touching its outline (grazing a
+    # corner, ending on the wall it looks at, starting on a wall) is not, as for the polygons
+    inner = shapely.relate_pattern(segs[seg], built["polys"][bld], "T********")
+    clear[np.unique(seg[~own & inner])] = False
     return clear

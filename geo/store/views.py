@@ -137,7 +137,7 @@ def _compute(conn: Connection, cams: gpd.GeoDataFrame, crs: str, with_buildings:
     columns = [visibility.visible(whole, shadows)]
     for k in range(len(dori.LEVELS)):
         d = level_m[:, k]
-        same = np.isclose(d, reach)  # a level reached all the way to the range: the range's view
+        same = np.isclose(d, reach) & (d > 0)  # a level reached all the way to the range: the range's view
         shape = np.full(len(cams), None, dtype=object)
         shape[same] = columns[0][same]
         part = ~same & (d > 0)

@@ -2,9 +2,9 @@
 
 Headings are bearings: degrees clockwise from true north, as a camera register gives them
 (方向角). Fields of view are in degrees (360 = dome) and ranges in metres on the ground. Shapes are
-built in a metric CRS, whose grid north is not true north away from its central meridian: each
-camera's heading is turned by the local angle between them and its range scaled by the local point
-scale (``geo.core.crs.true_north``), so the sector's axis lies along the true bearing. Arcs have ``ARC_SEGMENTS``
+built on the ground around each camera (true bearings, ground metres) and put in the metric CRS
+through its local axes (``geo.core.crs.ground_axes``): grid north is not true north away from a
+projection's central meridian, and an equal-area grid does not even keep angles. Arcs have ``ARC_SEGMENTS``
 segments whatever the angle. A camera becomes its field of view in one place, :func:`sectors`
 (arrays in metres); :func:`camera_views` is its adapter for a frame of cameras (``heading``,
 ``fov``, ``range_m`` columns), and :func:`fov_polygons` for WGS 84 arrays.
@@ -13,12 +13,13 @@ segments whatever the angle. A camera becomes its field of view in one place, :f
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.core.crs import STORAGE_CRS, metric_crs_of, true_north
+from geo.core.crs import STORAGE_CRS, ground_axes, metric_crs_of
 
 ARC_SEGMENTS = 64
 RECT_RTOL = 1e-9  # an area within this relative surface of its bounding box is treated as that box
@@ -61,20 +62,48 @@ def camera_views(cams: gpd.GeoDataFrame, crs: str | None = None, radius=None) ->
     if cams.empty:
         return gpd.GeoSeries([], index=cams.index, crs=crs)
     crs = crs or metric_crs_of(cams)
-    x, y, grid_heading, scale = grid_frame(cams, crs)
+    frame = grid_frame(cams, crs)
     reach = cams["range_m"].to_numpy(dtype=float) if radius is None else np.asarray(radius, dtype=float)
-    shapes = sectors(x, y, grid_heading, cams["fov"].to_numpy(dtype=float), reach * scale)
+    shapes = placed_sectors(frame, cams["heading"].to_numpy(dtype=float), cams["fov"].to_numpy(dtype=float), reach)
     if radius is not None:  # a camera reaching a level nowhere has no view at that level
         shapes = np.where(np.nan_to_num(reach) > 0, shapes, None)
     return gpd.GeoSeries(shapes, index=cams.index, crs=crs)
 
 
-def grid_frame(cams: gpd.GeoDataFrame, crs: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Each camera in the metric ``crs``: ``x, y``, its heading as a grid bearing, and the point scale."""
+@dataclass
+class GridFrame:
+    """Cameras placed in a metric CRS: grid ``x, y`` and the grid displacement of a ground metre
+    ``east`` and ``north`` at each (``geo.core.crs.ground_axes``)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    east: np.ndarray
+    north: np.ndarray
+
+    def subset(self, which: np.ndarray) -> "GridFrame":
+        return GridFrame(self.x[which], self.y[which], self.east[which], self.north[which])
+
+
+def grid_frame(cams: gpd.GeoDataFrame, crs: str) -> GridFrame:
+    """Each camera of ``cams`` placed in the metric ``crs`` (see :class:`GridFrame`)."""
     lonlat = cams.geometry.to_crs(STORAGE_CRS)
-    north, scale = true_north(lonlat.x.to_numpy(), lonlat.y.to_numpy(), crs)
+    east, north = ground_axes(lonlat.x.to_numpy(), lonlat.y.to_numpy(), crs)
     at = cams.geometry.to_crs(crs)
-    return at.x.to_numpy(), at.y.to_numpy(), cams["heading"].to_numpy(dtype=float) + north, scale
+    return GridFrame(at.x.to_numpy(), at.y.to_numpy(), east, north)
+
+
+def placed_sectors(frame: GridFrame, heading, fov, radius) -> np.ndarray:
+    """Sectors drawn on the ground (true bearings, ground metres) around each camera of ``frame``,
+    then put in its grid through the local axes: exact in any projection, conformal or not."""
+    n = len(frame.x)
+    ground = sectors(np.zeros(n), np.zeros(n), heading, fov, radius)
+    if not n:
+        return ground
+    xy, owner = shapely.get_coordinates(ground, return_index=True)
+    e, u = frame.east[owner], frame.north[owner]
+    grid = np.column_stack([frame.x[owner] + xy[:, 0] * e[:, 0] + xy[:, 1] * u[:, 0],
+                            frame.y[owner] + xy[:, 0] * e[:, 1] + xy[:, 1] * u[:, 1]])
+    return shapely.set_coordinates(ground.copy(), grid)
 
 
 def fov_polygons(lon: np.ndarray, lat: np.ndarray, heading: np.ndarray, fov: np.ndarray, range_m: np.ndarray,

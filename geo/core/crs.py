@@ -157,25 +157,34 @@ def to_wgs84(x, y, crs: str) -> tuple[np.ndarray, np.ndarray]:
 TRUE_NORTH_STEP_M = 10.0  # metres walked along each meridian to find it in a metric CRS
 
 
-def true_north(lon, lat, crs: str) -> tuple[np.ndarray, np.ndarray]:
-    """Where true north points in the metric ``crs`` at each WGS 84 point, and the point scale.
+def ground_axes(lon, lat, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """The metric ``crs``'s local picture of the ground at each WGS 84 point: ``(east, north)``, two
+    ``(n, 2)`` arrays holding the grid displacement of one metre walked east and one walked north.
 
-    Returns ``(north, scale)``: ``north`` is the grid bearing (degrees clockwise from the CRS's grid
-    north) of the meridian through the point, so a bearing ``b`` measured from true north is the
-    grid bearing ``b + north``; ``scale`` is grid metres per metre on the ground. Both come from a
-    short geodesic step along the meridian, centred on the point (pyproj's ``Geod``), which makes no assumption about
-    the projection (on UTM ``north`` is minus the meridian convergence: about -2.3 degrees near
-    London in zone 30, 0 on the central meridian).
+    Found by short geodesic steps centred on the point (pyproj's ``Geod``; the meridian's and the
+    parallel's curve in the grid cancel), so they hold in any projection: in a conformal grid
+    (UTM) they are the same length and at right angles, turned by the meridian convergence (about
+    -2.3 degrees near London in UTM 30N); in an equal-area grid they are not. A ground offset of
+    ``e`` metres east and ``n`` north lies at ``e * east + n * north`` in the grid.
     """
     from pyproj import Geod
 
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     geod, half = Geod(ellps="WGS84"), np.full_like(lon, TRUE_NORTH_STEP_M / 2)
-    # a step centred on the point (half south, half north): the meridian's curve in the grid cancels
-    s_lon, s_lat, _ = geod.fwd(lon, lat, np.full_like(lon, 180.0), half)
-    n_lon, n_lat, _ = geod.fwd(lon, lat, np.zeros_like(lon), half)
-    x0, y0 = to_metric(s_lon, s_lat, crs)
-    x1, y1 = to_metric(n_lon, n_lat, crs)
-    north = np.degrees(np.arctan2(x1 - x0, y1 - y0))
-    scale = np.hypot(x1 - x0, y1 - y0) / TRUE_NORTH_STEP_M
-    return north, scale
+    axes = []
+    for forward in (90.0, 0.0):  # east, then north
+        b_lon, b_lat, _ = geod.fwd(lon, lat, np.full_like(lon, forward + 180.0), half)
+        a_lon, a_lat, _ = geod.fwd(lon, lat, np.full_like(lon, forward), half)
+        x0, y0 = to_metric(b_lon, b_lat, crs)
+        x1, y1 = to_metric(a_lon, a_lat, crs)
+        axes.append(np.column_stack([x1 - x0, y1 - y0]) / TRUE_NORTH_STEP_M)
+    return axes[0], axes[1]
+
+
+def true_north(lon, lat, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """Where true north points in the metric ``crs`` at each WGS 84 point, and the point scale along it:
+    ``(north, scale)``, ``north`` the grid bearing (degrees clockwise from grid north) of the meridian,
+    so in a conformal grid a true bearing ``b`` is the grid bearing ``b + north`` (see :func:`ground_axes`,
+    which holds in any grid)."""
+    _, up = ground_axes(lon, lat, crs)
+    return np.degrees(np.arctan2(up[:, 0], up[:, 1])), np.hypot(up[:, 0], up[:, 1])

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from geo.core import dori, visibility
-from geo.core.coverage import grid_frame, sectors
+from geo.core.coverage import grid_frame, placed_sectors
 from geo.core.crs import STORAGE_CRS, metric_crs_of
 from geo.store import generation
 from geo.store.frames import to_frame
@@ -122,18 +122,19 @@ def _keys(cams: gpd.GeoDataFrame, crs: str, stamped: str) -> list[tuple]:
 
 def _compute(conn: Connection, cams: gpd.GeoDataFrame, crs: str, with_buildings: bool) -> list[tuple]:
     """The views (one tuple per camera, in :data:`KINDS` order) of cameras not in the cache."""
-    x, y, heading, scale = grid_frame(cams, crs)
+    frame = grid_frame(cams, crs)
+    heading = cams["heading"].to_numpy(dtype=float)
     fov = cams["fov"].to_numpy(dtype=float)
     reach = np.nan_to_num(cams["range_m"].to_numpy(dtype=float))
     res = cams["resolution_h"].to_numpy(dtype=float) if "resolution_h" in cams else np.full(len(cams), np.nan)
     level_m = dori.distances(res, fov, reach)
-    whole = sectors(x, y, heading, fov, reach * scale)
+    whole = placed_sectors(frame, heading, fov, reach)
     shadows = np.full(len(cams), None, dtype=object)
     if with_buildings:
         found = _buildings_near(conn, cams, reach)
         if len(found):
             built = visibility.prepare(gpd.GeoSeries(found, crs=STORAGE_CRS).to_crs(crs).values)
-            shadows = visibility.shadow_unions(x, y, whole, built, threads=THREADS)
+            shadows = visibility.shadow_unions(frame.x, frame.y, whole, built, threads=THREADS)
     columns = [visibility.visible(whole, shadows)]
     for k in range(len(dori.LEVELS)):
         d = level_m[:, k]
@@ -142,7 +143,7 @@ def _compute(conn: Connection, cams: gpd.GeoDataFrame, crs: str, with_buildings:
         shape[same] = columns[0][same]
         part = ~same & (d > 0)
         if part.any():
-            shape[part] = visibility.visible(sectors(x[part], y[part], heading[part], fov[part], d[part] * scale[part]),
+            shape[part] = visibility.visible(placed_sectors(frame.subset(part), heading[part], fov[part], d[part]),
                                              shadows[part])
         columns.append(shape)
     return list(zip(*columns))

@@ -66,7 +66,9 @@ def test_camera_views_of_a_frame_are_the_sectors_of_its_columns_in_its_metric_cr
     north, scale = true_north(cams.geometry.x, cams.geometry.y, CRS_M)
     assert np.all(np.abs(north + 0.91) < 0.05) and np.all(np.abs(scale - 1) < 1e-3)  # UTM 49N, 1.9 deg east of its meridian
     expected = sectors(at.x.to_numpy(), at.y.to_numpy(), cams["heading"] + north, cams["fov"], cams["range_m"] * scale)
-    assert all(a.equals_exact(b, 1e-6) for a, b in zip(views.values, expected))
+    # in a conformal grid, drawing on the ground and mapping through the local axes is the same as
+    # turning the sector by the convergence and scaling it (a disc's vertices may start elsewhere)
+    assert all(a.symmetric_difference(b).area < 1e-3 * a.area for a, b in zip(views.values, expected))
     wgs = fov_polygons(cams.geometry.x.to_numpy(), cams.geometry.y.to_numpy(),
                        cams["heading"].to_numpy(), cams["fov"].to_numpy(), cams["range_m"].to_numpy(), CRS_M)
     np.testing.assert_allclose(_area_m2(wgs), views.area.to_numpy(), rtol=1e-6)

@@ -25,6 +25,21 @@ BAND_OPACITY = 0.75  # over the measure's choropleth: the bands must read as blu
 BLIND_COLOR = "#e31a1c"  # blind spots: red, with a dashed dark outline
 BLIND_OUTLINE = "#67000d"
 BLIND_OPACITY = 0.6
+BUILDING_COLOR = "#636363"  # footprints: grey, under the views (the gaps in a view are their shadows)
+
+
+def buildings_layer(buildings: gpd.GeoDataFrame, name: str, *, basemap: Basemap = NO_BASEMAP,
+                    show: bool = True) -> folium.FeatureGroup:
+    """Building footprints in grey, not interactive (a click reaches the map)."""
+    group = folium.FeatureGroup(name=html.escape(name), show=show)
+    if buildings.empty:
+        return group
+    data = drawable(buildings[["geometry"]], basemap)
+    folium.GeoJson(data.to_json(drop_id=True, to_wgs84=False), name=html.escape(name),
+                   style_function=lambda _f: {"color": BUILDING_COLOR, "weight": 0.5, "fillColor": BUILDING_COLOR,
+                                              "fillOpacity": 0.55},
+                   interactive=False).add_to(group)
+    return group
 
 
 def band_layer(bands: gpd.GeoDataFrame, name: str, labels: dict[str, str], *,

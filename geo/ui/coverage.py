@@ -13,7 +13,7 @@ import streamlit as st
 
 from geo.core import dori
 from geo.core.classify import SEQUENTIAL, classify
-from geo.maps.bands import BAND_COLORS, BLIND_COLOR, band_layer, blind_layer
+from geo.maps.bands import BAND_COLORS, BLIND_COLOR, BUILDING_COLOR, band_layer, blind_layer, buildings_layer
 from geo.maps.layers import STATUS_COLORS, WHAT_IF_COLOR, camera_layer, legend, marker_layer
 from geo.maps.views import measure_map
 from geo.store import blindspots, coverage, views
@@ -30,6 +30,7 @@ WHAT_IF = "what-if"  # the kind of a camera added on the map (not a real one)
 PLAN_COLOR = "#7b3294"
 MAP_HEIGHT = 580
 WORST_PLACES = 20  # rows of the blind-spot table
+BUILDINGS_DRAWN = 20_000  # footprints drawn under the views at most (a whole city's would weigh the page down)
 GREENS = ("#f7fcf5", "#c7e9c0", "#74c476", "#31a354", "#006d2c")
 
 
@@ -42,6 +43,7 @@ class Shown(NamedTuple):
     cams: gpd.GeoDataFrame
     bands: gpd.GeoDataFrame
     blind: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame  # footprints in the areas' extent (none past BUILDINGS_DRAWN)
 
 
 def _extra() -> pd.DataFrame:
@@ -65,7 +67,8 @@ def _areas(conn, s, level, at, start, end, planned, under, extra_rows, off):
         cams = cams.assign(geometry=views.drawn(conn, cams))
         cams = cams[cams.geometry.notna()].reset_index(drop=True)
     blind = blindspots.blind_spots(conn, inside, at, planned=planned, extra=extra, off=off)
-    return Shown(table, kinds, cams, bands, blind)
+    blds = views.buildings(conn, tuple(table.total_bounds)) if not table.empty else gpd.GeoDataFrame(geometry=[])
+    return Shown(table, kinds, cams, bands, blind, blds if len(blds) <= BUILDINGS_DRAWN else blds.iloc[0:0])
 
 
 def measures(level: str, at: dt.date, filters: Filters, planned: bool, under: str | None) -> Shown:
@@ -97,7 +100,8 @@ def show_map(shown: Shown, measure: str, plan: pd.DataFrame | None) -> dict | No
               "fullscreen_exit": t("map.fullscreen_exit")}
     basemap = config.basemap()
     present = [b for b in blindspots.BANDS if b in set(shown.bands["level"])]
-    layers = [band_layer(shown.bands, t("cov.layer.bands"), {b: level_name(b) for b in present}, basemap=basemap)]
+    layers = [buildings_layer(shown.buildings, t("cov.layer.buildings"), basemap=basemap),
+              band_layer(shown.bands, t("cov.layer.bands"), {b: level_name(b) for b in present}, basemap=basemap)]
     keys = [(t("cov.legend.band", level=level_name(b)), BAND_COLORS[b]) for b in present]
     what_if = cams["kind"].eq(WHAT_IF).to_numpy() if "kind" in cams else np.zeros(len(cams), dtype=bool)
     real, added = cams[~what_if], cams[what_if]
@@ -123,6 +127,8 @@ def show_map(shown: Shown, measure: str, plan: pd.DataFrame | None) -> dict | No
                                                              "share": t("cov.blind.col.blind_pct")}, basemap=basemap))
     if len(blind):
         keys.append((t("cov.legend.blind"), BLIND_COLOR))
+    if len(shown.buildings):
+        keys.append((t("cov.legend.buildings"), BUILDING_COLOR))
     if plan is not None and not plan.empty:
         sites = gpd.GeoDataFrame(plan.assign(status="planned"), geometry=gpd.points_from_xy(plan["lon"], plan["lat"]),
                                  crs=4326)

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import re
 
-import folium
 import pytest
 
 from geo.ingest.demo import build_demo
 from geo.maps.bands import BAND_COLORS, BLIND_COLOR
-from geo.maps.document import CellMap
 from geo.store import blindspots, camera_plan, coverage
 from geo.store.engine import make_engine
 from geo.store.scope import Scope
 from tests.conftest import ROOT, TODAY
-from tests.pages.common import run_page, submit
+from tests.pages.common import drawn_maps, map_features, run_page, submit
 
 EVERYTHING = Scope.jurisdiction()
 SPOT = (112.93, 28.12)  # lon, lat of the what-if cameras: inside the demo city
@@ -36,22 +34,14 @@ def city_url(tmp_path_factory):
 
 @pytest.fixture
 def drawn(monkeypatch, city_url):
-    """The folium maps the page hands to the browser, in order (the component itself is replaced)."""
+    """The maps the page hands to the browser, in order."""
     monkeypatch.setenv("DATABASE_URL", city_url)
     monkeypatch.chdir(ROOT)
-    maps = []
-
-    def capture(fmap, **_):
-        maps.append(fmap)
-        return {}
-
-    monkeypatch.setattr("geo.ui.coverage.show_cell_map", capture)
-    return maps
+    return drawn_maps(monkeypatch, "geo.ui.coverage")
 
 
-def _features(cmap: CellMap, name: str) -> list[dict]:
-    groups = [c for c in cmap.fmap._children.values() if isinstance(c, folium.FeatureGroup) and c.layer_name == name]
-    return [f for g in groups for j in g._children.values() if isinstance(j, folium.GeoJson) for f in j.data["features"]]
+def _features(cmap, name: str) -> list[dict]:
+    return map_features(cmap, name)
 
 
 def _what_if(resolution):

@@ -7,8 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
+from pyproj import Geod
 from sqlalchemy import text
 
 from geo.ingest.areas import import_areas
@@ -37,10 +40,15 @@ def test_baltimore_incident_coverage_equals_geopandas(make_db, shared_data, back
     ours_seen = int((table["incident_covered_pct"].fillna(0) / 100 * table["n_incidents"]).round().sum())
     ours_total = int(table["n_incidents"].sum())
 
-    # independently: raw files, geopandas buffers (64 segments), a spatial join
-    cam_raw = pd.read_csv(base / "cctv_cameras_2014.csv")
-    discs = gpd.GeoSeries(gpd.points_from_xy(cam_raw["Longitude"], cam_raw["Latitude"]), crs=4326) \
-        .to_crs(UTM_18N).buffer(150, quad_segs=16)
+    # independently: raw files, discs of 150 m on the ground walked as geodesics from each camera (64
+    # segments, from due south clockwise, as a dome's arc is drawn), a spatial join
+    cam_raw = pd.read_csv(base / "cctv_cameras_2014.csv").dropna(subset=["Longitude", "Latitude"])
+    az = -180.0 + 360.0 * np.arange(65) / 64
+    lon = np.repeat(cam_raw["Longitude"].to_numpy(), 65)
+    lat = np.repeat(cam_raw["Latitude"].to_numpy(), 65)
+    ring_lon, ring_lat, _ = Geod(ellps="WGS84").fwd(lon, lat, np.tile(az, len(cam_raw)), np.full(len(lon), 150.0))
+    rings = shapely.polygons(np.stack([ring_lon, ring_lat], axis=-1).reshape(len(cam_raw), 65, 2))
+    discs = gpd.GeoSeries(rings, crs=4326).to_crs(UTM_18N)
     raw = pd.read_csv(base / "part1_burglary_arson_2018.csv").dropna(subset=["Longitude", "Latitude"])
     # the preset keys an incident on these fields; repeated rows are one incident (reported as duplicates)
     raw = raw.drop_duplicates(["CrimeDate", "CrimeTime", "CrimeCode", "Location", "Post", "Longitude", "Latitude"])

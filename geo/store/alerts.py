@@ -21,6 +21,7 @@ from geo.core import alerts as rules
 from geo.core import clock
 from geo.core.auth import allowed
 from geo.store import audit, filters
+from geo.store import scope as scoping
 from geo.store.frames import to_frame
 from geo.store.models import Alert, AlertSubscription
 from geo.store.scope import ACCOUNT_LEVELS, Scope, require
@@ -96,9 +97,10 @@ def subscribe(engine: Engine, username: str, role: str | None, scope: Scope, are
     return int(found)
 
 
-def unsubscribe(engine: Engine, username: str, subscription_id: int) -> None:
+def unsubscribe(engine: Engine, username: str, scope: Scope, subscription_id: int) -> None:
     """End one of ``username``'s subscriptions (its alerts go with it)."""
     with engine.begin() as conn:
+        scoping.apply(conn, require(scope))
         row = conn.execute(select(SUBS.c.rule, SUBS.c.area_code).where(
             SUBS.c.id == int(subscription_id), SUBS.c.username == username)).first()
         if row is None:
@@ -148,6 +150,7 @@ def open_count(conn: Connection, scope: Scope, username: str | None = None) -> i
 
 def _act(engine: Engine, username: str, scope: Scope, alert_id: int, action: str, values: dict, detail: str | None):
     with engine.begin() as conn:
+        scoping.apply(conn, require(scope))
         a = ALERTS.c
         row = conn.execute(select(a.rule, a.area_code, a.subject).where(
             a.id == int(alert_id), a.username == username, filters.rows(ALERTS, require(scope)))).first()

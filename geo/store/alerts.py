@@ -154,13 +154,19 @@ def _act(engine: Engine, username: str, scope: Scope, alert_id: int, action: str
         a = ALERTS.c
         row = conn.execute(select(a.rule, a.area_code, a.subject).where(
             a.id == int(alert_id), a.username == username, filters.rows(ALERTS, require(scope)))).first()
-        if row is None:
-            audit.record(conn, username, f"alerts.{action}", f"alert:{int(alert_id)}", "denied")
-            raise AlertRefused("no such alert in your inbox")
-        conn.execute(ALERTS.update().where(a.id == int(alert_id)).values(
-            acted_by=username, acted_at=clock.now_utc(), **values))
-        audit.record(conn, username, f"alerts.{action}", f"alert:{int(alert_id)} {row.rule}:{row.area_code}",
-                     detail=detail)
+        if row is not None:
+            _change(conn, username, alert_id, action, values, detail, row)
+            return
+    with engine.begin() as conn:  # the refusal is recorded on its own (the transaction above wrote nothing)
+        audit.record(conn, username, f"alerts.{action}", f"alert:{int(alert_id)}", "denied")
+    raise AlertRefused("no such alert in your inbox")
+
+
+def _change(conn: Connection, username: str, alert_id: int, action: str, values: dict, detail: str | None, row) -> None:
+    conn.execute(ALERTS.update().where(ALERTS.c.id == int(alert_id)).values(
+        acted_by=username, acted_at=clock.now_utc(), **values))
+    audit.record(conn, username, f"alerts.{action}", f"alert:{int(alert_id)} {row.rule}:{row.area_code}",
+                 detail=detail)
 
 
 def acknowledge(engine: Engine, username: str, scope: Scope, alert_id: int) -> None:

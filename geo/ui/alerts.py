@@ -66,10 +66,10 @@ def inbox(user: dict) -> None:
         t("alerts.col.id"): table["id"],
         t("alerts.col.rule"): [_label("alerts.rule", r) for r in table["rule"]],
         t("alerts.col.area"): table["area_code"],
-        t("alerts.col.subject"): table["subject"],
+        t("alerts.col.subject"): [_subject(v) for v in table["subject"]],
         t("alerts.col.condition"): [_label("alerts.cond", c) for c in table["condition"]],
-        t("alerts.col.value"): table["value"],
-        t("alerts.col.threshold"): table["threshold"],
+        t("alerts.col.value"): [_figure(v) for v in table["value"]],
+        t("alerts.col.threshold"): [_figure(v) for v in table["threshold"]],
         t("alerts.col.raised"): [_local(v, tz) for v in table["raised_at"]],
         t("alerts.col.status"): [_label("alerts.status", v) + ("" if a else f" ({t('alerts.cleared')})")
                                  for v, a in zip(table["status"], table["active"])],
@@ -93,7 +93,16 @@ def inbox(user: dict) -> None:
 
 
 def _summary(row) -> str:
-    return f"{_label('alerts.rule', row['rule'])} · {row['subject']} · {_label('alerts.cond', row['condition'])}"
+    return f"{_label('alerts.rule', row['rule'])} · {_subject(row['subject'])} · {_label('alerts.cond', row['condition'])}"
+
+
+def _subject(value: str) -> str:
+    """A cell or area code as it is; a ledger item as its number in words."""
+    return t("alerts.item", n=value[5:]) if str(value).startswith("item:") else str(value)
+
+
+def _figure(value) -> str:
+    return "—" if value is None or pd.isna(value) else f"{float(value):g}"
 
 
 def _local(value, tz: str) -> str:

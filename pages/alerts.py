@@ -8,6 +8,7 @@ from geo.ui.auth import require
 
 user = require("view_maps")
 st.title(t("alerts.title"))
+alerts.flash()
 st.subheader(t("alerts.inbox"))
 alerts.inbox(user)
 st.subheader(t("alerts.subs"))

@@ -4,7 +4,8 @@ Four rule kinds an account subscribes to, per area of its scope (``geo.store.ale
 
 - ``hotspot``: a grid cell of the area is an emerging hot spot of a ``HOT_CATEGORIES`` kind
   (``geo.core.emerging``: hot in the final week only, or hot throughout with an upward trend) over
-  the ``HOT_WEEKS`` weeks ending today.
+  the ``HOT_WEEKS`` weeks ending today, and had incidents itself in them (a quiet cell hot only through
+  its neighbours is left to their alerts).
 - ``band``: the area's incidents this ISO week (Monday to today) are above its usual band. The band
   is the Poisson upper 95 % point, ``scipy.stats.poisson.ppf(0.95, mean)``, of the mean of the
   *same ISO week* in each earlier year the data covers; with fewer than ``MIN_YEARS`` such years,

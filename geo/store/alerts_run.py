@@ -101,7 +101,7 @@ class Evaluator:
         table = analysis.run(self.conn, Scope.of(self.conn, area), "grid", "emerging", start, self.today,
                              analysis.Options(step="week"))
         week = _iso_week(self.today)
-        hot = table[table["emerging_class"].isin(rules.HOT_CATEGORIES)]
+        hot = table[table["emerging_class"].isin(rules.HOT_CATEGORIES) & (table["n_incidents"] > 0)]
         return [Found(code, cat, f"{code}|{cat}", week, chain(self.conn, code), float(n), None,
                       f"{rules.HOT_WEEKS} weeks to {self.today}")
                 for code, cat, n in zip(hot["code"], hot["emerging_class"], hot["n_incidents"])]

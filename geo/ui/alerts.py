@@ -35,6 +35,7 @@ SUB_HOOK_KEY = "alerts.sub_webhook"
 SUB_SAVE_KEY = "alerts.sub_save"
 UNSUB_PICK_KEY = "alerts.unsub_pick"
 UNSUB_KEY = "alerts.unsub"
+FLASH_KEY = "alerts.flash"  # "saved", shown once after the rerun that follows a write
 
 
 def _label(prefix: str, value: str) -> str:
@@ -43,14 +44,21 @@ def _label(prefix: str, value: str) -> str:
 
 
 def _write(action) -> bool:
-    """Run a store write; a refusal is shown in words. True when it was saved."""
+    """Run a store write; a refusal is shown in words. True when it was saved (the caller reruns the page,
+    which then says so: :func:`flash`)."""
     try:
         action()
     except (store.AlertRefused, ValueError) as exc:
         st.error(t("alerts.refused", reason=plain(exc)))
         return False
-    st.success(t("alerts.saved"))
+    st.session_state[FLASH_KEY] = True
     return True
+
+
+def flash() -> None:
+    """"Saved", once, after a write and its rerun."""
+    if st.session_state.pop(FLASH_KEY, False):
+        st.success(t("alerts.saved"))
 
 
 def inbox(user: dict) -> None:
@@ -120,8 +128,9 @@ def subscriptions(user: dict) -> None:
         st.dataframe(pd.DataFrame({
             t("alerts.col.rule"): [_label("alerts.rule", r) for r in mine["rule"]],
             t("alerts.col.area"): mine["area_code"],
-            t("alerts.sub_days"): mine["due_days"],
-            t("alerts.sub_email"): mine["email"], t("alerts.sub_webhook"): mine["webhook"].map(_host),
+            t("alerts.sub_days"): [_figure(v) for v in mine["due_days"]],
+            t("alerts.sub_email"): mine["email"].fillna("—"),
+            t("alerts.sub_webhook"): [_host(v) or "—" for v in mine["webhook"]],
         }), hide_index=True, use_container_width=True)
     english = current_language() == "en"
     names = {c: (e if english and isinstance(e, str) and e else n) for c, n, e in

@@ -31,6 +31,7 @@ with script_run():  # server time per run, logged only when SAFEGRID_RUN_LOG is 
         ("pages/coverage.py", "nav.coverage", ":material/videocam:", "coverage", "view_maps"),
         ("pages/zones.py", "nav.zones", ":material/local_police:", "zones", "view_maps"),
         ("pages/ledger.py", "nav.ledger", ":material/assignment:", "ledger", "view_ledger"),
+        ("pages/alerts.py", "nav.alerts", ":material/notifications:", "alerts", "view_maps"),
         ("pages/campaigns.py", "nav.campaigns", ":material/flag:", "campaigns", "view_reports"),
         ("pages/wall.py", "nav.wall", ":material/tv:", "wall", "view_wall"),
         ("pages/import_data.py", "nav.import", ":material/upload_file:", "import", "import"),

@@ -48,6 +48,10 @@ def cmd_import(args) -> str:
     detail = report.details(limit=args.show_skipped)
     if detail.count("\n"):
         print(detail.split("\n", 1)[1], file=sys.stderr)
+    if not getattr(args, "no_alerts", False):
+        from geo.cli.alerts import after_import
+
+        after_import(db)  # after the commit: its failure is a warning, never the import's
     return report.summary()
 
 
@@ -67,11 +71,20 @@ def file_layers() -> list[str]:
     return [layer for layer in LAYERS if layer not in ("areas", "buildings")]
 
 
+def _with_no_alerts(common):
+    import argparse
+
+    parent = argparse.ArgumentParser(add_help=False, parents=[common])
+    parent.add_argument("--no-alerts", action="store_true", help="do not evaluate the alert subscriptions afterwards")
+    return parent
+
+
 def add_commands(sub, common, scoped) -> None:
     from geo.ingest.presets import preset_names
 
     p = sub.add_parser("import", parents=[common], help="import areas, a generated grid or a point layer")
     isub = p.add_subparsers(dest="layer", required=True, metavar="LAYER")
+    common = _with_no_alerts(common)
     a = isub.add_parser("areas", parents=[common], help="district/street/community/grid polygons")
     a.add_argument("file")
     add_level(a)

@@ -314,3 +314,52 @@ class AuditEntry(Base):
 
 
 CODED_TABLES = ("incidents", "places", "cameras", "ledger_items")
+
+
+# ---- alerts (issue 22) ------------------------------------------------------------------------------
+
+class AlertSubscription(Base):
+    """An account's standing request to be alerted of one rule kind (``geo.core.alerts.RULES``) in one
+    area of its scope; optional delivery to a unit's mailbox or a webhook."""
+
+    __tablename__ = "alert_subscriptions"
+    __table_args__ = (UniqueConstraint("username", "area_code", "rule", name="uq_alert_subscriptions"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)  # the account
+    area_code: Mapped[str] = mapped_column(CODE)
+    rule: Mapped[str] = mapped_column(String(16))
+    due_days: Mapped[int | None] = mapped_column(Integer)  # ledger: "due within N days"
+    email: Mapped[str | None] = mapped_column(String(254))  # a unit's mailbox
+    webhook: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTC)
+
+
+class Alert(_AreaCodes, Base):
+    """One raised alert: an event at a place (rule, area, subject such as a cell or a ledger item),
+    once per ``dedupe_key``; ``active`` while its condition lasts. Scoped by its area codes."""
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("alert_subscriptions.id", ondelete="CASCADE"), index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(400), unique=True)
+    base_key: Mapped[str] = mapped_column(String(400), index=True)  # the key without its period
+    rule: Mapped[str] = mapped_column(String(16))
+    area_code: Mapped[str] = mapped_column(CODE)
+    subject: Mapped[str] = mapped_column(String(100))
+    period: Mapped[str] = mapped_column(String(32))
+    condition: Mapped[str] = mapped_column(String(32))  # new_hot, above_band, overdue, under_target, ...
+    value: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    detail: Mapped[str | None] = mapped_column(Text)
+    raised_at: Mapped[dt.datetime] = mapped_column(UTC, index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    cleared_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    snoozed_until: Mapped[dt.datetime | None] = mapped_column(UTC)
+    acted_by: Mapped[str | None] = mapped_column(String(64))
+    acted_at: Mapped[dt.datetime | None] = mapped_column(UTC)
+    delivery: Mapped[str] = mapped_column(String(16), default="none")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivery_error: Mapped[str | None] = mapped_column(String(300))
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTC)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from geo.core import severity
 from geo.maps.base import Basemap
+from geo.store.alerts_delivery import SETTINGS as DELIVERY_SETTINGS
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ SETTINGS = (
     Setting("SAFEGRID_MAX_SESSION_HOURS", "12", "a session ends this many hours after log-on, active or not"),
     Setting("SAFEGRID_NOW", "", "start the app's clock at this ISO date or time (tests, training); empty: the real clock"),
     Setting("SAFEGRID_RUN_LOG", "", "a file to which every page run appends one JSON line: page, server seconds (benchmarks)"),
-)
+) + tuple(Setting(*s) for s in DELIVERY_SETTINGS)  # alert e-mail and webhooks (geo.store.alerts_delivery)
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 

@@ -17,7 +17,7 @@ from geo.core.classify import SEQUENTIAL, classify
 from geo.maps.views import WALL_BACKGROUND, WALL_LEGEND_PX, wall_map
 from geo.core.disclosure import SUPPRESSED
 from geo.core.auth import allowed
-from geo.ui import config, data
+from geo.ui import alerts, config, data
 from geo.ui.auth import check_session
 from geo.ui.filters import area_name, category_label
 from geo.ui.i18n import t
@@ -56,7 +56,7 @@ CSS = """
 .wall-head { display: flex; align-items: baseline; justify-content: space-between; }
 .wall-title { font-size: 2.6rem; font-weight: 700; }
 .wall-asof { font-size: 1.6rem; color: #9da7b3; }
-.wall-tiles { display: grid; grid-template-columns: repeat(7, 1fr); gap: 0.8rem; margin: 0.6rem 0 1rem; }
+.wall-tiles { display: grid; grid-template-columns: repeat(8, 1fr); gap: 0.8rem; margin: 0.6rem 0 1rem; }
 .wall-tile { background: #161b22; border: 1px solid #30363d; border-radius: 10px; padding: 0.7rem 1rem; }
 .wall-tile .k { font-size: 1.25rem; color: #9da7b3; }
 .wall-tile .v { font-size: 3.2rem; font-weight: 700; line-height: 1.1; }
@@ -83,6 +83,7 @@ def load_snapshot() -> tuple[dict | None, bool]:
     """(snapshot, stale): a fresh read, or the last good one marked stale when the read fails."""
     try:
         snap = data.wall(clock.now_utc(), **config.wall_settings())  # with its read_at: it may be shared
+        snap = {**snap, "alerts_band": alerts.wall_band(snap["k"])}  # a band, never a count (geo.core.alerts)
         st.session_state[SNAPSHOT_KEY] = snap
         st.session_state.pop(FAILED_KEY, None)
         return snap, False
@@ -126,6 +127,7 @@ def tiles_html(snap: dict) -> str:
         _tile("coverage", "—" if cov is None else f"{cov:.1f}%",
               html_text(t("wall.target", target=f"{target:.0f}%") if target is not None else t("wall.no_target"))),
         _tile("online", ratio, html_text(t("wall.cameras", online=online, installed=installed))),
+        _tile("alerts", snap.get("alerts_band") or f"<{snap['k']}", html_text(t("wall.alerts_detail"))),
     ]
     return '<div class="wall-tiles">' + "".join(tiles) + "</div>"
 

@@ -51,6 +51,7 @@ OFFERS = {
     "pages/wall.py": set(),
     "pages/import_data.py": {"skipped_rows.csv"},
     "pages/admin.py": {"audit_log.csv"},
+    "pages/alerts.py": set(),
 }
 SPREADSHEETS = (".csv", ".xlsx")
 OTHER_KINDS = (".geojson", ".pdf")  # not read by spreadsheets as formulas: known, not parsed

@@ -58,7 +58,7 @@ def test_wall_keeps_the_last_snapshot_during_an_outage_and_recovers(monkeypatch,
     at = run_page("pages/wall.py", "en", "wall")
     md = "\n".join(m.value for m in at.markdown)
     before = _tiles(md)
-    assert set(before) == {"today", "week", "month", "open", "overdue", "coverage", "online"}
+    assert set(before) == {"today", "week", "month", "open", "overdue", "coverage", "online", "alerts"}
     assert 'data-testid="wall-stale"' not in md and before["open"] != "0"
 
     outage(True)

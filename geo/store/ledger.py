@@ -392,5 +392,5 @@ def recurrence(conn: Connection, scope: Scope, today: dt.date, distance_m: float
 
 
 
-# for geo.store.ledger_hygiene (the correction step writes as every other step does)
-clean_text, current_item, guarded_update = _clean, _current, _guarded_update
+# for geo.store.ledger_hygiene (the correction step reads and writes as every other step does)
+clean_text, current_item = _clean, _current

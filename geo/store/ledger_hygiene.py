@@ -76,9 +76,11 @@ def likely_duplicates(conn: Connection, scope: Scope, *, kind: str, category: st
     """The open items inside ``scope`` that a new item (``lon, lat`` in degrees WGS 84) likely duplicates:
     id, title, responsible_unit, status, found_on, distance_m, days_apart; nearest first."""
     config = config or settings()
+    cols = ["id", "title", "responsible_unit", "status", "found_on", "distance_m", "days_apart"]
+    if lon is None or lat is None or not (np.isfinite(lon) and np.isfinite(lat)) or found_on is None:
+        return pd.DataFrame(columns=cols)  # no place or date yet: nothing to compare (the create refuses it)
     span = dt.timedelta(days=config.dup_days)
     near = open_originals(conn, scope, found_on - span, found_on + span, [kind])
-    cols = ["id", "title", "responsible_unit", "status", "found_on", "distance_m", "days_apart"]
     if near.empty:
         return pd.DataFrame(columns=cols)
     crs = metric_crs_for([lon], [lat])
@@ -206,7 +208,7 @@ def correct_item(engine: Engine, actor: str, role: str | None, item_id: int, ver
             changed = hygiene.check_correction(role, cur, changes, reason)
         except rules.Refusal as exc:
             raise store.ItemRefused.of(exc) from exc
-        store.guarded_update(conn, item_id, version, {**{k: v for k, (_, v) in changed.items()}, "updated_at": at})
+        store._guarded_update(conn, item_id, version, {**{k: v for k, (_, v) in changed.items()}, "updated_at": at})
         note = f"{hygiene.describe(changed)}; reason: {store.clean_text(reason)}"
         store.record_history(conn, [store.history_row(item_id, actor, "correct", cur["status"], cur["status"], note,
                                                       at)], scope=scope)

@@ -214,3 +214,11 @@ def correct_item(engine: Engine, actor: str, role: str | None, item_id: int, ver
                                                       at)], scope=scope)
         audit.record(conn, actor, "ledger.correct", str(item_id), detail=hygiene.describe(changed))
     return version + 1
+
+
+def linked_copies(conn: Connection, scope: Scope, item_id: int) -> pd.DataFrame:
+    """The items inside ``scope`` linked as likely duplicates of ``item_id`` (id, title, status), oldest first."""
+    c = ITEMS.c
+    return to_frame(conn.execute(select(c.id, c.title, c.status).where(filters.rows(ITEMS, scope),
+                                                                          c.duplicate_of == int(item_id))
+                                 .order_by(c.id)))

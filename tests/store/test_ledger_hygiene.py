@@ -211,3 +211,22 @@ def test_oversight_does_not_count_linked_duplicates_and_counts_escalations(city)
     get = lambda t, col: int(t.set_index("responsible_unit")[col].get("gas office", 0))  # noqa: E731
     assert get(after, "items") == get(before, "items") + 1
     assert get(after, "escalated") == get(before, "escalated") + 1
+
+
+def test_the_command_line_records_escalations_once(city, capsys):
+    from geo.cli import main
+
+    engine = city
+    x, y, _ = _fresh_spot(engine)
+    late = _make(engine, lon=x, lat=y, found_on=TODAY - dt.timedelta(days=60), deadline=TODAY - dt.timedelta(days=30),
+                 distinct=())
+    url = engine.url.render_as_string(hide_password=False)
+    assert main(["ledger", "escalate", "--db", url, "--today", str(TODAY)]) == 0
+    out = capsys.readouterr().out
+    assert "escalations recorded" in out and "SAFEGRID_ESCALATE_DAYS" in out
+    assert main(["ledger", "escalate", "--db", url, "--today", str(TODAY)]) == 0
+    assert "0 escalations recorded" in capsys.readouterr().out
+    hist = _hist(engine, late)
+    assert list(hist["action"]).count("escalate") == 1 and hist["actor"].iloc[-1].startswith("cli:")
+    assert main(["ledger", "escalate", "--db", url, "--today", "July 1st"]) == 2
+    assert "--today: not a date" in capsys.readouterr().err

@@ -9,11 +9,11 @@ import sys
 
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from geo.cli import accounts, alerts, analysis, imports, outputs, setup, zones
+from geo.cli import accounts, alerts, analysis, imports, ledger, outputs, setup, zones
 from geo.cli.common import CommandError, parents
 from geo.ingest.errors import ImportRefused
 
-GROUPS = (setup, imports, analysis, zones, outputs, accounts, alerts)  # in the order the help lists their commands
+GROUPS = (setup, imports, analysis, zones, outputs, accounts, alerts, ledger)  # in the order the help lists their commands
 
 
 def build_parser() -> argparse.ArgumentParser:

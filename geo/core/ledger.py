@@ -69,7 +69,10 @@ EDIT_ROLES = frozenset({"clerk", "admin"})  # who may create items and edit thei
 REFUSAL_CODES = ("unknown_action", "role_may_not", "wrong_status", "needs_note", "recheck_past", "recheck_not_due",
                  "closed", "no_route", "needs_kind", "needs_title", "needs_found", "deadline_before",
                  "unknown_category", "duplicate", "needs_location", "outside_district", "outside_area", "may_not_edit",
-                 "no_item", "not_editable", "new_status")
+                 "no_item", "not_editable", "new_status",
+                 # ledger hygiene (geo/core/ledger_hygiene.py, geo/store/ledger_hygiene.py)
+                 "role_may_not_correct", "nothing_to_correct", "needs_reason", "correct_not_edit", "likely_duplicate",
+                 "bad_original")
 
 
 class Refusal(ValueError):

@@ -15,17 +15,21 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geo.core import clock
 from geo.core import ledger as rules
+from geo.core import ledger_hygiene as hygiene
+from geo.core.crs import metric_crs_for, to_metric
 from geo.ingest.errors import ImportRefused
 from geo.ingest.reasons import Reason, reason as because
 from geo.ingest.report import ImportReport
 from geo.store import audit
 from geo.store import ledger as store_ledger
+from geo.store import ledger_hygiene
 from geo.store.scope import Scope
 
 if TYPE_CHECKING:
@@ -91,6 +95,7 @@ class Batch:
     file: str
     steps: dict = field(default_factory=dict)  # source_id -> [(action, Step)]
     edits: dict = field(default_factory=dict)  # source_id -> the row changes fields besides the status
+    links: dict = field(default_factory=dict)  # source_id of a new row -> (item id | None, source_id | None)
 
     def check(self, rows: pd.DataFrame, existing: pd.DataFrame, changed: pd.Series, fields_changed: pd.Series,
               scope: Scope, report: ImportReport) -> pd.DataFrame:
@@ -125,6 +130,41 @@ class Batch:
             report.skipped = sorted(report.skipped + [(int(self.numbers[i]), why) for i, why in refused.items()])
         return rows.drop(index=list(refused))
 
+    def find_duplicates(self, conn: Connection, fresh: pd.DataFrame, scope: Scope, report: ImportReport) -> None:
+        """Which new rows are likely duplicates (:mod:`geo.core.ledger_hygiene`) of an open item inside
+        ``scope`` or of an earlier new row of the file: each is imported, linked to that original (in
+        :meth:`record`) and listed in ``report.linked``. A re-run finds no new row, so it links nothing again."""
+        fresh = fresh[fresh["_lon"].notna() & fresh["_lat"].notna()]
+        if fresh.empty:
+            return
+        config = ledger_hygiene.settings()
+        found = pd.to_datetime(fresh["found_on"]).dt.date
+        span = dt.timedelta(days=config.dup_days)
+        stored = ledger_hygiene.open_originals(conn, scope, min(found) - span, max(found) + span, set(fresh["kind"]))
+        crs = metric_crs_for(fresh["_lon"], fresh["_lat"])
+        others = stored.assign(key=[("item", int(i)) for i in stored["id"]])
+        if len(others):
+            others["x"], others["y"] = to_metric(others["lon"], others["lat"], crs)
+        x, y = to_metric(fresh["_lon"], fresh["_lat"], crs)
+        for i, sid, kind, category, day, xi, yi in zip(fresh.index, fresh["source_id"], fresh["kind"],
+                                                        fresh["category"], found, x, y):
+            near = hygiene.candidates(xi, yi, kind, None if pd.isna(category) else category, day,
+                                      others.assign(id=np.arange(len(others))), config.dup_metres, config.dup_days)
+            if len(near):
+                best = near.iloc[0]
+                what, ref = others["key"].iloc[int(best["id"])]
+                metres, days = f"{best['distance_m']:g}", int(best["days_apart"])
+                self.links[sid] = ref if what == "item" else None, None if what == "item" else ref
+                why = because("ledger_duplicate_item", id=str(ref), metres=metres, days=days) if what == "item" else \
+                    because("ledger_duplicate_row", row_word=report.row_word, first=int(self.numbers[ref[1]]),
+                            metres=metres, days=days)
+                report.linked.append((int(self.numbers[i]), why))
+                continue
+            row = {"id": -1, "kind": kind, "category": category, "found_on": day, "status": rules.INITIAL[0],
+                   "duplicate_of": None, "x": xi, "y": yi, "key": ("row", (sid, i))}
+            others = pd.concat([others, pd.DataFrame([row])], ignore_index=True)
+        report.linked.sort()
+
     def record(self, conn: Connection, todo: pd.DataFrame, changed: pd.Series, existing: pd.DataFrame,
                source: str, notes: pd.Series | None, scope: Scope) -> None:
         """History of the written rows: ``import`` for a new item, ``import-update`` for changed fields,
@@ -132,7 +172,7 @@ class Batch:
         now = clock.now_utc()
         ids = dict(conn.execute(text("SELECT source_id, id FROM ledger_items WHERE source = :s"), {"s": source}).all())
         notes = notes if notes is not None else pd.Series(None, index=todo.index, dtype=object)
-        events, rechecks = [], {}
+        events, rechecks, links = [], {}, {}
 
         def event(item: int, action: str, before: str | None, after: str | None, note: str | None) -> None:
             events.append(store_ledger.history_row(item, self.by.name, action, before, after, note, now))
@@ -141,6 +181,11 @@ class Batch:
             item = ids[sid]
             if not was_changed:
                 event(item, "import", None, status, f"imported from {self.file}")
+                if sid in self.links:
+                    item_ref, row_ref = self.links[sid]
+                    original = item_ref if item_ref is not None else ids[row_ref[0]]
+                    links[item] = original
+                    event(item, "link", status, status, f"likely duplicate of #{original} (import of {self.file})")
                 continue
             before = existing.at[sid, "status"]
             if not self.by.workflow:
@@ -161,3 +206,9 @@ class Batch:
             if steps:
                 rechecks[item] = steps[-1][1].recheck_on
         store_ledger.record_history(conn, events, rechecks, scope=scope)
+        if links:
+            conn.execute(text("UPDATE ledger_items SET duplicate_of = :o WHERE id = :i"),
+                         [{"i": int(i), "o": int(o)} for i, o in links.items()])
+            for item, original in links.items():
+                audit.record(conn, self.by.name, "ledger.link", str(item), detail=f"duplicate of #{original} "
+                             f"(import of {self.file})", at=now)

@@ -297,6 +297,8 @@ def _write(engine: Engine, rows: pd.DataFrame, layer: str, target: Target, sourc
             rows = ledger.check(rows, existing, changed, _fields_changed(rows[changed], existing), scope, report)
             known, changed = known[rows.index], changed[rows.index]
         new = ~known
+        if ledger is not None and new.any():
+            ledger.find_duplicates(conn, rows[new], scope, report)
         report.inserted, report.updated = int(new.sum()), int(changed.sum())
         report.unchanged = int((known & ~changed).sum())
         todo = rows[new | changed].copy()

@@ -66,6 +66,10 @@ ENGLISH: dict[str, str] = {
     "ledger_needs_note": "{action} needs a note saying what was done or why",
     "ledger_recheck_due": "the re-check is due on {date}: it cannot be verified before then",
     "ledger_workflow": "{detail}",
+    # -- a row imported but linked as a likely duplicate (ledger_rows.py: listed apart from the skipped rows)
+    "ledger_duplicate_item": "likely a duplicate of ledger item {id} ({metres} m, {days} days apart): linked to it",
+    "ledger_duplicate_row": "likely a duplicate of {row_word} {first} of this file ({metres} m, {days} days apart): "
+                            "linked to it",
     # -- the whole file (readers.py)
     "no_such_file": "{file}: no such file or folder",
     "not_regular": "{file}: not a regular file (a device, pipe or socket); give a file",

@@ -20,6 +20,7 @@ class ImportReport:
     masked_rows: int = 0
     masked_fields: dict[str, int] = field(default_factory=dict)  # field -> identifiers masked in it
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
+    linked: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason): imported, linked as duplicates
     row_word: str = "line"
     notes: list[str] = field(default_factory=list)
     stages: dict[str, float] = field(default_factory=dict)  # stage (read, validate, assign, write) -> seconds
@@ -36,6 +37,8 @@ class ImportReport:
             parts.append(f"{self.outside} outside every grid cell")
         if self.masked:
             parts.append(f"{self.masked} personal identifiers masked ({self.masked_by_field()})")
+        if self.linked:
+            parts.append(f"{len(self.linked)} linked as likely duplicates")
         return f"{self.file}: " + ", ".join(parts)
 
     def masked_by_field(self) -> str:
@@ -57,6 +60,8 @@ class ImportReport:
     def details(self, limit: int = 20) -> str:
         lines = [self.summary()]
         lines += [f"  note: {n}" for n in self.notes]
+        for row, reason in self.linked[:limit]:
+            lines.append(f"  linked {self.row_word} {row}: {reason}")
         for row, reason in self.skipped[:limit]:
             lines.append(f"  skipped {self.row_word} {row}: {reason}")
         if len(self.skipped) > limit:

@@ -133,7 +133,7 @@ def measured(conn: Connection, scope: Scope, key: str, start: dt.date, end: dt.d
     if key == "clearance_pct":
         c = LEDGER.c
         rows = conn.execute(select(c.status).where(filters.rows(LEDGER, scope), c.found_on.between(start, end),
-                                                   c.status != "cancelled")).scalars().all()
+                                                   c.status != "cancelled", c.duplicate_of.is_(None))).scalars().all()
         return round(sum(s in ("rectified", "verified") for s in rows) / len(rows) * 100, 1) if rows else None
     if key == "cameras_added":
         c = CAMERAS.c

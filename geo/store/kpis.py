@@ -89,7 +89,8 @@ def wall_snapshot(conn: Connection, scope: Scope, today: dt.date, *, now: dt.dat
         counts[days] = {"n": current, "n_last_year": before, "yoy_pct": pct, "early": early}
     lc = LEDGER.c
     ledger = conn.execute(select(func.count(), func.coalesce(func.sum(case((lc.deadline < today, 1), else_=0)), 0))
-                          .where(filters.rows(LEDGER, scope), lc.status.in_(list(OPEN)))).one()
+                          .where(filters.rows(LEDGER, scope), lc.status.in_(list(OPEN)),
+                                 lc.duplicate_of.is_(None))).one()  # a linked duplicate is its original's
     cc = CAMERAS.c
     cams = dict(conn.execute(select(cc.status, func.count()).where(filters.rows(CAMERAS, scope))
                              .group_by(cc.status)).all())

@@ -21,9 +21,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from geo.core import clock
 from geo.core import ledger as rules
+from geo.core import ledger_hygiene as hygiene
 from geo.core.crs import STORAGE_CRS
 from geo.core.identifiers import mask_pii
-from geo.store import audit, filters, generation
+from geo.store import audit, filters, generation, ledger_hygiene
 from geo.store import scope as scoping
 from geo.store.scope import Scope
 from geo.store.areas import AreaIndex
@@ -146,8 +147,12 @@ def _require_edit(role: str | None) -> None:
 
 def create_item(engine: Engine, actor: str, role: str | None, *, kind: str, title: str, found_on: dt.date,
                 lon: float, lat: float, category: str | None = None, description: str | None = None,
-                responsible_unit: str | None = None, deadline: dt.date | None = None, scope: Scope) -> int:
-    """Add an item in status ``reported``; returns its id. ``scope``: the account's area (the item must lie in it)."""
+                responsible_unit: str | None = None, deadline: dt.date | None = None, scope: Scope,
+                duplicate_of: int | None = None, distinct_from: Sequence[int] | None = None) -> int:
+    """Add an item in status ``reported``; returns its id. ``scope``: the account's area (the item must lie in it).
+
+    Likely duplicates (:mod:`geo.store.ledger_hygiene`): the item is linked to ``duplicate_of``, or every
+    likely original must be in ``distinct_from`` (judged distinct), else ``LikelyDuplicate`` lists them."""
     _require_edit(role)
     try:
         rules.check_fields(kind, found_on, deadline, title)
@@ -164,9 +169,16 @@ def create_item(engine: Engine, actor: str, role: str | None, *, kind: str, titl
                       found_on=found_on, deadline=deadline, status=rules.INITIAL[0], version=1, row_hash=0,
                       updated_at=at, geom=shapely.Point(float(lon), float(lat)), **codes)
         _refuse_repeat(conn, actor, values, float(lon), float(lat), at)
+        found = ledger_hygiene.vet_new(conn, scope, kind=values["kind"], category=values["category"], lon=lon, lat=lat,
+                                       found_on=found_on, duplicate_of=duplicate_of, distinct_from=distinct_from)
+        values["duplicate_of"] = None if duplicate_of is None else int(duplicate_of)
         item_id = conn.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
         _event(conn, item_id, actor, "create", None, rules.INITIAL[0], values["title"], at, scope)
         audit.record(conn, actor, "ledger.create", str(item_id), detail=f"kind={kind} cell={codes.get('cell_code')}")
+        judged = ledger_hygiene.link_notes(item_id, duplicate_of, found)
+        if judged:
+            _event(conn, item_id, actor, judged[0], rules.INITIAL[0], rules.INITIAL[0], judged[1], at, scope)
+            audit.record(conn, actor, f"ledger.{judged[0]}", str(item_id), detail=judged[1])
     return int(item_id)
 
 
@@ -189,7 +201,7 @@ def _current(conn: Connection, item_id: int, version: int, scope: Scope) -> dict
     scoping.apply(conn, scope)
     c = ITEMS.c
     row = conn.execute(select(c.id, c.status, c.version, c.recheck_on, c.found_on, c.deadline, c.cell_code,
-                              c.community_code, c.street_code, c.district_code)
+                              c.community_code, c.street_code, c.district_code, c.category, c.responsible_unit)
                        .where(c.id == item_id, filters.rows(ITEMS, scope))).mappings().first()
     if row is None:
         raise ItemRefused(f"no ledger item {item_id} (or not in your area)", "no_item", id=item_id)
@@ -228,6 +240,10 @@ def edit_item(engine: Engine, actor: str, role: str | None, item_id: int, versio
         if cur["status"] not in rules.OPEN:
             raise ItemRefused(f"a {cur['status']} item cannot be edited: reopen it first", "closed", status=cur["status"])
         values = {k: (_clean(v) if isinstance(v, str) and k != "kind" else v) for k, v in changes.items()}
+        corrected = hygiene.is_correction(cur, values)
+        if corrected:
+            raise ItemRefused(f"changing {', '.join(corrected)} is a correction: give a reason (correct the item)",
+                              "correct_not_edit", fields=", ".join(corrected))
         merged = {"kind": values.get("kind", "x"), "title": values.get("title", "x"),
                   "found_on": values.get("found_on", cur["found_on"]), "deadline": values.get("deadline", cur["deadline"])}
         try:
@@ -289,7 +305,8 @@ def events(conn: Connection, scope: Scope) -> pd.DataFrame:
 
 
 COLUMNS = ("id", "kind", "category", "title", "description", "responsible_unit", "found_on", "deadline", "status",
-           "recheck_on", "version", "cell_code", "community_code", "street_code", "district_code", "updated_at")
+           "recheck_on", "version", "cell_code", "community_code", "street_code", "district_code", "updated_at",
+           "duplicate_of")
 
 
 def items(conn: Connection, scope: Scope, today: dt.date, *, kinds: Sequence[str] = (), categories: Sequence[str] = (),
@@ -316,7 +333,7 @@ def items(conn: Connection, scope: Scope, today: dt.date, *, kinds: Sequence[str
         frame[col] = pd.to_datetime(frame[col], errors="coerce").dt.date
     stamps = pd.to_datetime(frame["updated_at"], utc=True, errors="coerce")  # a UTC instant, marked as such
     frame["updated_at"] = stamps.dt.strftime("%Y-%m-%dT%H:%M:%SZ").astype(object).where(stamps.notna(), None)
-    frame = rules.due_flags(frame, today)
+    frame = hygiene.escalation(rules.due_flags(frame, today), today, ledger_hygiene.settings().escalate_days)
     deadline = pd.to_datetime(frame["deadline"], errors="coerce")
     frame["overdue_days"] = np.where(frame["overdue"], (pd.Timestamp(today) - deadline).dt.days, 0).astype(int)
     if overdue_only:
@@ -326,9 +343,13 @@ def items(conn: Connection, scope: Scope, today: dt.date, *, kinds: Sequence[str
 
 
 def oversight(conn: Connection, scope: Scope, today: dt.date, by: str = "responsible_unit", **filters) -> pd.DataFrame:
-    """League table per responsible unit or area level inside ``scope`` (``geo.core.ledger.oversight``)."""
+    """League table per responsible unit or area level inside ``scope`` (``geo.core.ledger.oversight``), with
+    ``escalated`` (open items risen to the street's oversight); linked duplicates are not counted."""
     frame = items(conn, scope, today, **filters)
-    return rules.oversight(pd.DataFrame(frame.drop(columns="geometry")), events(conn, scope), today, by)
+    frame = pd.DataFrame(frame[frame["duplicate_of"].isna()].drop(columns="geometry"))
+    league = rules.oversight(frame, events(conn, scope), today, by)
+    up = frame[frame["escalated"]].assign(**{by: lambda f: f[by].fillna("—")}).groupby(by).size()
+    return league.assign(escalated=league[by].map(up).fillna(0).astype(int))
 
 
 def recurrence(conn: Connection, scope: Scope, today: dt.date, distance_m: float = 100.0, tz: str = "UTC",
@@ -368,3 +389,8 @@ def recurrence(conn: Connection, scope: Scope, today: dt.date, distance_m: float
     out = pd.DataFrame({"id": closed["id"], "title": closed["title"], "status": closed["status"],
                         "closed_on": fixed_at.dt.date, "incidents_before": before, "incidents_after": after})
     return out.sort_values(["incidents_after", "id"], ascending=[False, True], ignore_index=True)
+
+
+
+# for geo.store.ledger_hygiene (the correction step reads and writes as every other step does)
+clean_text, current_item = _clean, _current

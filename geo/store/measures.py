@@ -75,7 +75,8 @@ def area_measures(conn: Connection, scope: Scope, level: str, start: dt.date, en
     pop = pd.to_numeric(table["population"], errors="coerce")
     table["per_1000"] = (table["n_incidents"] / pop * 1000).where(pop > 0).round(2)
     lc = LEDGER.c
-    ledger = _counts(conn, LEDGER, col, and_(filters.rows(LEDGER, focus), lc.status.in_(list(OPEN))), func.count(),
+    ledger = _counts(conn, LEDGER, col, and_(filters.rows(LEDGER, focus), lc.status.in_(list(OPEN)),
+                                             lc.duplicate_of.is_(None)), func.count(),  # linked copies: not again
                      func.sum(case((lc.deadline < today, 1), else_=0)))
     ledger.columns = ["code", "n", "overdue"]
     ledger = ledger.set_index("code")
@@ -131,7 +132,8 @@ def area_card(conn: Connection, scope: Scope, code: str, start: dt.date, end: dt
     lc = LEDGER.c
     ledger = to_frame(conn.execute(
         select(lc.kind, lc.category, lc.title, lc.responsible_unit, lc.found_on, lc.deadline, lc.status)
-        .where(filters.rows(LEDGER, area), lc.status.in_(list(OPEN)), literal(with_ledger)).order_by(lc.deadline)),
+        .where(filters.rows(LEDGER, area), lc.status.in_(list(OPEN)), lc.duplicate_of.is_(None), literal(with_ledger))
+        .order_by(lc.deadline)),
         ["kind", "category", "title", "responsible_unit", "found_on", "deadline", "status"])
     deadlines = pd.to_datetime(ledger["deadline"], errors="coerce").dt.date
     ledger["overdue_days"] = [(today - d).days if isinstance(d, dt.date) and d < today else 0 for d in deadlines]

@@ -208,6 +208,10 @@ class LedgerItem(_AreaCodes, Base):
     row_hash: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTC)
     geom = mapped_column(Geometry("POINT"))
+    # ledger hygiene (migration 0012): the original this item is a likely duplicate of, and the date its
+    # escalation to the street's oversight was recorded (geo.store.ledger_hygiene)
+    duplicate_of: Mapped[int | None] = mapped_column(Integer, index=True)
+    escalated_on: Mapped[dt.date | None] = mapped_column(Date)
     __mapper_args__ = {"version_id_col": version}
 
 

@@ -37,6 +37,12 @@ SETTINGS = (
     Setting("SAFEGRID_MAX_SESSION_HOURS", "12", "a session ends this many hours after log-on, active or not"),
     Setting("SAFEGRID_NOW", "", "start the app's clock at this ISO date or time (tests, training); empty: the real clock"),
     Setting("SAFEGRID_RUN_LOG", "", "a file to which every page run appends one JSON line: page, server seconds (benchmarks)"),
+    # ledger hygiene (read by geo.store.ledger_hygiene; defaults in geo.core.ledger_hygiene)
+    Setting("SAFEGRID_DUP_METRES", "50", "ledger: a new item within this many metres of an open item of the same kind "
+                                         "and category is a likely duplicate"),
+    Setting("SAFEGRID_DUP_DAYS", "7", "ledger: ... and found at most this many days apart"),
+    Setting("SAFEGRID_ESCALATE_DAYS", "14", "ledger: an open item overdue by this many days escalates to its street's "
+                                            "oversight"),
 ) + tuple(Setting(*s) for s in DELIVERY_SETTINGS)  # alert e-mail and webhooks (geo.store.alerts_delivery)
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 import re
@@ -87,6 +88,10 @@ def show_report(report: ImportReport) -> None:
         st.info(t("import.report.masked", n=report.masked, rows=report.masked_rows) + f" ({where})")
     for note in report.notes:  # notes may quote the file (a column name, a code)
         st.caption(reason_text(note, inert=True))
+    if report.linked:  # imported, but linked to their originals as likely duplicates (ledger hygiene)
+        st.warning(t("import.report.linked", n=len(report.linked)))
+        linked = skipped_frame(report, report.linked)
+        st.dataframe(linked, hide_index=True, width="stretch", key="import.report.linked")
     if report.skipped:
         skipped = skipped_frame(report)
         st.dataframe(skipped, hide_index=True, width="stretch")
@@ -94,10 +99,12 @@ def show_report(report: ImportReport) -> None:
               key="import.report.download", what=f"import_skipped:{report.layer}", rows=len(skipped))
 
 
-def skipped_frame(report: ImportReport):
-    """The skipped rows as the page shows and offers them: row number and reason, in the page's language."""
-    skipped = report.skipped_frame()  # its cells are plain text: the reasons themselves carry the codes
-    skipped["reason"] = [reason_text(why) for _row, why in report.skipped]
+def skipped_frame(report: ImportReport, rows: list | None = None):
+    """The skipped rows (or ``rows``: the linked ones) as the page shows and offers them: row number and
+    reason, in the page's language."""
+    rows = report.skipped if rows is None else rows
+    skipped = pd.DataFrame(rows, columns=[report.row_word, "reason"])  # plain text: the reasons carry the codes
+    skipped["reason"] = [reason_text(why) for _row, why in rows]
     skipped.columns = [t(f"import.report.{'line' if report.row_word == 'line' else 'feature'}"),
                        t("import.report.reason")]
     return skipped

@@ -34,7 +34,7 @@ TABS_KEY = "ledger.tabs"
 COLORS = {"reported": "#377eb8", "assigned": "#984ea3", "rectifying": "#ff7f00", "rectified": "#4daf4a",
           "verified": "#1b7837", "cancelled": "#999999", "overdue": "#e41a1c"}
 SHOWN = ["id", "kind", "category", "title", "responsible_unit", "found_on", "deadline", "status", "overdue_days",
-         "cell_code"]
+         "cell_code", "duplicate_of"]
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,7 @@ def table_and_map(frame: gpd.GeoDataFrame) -> None:
     shown["deadline"] = shown["deadline"].map(lambda d: "—" if date_or_none(d) is None else str(d))
     for col in ("category", "responsible_unit", "cell_code"):
         shown[col] = shown[col].fillna("—")
+    shown["duplicate_of"] = shown["duplicate_of"].map(lambda v: "—" if v is None or pd.isna(v) else f"#{int(v)}")
     # A selection belongs to the list it was made in: the table's key follows the listed ids, so a list
     # that changed (an action, a filter) starts unselected and never points a row at another item; and
     # only a selection the user just made opens a card (a row left selected never re-opens its item).
@@ -180,7 +181,7 @@ def refusal_text(exc: Exception) -> str:
 def readable_export(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     """The export as a person opens it: headers, kinds, statuses and categories in the page's language."""
     out = export_frame(frame)
-    for flag in ("overdue", "due_soon"):
+    for flag in ("overdue", "due_soon", "escalated"):
         if flag in out:
             out[flag] = out[flag].map(lambda v: t("ui.yes") if bool(v) else t("ui.no"))
     return labelled(out, "ledger.col", {"kind": "ledger.kind", "status": "ledger.status",

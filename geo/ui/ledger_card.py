@@ -17,6 +17,7 @@ from geo.ui.auth import current_user
 from geo.ui.i18n import t, t_or
 from geo.ui.ledger import (FLASH_KEY, ITEM_KEY, SEEN_KEY, category_label, date_or_none, fresh_item, item_name,
                            kind_label, refresh, refusal_text, status_label)
+from geo.ui.ledger_fix import correction_form, facts
 from geo.ui.ledger_form import item_form
 from geo.ui.markup import plain
 
@@ -76,6 +77,7 @@ def card(frame: gpd.GeoDataFrame) -> None:
                      recheck=date_or_none(item["recheck_on"]) or "—", cell=item["cell_code"] or "—", version=version))
         if item["description"]:
             st.markdown(plain(item["description"]))
+        facts(item)
         hist = _history(item_id)
         for col in ("from_status", "to_status"):
             hist[col] = hist[col].map(lambda s: status_label(s) if isinstance(s, str) and s else "—")
@@ -86,6 +88,7 @@ def card(frame: gpd.GeoDataFrame) -> None:
         st.dataframe(hist.rename(columns=lambda c: t(f"ledger.hist.{c}", zone=zone)), hide_index=True,
                      width="stretch")
         _actions(item, user, seen)
+        correction_form(item, user, seen)
         if user.get("role") in rules.EDIT_ROLES and item["status"] in rules.OPEN:
             with st.expander(t("ledger.edit", item=item_name(item))):
                 item_form(item, user, seen)

@@ -9,7 +9,8 @@ from streamlit_folium import st_folium
 
 from geo.core import ledger as rules
 from geo.store import ledger as store
-from geo.ui import config, data
+from geo.store import ledger_hygiene
+from geo.ui import config, data, ledger_dupes
 from geo.ui.i18n import t
 from geo.ui.ledger import (FLASH_KEY, SEEN_KEY, TABS_KEY, category_label, date_or_none, fresh_item, item_name,
                            kind_label, known_units, open_item, refresh, refusal_text)
@@ -68,7 +69,7 @@ def _show_item(item_id: int) -> None:
     st.session_state[TABS_KEY] = t("ledger.tab.items")
 
 
-def _unit_choice(key: str, current: str | None, units: list[str], column, adding: bool):
+def _unit_choice(key: str, current: str | None, units: list[str], column, adding: bool, new: bool):
     """The responsible unit: picked from the known units; a new one only through the explicit
     "new unit" switch, and never a spelling of a known one."""
     if adding:
@@ -77,7 +78,8 @@ def _unit_choice(key: str, current: str | None, units: list[str], column, adding
     if current and current not in options:
         options.append(current)
     return column.selectbox(t("ledger.unit"), options, index=options.index(current) if current else None,
-                            placeholder=t("ledger.choose"), key=f"{key}.unit")
+                            placeholder=t("ledger.choose"), key=f"{key}.unit", disabled=bool(current) and not new,
+                            help=t("ledger.correct.use") if current and not new else None)
 
 
 def item_form(item, user: dict, seen: int | None = None) -> None:
@@ -91,7 +93,8 @@ def item_form(item, user: dict, seen: int | None = None) -> None:
     key = form_instance() if new else f"ledger.edit.{int(item['id'])}.{seen}"
     point = None if new else item.geometry
     units = known_units()
-    adding_unit = st.toggle(t("ledger.unit.new"), key=f"{key}.unit.new")
+    set_unit = not new and isinstance(item["responsible_unit"], str) and bool(item["responsible_unit"])
+    adding_unit = False if set_unit else st.toggle(t("ledger.unit.new"), key=f"{key}.unit.new")
     with st.form(key):
         if not new:
             st.markdown(f"**{t('ledger.edit.for', item=item_name(item))}**")
@@ -106,10 +109,13 @@ def item_form(item, user: dict, seen: int | None = None) -> None:
         current_cat = None if new or not isinstance(item["category"], str) else item["category"]
         if current_cat and current_cat not in cats:
             cats.append(current_cat)  # an older free-text category stays as it is until changed
+        # a category or unit already set changes only through a correction with a reason (on the card)
+        fixed = t("ledger.correct.use") if not new else None
         category = b.selectbox(t("ledger.category"), cats, index=cats.index(current_cat) if current_cat else None,
-                               placeholder=t("ledger.choose"), format_func=category_label, key=f"{key}.category")
+                               placeholder=t("ledger.choose"), format_func=category_label, key=f"{key}.category",
+                               disabled=bool(current_cat), help=fixed if current_cat else None)
         current_unit = None if new or not isinstance(item["responsible_unit"], str) else item["responsible_unit"]
-        unit = _unit_choice(key, current_unit, units, c, adding_unit)
+        unit = _unit_choice(key, current_unit, units, c, adding_unit, new)
         title = st.text_input(t("ledger.col.title"), value="" if new else (item["title"] or ""), key=f"{key}.title")
         description = st.text_area(t("ledger.description"), value="" if new else (item["description"] or ""),
                                    key=f"{key}.description", help=t("ledger.description.help"))
@@ -125,8 +131,11 @@ def item_form(item, user: dict, seen: int | None = None) -> None:
             where, x, y = "", None if new else round(point.x, 6), None if new else round(point.y, 6)
         lon = f.number_input(t("ledger.lon"), value=x, format="%.6f", key=f"{key}.lon{where}")
         lat = g.number_input(t("ledger.lat"), value=y, format="%.6f", key=f"{key}.lat{where}")
-        if not st.form_submit_button(t("ledger.create" if new else "ledger.save"), type="primary"):
-            return
+        submitted = st.form_submit_button(t("ledger.create" if new else "ledger.save"), type="primary")
+    if new:
+        ledger_dupes.panel(key, user, _created)
+    if not submitted:
+        return
     if adding_unit:
         unit = (unit or "").strip()
         known = rules.same_unit(unit, units) if unit else None
@@ -137,15 +146,15 @@ def item_form(item, user: dict, seen: int | None = None) -> None:
                   description=description or None, found_on=found, deadline=deadline)
     try:
         if new:
-            item_id = store.create_item(data.engine(), user["username"], user["role"], lon=lon, lat=lat,
-                                        scope=data.scope(), **fields)
-            # straight away, before anything else can interrupt the run: this form instance is spent
-            st.session_state[FORM_KEY] = st.session_state.get(FORM_KEY, 1) + 1
-            made = fresh_item(item_id)
-            st.session_state[CREATED_KEY] = (item_id, made["title"].iloc[0] if len(made) else title)
-            # PICK_KEY stays: the pick map still reports its last click, which must not fill the new form
-            # (and PICKED_KEY names the spent form: the new one starts without a place)
-            open_item(item_id)  # its card is open on the items tab
+            ledger_dupes.drop()
+            try:
+                item_id = store.create_item(data.engine(), user["username"], user["role"], lon=lon, lat=lat,
+                                            scope=data.scope(), **fields)
+            except ledger_hygiene.LikelyDuplicate as held:  # shown with its candidates: link or confirm distinct
+                ledger_dupes.hold(key, {**fields, "lon": lon, "lat": lat}, held)
+                st.rerun()
+            _created(item_id, title)
+            return
         else:
             item_id = int(item["id"])
             moved = lon is not None and lat is not None and (abs(lon - point.x) > 1e-6 or abs(lat - point.y) > 1e-6)
@@ -161,8 +170,21 @@ def item_form(item, user: dict, seen: int | None = None) -> None:
     except store.DuplicateItem as exc:
         st.error(t("ledger.duplicate", id=exc.item_id, minutes=int(store.DUPLICATE_WINDOW.total_seconds() // 60)))
         return
-    except (store.ItemRefused, rules.WorkflowRefused) as exc:
+    except rules.Refusal as exc:
         st.error(t("ledger.refused", reason=refusal_text(exc)))
         return
+    refresh()
+    st.rerun()
+
+
+def _created(item_id: int, title: str) -> None:
+    """After a new item is saved: this form instance is spent, the notice names the item, its card opens."""
+    # straight away, before anything else can interrupt the run: this form instance is spent
+    st.session_state[FORM_KEY] = st.session_state.get(FORM_KEY, 1) + 1
+    made = fresh_item(item_id)
+    st.session_state[CREATED_KEY] = (item_id, made["title"].iloc[0] if len(made) else title)
+    # PICK_KEY stays: the pick map still reports its last click, which must not fill the new form
+    # (and PICKED_KEY names the spent form: the new one starts without a place)
+    open_item(item_id)  # its card is open on the items tab
     refresh()
     st.rerun()

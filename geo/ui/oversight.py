@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.store import ledger as store
+from geo.store import ledger_hygiene
 from geo.ui import data, imports
 from geo.ui.i18n import t
 from geo.ui.ledger import Query, items, status_label
@@ -43,6 +44,8 @@ def show(query: Query) -> None:
     today = data.today()
     frame = items(Query(query.kinds, query.categories, (), query.units, query.focus, False, query.found_from,
                         query.found_to))
+    frame = frame[frame["duplicate_of"].isna()]  # a linked duplicate is its original's business, not counted again
+    escalated(frame)
     a, b = st.columns(2)
     for col, flag, title in ((a, "overdue", "ledger.overdue_list"), (b, "due_soon", "ledger.due_soon_list")):
         part = frame[frame[flag]].sort_values("deadline")
@@ -69,6 +72,23 @@ def show(query: Query) -> None:
     st.caption(t("ledger.recurrence.caption", n=int((table["incidents_after"] > 0).sum()), total=len(table),
                  m=distance))
     st.dataframe(table.rename(columns=lambda c: t(f"ledger.rec.{c}")), hide_index=True, width="stretch", height=240)
+
+
+def escalated(frame) -> None:
+    """Items overdue by ``SAFEGRID_ESCALATE_DAYS`` or more, risen to the oversight of their street (SafeGrid
+    has no hierarchy of responsible units: the unit above is the street's, and the district's, leaders)."""
+    part = frame[frame["escalated"]].sort_values(["overdue_days", "id"], ascending=[False, True])
+    days = ledger_hygiene.settings().escalate_days
+    st.markdown(f"**:red[{t('ledger.escalated_list', n=len(part), days=days)}]**")
+    if part.empty:
+        st.caption(t("ledger.escalated_none"))
+        return
+    shown = part[["id", "title", "responsible_unit", "street_code", "deadline", "overdue_days", "escalated_on",
+                  "status"]].copy()
+    shown["street_code"] = _names(shown["street_code"])
+    shown["status"] = shown["status"].map(status_label)
+    st.dataframe(shown.rename(columns=lambda c: t(f"ledger.col.{c}")), hide_index=True, width="stretch", height=220,
+                 key="ledger.escalated.table")
 
 
 def bulk_import(user: dict) -> None:

@@ -25,9 +25,15 @@ HEAD = ["source_id", "kind", "found_on", "x", "y", "title", "status", "note"]
 
 
 def _ledger(tmp_path, rows: list[tuple], name: str):
-    """Ledger rows (source_id, cell, title, status, note), found on 1 June in the middle of their cell."""
-    return incidents_csv(tmp_path, [(sid, "hazard", "2026-06-01", *centre(cell), title, status, note)
+    """Ledger rows (source_id, cell, title, status, note), found on 1 June in their cell, each source id at a
+    place of its own about 100 m from the next (not likely duplicates of each other: see
+    test_ledger_import_duplicates.py)."""
+    return incidents_csv(tmp_path, [(sid, "hazard", "2026-06-01", *centre(cell, _spread(sid)), title, status, note)
                                     for sid, cell, title, status, note in rows], name=name, header=HEAD)
+
+
+def _spread(sid: str) -> float:
+    return 0.1 + 0.1 * (sum(map(ord, sid)) % 9)
 
 
 def _items(engine) -> dict[str, tuple]:

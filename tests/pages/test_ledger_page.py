@@ -31,6 +31,24 @@ def _spot(engine):
     return round(p.x, 6), round(p.y, 6)
 
 
+def _past_duplicates(at, form="ledger.form.1"):
+    """If the form held the new item as a likely duplicate of items other tests left at the same spot,
+    confirm it is distinct (the duplicate step itself: test_ledger_hygiene_page.py)."""
+    if any(r.key == f"{form}.dupes.choice" for r in at.radio):
+        at.radio(key=f"{form}.dupes.choice").set_value("distinct")
+        next(b for b in at.button if b.key == f"{form}.dupes.save").click().run()
+
+
+def _distinct(engine, **args):
+    """Create through the store, judged distinct from whatever likely duplicates lie at the spot."""
+    from geo.store import ledger_hygiene
+
+    with engine.connect() as conn:
+        seen = ledger_hygiene.likely_duplicates(conn, ALL, kind=args["kind"], category=args.get("category"),
+                                                lon=args["lon"], lat=args["lat"], found_on=args["found_on"])
+    return ledger.create_item(engine, "clerk", "clerk", scope=ALL, distinct_from=list(seen["id"]), **args)
+
+
 def test_clerk_creates_an_item_and_moves_it_through_the_workflow(env):
     at = run_page("pages/ledger.py", "en", "clerk")
     assert not at.exception and not at.error
@@ -45,6 +63,7 @@ def test_clerk_creates_an_item_and_moves_it_through_the_workflow(env):
     at.number_input(key="ledger.form.1.lon").set_value(lon)
     at.number_input(key="ledger.form.1.lat").set_value(lat)
     _button(at, "Add item").click().run()
+    _past_duplicates(at)
     assert not at.exception and not at.error
     with env.connect() as conn:
         row = conn.execute(text("SELECT id, status, version, source, category, responsible_unit FROM ledger_items "
@@ -65,8 +84,8 @@ def test_clerk_creates_an_item_and_moves_it_through_the_workflow(env):
 
 def test_a_stale_action_is_refused_with_a_clear_message_and_loses_nothing(env):
     lon, lat = _spot(env)
-    item_id = ledger.create_item(env, "clerk", "clerk", kind="hazard", title="Open drain", found_on=TODAY,
-                                 lon=lon, lat=lat, scope=ALL)
+    item_id = _distinct(env, kind="hazard", title="Open drain", found_on=TODAY,
+                                 lon=lon, lat=lat)
     st.cache_data.clear()  # made outside the page: drop what the page cached
     at = run_page("pages/ledger.py", "en", "clerk")
     at.session_state["ledger.item"] = item_id
@@ -85,8 +104,8 @@ def test_a_stale_action_is_refused_with_a_clear_message_and_loses_nothing(env):
 
 def test_leader_reads_and_verifies_but_does_not_add(env):
     lon, lat = _spot(env)
-    item_id = ledger.create_item(env, "clerk", "clerk", kind="dispute", title="Noise dispute",
-                                 found_on=TODAY, lon=lon, lat=lat, scope=ALL)
+    item_id = _distinct(env, kind="dispute", title="Noise dispute",
+                                 found_on=TODAY, lon=lon, lat=lat)
     v = ledger.act(env, "clerk", "clerk", item_id, 1, "assign", scope=ALL)
     v = ledger.act(env, "clerk", "clerk", item_id, v, "start", scope=ALL)
     ledger.act(env, "clerk", "clerk", item_id, v, "rectify", note="mediated", recheck_on=TODAY, scope=ALL)
@@ -144,8 +163,8 @@ def test_the_export_holds_exactly_the_filtered_rows_with_formulas_defused(env):
     from geo.ui.ledger import export_frame
 
     lon, lat = _spot(env)
-    item_id = ledger.create_item(env, "clerk", "clerk", kind="hazard", title="=HYPERLINK(\"x\")", found_on=TODAY,
-                                 lon=lon, lat=lat, responsible_unit="export unit", scope=ALL)
+    item_id = _distinct(env, kind="hazard", title="=HYPERLINK(\"x\")", found_on=TODAY, lon=lon, lat=lat,
+                        responsible_unit="export unit")
     with env.connect() as conn:
         rows = ledger.items(conn, ALL, TODAY, units=["export unit"])
     out = export_frame(rows)
@@ -193,9 +212,9 @@ def _open(at, item_id):
 
 def test_after_an_action_the_card_stays_on_the_changed_item_outside_the_filter_with_an_empty_form(env):
     lon, lat = _spot(env)
-    item_id = ledger.create_item(env, "clerk", "clerk", kind="hazard", title="Blocked fire lane", category="fire",
+    item_id = _distinct(env, kind="hazard", title="Blocked fire lane", category="fire",
                                  found_on=TODAY - dt.timedelta(days=20), deadline=TODAY - dt.timedelta(days=2),
-                                 lon=lon, lat=lat, scope=ALL)
+                                 lon=lon, lat=lat)
     v = ledger.act(env, "clerk", "clerk", item_id, 1, "assign", scope=ALL)
     v = ledger.act(env, "clerk", "clerk", item_id, v, "start", scope=ALL)
     st.cache_data.clear()
@@ -278,6 +297,7 @@ def test_a_new_unit_only_through_its_own_switch_and_never_a_spelling_of_a_known_
     assert any(f"“{known[0]}” is already in the list" in e.value for e in at.error)
     at.text_input(key="ledger.form.1.unit.name").set_value("Kerb repair team")
     submit(at, "Add item")
+    _past_duplicates(at)
     assert not at.error
     with env.connect() as conn:
         assert conn.execute(text("SELECT responsible_unit FROM ledger_items WHERE title = 'Cracked kerb'")
@@ -287,8 +307,8 @@ def test_a_new_unit_only_through_its_own_switch_and_never_a_spelling_of_a_known_
 
 def test_cancel_is_never_preselected(env):
     lon, lat = _spot(env)
-    item_id = ledger.create_item(env, "clerk", "clerk", kind="dispute", title="Parking quarrel", found_on=TODAY,
-                                 lon=lon, lat=lat, scope=ALL)
+    item_id = _distinct(env, kind="dispute", title="Parking quarrel", found_on=TODAY,
+                                 lon=lon, lat=lat)
     st.cache_data.clear()
     at = _open(run_page("pages/ledger.py", "en", "leader"), item_id)
     action = at.selectbox(key=f"ledger.act.{item_id}.1.action")

@@ -52,7 +52,8 @@ def _raised_codes(path) -> list[tuple[int, str | None]]:
     return found
 
 
-@pytest.mark.parametrize("module", ["geo/core/ledger.py", "geo/store/ledger.py"])
+@pytest.mark.parametrize("module", ["geo/core/ledger.py", "geo/store/ledger.py", "geo/core/ledger_hygiene.py",
+                                    "geo/store/ledger_hygiene.py"])
 def test_every_refusal_carries_a_known_code(module):
     made = _raised_codes(ROOT / module)
     assert made, "the scan found no refusal: it no longer reads the module"

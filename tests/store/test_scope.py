@@ -162,7 +162,7 @@ def test_an_account_cannot_be_scoped_to_a_single_grid_cell(city):
 
 # (``views`` is not here: it reads only buildings, which are not scoped, for cameras its caller read in scope)
 SCOPED_MODULES = ("features", "measures", "queries", "kpis", "coverage", "camera_plan", "analysis", "patrol", "ledger",
-                  "campaigns", "reports")
+                  "campaigns", "reports", "ledger_hygiene")
 
 
 @pytest.mark.parametrize("module", SCOPED_MODULES)

@@ -151,7 +151,7 @@ def _point_boxes(page: str, outline: gpd.GeoDataFrame) -> None:
 
 def section(page: str, filters: Filters) -> None:
     """The "report for a shape" section of ``page`` ("grid" or "hot")."""
-    if not st.toggle(t("shape.open"), key=_key(page, "open")):
+    if not may("view_reports") or not st.toggle(t("shape.open"), key=_key(page, "open")):
         return
     from geo.maps.shapesketch import shape_sketch_map
 

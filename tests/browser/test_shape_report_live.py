@@ -21,6 +21,11 @@ from tests.browser.conftest import SLOW_MS, a_run, map_frame, open_grid, screens
 
 pytestmark = pytest.mark.browser
 DRAW_READY = "() => !!document.querySelector('.leaflet-draw-draw-polygon')"
+VERTICES_TAKEN = """(n) => {
+  const control = Object.values(window).find(v => v instanceof L.Control.Draw);
+  const drawing = control._toolbars.draw._modes.polygon.handler;
+  return drawing._markers.length === n && !drawing._disableMarkers;
+}"""
 
 
 def _audit(engine, action: str) -> list[tuple[str, str]]:
@@ -44,8 +49,10 @@ def test_drawing_a_polygon_on_the_grid_page_downloads_its_report(offline_page, a
         w, h = size["width"], size["height"]
         frame.locator("a.leaflet-draw-draw-polygon").click()
         corners = [(0.42, 0.40), (0.58, 0.42), (0.56, 0.60), (0.44, 0.58)]
-        for x, y in corners:
+        for i, (x, y) in enumerate(corners):
             container.click(position={"x": w * x, "y": h * y})
+            # leaflet.draw takes the vertex, then ignores clicks for a moment: wait until it listens again
+            frame.wait_for_function(VERTICES_TAKEN, arg=i + 1, timeout=10_000, polling=50)
         with a_run(page):  # closing the ring (a click on its first vertex) hands the polygon to the page
             frame.locator(".leaflet-editing-icon").first.click(timeout=10_000)
         box = page.get_by_role("textbox", name="多边形（GeoJSON，WGS 84 经纬度）")

@@ -39,32 +39,61 @@ MAX_RADIUS_M = 5_000.0
 CIRCLE_SEGMENTS = 64  # vertices of a circle's polygon: 4 per quarter turn is too coarse for a report
 
 
+REASONS = {  # the English wording of each refusal; the app words them through "shape.why.<code>"
+    "not_object": "the shape is not a GeoJSON object",
+    "no_geometry": "the GeoJSON feature has no geometry",
+    "not_polygon": "a report needs a polygon, not {kind!r}",
+    "vertices": "the polygon has {n} vertices; at most {limit} are taken",
+    "not_number": "the polygon has a coordinate that is not a number",
+    "out_of_range": "the polygon has a coordinate outside longitude -180..180, latitude -90..90",
+    "too_big": "the shape is {n:,} bytes of GeoJSON; at most {limit:,} are taken",
+    "unreadable": "the shape is not readable GeoJSON",
+    "no_coordinates": "the polygon has no coordinates",
+    "bad_rings": "the polygon's coordinates are not a list of closed rings of [longitude, latitude]",
+    "empty": "the polygon is empty",
+    "parts": "the shape has {n} parts; at most {limit} are taken",
+    "invalid": "the polygon is not valid ({why}): draw it again without crossing lines",
+    "no_area": "the polygon has no area",
+    "point_numbers": "the point and radius must be numbers",
+    "point_finite": "the point and radius must be finite numbers",
+    "point_range": "the point lies outside longitude -180..180, latitude -85..85",
+    "radius": "the radius must be from {low:g} to {high:g} metres, not {radius:g}",
+    "no_scope_area": "there is no area in your scope to report on",
+    "outside": "the shape lies wholly outside your area: draw it inside the area you look after",
+}
+
+
 class ShapeRefused(ValueError):
-    """A drawn shape that is not taken, with the reason in words."""
+    """A drawn shape that is not taken: ``code`` (a key of :data:`REASONS`) and the ``values`` its
+    wording takes; ``str()`` is the English reason."""
+
+    def __init__(self, code: str, **values):
+        self.code, self.values = code, values
+        super().__init__(REASONS[code].format(**values) if code in REASONS else code)
 
 
 def _geometry(obj) -> dict:
     """The geometry member of a GeoJSON Feature, or the object itself when it is a geometry."""
     if not isinstance(obj, dict):
-        raise ShapeRefused("the shape is not a GeoJSON object")
+        raise ShapeRefused("not_object")
     if obj.get("type") == "Feature":
         obj = obj.get("geometry")
         if not isinstance(obj, dict):
-            raise ShapeRefused("the GeoJSON feature has no geometry")
+            raise ShapeRefused("no_geometry")
     if obj.get("type") not in ("Polygon", "MultiPolygon"):
-        raise ShapeRefused(f"a report needs a polygon, not {str(obj.get('type'))[:30]!r}")
+        raise ShapeRefused("not_polygon", kind=str(obj.get('type'))[:30])
     return obj
 
 
 def _coordinates_ok(geom) -> None:
     coords = shapely.get_coordinates(geom)
     if len(coords) > MAX_VERTICES:
-        raise ShapeRefused(f"the polygon has {len(coords)} vertices; at most {MAX_VERTICES} are taken")
+        raise ShapeRefused("vertices", n=len(coords), limit=MAX_VERTICES)
     if not np.isfinite(coords).all():
-        raise ShapeRefused("the polygon has a coordinate that is not a number")
+        raise ShapeRefused("not_number")
     lon, lat = coords[:, 0], coords[:, 1]
     if (np.abs(lon) > 180).any() or (np.abs(lat) > 90).any():
-        raise ShapeRefused("the polygon has a coordinate outside longitude -180..180, latitude -90..90")
+        raise ShapeRefused("out_of_range")
 
 
 def drawn_polygon(text: str | bytes | dict) -> Polygon | MultiPolygon:
@@ -72,31 +101,31 @@ def drawn_polygon(text: str | bytes | dict) -> Polygon | MultiPolygon:
     Feature holding one. :class:`ShapeRefused` for anything else (see the module docstring)."""
     if isinstance(text, (str, bytes)):
         if len(text) > MAX_GEOJSON_BYTES:
-            raise ShapeRefused(f"the shape is {len(text):,} bytes of GeoJSON; at most {MAX_GEOJSON_BYTES:,} are taken")
+            raise ShapeRefused("too_big", n=len(text), limit=MAX_GEOJSON_BYTES)
         try:
             obj = json.loads(text)
         except (ValueError, RecursionError):
-            raise ShapeRefused("the shape is not readable GeoJSON") from None
+            raise ShapeRefused("unreadable") from None
     else:
         obj = text
     geometry = _geometry(obj)
     coords = geometry.get("coordinates")
     if not isinstance(coords, list) or not coords:
-        raise ShapeRefused("the polygon has no coordinates")
+        raise ShapeRefused("no_coordinates")
     try:
         geom = to_shape(geometry)
     except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException):
-        raise ShapeRefused("the polygon's coordinates are not a list of closed rings of [longitude, latitude]") from None
+        raise ShapeRefused("bad_rings") from None
     if geom.is_empty:
-        raise ShapeRefused("the polygon is empty")
+        raise ShapeRefused("empty")
     _coordinates_ok(geom)
     if isinstance(geom, MultiPolygon) and len(geom.geoms) > MAX_PARTS:
-        raise ShapeRefused(f"the shape has {len(geom.geoms)} parts; at most {MAX_PARTS} are taken")
+        raise ShapeRefused("parts", n=len(geom.geoms), limit=MAX_PARTS)
     if not geom.is_valid:
         reason = explain_validity(geom).split("[")[0].strip()
-        raise ShapeRefused(f"the polygon is not valid ({reason}): draw it again without crossing lines")
+        raise ShapeRefused("invalid", why=reason)
     if geom.area <= 0:
-        raise ShapeRefused("the polygon has no area")
+        raise ShapeRefused("no_area")
     return geom
 
 
@@ -106,13 +135,13 @@ def circle(lon, lat, radius_m, configured_epsg: int | None = None) -> Polygon:
     try:
         lon, lat, radius_m = float(lon), float(lat), float(radius_m)
     except (TypeError, ValueError):
-        raise ShapeRefused("the point and radius must be numbers") from None
+        raise ShapeRefused("point_numbers") from None
     if not all(math.isfinite(v) for v in (lon, lat, radius_m)):
-        raise ShapeRefused("the point and radius must be finite numbers")
+        raise ShapeRefused("point_finite")
     if abs(lon) > 180 or abs(lat) > 85:
-        raise ShapeRefused("the point lies outside longitude -180..180, latitude -85..85")
+        raise ShapeRefused("point_range")
     if not MIN_RADIUS_M <= radius_m <= MAX_RADIUS_M:
-        raise ShapeRefused(f"the radius must be from {MIN_RADIUS_M:g} to {MAX_RADIUS_M:g} metres, not {radius_m:g}")
+        raise ShapeRefused("radius", low=MIN_RADIUS_M, high=MAX_RADIUS_M, radius=radius_m)
     crs = metric_crs(lon, lat, configured_epsg)
     x, y = to_metric(np.array([lon]), np.array([lat]), crs)
     ring = np.asarray(Point(float(x[0]), float(y[0])).buffer(radius_m, quad_segs=CIRCLE_SEGMENTS // 4)

@@ -57,13 +57,13 @@ def clip_to_scope(conn: Connection, scope: Scope, shape) -> tuple[object, bool]:
     :class:`ShapeRefused` when no part of it lies inside."""
     region = scope_region(conn, scope)
     if region is None:
-        raise ShapeRefused("there is no area in your scope to report on")
+        raise ShapeRefused("no_scope_area")
     part = shapely.intersection(shapely.make_valid(region), shape)
     part = shapely.make_valid(part)
     polys = [g for g in getattr(part, "geoms", [part]) if g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty]
     part = shapely.union_all(polys) if polys else None
     if part is None or part.is_empty or part.area <= shape.area * 1e-9:
-        raise ShapeRefused("the shape lies wholly outside your area: draw it inside the area you look after")
+        raise ShapeRefused("outside")
     return part, part.area < shape.area * (1 - 1e-9)
 
 

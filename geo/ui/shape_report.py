@@ -28,7 +28,7 @@ from geo.ui.auth import current_user, may
 from geo.ui.campaigns import report_labels
 from geo.ui.downloads import offer
 from geo.ui.filters import Filters, category_label
-from geo.ui.i18n import current_language, t
+from geo.ui.i18n import current_language, t, t_or
 from geo.ui.markup import plain
 from geo.ui.progress import working
 
@@ -61,12 +61,12 @@ def _wanted_shape(page: str, mode: str):
         lon, lat = st.session_state.get(_key(page, "lon")), st.session_state.get(_key(page, "lat"))
         radius = st.session_state.get(_key(page, "radius"))
         if lon is None or lat is None:
-            raise ShapeRefused(t("shape.no_point"))
+            raise ShapeRefused("no_point")
         return circle(lon, lat, radius), t("shape.name.circle", radius=f"{float(radius):g}", lon=f"{float(lon):.5f}",
                                             lat=f"{float(lat):.5f}")
     text = (st.session_state.get(_key(page, "geojson")) or "").strip()
     if not text:
-        raise ShapeRefused(t("shape.no_polygon"))
+        raise ShapeRefused("no_polygon")
     shape = drawn_polygon(text)
     return shape, t("shape.name.polygon", vertices=len(shapely.get_coordinates(shape)))
 
@@ -178,7 +178,9 @@ def section(page: str, filters: Filters) -> None:
         try:
             shape, name = _wanted_shape(page, mode)
             _make(page, filters, shape, name, (_digest(shape), *rights))
-        except (ShapeRefused, ScopeError) as exc:
+        except ShapeRefused as exc:
+            st.error(t("shape.refused", reason=plain(t_or(f"shape.why.{exc.code}", str(exc), **exc.values))))
+        except ScopeError as exc:
             st.error(t("shape.refused", reason=plain(exc)))
     made = st.session_state.get(_key(page, "files"))
     current = _current(page, mode)

@@ -168,3 +168,11 @@ def test_the_section_speaks_chinese_and_makes_a_chinese_report(env):
     assert any("半径 500 米" in v for v in values), values
     label = at.download_button(key=f"shape.{p}.pdf").label
     assert any("\u4e00" <= ch <= "\u9fff" for ch in label), label
+
+
+def test_a_refusal_is_worded_in_chinese(env):
+    at, p = _open_section("pages/grid_map.py", "leader.street1", lang="zh")
+    at.text_area(key=f"shape.{p}.geojson").set_value('{"type": "Polygon", "coordinates": [[[10, 10], [10.1, 10], '
+                                                     '[10.1, 10.1], [10, 10]]]}').run()
+    at.button(key=f"shape.{p}.make").click().run()
+    assert not at.exception and at.error[0].value == "无法生成报告：形状完全在您的权限范围之外：请在您负责的区域内画"

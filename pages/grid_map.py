@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from geo.ui import data, gridview
+from geo.ui import data, gridview, shape_report
 from geo.ui.filters import current
 from geo.ui.i18n import t
 from geo.ui.auth import require
@@ -32,3 +32,4 @@ if clicked:
     gridview.handle_click(clicked)
 st.subheader(t("grid.ranking"))
 gridview.ranking(filters, measure, mode)
+shape_report.section("grid", filters)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from geo.ui import hotspots
+from geo.ui import hotspots, shape_report
 from geo.ui.auth import require
 from geo.ui.filters import current
 from geo.ui.gridview import effective_focus
@@ -20,3 +20,4 @@ if table is not None:
     st.subheader(t("hot.table"))
     hotspots.export(table, choice["method"], choice["confidence"])
 hotspots.backtest_section(choice["level"], filters, effective_focus(filters.focus))
+shape_report.section("hot", filters)

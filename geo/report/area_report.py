@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from geo.core.privacy import PUBLIC_K, SUPPRESSED
 from geo.core.progress import Progress, tell
 from geo.report.pdf import Document
 from geo.report.safefiles import xlsx_bytes
@@ -38,18 +39,28 @@ def _pct(v) -> str:
     return "—" if v is None or pd.isna(v) else f"{v:+.1f}%"
 
 
-def _fig(v, digits: int = 0) -> str:
-    return "—" if v is None or pd.isna(v) else f"{v:,.{digits}f}"
+def _fig(v, digits: int = 0, k: int = PUBLIC_K) -> str:
+    if v is None or pd.isna(v):
+        return "—"
+    return f"<{k}" if v == SUPPRESSED else f"{v:,.{digits}f}"
+
+
+def _shown(column: pd.Series, k: int) -> pd.Series:
+    """A count column with suppressed counts as "<k" (unchanged when none is suppressed)."""
+    return column.map(lambda v: f"<{k}" if v == SUPPRESSED else v) if (column == SUPPRESSED).any() else column
 
 
 def key_figures(data: dict, lab: dict) -> list[tuple[str, str]]:
-    n, led = data["counts"], data["ledger"]
+    """The headline figures; a report on a small shape (``geo.core.shape_privacy``) shows its
+    suppressed counts as "<k" and no hot-cell share."""
+    n, led, k = data["counts"], data["ledger"], data.get("k", PUBLIC_K)
     share = data["cells"].loc[data["cells"]["class"].isin(HOT_COLORS), "n"].sum() / max(1, data["cells"]["n"].sum())
+    shared = "—" if "hot_share" in data and data["hot_share"] is None else f"{share * 100:.1f}%"
     return [
-        (lab["incidents"], _fig(n["period"])), (lab["yoy"], _pct(n["yoy_pct"])),
-        (lab["d28"], _fig(n["d28"])), (lab["d28_prev"], _pct(n["d28_vs_prev_pct"])),
-        (lab["d28_yoy"], _pct(n["d28_yoy_pct"])), (lab["hot_share"], f"{share * 100:.1f}%"),
-        (lab["open"], _fig(led["open"])), (lab["overdue"], _fig(led["overdue"])),
+        (lab["incidents"], _fig(n["period"], k=k)), (lab["yoy"], _pct(n["yoy_pct"])),
+        (lab["d28"], _fig(n["d28"], k=k)), (lab["d28_prev"], _pct(n["d28_vs_prev_pct"])),
+        (lab["d28_yoy"], _pct(n["d28_yoy_pct"])), (lab["hot_share"], shared),
+        (lab["open"], _fig(led["open"], k=k)), (lab["overdue"], _fig(led["overdue"], k=k)),
         (lab["rate"], "—" if led["rectification_rate"] is None else f"{led['rectification_rate'] * 100:.1f}%"),
         (lab["median"], _fig(led["median_days"], 1)),
     ]
@@ -73,6 +84,8 @@ def _tables(data: dict, lab: dict) -> dict[str, pd.DataFrame]:
     labels name categories."""
     cats = data["categories"].copy()
     cats["category"] = [lab.get(f"cat.{c}", c) for c in cats["category"]]
+    for column in ("n", "last_year"):
+        cats[column] = _shown(cats[column], data.get("k", PUBLIC_K))
     cats = cats.rename(columns={"category": lab["col.category"], "n": lab["col.n"], "last_year": lab["col.last_year"],
                                 "change_pct": lab["col.change_pct"]})
     hot = data["hot"].head(20).copy()
@@ -93,18 +106,26 @@ def _tables(data: dict, lab: dict) -> dict[str, pd.DataFrame]:
     return {"categories": cats, "hot": hot, "units": units, "indicators": inds}
 
 
+def _place(area: dict) -> str:
+    """An area as "name (code)"; a drawn shape (level "shape") by its name alone."""
+    if area.get("level") == "shape":
+        return area["name"] or area["code"]
+    return f"{area['name'] or area['code']} ({area['code']})"
+
+
 def report_pdf(data: dict, labels: dict | None = None, progress: Progress | None = None) -> bytes:
     """The report as PDF; ``progress(fraction, step)`` hears of the steps ``figures``, ``map``, ``tables``,
     ``write``."""
     lab = {**LABELS, **(labels or {})}
     tell(progress, 0.0, "figures")
-    area = data["area"]
-    title = f"{lab['title']}: {area['name'] or area['code']} ({area['code']})"
+    title = f"{lab['title']}: {_place(data['area'])}"
     doc = Document(title, footer=f"SafeGrid - {title} - {data['start']}..{data['end']}")
     doc.page()
     doc.heading(title)
     doc.text(f"{lab['period_label']}: {data['start']} - {data['end']} · {lab['d28']}: {data['d28'][0]} - {data['d28'][1]} · "
              f"{lab['made']}: {data['today']}", size=9)
+    if lab.get("note"):
+        doc.text(lab["note"], size=9)
     doc.figures(key_figures(data, lab), columns=5)
     doc.heading(lab["map"], size=11)
     tell(progress, 0.1, "map")
@@ -130,10 +151,11 @@ def report_xlsx(data: dict, labels: dict | None = None) -> bytes:
     lab = {**LABELS, **(labels or {})}
     figure, value = lab["col.figure"], lab["col.value"]
     summary = pd.DataFrame(key_figures(data, lab), columns=[figure, value])
-    area = data["area"]
-    head = pd.DataFrame([(lab["col.area"], f"{area['name']} ({area['code']})"),
-                         (lab["period_label"], f"{data['start']} - {data['end']}"),
-                         (lab["made"], str(data["today"]))], columns=[figure, value])
+    rows = [(lab["col.area"], _place(data["area"])), (lab["period_label"], f"{data['start']} - {data['end']}"),
+            (lab["made"], str(data["today"]))]
+    if lab.get("note"):
+        rows.append(("", lab["note"]))
+    head = pd.DataFrame(rows, columns=[figure, value])
     items = pd.DataFrame(data["open_items"].drop(columns="geometry"))
     items = items.assign(lon=data["open_items"].geometry.x.round(6), lat=data["open_items"].geometry.y.round(6))
     for column, prefix in (("kind", "kind"), ("status", "status"), ("category", "lcat")):

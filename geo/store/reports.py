@@ -75,10 +75,23 @@ def report_data(conn: Connection, scope: Scope, area: str, start: dt.date, end: 
     items = ledger.items(conn, focus, today)
     if not with_ledger:
         items = items.iloc[0:0]
-    flat = pd.DataFrame(items.drop(columns="geometry"))
     history = ledger.events(conn, focus)
     if not with_ledger:
         history = history.iloc[0:0]
+    led, units, open_items = ledger_figures(items, history, start, end, today)
+
+    return {"area": dict(row), "start": start, "end": end, "today": today, "d28": d28, "counts": n,
+            "categories": cats, "cells": cells, "hot": hot.reset_index(drop=True), "ledger": led,
+            "units": units, "open_items": open_items,
+            "indicators": campaign_indicators(conn, scope, _ancestors(conn, area), start, end, today),
+            "outline": features.area_shape(conn, focus, area)}
+
+
+def ledger_figures(items, history: pd.DataFrame, start: dt.date, end: dt.date, today: dt.date
+                   ) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """The ledger part of a report from its items and their events: key figures, the table per
+    responsible unit and the open items."""
+    flat = pd.DataFrame(items.drop(columns="geometry"))
     units = oversight(flat, history, today, "responsible_unit")
     open_items = items[items["status"].isin(OPEN)]
     led = {"items": int((items["status"] != "cancelled").sum()), "open": len(open_items),
@@ -88,8 +101,13 @@ def report_data(conn: Connection, scope: Scope, area: str, start: dt.date, end: 
     led["rectification_rate"] = float(totals["rectification_rate"].iloc[0]) if len(totals) else None
     led["median_days"] = float(totals["median_days"].iloc[0]) if len(totals) and \
         pd.notna(totals["median_days"].iloc[0]) else None
+    return led, units, open_items
 
-    codes = _ancestors(conn, area)
+
+def campaign_indicators(conn: Connection, scope: Scope, codes: list[str], start: dt.date, end: dt.date,
+                        today: dt.date) -> pd.DataFrame:
+    """Indicators of the campaigns inside ``scope`` running in the period whose area is one of ``codes``
+    (or the whole jurisdiction), with the campaign's name and current phase."""
     camps = campaigns.campaigns(conn, scope)
     indicators = []
     if not camps.empty:
@@ -100,10 +118,5 @@ def report_data(conn: Connection, scope: Scope, area: str, start: dt.date, end: 
             _, phases, inds = campaigns.detail(conn, scope, int(cid), today)
             current = phases.loc[phases["current"], "name"]
             indicators.append(inds.assign(campaign=name, phase=current.iloc[0] if len(current) else None))
-    indicators = pd.concat(indicators, ignore_index=True) if indicators else \
+    return pd.concat(indicators, ignore_index=True) if indicators else \
         pd.DataFrame(columns=["campaign", "phase", "key", "target_value", "actual", "unit", "source", "met"])
-
-    return {"area": dict(row), "start": start, "end": end, "today": today, "d28": d28, "counts": n,
-            "categories": cats, "cells": cells, "hot": hot.reset_index(drop=True), "ledger": led,
-            "units": units, "open_items": open_items, "indicators": indicators,
-            "outline": features.area_shape(conn, focus, area)}

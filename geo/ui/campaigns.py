@@ -193,6 +193,14 @@ def _item_labels(items: pd.DataFrame) -> dict[str, str]:
     return labels
 
 
+def report_labels(figures: dict) -> dict[str, str]:
+    """Every label of a report (``geo.report.area_report``) in the page's language."""
+    labels = {k: (indicator_label(k[4:]) if k.startswith("ind.") else t(f"report.{k}")) for k in area_report.LABELS}
+    labels.update({f"cat.{c}": category_label(c) for c in figures["categories"]["category"]})
+    labels.update(_item_labels(figures["open_items"]))
+    return labels
+
+
 def report_section(start: dt.date, end: dt.date, user: dict) -> None:
     """One click: the area report for the sidebar's period, as PDF and Excel."""
     from geo.store import audit
@@ -211,10 +219,7 @@ def report_section(start: dt.date, end: dt.date, user: dict) -> None:
             progress(0.0, "figures")
             with data.session() as (conn, s):
                 figures = report_data(conn, s, code, start, end, data.today(), with_ledger=wanted[4])
-            labels = {k: (indicator_label(k[4:]) if k.startswith("ind.") else t(f"report.{k}"))
-                      for k in area_report.LABELS}
-            labels.update({f"cat.{c}": category_label(c) for c in figures["categories"]["category"]})
-            labels.update(_item_labels(figures["open_items"]))
+            labels = report_labels(figures)
             pdf = area_report.report_pdf(figures, labels, progress=span(progress, 0.2, 0.9))
             progress(0.9, "excel")
             st.session_state[REPORT_KEY] = (wanted, pdf, area_report.report_xlsx(figures, labels))

@@ -65,7 +65,11 @@ window.SafegridPlayback = (function () {
       this.label = el("span", { class: "safegrid-pb-label", "data-testid": "playback-label" }, bar);
       this.chart = el("canvas", { class: "safegrid-pb-chart", height: "46", "data-testid": "playback-chart" }, host);
       this.button.addEventListener("click", () => (this.playing ? this.pause() : this.play()));
-      this.slider.addEventListener("input", () => { this.pause(); this.show(Number(this.slider.value)); });
+      this.slider.addEventListener("input", () => {
+        const chosen = Number(this.slider.value);  // read before pausing, which sets the slider to the step shown
+        this.pause();
+        this.show(chosen);
+      });
       this.chart.addEventListener("click", (e) => {
         if (!this.tl) return;
         const n = this.tl.labels.length, box = this.chart.getBoundingClientRect();

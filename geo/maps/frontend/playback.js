@@ -57,7 +57,7 @@ window.SafegridPlayback = (function () {
   class Player {
     constructor(host, onStep) {
       this.host = host; this.onStep = onStep; this.tl = null; this.step = 0; this.playing = false;
-      this.timer = null; this.words = {}; this.playMs = 700;
+      this.timer = null; this.words = {}; this.playMs = 400;
       const bar = el("div", { class: "safegrid-pb-bar" }, host);
       this.button = el("button", { type: "button", class: "safegrid-pb-play", "data-testid": "playback-play" }, bar);
       this.slider = el("input", { type: "range", min: "0", max: "0", step: "1", value: "0",

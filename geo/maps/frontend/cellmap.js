@@ -99,10 +99,18 @@
     window.map = state.map;
   }
 
+  function shownValue(layer, field) {  // a playback's field is read at the step shown, when asked for
+    const tl = state.timeline, props = layer.feature.properties;
+    if (tl && state.player && field === tl.field) {
+      return tl.values[state.player.step * tl.cells + layer._safegridIndex].toLocaleString("en-US");
+    }
+    return props[field] || "";
+  }
+
   function tooltip(layer) {
-    const props = layer.feature.properties, rows = [];
+    const rows = [];
     for (const [field, label] of state.cells.tips) {
-      rows.push("<tr><th>" + escapeText(label) + "</th><td>" + escapeText(props[field] || "") + "</td></tr>");
+      rows.push("<tr><th>" + escapeText(label) + "</th><td>" + escapeText(shownValue(layer, field)) + "</td></tr>");
     }
     return '<table class="safegrid-tip">' + rows.join("") + "</table>";
   }
@@ -159,9 +167,8 @@
   function recolour(step) {
     const tl = state.timeline, polys = state.polys, n = tl.cells, base = step * n;
     const classOf = window.SafegridPlayback.classOf;
-    for (let k = 0; k < polys.length; k++) {
-      const value = tl.values[base + k], cls = classOf(tl.bins, value);
-      polys[k].feature.properties[tl.field] = value.toLocaleString("en-US");
+    for (let k = 0; k < polys.length; k++) {  // (the tooltip reads the value at the step: shownValue)
+      const cls = classOf(tl.bins, tl.values[base + k]);
       if (state.stepFill[k] !== cls) {
         state.stepFill[k] = cls;
         polys[k].setStyle({ fillColor: tl.colors[cls] });

@@ -91,3 +91,27 @@ def test_playback_plays_every_step_in_the_browser_with_a_fixed_legend(offline_pa
     frame.wait_for_function("() => window.__safegridPlayback.step === 1", timeout=10_000)
     assert {c: f for c, (f, _) in frame.evaluate(CELLS).items()} == expected[1]
     assert page.external_requests == [] and sent == []
+
+
+def test_hotspot_playback_plays_in_the_browser(offline_page, app_url, tmp_path):
+    from tests.browser.conftest import open_page
+
+    page = offline_page
+    open_page(page, app_url, "热点分析")
+    wait_for_map(page, 6)
+    with a_run(page):
+        page.get_by_text("时间回放", exact=True).click()
+    frame = map_frame(page, READY, 6)
+    legend = frame.evaluate(LEGEND)
+    assert "每时段警情数" in legend
+    socket = next(ws for ws in reversed(page.sockets) if not ws.is_closed())
+    sent = []
+    socket.on("framesent", lambda payload: sent.append(payload))
+    frame.evaluate("() => { window.__safegridPlayMs = 100; }")
+    steps = frame.evaluate(STATE)["steps"]
+    frame.get_by_test_id("playback-play").click()
+    frame.wait_for_function("(n) => window.__safegridPlayback.step === n - 1 && !window.__safegridPlayback.playing",
+                            arg=steps, timeout=30_000)
+    assert frame.evaluate(LEGEND) == legend and sent == []
+    screenshot(page, "hotspots-playback.png", tmp_path)
+    assert page.external_requests == []

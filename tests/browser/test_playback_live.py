@@ -92,6 +92,15 @@ def test_playback_plays_every_step_in_the_browser_with_a_fixed_legend(offline_pa
     assert {c: f for c, (f, _) in frame.evaluate(CELLS).items()} == expected[1]
     assert page.external_requests == [] and sent == []
 
+    # a page that no longer holds the counts (its store emptied) asks for them on the next run, once
+    frame.evaluate("() => window.parent.__safegridTimelines.clear()")
+    with a_run(page):
+        page.get_by_text("English", exact=True).click()
+    frame = map_frame(page, "() => window.parent.__safegridTimelines.size === 1 && "
+                            "document.querySelector('.safegrid-pb-play').textContent.includes('Play')")
+    assert frame.evaluate(STATE)["step"] == 1  # the same playback: it kept its place
+    assert {c: f for c, (f, _) in frame.evaluate(CELLS).items()} == expected[1]
+
 
 def test_hotspot_playback_plays_in_the_browser(offline_page, app_url, tmp_path):
     from tests.browser.conftest import open_page

@@ -119,3 +119,30 @@ def test_playback_stays_inside_a_street_account_scope(app_env, demo_url):
     assert len(codes) > 20 and all(code.startswith(scope) for code in codes)
     counts = unpack_counts(args["playback"]["data"]["counts"], args["playback"]["data"]["width"], len(codes))
     assert counts.shape[1] == len(codes) and counts.sum() > 0
+
+
+def test_cell_map_args_send_each_part_only_to_a_page_without_it():
+    """The shapes and the playback's counts each go when the page was not sent them, or when it asks."""
+    import geopandas as gpd
+    import shapely
+
+    from geo.core.timeline import pooled_classes, step_classes
+    from geo.maps.timeline import Timeline
+    from geo.maps.views import measure_map
+    from geo.ui.mapview import cell_map_args
+
+    gdf = gpd.GeoDataFrame({"code": ["a", "b"], "value": ["1", "2"]},
+                           geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs=4326)
+    counts = np.array([[1, 2], [0, 5]])
+    pooled = pooled_classes(counts)
+    cmap = measure_map(gdf, step_classes(pooled, counts[0]), {"measure": "n"}, tooltip_fields={"value": "n"},
+                       legend_labels=pooled.labels())
+    cmap.timeline = Timeline(["w1", "w2"], counts, pooled)
+    both = [cmap.cells.key, cmap.timeline.key]
+    cases = {  # (sent, asked) -> (shapes sent, counts sent)
+        ((), False): (True, True), ((both[0],), False): (False, True), ((both[1],), False): (True, False),
+        (tuple(both), False): (False, False), (tuple(both), True): (True, True)}
+    for (sent, asked), (shapes, data) in cases.items():
+        args = cell_map_args(cmap, 500, False, list(sent), asked)
+        assert (args["shapes"] is not None, args["playback"]["data"] is not None) == (shapes, data), (sent, asked)
+        assert args["playback"]["key"] == cmap.timeline.key

@@ -30,12 +30,14 @@ SMOKE = {
     "import_bench.py": (("safegrid sqlite", "safegrid postgis", "geopandas sqlite"), "postgis"),
     "partition_bench.py": (("Change of period on the grid page", "last month", "calendar year 2025", "grid",
                             "partitioned (one month's partition)", "unpartitioned (one table, date index)"), "postgis"),
+    "playback_bench.py": (("playback, no pause", "playback, default pace", "naive: a rerun per step", "steps/s"),
+                          "browser"),
     "page_bench.py": (("demo city", "grid 600 m", "drill", "measure", "naive draw", "naive change", "ratio"),
                       "browser"),
     "zones_bench.py": (("SafeGrid propose", "spopt RegionKMeans", "spopt MaxP", "Chicago beats"), None),
 }
 HANG_S = 600  # a guard against a hang, not a timing: smoke sizes take well under a minute
-BROWSER_ROUND = {"load_bench.py"}  # runs with the browser tests (-m browser): it drives Chromium pages at once
+BROWSER_ROUND = {"load_bench.py", "playback_bench.py"}  # runs with the browser tests (-m browser): it drives Chromium pages at once
 
 
 def _smoke_params():

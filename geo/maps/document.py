@@ -18,6 +18,7 @@ import folium
 from folium.map import Layer
 
 from geo.maps.cells import CellLayer
+from geo.maps.timeline import Timeline
 
 
 def _elements(element):
@@ -34,11 +35,13 @@ def _stable_names(fmap: folium.Map) -> None:
 
 @dataclass
 class CellMap:
-    """``fmap`` (everything but the cells), the ``cells`` and the measure's ``legend`` (HTML, escaped)."""
+    """``fmap`` (everything but the cells), the ``cells`` and the measure's ``legend`` (HTML, escaped);
+    with a ``timeline``, the cells' counts per time step for playback in the browser."""
 
     fmap: folium.Map
     cells: CellLayer
     legend: str = ""
+    timeline: Timeline | None = None
 
     def overlays(self) -> list[tuple[str, str, bool]]:
         """(script name, layer name as written, shown at first) of every folium layer in the layer control."""

@@ -11,7 +11,7 @@ from geo.core.grid import LEVELS
 from geo.maps.views import measure_map
 from geo.store import audit
 from geo.store.measures import child_level
-from geo.ui import charts, config, data
+from geo.ui import charts, config, data, playback
 from geo.ui.filters import Filters, area_name, category_label, set_focus
 from geo.ui.i18n import relabelled, t, t_or
 from geo.ui.mapview import show_cell_map
@@ -144,6 +144,7 @@ def classes_for(table: pd.DataFrame, measure: str, method: str):
 def show_grid_map(filters: Filters, measure: str, method: str, mode: str = "areas") -> str | None:
     """Draw the choropleth of the areas in focus; return the code of a newly clicked area."""
     level, parent, under = view_level(filters.focus, mode)
+    step = playback.controls("grid")
     shapes = data.shapes(level, parent, under)
     if shapes.empty:
         st.info(t("grid.no_areas"))
@@ -156,6 +157,10 @@ def show_grid_map(filters: Filters, measure: str, method: str, mode: str = "area
     gdf["value"] = [("—" if np.isnan(v) else fmt.format(v)) for v in values]
     if measure == "yoy_pct":  # a rise from nothing is "new", not a missing value
         gdf.loc[(gdf["n_last_year"] == 0) & (gdf["n_incidents"] > 0), "value"] = t("legend.change.new")
+    made = playback.prepare(gdf, level, filters, step, parent=parent, under=under, method=method) if step else None
+    if made:  # incidents per step: the first step's classes here, every step's in the browser
+        classes, legend_labels, timeline = made
+        measure = "per_step"
     tips = {"label": t("field.name"), "code": t("field.code"), "value": t(f"measure.{measure}")}
     if level == "grid":
         tips["team"] = t("field.team")
@@ -174,6 +179,7 @@ def show_grid_map(filters: Filters, measure: str, method: str, mode: str = "area
     highlight = st.session_state.get(CELL_KEY)
     fmap = measure_map(gdf, classes, labels, tooltip_fields=tips, legend_labels=legend_labels,
                        outline=outline, highlight=highlight, basemap=config.basemap(), **extra)
+    fmap.timeline = made[2] if made else None
     # one map for every view: a drill-down rebuilds it in place, a change of measure only restyles it
     out = show_cell_map(fmap, key="grid.map", height=MAP_HEIGHT, clicks=True)
     return (out or {}).get("code")

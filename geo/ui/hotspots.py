@@ -15,7 +15,7 @@ from geo.maps.layers import CLEAR, png_overlay
 from geo.maps.views import class_map, measure_map
 from geo.report import safefiles
 from geo.store import analysis
-from geo.ui import charts, config, data
+from geo.ui import charts, config, data, playback
 from geo.ui.filters import Filters, area_name
 from geo.ui.downloads import offer
 from geo.ui.i18n import labelled, relabelled, t
@@ -70,7 +70,7 @@ def controls() -> dict:
     kernel = st.radio(t("hot.kernel"), ("quartic", "gaussian"), key=relabelled(KERNEL_KEY), horizontal=True,
                       format_func=lambda k: t(f"hot.kernel.{k}")) if method == "kde" else "quartic"
     return {"method": method, "level": level, "confidence": confidence, "fdr": fdr, "neighbours": neighbours,
-            "bandwidth": float(bandwidth) or None, "step": step, "kernel": kernel}
+            "bandwidth": float(bandwidth) or None, "step": step, "kernel": kernel, "playback": playback.controls("hot")}
 
 
 def _labels(table: pd.DataFrame) -> list[str]:
@@ -96,7 +96,15 @@ def show(choice: dict, filters: Filters, under: str | None) -> pd.DataFrame | No
     outline = data.outline(under) if under else None
     labels = {"measure": t(f"hot.method.{method}"), "outline": t("grid.outline"), "fullscreen": t("map.fullscreen"),
               "fullscreen_exit": t("map.fullscreen_exit"), "no_data": t("legend.no_data")}
-    if method == "gistar":
+    made = playback.prepare(table, choice["level"], filters, choice["playback"], under=under) \
+        if choice.get("playback") else None
+    if made:  # incidents per step in place of the method's picture; every step's counts go to the browser
+        classes, legend_labels, timeline = made
+        fmap = measure_map(table, classes, {**labels, "measure": t("measure.per_step")},
+                           tooltip_fields={**tips, "value": t("measure.per_step")}, legend_labels=legend_labels,
+                           outline=outline, basemap=config.basemap())
+        fmap.timeline = timeline
+    elif method == "gistar":
         table["shown"] = shown_classes(table, choice["confidence"])
         table["z"] = table["gi_z"].map(lambda v: f"{v:+.2f}")
         fmap = class_map(table, "shown", labels, class_labels={c: t(f"hot.class.{c}") for c in GI_CLASSES},

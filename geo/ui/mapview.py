@@ -35,12 +35,26 @@ def show_boundary_map(key: str) -> None:
     show_map(boundary_map(data.boundary_layers(), labels), key=key)
 
 
+def playback_words() -> dict[str, str]:
+    return {"play": t("playback.play"), "pause": t("playback.pause"), "step": t("playback.step"),
+            "chart": t("playback.chart")}
+
+
 def cell_map_args(cmap: CellMap, height: int, clicks: bool, sent: list[str], asked: bool) -> dict:
-    """The component's arguments: the shapes only when this page has not been sent them (or asks)."""
-    cells = cmap.cells
+    """The component's arguments: the shapes, and a playback's counts, only when this page has not been
+    sent them (or asks)."""
+    cells, timeline = cmap.cells, cmap.timeline
     first = asked or cells.key not in sent
+    playback = None if timeline is None else timeline.args(playback_words(), asked or timeline.key not in sent)
     return {"doc": cmap.document(), "cells": cells.value_args(), "shapes": cells.shape_args() if first else None,
-            "legend": cmap.legend, "height": height, "clicks": clicks}
+            "legend": cmap.legend, "height": height, "clicks": clicks, "playback": playback}
+
+
+def _keep_sent(sent: list[str], key: str) -> None:
+    if key in sent:
+        sent.remove(key)
+    sent.append(key)
+    del sent[:-KEEP_SETS]
 
 
 def show_cell_map(cmap: CellMap, key: str, height: int = 560, clicks: bool = False) -> dict | None:
@@ -51,17 +65,17 @@ def show_cell_map(cmap: CellMap, key: str, height: int = 560, clicks: bool = Fal
     sent: list[str] = st.session_state.setdefault(SENT_KEY, [])
     answered = st.session_state.setdefault(ASKED_KEY, {})
     last = st.session_state.get(key)
-    asked = (isinstance(last, dict) and last.get("need") == cmap.cells.key
+    wanted = {cmap.cells.key} | ({cmap.timeline.key} if cmap.timeline is not None else set())
+    asked = (isinstance(last, dict) and last.get("need") in wanted
              and answered.get(key) != (last.get("frame"), last.get("n")))
     if asked:
         answered[key] = (last.get("frame"), last.get("n"))
     args = cell_map_args(cmap, height, clicks, sent, asked)
     value = _cell_map(**args, key=key, default=None)
     if args["shapes"] is not None:
-        if cmap.cells.key in sent:
-            sent.remove(cmap.cells.key)
-        sent.append(cmap.cells.key)
-        del sent[:-KEEP_SETS]
+        _keep_sent(sent, cmap.cells.key)
+    if args["playback"] is not None and args["playback"]["data"] is not None:
+        _keep_sent(sent, cmap.timeline.key)
     clicked = st.session_state.setdefault(CLICKED_KEY, {})
     if isinstance(value, dict) and "lat" in value and clicked.get(key) != (value.get("frame"), value.get("n")):
         clicked[key] = (value.get("frame"), value.get("n"))

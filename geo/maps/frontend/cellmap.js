@@ -7,6 +7,8 @@
 
   const ROOT = document.getElementById("safegrid-root");
   const LEGEND = document.getElementById("safegrid-legend");
+  const STAGE = document.getElementById("safegrid-stage");
+  const PLAYBACK = document.getElementById("safegrid-playback");
   const KEEP_SETS = 6; // shape sets kept per browser tab (the Streamlit session lives as long)
   const FRAME = Math.random().toString(36).slice(2); // this frame's messages are told from an earlier one's
 
@@ -55,7 +57,8 @@
   }
 
   const state = { docKey: null, map: null, layers: [], cellsKey: null, group: null, polys: [], control: null,
-                  controlKey: null, cells: null, asked: 0, clicks: 0, hit: null };
+                  controlKey: null, cells: null, asked: 0, clicks: 0, hit: null,
+                  timeline: null, stepFill: null, player: null };
 
   function escapeText(text) {
     const span = document.createElement("span");
@@ -96,17 +99,25 @@
     window.map = state.map;
   }
 
+  function shownValue(layer, field) {  // a playback's field is read at the step shown, when asked for
+    const tl = state.timeline, props = layer.feature.properties;
+    if (tl && state.player && field === tl.field) {
+      return tl.values[state.player.step * tl.cells + layer._safegridIndex].toLocaleString("en-US");
+    }
+    return props[field] || "";
+  }
+
   function tooltip(layer) {
-    const props = layer.feature.properties, rows = [];
+    const rows = [];
     for (const [field, label] of state.cells.tips) {
-      rows.push("<tr><th>" + escapeText(label) + "</th><td>" + escapeText(props[field] || "") + "</td></tr>");
+      rows.push("<tr><th>" + escapeText(label) + "</th><td>" + escapeText(shownValue(layer, field)) + "</td></tr>");
     }
     return '<table class="safegrid-tip">' + rows.join("") + "</table>";
   }
 
   function styleOf(i) {
-    const c = state.cells, props = state.polys[i].feature.properties;
-    return { fillColor: c.palette[c.fill[i]], color: props._hl ? "#000000" : c.style.line,
+    const c = state.cells, props = state.polys[i].feature.properties, tl = state.timeline;
+    return { fillColor: tl ? tl.colors[state.stepFill[i]] : c.palette[c.fill[i]], color: props._hl ? "#000000" : c.style.line,
              weight: props._hl ? 3.5 : c.style.weight, fillOpacity: c.style.opacity, fill: true, opacity: 1 };
   }
 
@@ -151,6 +162,35 @@
     }
   }
 
+  // One step of a playback: each cell's count at the step, its class from the bounds shared by every
+  // step, and a new fill only where the class changed (the canvas is redrawn once, at the next frame).
+  function recolour(step) {
+    const tl = state.timeline, polys = state.polys, n = tl.cells, base = step * n;
+    const classOf = window.SafegridPlayback.classOf;
+    for (let k = 0; k < polys.length; k++) {  // (the tooltip reads the value at the step: shownValue)
+      const cls = classOf(tl.bins, tl.values[base + k]);
+      if (state.stepFill[k] !== cls) {
+        state.stepFill[k] = cls;
+        polys[k].setStyle({ fillColor: tl.colors[cls] });
+      }
+    }
+  }
+
+  function playback(arg) {
+    if (!arg) {
+      if (state.player) { state.player.remove(); state.player = null; }
+      state.timeline = null; state.stepFill = null;
+      return;
+    }
+    const tl = window.SafegridPlayback.take(arg);
+    if (!tl || tl.cells !== state.polys.length) return;
+    state.timeline = tl;
+    state.stepFill = new Int16Array(tl.cells).fill(-1);  // every cell is painted at the step
+    if (!state.player) state.player = new window.SafegridPlayback.Player(PLAYBACK, recolour);
+    state.player.load(tl, arg);
+    recolour(state.player.step);
+  }
+
   function layerControl(cells) {
     const key = cells.name + "\u0000" + state.layers.map(l => l.name).join("\u0000");
     if (state.controlKey === key) return;
@@ -174,7 +214,10 @@
   }
 
   async function render(args) {
-    post("streamlit:setFrameHeight", { height: args.height });
+    const bar = args.playback ? window.SafegridPlayback.BAR_PX : 0;
+    post("streamlit:setFrameHeight", { height: args.height + bar });
+    STAGE.style.height = bar ? `calc(100% - ${bar}px)` : "100%";
+    PLAYBACK.style.display = bar ? "block" : "none";
     const store = shapeStore(), cells = args.cells;
     if (args.shapes) {
       store.delete(cells.key);
@@ -186,13 +229,23 @@
       sendValue({ need: cells.key, frame: FRAME, n: ++state.asked });
       return;
     }
+    if (args.playback && !window.SafegridPlayback.take(args.playback)) {  // nor the playback's counts
+      sendValue({ need: args.playback.key, frame: FRAME, n: ++state.asked });
+      return;
+    }
     if (state.docKey !== args.doc.key) {
       await buildDocument(args.doc);
       state.docKey = args.doc.key;
       if (args.clicks) wireClicks();
     }
     if (state.cellsKey !== cells.key) drawCells(set, cells);
+    if (state.map && state.stageHeight !== STAGE.style.height) {
+      state.stageHeight = STAGE.style.height;
+      state.map.invalidateSize();
+    }
+    state.timeline = null;  // this run's fills first; the playback (when there is one) paints its step over them
     applyValues(cells);
+    playback(args.playback);
     layerControl(cells);
     LEGEND.innerHTML = args.legend || "";
     window.__safegridRendered = (window.__safegridRendered || 0) + 1;

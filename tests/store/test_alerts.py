@@ -246,3 +246,24 @@ def test_a_street_scope_reads_only_its_streets_alerts_and_on_postgresql_so_does_
             assert conn.execute(text("SELECT COUNT(*) FROM alerts")).scalar() == 0
     finally:
         app.dispose()
+
+
+def test_subscribing_again_updates_the_subscription_and_unsubscribing_removes_its_alerts(city):
+    engine, _ = city
+    accounts.add(engine, "admin", "clerk.an04", PASSWORD, "clerk", "AN04")
+    scope = _scope(engine, "AN04")
+    first = alerts.subscribe(engine, "clerk.an04", "clerk", scope, "AN04", "ledger", due_days=2)
+    again = alerts.subscribe(engine, "clerk.an04", "clerk", scope, "AN04", "ledger", due_days=9,
+                             webhook="https://hooks.example.org/x")
+    with engine.connect() as conn:
+        subs = alerts.subscriptions(conn, "clerk.an04")
+    assert first == again and subs[["due_days", "webhook"]].values.tolist() == [[9, "https://hooks.example.org/x"]]
+    alerts_run.run(engine)
+    assert len(_alerts(engine, "username = 'clerk.an04'"))
+    with pytest.raises(AlertRefused):  # someone else's subscription
+        alerts.unsubscribe(engine, "clerk.an02", _scope(engine, "AN02"), first)
+    alerts.unsubscribe(engine, "clerk.an04", scope, first)
+    assert _alerts(engine, "username = 'clerk.an04'").empty
+    with engine.connect() as conn:
+        assert alerts.subscriptions(conn, "clerk.an04").empty
+        assert {"alerts.subscribe", "alerts.unsubscribe"} <= set(audit.entries(conn, username="clerk.an04")["action"])

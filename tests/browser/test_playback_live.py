@@ -14,7 +14,8 @@ from geo.core.timeline import pooled_classes, step_spans
 from geo.store.engine import make_engine
 from geo.store.playback import step_counts
 from geo.store.scope import Scope
-from tests.browser.conftest import a_run, map_frame, open_grid, screenshot, wait_for_map, wait_for_text
+from tests.browser.conftest import (a_run, map_frame, open_grid, screenshot, steady_point, wait_for_map,
+                                    wait_for_text)
 
 pytestmark = pytest.mark.browser
 
@@ -23,11 +24,24 @@ READY = "(n) => !!window.__safegridPlayback && window.__safegridPlayback.steps >
         "Object.values(window.map._layers).filter(l => l.feature && l.feature.properties.code).length >= n"
 CELLS = """() => Object.fromEntries(Object.values(window.map._layers).filter(l => l.feature && l.feature.properties.code)
   .map(l => [l.feature.properties.code, [l.options.fillColor, l.feature.properties.value]]))"""
+CELL_AMONG = """(codes) => {
+  // the first of ``codes`` whose bounding-box centre lies inside it, as a point of the map's container
+  const wanted = new Set(codes);
+  for (const layer of Object.values(window.map._layers)) {
+    const code = layer.feature && String(layer.feature.properties.code);
+    if (!wanted.has(code)) continue;
+    const centre = layer.getBounds().getCenter();
+    if (!layer._containsPoint(window.map.latLngToLayerPoint(centre))) continue;
+    const p = window.map.latLngToContainerPoint(centre);
+    return {x: Math.round(p.x), y: Math.round(p.y), code: code};
+  }
+  return null;
+}"""
 LEGEND = "() => document.getElementById('safegrid-legend').innerHTML"
 
 
-def _expected_fills(demo_url: str, start: dt.date, end: dt.date) -> tuple[list[dict], list[str]]:
-    """Per step {cell: colour} from the store and the classes pooled over every step; and the step labels' count."""
+def _expected_fills(demo_url: str, start: dt.date, end: dt.date) -> tuple[list[dict], list, object]:
+    """Per step {cell: colour} from the store and the classes pooled over every step; the steps; the counts."""
     engine = make_engine(demo_url)
     spans = step_spans(start, end, "week")
     try:
@@ -41,7 +55,7 @@ def _expected_fills(demo_url: str, start: dt.date, end: dt.date) -> tuple[list[d
     for row in counts:
         klass = np.minimum(np.searchsorted(pooled.bins, row, side="left"), len(pooled.bins) - 1)
         out.append({code: pooled.colors[k] for code, k in zip(table.index, klass)})
-    return out, spans
+    return out, spans, table
 
 
 def test_playback_plays_every_step_in_the_browser_with_a_fixed_legend(offline_page, app_url, demo_url, tmp_path):
@@ -55,7 +69,7 @@ def test_playback_plays_every_step_in_the_browser_with_a_fixed_legend(offline_pa
     wait_for_text(page, re.compile("时间回放：共 \\d+ 个时段"))
     frame = map_frame(page, READY, 1000)
     period = re.search(r"统计期 (\d{4}-\d\d-\d\d) 至 (\d{4}-\d\d-\d\d)", page.content())
-    expected, spans = _expected_fills(demo_url, dt.date.fromisoformat(period[1]), dt.date.fromisoformat(period[2]))
+    expected, spans, table = _expected_fills(demo_url, dt.date.fromisoformat(period[1]), dt.date.fromisoformat(period[2]))
     state = frame.evaluate(STATE)
     assert state["steps"] == len(spans) >= 4 and state["step"] == 0 and not state["playing"]
     legend = frame.evaluate(LEGEND)
@@ -82,6 +96,16 @@ def test_playback_plays_every_step_in_the_browser_with_a_fixed_legend(offline_pa
     fills = [tuple(sorted((c, f) for c, (f, _) in s.items())) for s in seen]
     assert len(set(fills)) > 1  # the colours change from step to step
     screenshot(page, "grid-playback.png", tmp_path)
+    # a cell's tooltip gives its count at the step shown (a cell whose count then differs from the first step's)
+    frame.locator(".leaflet-container").scroll_into_view_if_needed()
+    last = len(spans) - 1
+    changed = [str(c) for c in table.index[table[last] != table[0]]]
+    assert changed
+    cell = steady_point(frame, CELL_AMONG, changed)
+    frame.locator(".leaflet-container").hover(position={"x": cell["x"], "y": cell["y"]})
+    tip = frame.locator(".leaflet-tooltip")
+    tip.wait_for(timeout=10_000)
+    assert re.search(rf"每时段警情数\s*{table.loc[cell['code'], last]}\b", tip.inner_text())
 
     slider = frame.get_by_test_id("playback-slider")  # the slider goes back to the first step, by keyboard
     slider.press("Home")
@@ -100,6 +124,7 @@ def test_playback_plays_every_step_in_the_browser_with_a_fixed_legend(offline_pa
                             "document.querySelector('.safegrid-pb-play').textContent.includes('Play')")
     assert frame.evaluate(STATE)["step"] == 1  # the same playback: it kept its place
     assert {c: f for c, (f, _) in frame.evaluate(CELLS).items()} == expected[1]
+    screenshot(page, "grid-playback-en.png", tmp_path)
 
 
 def test_hotspot_playback_plays_in_the_browser(offline_page, app_url, tmp_path):

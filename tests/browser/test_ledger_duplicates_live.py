@@ -40,12 +40,15 @@ def test_a_likely_duplicate_is_shown_and_linked_to_its_original(offline_page, ap
     sign_in(page, app_url, "clerk")
     page.get_by_role("link", name="隐患台账").click()
     page.get_by_role("tab", name="新增与导入").click()
-    page.get_by_role("combobox", name="类别").filter(visible=True).last.click()
-    page.get_by_role("option", name="燃气", exact=True).click()
-    title = page.get_by_label("标题").filter(visible=True).last
+    wait_until_idle(page)
+    category = page.get_by_role("combobox", name="类别").filter(visible=True).last  # (the filter row has one too)
+    category.click()
+    page.keyboard.type("燃气")
+    page.keyboard.press("Enter")
+    title = page.get_by_label("标题", exact=True).filter(visible=True).last
     title.fill(COPY)
-    page.get_by_label("经度").filter(visible=True).last.fill(f"{lon:.6f}")
-    page.get_by_label("纬度").filter(visible=True).last.fill(f"{lat + 0.0001:.6f}")  # about 11 m north
+    page.get_by_label("经度", exact=True).filter(visible=True).last.fill(f"{lon:.6f}")
+    page.get_by_label("纬度", exact=True).filter(visible=True).last.fill(f"{lat + 0.0001:.6f}")  # about 11 m north
     wait_until_idle(page)
     page.get_by_role("button", name="新增", exact=True).click()
     expect(page.get_by_text(re.compile(r"疑似与台账中已有的 1 个未办结事项重复"))).to_be_visible(timeout=60_000)
@@ -53,6 +56,7 @@ def test_a_likely_duplicate_is_shown_and_linked_to_its_original(offline_page, ap
         assert conn.execute(text("SELECT count(*) FROM ledger_items WHERE title = :t"), {"t": COPY}).scalar() == 0
     link = page.get_by_text(f"#{original} {ORIGINAL} 的重复（关联到它）")
     expect(link).to_be_visible()
+    link.scroll_into_view_if_needed()
     shot = screenshot(page, "ledger_duplicates.png", tmp_path)
     link.click()
     page.get_by_role("button", name="保存新事项").click()
@@ -65,6 +69,9 @@ def test_a_likely_duplicate_is_shown_and_linked_to_its_original(offline_page, ap
                                {"i": item_id}).scalars().all()
     assert linked == original and actions == ["create", "link"]
     page.get_by_role("button", name=f"在台账中打开 #{item_id}").click()
-    expect(page.get_by_text(f"本事项是 #{original} 的重复")).to_be_visible(timeout=60_000)
+    note = page.get_by_text(f"本事项是 #{original} 的重复")
+    expect(note).to_be_visible(timeout=60_000)
+    wait_until_idle(page)
+    note.scroll_into_view_if_needed()
     screenshot(page, "ledger_duplicate_card.png", tmp_path)
     assert shot.exists() and page.external_requests == []

@@ -161,8 +161,10 @@ def report_xlsx(data: dict, labels: dict | None = None) -> bytes:
     for column, prefix in (("kind", "kind"), ("status", "status"), ("category", "lcat")):
         if column in items:
             items[column] = [lab.get(f"{prefix}.{v}", v) for v in items[column]]
-    if "overdue" in items:
-        items["overdue"] = items["overdue"].map({True: lab["yes"], False: lab["no"]})
+    items = items.drop(columns=[c for c in ("duplicate_of", "escalated_on") if c in items])  # internal links
+    for flag in ("overdue", "escalated"):
+        if flag in items:
+            items[flag] = items[flag].map({True: lab["yes"], False: lab["no"]})
     items = items.rename(columns={c: lab.get(f"item.{c}", c) for c in items.columns}).fillna("—")
     tables = _tables(data, lab)
     sheets = {"summary": pd.concat([head, summary], ignore_index=True), "categories": tables["categories"],

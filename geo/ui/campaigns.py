@@ -180,7 +180,7 @@ def create_form(user: dict) -> None:
 REPORT_KEY = "report.files"
 ITEM_COLUMNS = ("id", "kind", "category", "title", "description", "responsible_unit", "found_on", "deadline", "status",
                 "recheck_on", "version", "cell_code", "community_code", "street_code", "district_code", "updated_at",
-                "overdue", "due_soon", "overdue_days", "lon", "lat")
+                "overdue", "due_soon", "overdue_days", "escalated", "lon", "lat")
 
 
 def _item_labels(items: pd.DataFrame) -> dict[str, str]:

@@ -39,8 +39,9 @@ def _city(engine, tmp_path):
     import_file(engine, _incidents(tmp_path), "incidents", scope=EVERYTHING)
 
 
-def _snapshot(engine) -> dict:
-    """Every row of both tables (geometry as text) and the grid page's measures for a few periods."""
+def _snapshot(engine, measures: bool = True) -> dict:
+    """Every row of both tables (geometry as text) and, with ``measures``, the grid page's measures for a
+    few periods (the measures read today's schema, ledger columns too: not at an old revision)."""
     with engine.connect() as conn:
         scoping.apply(conn, EVERYTHING)
         out = {
@@ -49,7 +50,7 @@ def _snapshot(engine) -> dict:
                 "cell_code, community_code, street_code, district_code FROM incidents ORDER BY id")).all(),
             "daily": conn.execute(text("SELECT * FROM incident_daily ORDER BY day, category, cell_code")).all(),
         }
-        for level in ("district", "grid"):
+        for level in ("district", "grid") if measures else ():
             for start, end in ((dt.date(2025, 3, 1), dt.date(2025, 3, 31)), (dt.date(2025, 1, 1), dt.date(2025, 12, 31))):
                 # daily rollup only: at revision 0006 there is no incident_monthly (test_monthly.py covers it)
                 table = area_measures(conn, EVERYTHING, level, start, end, today=TODAY, monthly=False)
@@ -117,7 +118,7 @@ def test_upgrade_converts_a_database_with_data_and_downgrade_puts_it_back(make_d
     with db.begin() as conn:
         command.downgrade(alembic_config(conn), "0006")
     assert (_kind(db, "incidents"), _kind(db, "incident_daily")) == ("r", "r")
-    assert _snapshot(db) == partitioned
+    assert _snapshot(db, measures=False) == {k: partitioned[k] for k in ("incidents", "daily")}
     with db.connect() as conn:
         unique = conn.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'uq_incidents_source'")).scalar()
     assert unique.endswith("(source, source_id)")
